@@ -1,0 +1,102 @@
+//! Runs one verb from settled settings: wires the engine's stages together and picks the exit code.
+
+use crate::analyze::model::AnalysisDoc;
+use crate::cli::{Cli, MeasureSettings, PackageSelection, Verb};
+use crate::error::{Error, Result};
+use crate::exit;
+use crate::render;
+
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.verb {
+        Verb::Analyze(a) => {
+            let selection = PackageSelection::new(&a.manifest, &a.packages);
+            let doc = crate::analyze::run(&selection)?;
+            let mut out = render::Sink::open(a.output.as_deref())?;
+            render::write_analysis(&doc, a.format, &mut out)?;
+            out.finish()?;
+            Ok(analysis_exit_code(&doc, a.fail_on.threshold()))
+        }
+        Verb::Profile(a) => {
+            let selection = PackageSelection::new(&a.manifest, &a.packages);
+            let measure = MeasureSettings::new(&a.measure)?;
+            let doc = crate::profile::run(&selection, &measure)?;
+            let mut out = render::Sink::open(a.output.as_deref())?;
+            render::write_profile(&doc, a.format, &mut out)?;
+            out.finish()?;
+            Ok(if doc.workloads.iter().any(|w| !w.errors.is_empty()) {
+                exit::WORKLOAD_FAILED
+            } else {
+                exit::SUCCESS
+            })
+        }
+        Verb::Report(a) => {
+            let selection = PackageSelection::new(&a.manifest, &a.packages);
+            let measure = MeasureSettings::new(&a.measure)?;
+            let analysis = crate::analyze::run(&selection)?;
+            let profile = match &a.from {
+                Some(path) => load_profile(path, &measure.workloads)?,
+                None => crate::profile::run(&selection, &measure)?,
+            };
+            let doc = crate::report::recommend(&analysis, &profile);
+            let mut out = render::Sink::open(a.output.as_deref())?;
+            render::write_report(&doc, &analysis, &profile, a.format, &mut out)?;
+            out.finish()?;
+            Ok(if profile.workloads.iter().any(|w| !w.errors.is_empty()) {
+                exit::WORKLOAD_FAILED
+            } else {
+                exit::SUCCESS
+            })
+        }
+        Verb::Workloads(a) => {
+            let selection = PackageSelection::new(&a.manifest, &a.packages);
+            let list = crate::workload::list(&selection)?;
+            let mut out = render::Sink::open(None)?;
+            render::write_workloads(&list, a.format, &mut out)?;
+            out.finish()?;
+            Ok(exit::SUCCESS)
+        }
+    }
+}
+
+/// 1 when a finding (or a parse error, counted as a warning) is at or above the threshold.
+pub fn analysis_exit_code(
+    doc: &AnalysisDoc,
+    threshold: Option<crate::analyze::model::Level>,
+) -> i32 {
+    let Some(t) = threshold else {
+        return exit::SUCCESS;
+    };
+    let worst_finding = doc.findings.iter().map(|f| f.level).max();
+    let parse_level =
+        (!doc.files.parse_errors.is_empty()).then_some(crate::analyze::model::Level::Warning);
+    match worst_finding.max(parse_level) {
+        Some(l) if l >= t => exit::FINDINGS,
+        _ => exit::SUCCESS,
+    }
+}
+
+fn load_profile(
+    path: &std::path::Path,
+    only: &[String],
+) -> Result<crate::profile::model::ProfileDoc> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("--from {}: cannot read: {e}", path.display())))?;
+    let mut doc: crate::profile::model::ProfileDoc = serde_json::from_str(&text).map_err(|e| {
+        Error::usage(format!(
+            "--from {}: not a cargo-concur profile: {e}",
+            path.display()
+        ))
+    })?;
+    if !only.is_empty() {
+        for name in only {
+            if !doc.workloads.iter().any(|w| &w.name == name) {
+                return Err(Error::usage(format!(
+                    "--workload {name}: not in {}",
+                    path.display()
+                )));
+            }
+        }
+        doc.workloads.retain(|w| only.contains(&w.name));
+    }
+    Ok(doc)
+}

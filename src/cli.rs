@@ -1,0 +1,283 @@
+//! Command-line arguments (clap) and their conversion, once, into settled `Settings`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::analyze::model::Level;
+
+/// Tells you, per workload, whether to run it on threads, processes, async tasks or sequentially — and proves it.
+#[derive(Debug, Parser)]
+#[command(name = "cargo-concur", bin_name = "cargo concur", version, about, styles = clap_cargo_styles())]
+pub struct Cli {
+    #[command(subcommand)]
+    pub verb: Verb,
+    /// Coloring: auto (only on a terminal, never with NO_COLOR), always, never
+    #[arg(long, value_enum, global = true, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Verb {
+    /// Static advisor: find shared state, process-global mutations, I/O, hotspots and lock hazards
+    Analyze(AnalyzeArgs),
+    /// Run each workload sequentially, on threads and on processes, and measure it
+    Profile(ProfileArgs),
+    /// One verdict per workload: threads, processes, async or sequential, with evidence
+    Report(ReportArgs),
+    /// List declared and discovered workloads
+    Workloads(WorkloadsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManifestArgs {
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH", help_heading = "Manifest Options")]
+    pub manifest_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PackageArgs {
+    /// Package to process (see `cargo help pkgid`)
+    #[arg(
+        short = 'p',
+        long = "package",
+        value_name = "SPEC",
+        help_heading = "Package Selection"
+    )]
+    pub packages: Vec<String>,
+    /// Process all packages in the workspace
+    #[arg(long, help_heading = "Package Selection")]
+    pub workspace: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalyzeFormat {
+    Human,
+    Json,
+    Sarif,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+    Markdown,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Never,
+    Note,
+    Warning,
+    Error,
+}
+
+impl FailOn {
+    /// The lowest level that fails the run, `None` for `never`.
+    pub fn threshold(self) -> Option<Level> {
+        match self {
+            FailOn::Never => None,
+            FailOn::Note => Some(Level::Note),
+            FailOn::Warning => Some(Level::Warning),
+            FailOn::Error => Some(Level::Error),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+    #[command(flatten)]
+    pub packages: PackageArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Human)]
+    pub format: AnalyzeFormat,
+    /// Exit with code 1 when a finding (or parse error, counted as a warning) is at or above this level
+    #[arg(long, value_enum, default_value_t = FailOn::Never, value_name = "LEVEL")]
+    pub fail_on: FailOn,
+    /// Write the output to this file instead of stdout
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+/// Options shared by `profile` and by `report` when it profiles.
+#[derive(Debug, Clone, Args)]
+pub struct MeasureArgs {
+    /// Workload to run (repeatable; default: all)
+    #[arg(long = "workload", value_name = "NAME")]
+    pub workloads: Vec<String>,
+    /// Worker counts to measure, e.g. 1,2,8 (default: 1..=cores, plus 2x cores)
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub workers: Vec<usize>,
+    /// Counted runs per (model, workers), after one warm-up
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub runs: usize,
+    /// Kill a run (and its whole process tree) after this many seconds
+    #[arg(long, default_value_t = 120.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Do not open perf counters; measure with rusage only
+    #[arg(long)]
+    pub no_perf: bool,
+    /// Skip test-binary workloads (libtest targets)
+    #[arg(long)]
+    pub no_tests: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProfileArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+    #[command(flatten)]
+    pub packages: PackageArgs,
+    #[command(flatten)]
+    pub measure: MeasureArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ProfileFormat::Human)]
+    pub format: ProfileFormat,
+    /// Write the output to this file instead of stdout
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+    #[command(flatten)]
+    pub packages: PackageArgs,
+    #[command(flatten)]
+    pub measure: MeasureArgs,
+    /// Use a saved `profile --format json` instead of profiling now
+    #[arg(long, value_name = "PROFILE.json")]
+    pub from: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    /// Write the output to this file instead of stdout
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkloadsArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+    #[command(flatten)]
+    pub packages: PackageArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ProfileFormat::Human)]
+    pub format: ProfileFormat,
+}
+
+/// Cargo's own help colours.
+fn clap_cargo_styles() -> clap::builder::Styles {
+    use anstyle::{AnsiColor, Effects, Style};
+    let header = Style::new()
+        .fg_color(Some(AnsiColor::Green.into()))
+        .effects(Effects::BOLD);
+    let literal = Style::new()
+        .fg_color(Some(AnsiColor::Cyan.into()))
+        .effects(Effects::BOLD);
+    clap::builder::Styles::styled()
+        .header(header)
+        .usage(header)
+        .literal(literal)
+        .placeholder(Style::new().fg_color(Some(AnsiColor::Cyan.into())))
+        .error(
+            Style::new()
+                .fg_color(Some(AnsiColor::Red.into()))
+                .effects(Effects::BOLD),
+        )
+        .valid(literal)
+        .invalid(
+            Style::new()
+                .fg_color(Some(AnsiColor::Yellow.into()))
+                .effects(Effects::BOLD),
+        )
+}
+
+/// Drops the `concur` that cargo inserts when it runs `cargo-concur concur <verb>`.
+pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if args.get(1).is_some_and(|a| a == "concur") {
+        args.remove(1);
+    }
+    args
+}
+
+/// Which packages to process, as cargo decides it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageSelection {
+    pub manifest_path: Option<PathBuf>,
+    pub packages: Vec<String>,
+    pub workspace: bool,
+}
+
+impl PackageSelection {
+    pub fn new(m: &ManifestArgs, p: &PackageArgs) -> PackageSelection {
+        PackageSelection {
+            manifest_path: m.manifest_path.clone(),
+            packages: p.packages.clone(),
+            workspace: p.workspace,
+        }
+    }
+}
+
+/// Settled measurement settings, derived once from `MeasureArgs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureSettings {
+    pub workloads: Vec<String>,
+    /// Empty: the default ladder (1..=cores, 2x cores, more for I/O-bound workloads).
+    pub workers: Vec<usize>,
+    pub runs: usize,
+    pub timeout: std::time::Duration,
+    pub perf: bool,
+    pub tests: bool,
+}
+
+impl MeasureSettings {
+    pub fn new(a: &MeasureArgs) -> crate::error::Result<MeasureSettings> {
+        if a.workers.contains(&0) {
+            return Err(crate::error::Error::usage(
+                "--workers: worker counts must be at least 1",
+            ));
+        }
+        if a.runs == 0 {
+            return Err(crate::error::Error::usage(
+                "--runs: at least one run is needed",
+            ));
+        }
+        if !(a.timeout.is_finite() && a.timeout > 0.0) {
+            return Err(crate::error::Error::usage(
+                "--timeout: must be a positive number of seconds",
+            ));
+        }
+        let mut workers = a.workers.clone();
+        workers.sort_unstable();
+        workers.dedup();
+        Ok(MeasureSettings {
+            workloads: a.workloads.clone(),
+            workers,
+            runs: a.runs,
+            timeout: std::time::Duration::from_secs_f64(a.timeout),
+            perf: !a.no_perf,
+            tests: !a.no_tests,
+        })
+    }
+}

@@ -1,0 +1,20 @@
+//! cargo-concur: static advisor (`analyze`), runtime profiler (`profile`) and recommender (`report`) that tell
+//! per workload whether to run it on threads, processes, async tasks or sequentially.
+//!
+//! See ARCHITECTURE.md for the map. The pipeline: `discover` → `parse` → `facts` → `callgraph` → `analyze`;
+//! `workload` → `profile`; both → `report`; every document → `render`.
+
+pub mod analyze;
+pub mod app;
+pub mod callgraph;
+pub mod cli;
+pub mod discover;
+pub mod error;
+pub mod exit;
+pub mod facts;
+pub mod parse;
+pub mod profile;
+pub mod render;
+pub mod report;
+pub mod rules;
+pub mod workload;

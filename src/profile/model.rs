@@ -1,0 +1,176 @@
+//! The profile document: what `profile` measured, as serialized by `--format json` (contract section 4).
+
+use serde::{Deserialize, Serialize};
+
+/// Which counters could be opened: hardware PMU, software-only perf events, or plain rusage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CounterTier {
+    Hardware,
+    Software,
+    Rusage,
+}
+
+/// An execution model that `profile` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    Sequential,
+    Threads,
+    Processes,
+}
+
+impl Model {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Model::Sequential => "sequential",
+            Model::Threads => "threads",
+            Model::Processes => "processes",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub cores: usize,
+    pub counters: CounterTier,
+    pub os: String,
+    pub kernel: String,
+    /// Extension: why the tier is below `hardware` (perf_event_paranoid, `--no-perf`, no PMU...).
+    #[serde(default)]
+    pub counters_note: Option<String>,
+}
+
+/// median / min / max of one quantity over the counted samples, in its unit (ns).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub median: u64,
+    pub min: u64,
+    pub max: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct MedianOnly {
+    pub median: u64,
+}
+
+/// perf counters summed over every thread and worker process of a run (medians over samples).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counters {
+    pub instructions: u64,
+    pub cycles: u64,
+    pub cache_misses: u64,
+    /// Extension: false when the tier is `rusage` (the numbers above are then 0, not measured).
+    #[serde(default)]
+    pub measured: bool,
+    #[serde(default)]
+    pub task_clock_ns: u64,
+    #[serde(default)]
+    pub context_switches: u64,
+    #[serde(default)]
+    pub page_faults: u64,
+    /// Extension: some counter ran less than the whole run (multiplexed) and was scaled up.
+    #[serde(default)]
+    pub estimated: bool,
+}
+
+/// One counted run of one (model, workers) pair.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub wall_ns: u64,
+    pub user_ns: u64,
+    pub sys_ns: u64,
+    /// Time spent in `setup` (max over worker processes; once for threads/sequential).
+    pub setup_ns: u64,
+    pub peak_rss_kb_total: u64,
+    pub voluntary_switches: u64,
+    pub involuntary_switches: u64,
+    pub minor_faults: u64,
+    pub major_faults: u64,
+    pub counters: Counters,
+    /// Order-independent digest over (job, Debug text of result).
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub model: Model,
+    pub workers: usize,
+    pub wall_ns: Spread,
+    /// user + system CPU over all threads and worker processes.
+    pub cpu_ns: Spread,
+    pub setup_ns: MedianOnly,
+    pub peak_rss_kb_total: u64,
+    pub voluntary_switches: u64,
+    pub involuntary_switches: u64,
+    pub minor_faults: u64,
+    pub counters: Counters,
+    pub samples: usize,
+    pub results_match_sequential: bool,
+    /// Extension: median system CPU.
+    #[serde(default)]
+    pub sys_ns: MedianOnly,
+    #[serde(default)]
+    pub major_faults: u64,
+    /// Extension: more workers than cores.
+    #[serde(default)]
+    pub oversubscribed: bool,
+    /// Extension: (max-min)/median above the noise threshold.
+    #[serde(default)]
+    pub noisy: bool,
+    /// Extension: every counted sample, in the order taken.
+    #[serde(default)]
+    pub raw_samples: Vec<Sample>,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model::Sequential
+    }
+}
+
+/// Why a run of a workload failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadError {
+    pub model: Option<Model>,
+    pub workers: Option<usize>,
+    /// `timeout`, `crash`, `panic`, `early-exit`, `mismatch`, `build`, `invalid`
+    pub kind: String,
+    pub job: Option<usize>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadProfile {
+    pub name: String,
+    pub package: String,
+    pub jobs: usize,
+    pub runs: Vec<RunSummary>,
+    pub errors: Vec<WorkloadError>,
+    /// Extension: `declared` (Cargo.toml) or `test` (a libtest binary).
+    #[serde(default)]
+    pub kind: String,
+    /// Extension: the `setup` and `run` paths as declared.
+    #[serde(default)]
+    pub setup: Option<String>,
+    #[serde(default)]
+    pub run: Option<String>,
+    /// Extension: wall time spent profiling this workload, warm-ups included (ns).
+    #[serde(default)]
+    pub profiling_ns: u64,
+}
+
+impl WorkloadProfile {
+    pub fn run(&self, model: Model, workers: usize) -> Option<&RunSummary> {
+        self.runs
+            .iter()
+            .find(|r| r.model == model && r.workers == workers)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileDoc {
+    pub schema_version: u32,
+    pub environment: Environment,
+    pub workloads: Vec<WorkloadProfile>,
+}

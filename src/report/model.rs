@@ -1,0 +1,117 @@
+//! The report document: one recommendation per workload, as serialized by `--format json` (contract section 5).
+
+use serde::{Deserialize, Serialize};
+
+/// The execution model recommended for a workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Threads,
+    Processes,
+    Async,
+    Sequential,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Threads => "threads",
+            Verdict::Processes => "processes",
+            Verdict::Async => "async",
+            Verdict::Sequential => "sequential",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refactor {
+    pub message: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    pub model: Verdict,
+    pub workers: usize,
+    /// 0..=1
+    pub confidence: f64,
+    pub reasons: Vec<String>,
+    pub refactors: Vec<Refactor>,
+}
+
+/// Best measured speedup over sequential for each parallel model (None when it could not be measured).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Speedup {
+    pub threads: Option<f64>,
+    pub processes: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    pub low: f64,
+    pub estimate: f64,
+    pub high: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub cores: usize,
+    pub threads: Option<Band>,
+    pub processes: Option<Band>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadReport {
+    pub name: String,
+    pub recommendation: Recommendation,
+    pub speedup: Speedup,
+    pub prediction: Vec<Prediction>,
+    /// Extension fields below.
+    #[serde(default)]
+    pub package: String,
+    /// Measured speedup points per model: (workers, median speedup, low, high).
+    #[serde(default)]
+    pub measured: Vec<MeasuredPoint>,
+    /// Where one model's predicted curve overtakes the other's, if within 64 cores.
+    #[serde(default)]
+    pub crossover: Option<Crossover>,
+    /// Notes on the fit (e.g. "poorly constrained: 2 parallel points").
+    #[serde(default)]
+    pub fit_notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasuredPoint {
+    pub model: crate::profile::model::Model,
+    pub workers: usize,
+    pub speedup: f64,
+    pub low: f64,
+    pub high: f64,
+    pub oversubscribed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Crossover {
+    pub cores: usize,
+    /// The model that is ahead from `cores` on.
+    pub leader: crate::profile::model::Model,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisSummary {
+    pub findings: usize,
+    /// Extension: findings per kind id.
+    #[serde(default)]
+    pub by_kind: std::collections::BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportDoc {
+    pub schema_version: u32,
+    pub workloads: Vec<WorkloadReport>,
+    pub analysis: AnalysisSummary,
+    /// Extension: the environment the measurements come from.
+    #[serde(default)]
+    pub environment: Option<crate::profile::model::Environment>,
+}
