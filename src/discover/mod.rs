@@ -129,7 +129,7 @@ pub fn load(selection: &PackageSelection) -> Result<Workspace> {
     let selected: Vec<&cargo_metadata::Package> = if !selection.packages.is_empty() {
         let mut out = Vec::new();
         for want in &selection.packages {
-            match members.iter().find(|p| p.name.to_string() == *want) {
+            match members.iter().find(|p| p.name == *want) {
                 Some(p) => out.push(*p),
                 None => {
                     let names: Vec<String> = members.iter().map(|p| p.name.to_string()).collect();

@@ -12,9 +12,10 @@ pub enum CounterTier {
 }
 
 /// An execution model that `profile` can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Model {
+    #[default]
     Sequential,
     Threads,
     Processes,
@@ -121,12 +122,6 @@ pub struct RunSummary {
     /// Extension: every counted sample, in the order taken.
     #[serde(default)]
     pub raw_samples: Vec<Sample>,
-}
-
-impl Default for Model {
-    fn default() -> Self {
-        Model::Sequential
-    }
 }
 
 /// Why a run of a workload failed.
