@@ -219,9 +219,14 @@ fn metadata_error(e: cargo_metadata::Error) -> Error {
                 .position(|l| l.starts_with("Caused by:"))
                 .and_then(|i| lines.get(i + 1))
                 .filter(|c| !first.contains(**c));
+            let at = lines
+                .iter()
+                .find_map(|l| l.strip_prefix("--> "))
+                .map(|loc| format!(" (at {loc})"));
+            let at = at.unwrap_or_default();
             match cause {
-                Some(c) => Error::usage(format!("{first}: {c}")),
-                None => Error::usage(first.to_string()),
+                Some(c) => Error::usage(format!("{first}: {c}{at}")),
+                None => Error::usage(format!("{first}{at}")),
             }
         }
         other => Error::usage(format!("cannot run `cargo metadata`: {other}")),

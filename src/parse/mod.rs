@@ -18,7 +18,7 @@ pub fn parse_source(text: &str) -> Result<syn::File, ParseError> {
         ParseError {
             line: start.line.max(1) as u32,
             column: start.column as u32 + 1,
-            message: e.to_string(),
+            message: tidy(e.to_string()),
         }
     })
 }
@@ -116,5 +116,14 @@ mod tests {
         assert_eq!(macro_exprs(&e.mac.tokens).unwrap().len(), 1);
         let e: syn::ExprMacro = syn::parse_str("m! { => nonsense <= }").unwrap();
         assert!(macro_exprs(&e.mac.tokens).is_none());
+    }
+}
+
+/// proc-macro2's lexer error says nothing useful; say what it means.
+fn tidy(message: String) -> String {
+    if message == "cannot parse string into token stream" {
+        "cannot tokenize: unbalanced delimiter or invalid token".to_string()
+    } else {
+        message
     }
 }
