@@ -73,6 +73,15 @@ pub fn macro_exprs(tokens: &TokenStream) -> Option<Vec<syn::Expr>> {
     None
 }
 
+/// proc-macro2's lexer error says nothing useful; say what it means.
+fn tidy(message: String) -> String {
+    if message == "cannot parse string into token stream" {
+        "cannot tokenize: unbalanced delimiter or invalid token".to_string()
+    } else {
+        message
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,14 +125,5 @@ mod tests {
         assert_eq!(macro_exprs(&e.mac.tokens).unwrap().len(), 1);
         let e: syn::ExprMacro = syn::parse_str("m! { => nonsense <= }").unwrap();
         assert!(macro_exprs(&e.mac.tokens).is_none());
-    }
-}
-
-/// proc-macro2's lexer error says nothing useful; say what it means.
-fn tidy(message: String) -> String {
-    if message == "cannot parse string into token stream" {
-        "cannot tokenize: unbalanced delimiter or invalid token".to_string()
-    } else {
-        message
     }
 }
