@@ -37,3 +37,4 @@ pub fn concur() -> Command {
 }
 
 mod analyze;
+mod real_crates;
