@@ -716,7 +716,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                             &mut entries,
                         );
                         for e in entries {
-                            let Some(alias) = e.alias else { continue };
+                            let alias = e.alias.unwrap_or_else(|| "*".to_string());
                             let full = self
                                 .info
                                 .resolver

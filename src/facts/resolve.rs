@@ -205,7 +205,8 @@ impl Resolver {
         Some(full)
     }
 
-    /// Resolves a path in `module`. `overlay` holds block-level `use` items and nested fns (searched first).
+    /// Resolves a path in `module`. `overlay` holds block-level `use` items and nested fns (searched first;
+    /// a name of `*` is a glob import).
     /// `self_type` is the full path of the impl's self type (for `Self::`). Returns the candidates: the first is
     /// the best guess; more when glob imports could provide a single-segment name.
     pub fn resolve(
@@ -227,7 +228,7 @@ impl Resolver {
             "Self" => return self_type.map(|t| join(t, &segs[1..])).into_iter().collect(),
             _ => {}
         }
-        if let Some((_, full)) = overlay.iter().rev().find(|(n, _)| n == first) {
+        if let Some((_, full)) = overlay.iter().rev().find(|(n, _)| n == first && n != "*") {
             return vec![join(full, &segs[1..])];
         }
         let scope = self.scopes.get(module);
@@ -241,9 +242,14 @@ impl Resolver {
             return vec![join("", segs)];
         }
         let local = format!("{}::{}", self.module_path(module), first);
-        let globs = scope.map(|s| s.globs.as_slice()).unwrap_or(&[]);
+        let globs: Vec<&String> = overlay
+            .iter()
+            .filter(|(n, _)| n == "*")
+            .map(|(_, g)| g)
+            .chain(scope.map(|s| s.globs.as_slice()).unwrap_or(&[]))
+            .collect();
         // A glob of a known API module (`use std::fs::*;`) wins when the name is in the tables.
-        for g in globs {
+        for g in &globs {
             let cand = format!("{g}::{first}");
             if !apis::call_apis(&cand).is_empty() || apis::lock_type(&cand).is_some() {
                 return vec![cand];
