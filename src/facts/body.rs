@@ -1058,6 +1058,13 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         }
     }
 
+    fn visit_expr_cast(&mut self, c: &'ast syn::ExprCast) {
+        if self.loop_depth > 0 {
+            self.out.compute_score += self.loop_depth;
+        }
+        visit::visit_expr_cast(self, c);
+    }
+
     fn visit_expr_index(&mut self, i: &'ast syn::ExprIndex) {
         if self.loop_depth > 0 {
             self.out.compute_score += self.loop_depth;
