@@ -59,3 +59,81 @@ fn fixture_manifests_are_standalone() {
         );
     }
 }
+
+/// Sanity and speed check on a real source tree: `CONCUR_SCAN_DIR=/path/to/src cargo test --release --lib
+/// scan_tree -- --ignored --nocapture`. Prints parse and extract times, findings per kind.
+#[test]
+#[ignore]
+fn scan_tree() {
+    use std::time::{Duration, Instant};
+    let Ok(dir) = std::env::var("CONCUR_SCAN_DIR") else {
+        return;
+    };
+    let mut files = Vec::new();
+    let mut stack = vec![PathBuf::from(dir)];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let texts: Vec<String> = files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect();
+    let (mut parse_t, mut extract_t) = (Duration::ZERO, Duration::ZERO);
+    let mut all = Vec::new();
+    let mut not_expanded = 0;
+    for (p, text) in files.iter().zip(&texts) {
+        let t0 = Instant::now();
+        let Ok(ast) = crate::parse::parse_source(text) else {
+            continue;
+        };
+        let t1 = Instant::now();
+        let ctx = crate::facts::FileContext {
+            package: "scan".into(),
+            crate_name: "scan".into(),
+            module_path: vec![p.file_stem().unwrap().to_string_lossy().into_owned()],
+            rel_path: p.to_string_lossy().into_owned(),
+            edition: Edition::E2021,
+        };
+        let facts = crate::facts::extract(&ctx, &ast);
+        extract_t += t1.elapsed();
+        parse_t += t1 - t0;
+        not_expanded += facts.macros_not_expanded;
+        all.push(facts);
+    }
+    let t2 = Instant::now();
+    let out = super::link("scan", all);
+    let link_t = t2.elapsed();
+    let mut per_kind = std::collections::BTreeMap::new();
+    for f in &out.findings {
+        *per_kind.entry(f.kind.id()).or_insert(0usize) += 1;
+    }
+    let reach: usize = out
+        .functions
+        .iter()
+        .map(|f| f.reachable_findings.len())
+        .sum();
+    eprintln!(
+        "files {} fns {} parse {:?} extract {:?} link {:?} not_expanded {} reach_total {}",
+        files.len(),
+        out.functions.len(),
+        parse_t,
+        extract_t,
+        link_t,
+        not_expanded,
+        reach
+    );
+    eprintln!("{per_kind:?}");
+    if let Ok(kind) = std::env::var("CONCUR_SCAN_SHOW") {
+        for f in out.findings.iter().filter(|f| f.kind.id() == kind).take(25) {
+            eprintln!("{}:{} {} {:?}", f.file, f.line, f.message, f.chain);
+        }
+    }
+}

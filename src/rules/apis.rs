@@ -332,6 +332,15 @@ pub const GUARD_METHODS: &[&str] = &[
 /// Methods that only try (never wait): no double-lock, no ordering.
 pub const TRY_GUARD_METHODS: &[&str] = &["try_lock", "try_read", "try_write"];
 
+/// Methods that acquire a lock in shared (read) mode.
+pub const SHARED_GUARD_METHODS: &[&str] = &[
+    "read",
+    "try_read",
+    "blocking_read",
+    "read_owned",
+    "upgradable_read",
+];
+
 /// Wrappers a guard passes through unchanged: `m.lock().unwrap()`, `.expect("..")`, `?`, `.await`.
 pub const GUARD_UNWRAP_METHODS: &[&str] = &["unwrap", "expect", "unwrap_or_else", "ok"];
 
