@@ -589,6 +589,10 @@ impl BodyVisitor<'_, '_> {
         if lock.id.is_empty() {
             lock.id = format!("{}::{}", self.fn_path, expr_text(strip_refs(&mc.receiver)));
         }
+        if lock.is_async && !awaited {
+            // An async lock's `lock()` only builds a future; nothing is held until it is awaited.
+            return;
+        }
         lock.is_async |= awaited;
         lock.shared = apis::SHARED_GUARD_METHODS.contains(&method.as_str());
         let is_try = apis::TRY_GUARD_METHODS.contains(&method.as_str());
@@ -832,7 +836,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if let Some(mc) = guard_call(&init.expr) {
             let is_wild = matches!(&l.pat, syn::Pat::Wild(_));
             if !is_wild {
-                if let Some(mut g) = self.guards_from(mc) {
+                if let Some(mut g) = self
+                    .guards_from(mc)
+                    .filter(|g| !g.is_async || has_await(&init.expr))
+                {
                     g.is_async |= has_await(&init.expr);
                     g.shared = apis::SHARED_GUARD_METHODS.contains(&mc.method.to_string().as_str());
                     self.guards.push(Guard {
@@ -887,7 +894,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             return;
         }
         let detaches = found.contains(&Api::Detaches);
-        let sync_context = found.contains(&Api::SyncContext);
+        // Closures passed to an awaited call (`asyncify(|| ..).await`) run on a blocking pool.
+        let awaited = std::ptr::from_ref(c) as usize == self.awaited;
+        let sync_context = found.contains(&Api::SyncContext) || awaited;
         for a in &c.args {
             self.visit_moving_arg(a, detaches, sync_context);
         }
@@ -980,8 +989,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
 
     fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
         let prev = self.awaited;
-        if let syn::Expr::MethodCall(mc) = &*a.base {
-            self.awaited = std::ptr::from_ref(mc) as usize;
+        match &*a.base {
+            syn::Expr::MethodCall(mc) => self.awaited = std::ptr::from_ref(mc) as usize,
+            syn::Expr::Call(c) => self.awaited = std::ptr::from_ref(c) as usize,
+            _ => {}
         }
         let is_acquisition = guard_call(&a.base).is_some();
         self.visit_expr(&a.base);
@@ -996,12 +1007,19 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if adaptor {
             self.loop_depth += 1;
         }
-        let in_async = self.in_async;
+        let (in_async, floor) = (self.in_async, self.floor);
         if c.asyncness.is_some() {
             self.in_async = true;
         }
+        if c.capture.is_some() {
+            // A `move` closure runs later or elsewhere: the enclosing guards are not held in it.
+            self.floor = self.guards.len();
+        }
         self.with_temp_scope(|v| v.visit_expr(&c.body));
+        self.guards
+            .truncate(self.floor.max(floor).min(self.guards.len()));
         self.in_async = in_async;
+        self.floor = floor;
         if adaptor {
             self.loop_depth -= 1;
         }

@@ -700,3 +700,33 @@ pub async fn inline(v: Vec<u8>) -> usize {
 "#,
     );
 }
+
+#[test]
+fn async_lock_futures_stored_closures_and_builders() {
+    check(
+        r#"
+use std::sync::{Arc, Mutex};
+use tokio::sync::RwLock;
+async fn asyncify<F: FnOnce() -> u8>(f: F) -> u8 { f() }
+pub async fn offloaded() -> u8 {
+    asyncify(|| { std::fs::read("x").unwrap(); 1 }).await // expect: io
+}
+pub async fn future_only(lock: &RwLock<u8>) {
+    let _w = lock.write().await;
+    let fut = lock.read();
+    drop(fut);
+}
+pub fn stored(ready: Arc<Mutex<bool>>) { // expect: shared-lock
+    let _g = ready.lock().unwrap();
+    let other = ready.clone();
+    let later = move || { let _u = other.lock().unwrap(); };
+    drop(later);
+}
+pub fn builder() -> std::fs::OpenOptions {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    o
+}
+"#,
+    );
+}

@@ -176,6 +176,19 @@ pub const CALLS: &[(&str, Api)] = &[
     ("drop", Api::Drop),
 ];
 
+/// Paths under an I/O pattern that do no I/O (builders and plain data).
+pub const NOT_IO: &[&str] = &[
+    "std::fs::OpenOptions::new",
+    "std::fs::DirBuilder::new",
+    "std::fs::Permissions::*",
+    "std::fs::FileType::*",
+    "std::fs::Metadata::*",
+    "std::fs::File::from*",
+    "reqwest::blocking::Client::new",
+    "reqwest::blocking::Client::builder",
+    "reqwest::blocking::ClientBuilder::*",
+];
+
 /// Methods on receivers of a known type (the type of a local, a field, or the root of a builder chain):
 /// `(type path, method, api)`.
 pub const TYPED_METHODS: &[(&str, &str, Api)] = &[
@@ -427,6 +440,9 @@ pub fn call_apis(path: &str) -> Vec<Api> {
         if path.starts_with(prefix) && !out.contains(&api) {
             out.push(api);
         }
+    }
+    if out.contains(&Api::Io) && any_matches(NOT_IO, path) {
+        out.retain(|a| *a != Api::Io);
     }
     out
 }
