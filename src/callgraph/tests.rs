@@ -137,3 +137,61 @@ fn scan_tree() {
         }
     }
 }
+
+fn facts_of(src: &str, crate_name: &str, module: &[&str], rel: &str) -> crate::facts::FileFacts {
+    let ast = crate::parse::parse_source(src).unwrap();
+    let ctx = crate::facts::FileContext {
+        package: "demo".into(),
+        crate_name: crate_name.into(),
+        module_path: module.iter().map(|s| s.to_string()).collect(),
+        rel_path: rel.into(),
+        edition: Edition::E2021,
+    };
+    crate::facts::extract(&ctx, &ast)
+}
+
+#[test]
+fn links_across_files_and_targets() {
+    fn assert_send<T: Send>() {}
+    assert_send::<crate::facts::FileFacts>();
+    let lib = facts_of(
+        "pub mod util;\nuse std::sync::Mutex;\npub static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());\n\
+         pub fn log(s: &str) {\n    let _g = LOG.lock().unwrap();\n    util::write_line(s);\n}\n",
+        "demo",
+        &[],
+        "src/lib.rs",
+    );
+    let util = facts_of(
+        "pub fn write_line(s: &str) {\n    std::fs::write(\"x\", s).unwrap();\n}\n",
+        "demo",
+        &["util"],
+        "src/util.rs",
+    );
+    let bin = facts_of(
+        "use demo::util::write_line;\nfn main() {\n    write_line(\"a\");\n}\n",
+        "demo_cli",
+        &[],
+        "src/main.rs",
+    );
+    let out = super::link("demo", vec![lib, util, bin]);
+    let lab = out
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::LockAcrossBlocking)
+        .expect("lock-across-blocking through a call into another file");
+    assert_eq!((lab.file.as_str(), lab.line), ("src/lib.rs", 6));
+    assert_eq!(lab.chain, ["demo::log", "demo::util::write_line"]);
+    let main = out
+        .functions
+        .iter()
+        .find(|f| f.path == "demo_cli::main")
+        .unwrap();
+    assert_eq!(main.class, crate::analyze::model::FnClass::IoBound);
+    let io = out
+        .findings
+        .iter()
+        .position(|f| f.kind == FindingKind::Io)
+        .unwrap();
+    assert_eq!(main.reachable_findings, vec![io]);
+    assert!(out.findings.iter().all(|f| f.package == "demo"));
+}

@@ -694,6 +694,14 @@ impl BodyVisitor<'_, '_> {
                 for e in &exprs {
                     self.visit_expr(e);
                 }
+                if matches!(name.as_str(), "write" | "writeln") {
+                    // `writeln!(out, ..)` is `out.write_fmt(..)`: I/O when `out` is a file, socket or console.
+                    let ty = exprs.first().and_then(|w| self.type_of(w));
+                    if let Some(ty) = ty {
+                        let found = apis::typed_method_apis(&ty, "write_all");
+                        self.apply(&found, &format!("{ty}::write_fmt"), mac.path.span());
+                    }
+                }
             }
             None => self.not_expanded += 1,
         }
@@ -909,8 +917,12 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if self.loop_depth > 0 {
             self.out.compute_score += self.loop_depth;
         }
-        let crate_prefix = format!("{}::", self.info.ctx.crate_name);
-        if candidates.iter().any(|p| p.starts_with(&crate_prefix)) {
+        // Any non-std path may be a function of the package (another target's crate: `use demo::f` in a bin).
+        if found.is_empty()
+            && candidates
+                .iter()
+                .any(|p| p.contains("::") && !p.starts_with("std::"))
+        {
             self.record_call(CallTarget::Path(candidates), span);
         } else if fp.path.segments.len() == 2 && found.is_empty() {
             // `Type::f` with a type the file cannot resolve (glob import, other file): link by type + name.

@@ -730,3 +730,22 @@ pub fn builder() -> std::fs::OpenOptions {
 "#,
     );
 }
+
+#[test]
+fn writeln_to_files_and_console_is_io() {
+    check(
+        r#"
+use std::fmt::Write as _;
+use std::io::Write;
+pub fn report(path: &str) -> std::io::Result<String> {
+    let mut f = std::fs::File::create(path)?; // expect: io
+    writeln!(f, "header")?; // expect: io
+    let mut out = std::io::stdout(); // expect: io
+    writeln!(out, "done")?; // expect: io
+    let mut s = String::new();
+    let _ = writeln!(s, "in memory");
+    Ok(s)
+}
+"#,
+    );
+}
