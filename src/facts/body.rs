@@ -78,6 +78,7 @@ pub(super) fn visit_fn(
         floor: 0,
         in_async: sig.asyncness.is_some(),
         loop_depth: 0,
+        unsafe_depth: u32::from(sig.unsafety.is_some()),
         adaptor_closure: false,
         locals: HashMap::new(),
         overlay: Vec::new(),
@@ -110,6 +111,8 @@ struct BodyVisitor<'i, 'a> {
     floor: usize,
     in_async: bool,
     loop_depth: u32,
+    /// Inside `unsafe` (or `addr_of!`, `&raw`): where `static mut` items can be accessed.
+    unsafe_depth: u32,
     /// The closures about to be visited are arguments of an iterator adaptor.
     adaptor_closure: bool,
     locals: HashMap<String, Local>,
@@ -689,12 +692,20 @@ impl BodyVisitor<'_, '_> {
         if mac.tokens.is_empty() {
             return;
         }
+        // `addr_of!(STATIC)` needs no `unsafe` but still touches the static.
+        let addr_of = matches!(name.as_str(), "addr_of" | "addr_of_mut");
+        self.unsafe_depth += u32::from(addr_of);
+        self.macro_body(mac, &name);
+        self.unsafe_depth -= u32::from(addr_of);
+    }
+
+    fn macro_body(&mut self, mac: &syn::Macro, name: &str) {
         match crate::parse::macro_exprs(&mac.tokens) {
             Some(exprs) => {
                 for e in &exprs {
                     self.visit_expr(e);
                 }
-                if matches!(name.as_str(), "write" | "writeln") {
+                if matches!(name, "write" | "writeln") {
                     // `writeln!(out, ..)` is `out.write_fmt(..)`: I/O when `out` is a file, socket or console.
                     let ty = exprs.first().and_then(|w| self.type_of(w));
                     if let Some(ty) = ty {
@@ -1135,7 +1146,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
     }
 
     fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-        if p.qself.is_some() {
+        if p.qself.is_some() || self.unsafe_depth == 0 {
             return;
         }
         let Some(last) = p.path.segments.last() else {
@@ -1157,6 +1168,18 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 });
             }
         }
+    }
+
+    fn visit_expr_unsafe(&mut self, u: &'ast syn::ExprUnsafe) {
+        self.unsafe_depth += 1;
+        visit::visit_expr_unsafe(self, u);
+        self.unsafe_depth -= 1;
+    }
+
+    fn visit_expr_raw_addr(&mut self, r: &'ast syn::ExprRawAddr) {
+        self.unsafe_depth += 1;
+        visit::visit_expr_raw_addr(self, r);
+        self.unsafe_depth -= 1;
     }
 
     fn visit_expr_macro(&mut self, m: &'ast syn::ExprMacro) {

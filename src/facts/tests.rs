@@ -749,3 +749,20 @@ pub fn report(path: &str) -> std::io::Result<String> {
 "#,
     );
 }
+
+#[test]
+fn static_mut_through_addr_of_and_unsafe_fn() {
+    check(
+        r#"
+static mut BUF: [u8; 4] = [0; 4]; // expect: static-mut
+pub fn ptr() -> *const [u8; 4] {
+    std::ptr::addr_of!(BUF) // expect: static-mut
+}
+pub unsafe fn reset() {
+    BUF = [0; 4]; // expect: static-mut
+}
+pub const MAX: usize = 4;
+pub fn safe() -> usize { MAX }
+"#,
+    );
+}
