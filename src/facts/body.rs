@@ -852,7 +852,13 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             }
             return;
         };
-        if let Some(mc) = guard_call(&init.expr) {
+        // `let g = m.lock().unwrap();`, or `let g = match m.lock() { Ok(g) => g, Err(p) => p.into_inner() };`
+        let bound_guard =
+            guard_call(&init.expr).or_else(|| match strip_guard_wrappers(&init.expr) {
+                syn::Expr::Match(m) => guard_call(&m.expr),
+                _ => None,
+            });
+        if let Some(mc) = bound_guard {
             let is_wild = matches!(&l.pat, syn::Pat::Wild(_));
             if !is_wild {
                 if let Some(mut g) = self

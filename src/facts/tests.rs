@@ -766,3 +766,58 @@ pub fn safe() -> usize { MAX }
 "#,
     );
 }
+
+#[test]
+fn poison_tolerant_guards_are_guards() {
+    check(
+        r#"
+use std::sync::{Mutex, PoisonError};
+static M: Mutex<u32> = Mutex::new(0); // expect: global-state
+pub fn a() {
+    let g = match M.lock() { Ok(g) => g, Err(p) => p.into_inner() };
+    std::fs::write("x", g.to_string()).unwrap(); // expect: io, lock-across-blocking
+}
+pub fn b() {
+    let g = M.lock().unwrap_or_else(PoisonError::into_inner);
+    std::thread::sleep(std::time::Duration::from_millis(*g as u64)); // expect: io, lock-across-blocking
+}
+"#,
+    );
+}
+
+#[test]
+fn lock_order_through_calls_has_chain() {
+    let out = check(
+        r#"
+use std::sync::Mutex;
+pub struct Bank { a: Mutex<i64>, b: Mutex<i64> }
+impl Bank {
+    fn lock_b(&self) -> i64 { *self.b.lock().unwrap() }
+    pub fn ab(&self) -> i64 {
+        let a = self.a.lock().unwrap();
+        *a + self.lock_b() // expect: lock-order
+    }
+    pub fn ba(&self) {
+        let _b = self.b.lock().unwrap();
+        let _a = self.a.lock().unwrap(); // expect: lock-order
+    }
+}
+"#,
+    );
+    let through = out
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::LockOrder && f.line == 8)
+        .unwrap();
+    assert_eq!(through.chain, ["demo::Bank::ab", "demo::Bank::lock_b"]);
+    assert!(
+        through.message.contains("Bank.b") && through.message.contains("Bank.a"),
+        "{}",
+        through.message
+    );
+    assert!(
+        through.message.contains("demo::Bank::ba"),
+        "{}",
+        through.message
+    );
+}
