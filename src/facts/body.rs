@@ -931,9 +931,6 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if primary == self.fn_path {
             self.out.compute_score += 10;
         }
-        if self.loop_depth > 0 {
-            self.out.compute_score += self.loop_depth;
-        }
         // Any non-std path may be a function of the package (another target's crate: `use demo::f` in a bin).
         if found.is_empty()
             && candidates
@@ -1000,7 +997,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             found.retain(|a| !matches!(a, Api::Io | Api::Sleep | Api::Recv | Api::Join));
         }
         self.apply(&found, &what, mc.method.span());
-        if self.loop_depth > 0 {
+        if self.loop_depth > 0 && apis::is_arith_method(&name) {
             self.out.compute_score += self.loop_depth;
         }
         let receiver_is_self = single_ident(strip_refs(&mc.receiver)).as_deref() == Some("self");

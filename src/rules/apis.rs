@@ -290,6 +290,42 @@ pub const LOOP_METHODS: &[&str] = &[
     "retain",
 ];
 
+/// Arithmetic methods (also every `wrapping_*`, `checked_*`, `saturating_*`, `overflowing_*` method): they count
+/// like operators in the compute score.
+pub const ARITH_METHODS: &[&str] = &[
+    "pow",
+    "powi",
+    "powf",
+    "sqrt",
+    "abs",
+    "exp",
+    "ln",
+    "log2",
+    "log10",
+    "sin",
+    "cos",
+    "mul_add",
+    "rotate_left",
+    "rotate_right",
+    "count_ones",
+    "leading_zeros",
+    "trailing_zeros",
+    "swap_bytes",
+    "to_le_bytes",
+    "from_le_bytes",
+    "min",
+    "max",
+    "clamp",
+];
+
+/// True for an arithmetic method name (see [`ARITH_METHODS`]).
+pub fn is_arith_method(name: &str) -> bool {
+    ["wrapping_", "checked_", "saturating_", "overflowing_"]
+        .iter()
+        .any(|p| name.starts_with(p))
+        || ARITH_METHODS.contains(&name)
+}
+
 /// What a constructor or free function returns, where that is not the path minus its last segment.
 pub const RETURN_TYPES: &[(&str, &str)] = &[
     ("std::io::stdin", "std::io::Stdin"),
