@@ -798,6 +798,24 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                             self.not_expanded += 1;
                         }
                     }
+                    syn::Item::Static(st) => {
+                        // A static in a body is visible by name in it: remember what lock it is.
+                        let ti = self
+                            .info
+                            .classify(&st.ty, self.module, self.self_type.as_deref());
+                        let lock = ti.lock.as_ref().map(|(desc, is_async)| HeldLock {
+                            id: format!("{}::{}", self.fn_path, st.ident),
+                            desc: desc.clone(),
+                            is_async: *is_async,
+                            shared: false,
+                        });
+                        let local = Local {
+                            ty: ti.outer.clone(),
+                            lock,
+                        };
+                        self.locals.insert(st.ident.to_string(), local);
+                        self.nested.push(item.clone());
+                    }
                     _ => self.nested.push(item.clone()),
                 }
             }

@@ -821,3 +821,35 @@ impl Bank {
         through.message
     );
 }
+
+#[test]
+fn statics_in_bodies_and_for_loop_scrutinee() {
+    let out = check(
+        r#"
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+pub fn wait_all() {
+    static HANDLES: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new()); // expect: global-state
+    for h in std::mem::take(&mut *HANDLES.lock().unwrap()) {
+        let _ = h.join(); // expect: lock-across-blocking
+    }
+}
+"#,
+    );
+    let f = out
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::LockAcrossBlocking)
+        .unwrap();
+    assert!(
+        f.message.contains("`HANDLES` (std::sync::Mutex)"),
+        "{}",
+        f.message
+    );
+    let g = out
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::GlobalState)
+        .unwrap();
+    assert_eq!(g.function.as_deref(), Some("demo::wait_all"));
+}
