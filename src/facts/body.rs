@@ -173,10 +173,7 @@ fn strip_refs(e: &syn::Expr) -> &syn::Expr {
         syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => strip_refs(&u.expr),
         syn::Expr::MethodCall(mc)
             if mc.args.is_empty()
-                && matches!(
-                    mc.method.to_string().as_str(),
-                    "clone" | "as_ref" | "deref" | "borrow"
-                ) =>
+                && apis::ALIAS_METHODS.contains(&mc.method.to_string().as_str()) =>
         {
             strip_refs(&mc.receiver)
         }
@@ -242,10 +239,7 @@ fn is_arith(op: &syn::BinOp) -> bool {
 
 /// Ends of a constructor path that build a value of the type before them.
 fn is_ctor_name(last: &str) -> bool {
-    matches!(
-        last,
-        "new" | "default" | "from" | "new_cyclic" | "const_new"
-    )
+    apis::CTOR_NAMES.contains(&last)
 }
 
 enum Blocking {
@@ -578,7 +572,7 @@ impl BodyVisitor<'_, '_> {
     fn acquire(&mut self, mc: &syn::ExprMethodCall) {
         let method = mc.method.to_string();
         if let Some(ty) = self.type_of(&mc.receiver) {
-            if ty.starts_with("std::io::") {
+            if apis::any_matches(apis::NOT_LOCK_RECEIVERS, &ty) {
                 return;
             }
         }
@@ -678,12 +672,12 @@ impl BodyVisitor<'_, '_> {
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
         match name.as_str() {
-            "thread_local" | "lazy_static" => {
+            n if apis::DECLARATION_MACROS.contains(&n) => {
                 let found = macro_static_findings(self.info, mac, self.module, Some(&self.fn_path));
                 self.out.findings.extend(found);
                 return;
             }
-            "println" | "print" | "eprintln" | "eprint" => {
+            n if apis::CONSOLE_MACROS.contains(&n) => {
                 let what = format!("{name}!");
                 self.apply(&[Api::Console], &what, mac.path.span());
             }
@@ -693,7 +687,7 @@ impl BodyVisitor<'_, '_> {
             return;
         }
         // `addr_of!(STATIC)` needs no `unsafe` but still touches the static.
-        let addr_of = matches!(name.as_str(), "addr_of" | "addr_of_mut");
+        let addr_of = apis::ADDR_OF_MACROS.contains(&name.as_str());
         self.unsafe_depth += u32::from(addr_of);
         self.macro_body(mac, &name);
         self.unsafe_depth -= u32::from(addr_of);
@@ -705,7 +699,7 @@ impl BodyVisitor<'_, '_> {
                 for e in &exprs {
                     self.visit_expr(e);
                 }
-                if matches!(name, "write" | "writeln") {
+                if apis::WRITE_MACROS.contains(&name) {
                     // `writeln!(out, ..)` is `out.write_fmt(..)`: I/O when `out` is a file, socket or console.
                     let ty = exprs.first().and_then(|w| self.type_of(w));
                     if let Some(ty) = ty {
@@ -792,7 +786,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                     }
                     syn::Item::Macro(m) => {
                         let n = m.mac.path.segments.last().map(|s| s.ident.to_string());
-                        if matches!(n.as_deref(), Some("thread_local" | "lazy_static")) {
+                        if n.is_some_and(|n| apis::DECLARATION_MACROS.contains(&n.as_str())) {
                             self.visit_macro_call(&m.mac);
                         } else if m.ident.is_none() {
                             self.not_expanded += 1;
@@ -918,7 +912,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         };
         let candidates = self.resolve(&fp.path);
         let primary = candidates.first().cloned().unwrap_or_default();
-        let raw_drop = fp.path.is_ident("drop");
+        let raw_drop = fp.path.segments.len() == 1
+            && apis::call_apis(&fp.path.segments[0].ident.to_string()).contains(&Api::Drop);
         let found = apis::call_apis(&primary);
         if raw_drop || found.contains(&Api::Drop) {
             for a in &c.args {
@@ -981,7 +976,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         }
         let awaited = std::ptr::from_ref(mc) as usize == self.awaited;
         let is_adaptor = apis::LOOP_METHODS.contains(&name.as_str());
-        let is_spawn = name == "spawn" || name == "spawn_blocking";
+        let is_spawn = apis::DETACHING_METHODS.contains(&name.as_str());
         if is_adaptor {
             self.out.compute_score += 1;
         }
@@ -1214,7 +1209,7 @@ impl BodyVisitor<'_, '_> {
     /// The lock held by a `let`-bound guard from `mc` (the acquisition was already recorded).
     fn guards_from(&self, mc: &syn::ExprMethodCall) -> Option<HeldLock> {
         if let Some(ty) = self.type_of(&mc.receiver) {
-            if ty.starts_with("std::io::") {
+            if apis::any_matches(apis::NOT_LOCK_RECEIVERS, &ty) {
                 return None;
             }
         }

@@ -393,6 +393,33 @@ pub const SHARED_GUARD_METHODS: &[&str] = &[
 /// Wrappers a guard passes through unchanged: `m.lock().unwrap()`, `.expect("..")`, `?`, `.await`.
 pub const GUARD_UNWRAP_METHODS: &[&str] = &["unwrap", "expect", "unwrap_or_else", "ok"];
 
+/// Methods that return the same lock (or a reference/handle to it): `Arc::clone`d locals alias the original.
+pub const ALIAS_METHODS: &[&str] = &["clone", "as_ref", "deref", "borrow"];
+
+/// Last path segments of constructors (`Type::new`): they build a value of the type before them.
+pub const CTOR_NAMES: &[&str] = &["new", "default", "from", "new_cyclic", "const_new"];
+
+/// Receiver types whose `lock()` is not a lock of shared state (`stdout().lock()`), as patterns.
+pub const NOT_LOCK_RECEIVERS: &[&str] = &["std::io::*"];
+
+/// Methods whose closure arguments run on another thread or task (`s.spawn(|| ..)` in a scope, a JoinSet).
+pub const DETACHING_METHODS: &[&str] = &["spawn", "spawn_blocking", "spawn_local"];
+
+/// Macros printing to the console (an `io` site each).
+pub const CONSOLE_MACROS: &[&str] = &["println", "print", "eprintln", "eprint"];
+
+/// Macros writing to their first argument (`writeln!(out, ..)`): I/O when that is a file, socket or console.
+pub const WRITE_MACROS: &[&str] = &["write", "writeln"];
+
+/// Macros declaring statics (parsed as declarations: global-state sources).
+pub const DECLARATION_MACROS: &[&str] = &["thread_local", "lazy_static"];
+
+/// Macros that take the address of a place (a `static mut` use without `unsafe`).
+pub const ADDR_OF_MACROS: &[&str] = &["addr_of", "addr_of_mut"];
+
+/// The attribute that installs a process-wide allocator.
+pub const GLOBAL_ALLOCATOR_ATTR: &str = "global_allocator";
+
 /// Atomic types (matched as patterns).
 pub const ATOMIC_TYPES: &[&str] = &[
     "std::sync::atomic::Atomic*",
