@@ -853,3 +853,52 @@ pub fn wait_all() {
         .unwrap();
     assert_eq!(g.function.as_deref(), Some("demo::wait_all"));
 }
+
+#[test]
+fn lock_order_across_threads_with_arc_clones() {
+    check(
+        r#"
+use std::sync::{Arc, Mutex};
+use std::thread;
+pub fn deadlock() {
+    let a = Arc::new(Mutex::new(0)); // expect: shared-lock
+    let b = Arc::new(Mutex::new(0)); // expect: shared-lock
+    let a2 = Arc::clone(&a);
+    let b2 = Arc::clone(&b);
+    let t = thread::spawn(move || { // expect: spawn
+        let _x = a2.lock().unwrap();
+        let _y = b2.lock().unwrap(); // expect: lock-order
+    });
+    let _y = b.lock().unwrap();
+    let _x = a.lock().unwrap(); // expect: lock-order
+    drop(_x);
+    drop(_y);
+    t.join().unwrap();
+}
+"#,
+    );
+}
+
+#[test]
+fn while_let_scrutinee_lives_through_body() {
+    check(
+        r#"
+use std::sync::Mutex;
+pub struct Q { jobs: Mutex<Vec<u32>> }
+impl Q {
+    pub fn drain_bad(&self) {
+        while let Some(j) = self.jobs.lock().unwrap().pop() {
+            std::fs::write("out", j.to_string()).unwrap(); // expect: io, lock-across-blocking
+        }
+    }
+    pub fn drain_good(&self) {
+        loop {
+            let next = self.jobs.lock().unwrap().pop();
+            let Some(j) = next else { break };
+            std::fs::write("out", j.to_string()).unwrap(); // expect: io
+        }
+    }
+}
+"#,
+    );
+}
