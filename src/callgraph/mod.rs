@@ -103,9 +103,19 @@ fn link_edges(fns: &[FnFacts]) -> Vec<Vec<Edge>> {
                             by_type_method.get(&(ty, name))
                         })
                         .unwrap_or(&empty),
-                    CallTarget::Method { name, self_type } => match self_type {
+                    CallTarget::Method {
+                        name,
+                        self_type,
+                        on_self,
+                    } => match self_type {
                         Some(t) => by_type_method
                             .get(&(t.as_str(), name.as_str()))
+                            .or_else(|| {
+                                // `self.f()` where `f` comes from a trait of the package.
+                                by_method
+                                    .get(name.as_str())
+                                    .filter(|all| *on_self && all.len() <= MAX_AMBIGUOUS_TARGETS)
+                            })
                             .unwrap_or(&empty),
                         None => by_method
                             .get(name.as_str())

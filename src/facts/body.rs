@@ -960,6 +960,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                     CallTarget::Method {
                         name,
                         self_type: Some(ty),
+                        on_self: false,
                     },
                     span,
                 );
@@ -1023,7 +1024,14 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if receiver_is_self && Some(&name) == Some(&self.out.name) {
             self.out.compute_score += 10;
         }
-        self.record_call(CallTarget::Method { name, self_type }, mc.method.span());
+        self.record_call(
+            CallTarget::Method {
+                name,
+                self_type,
+                on_self: receiver_is_self,
+            },
+            mc.method.span(),
+        );
     }
 
     fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {

@@ -902,3 +902,26 @@ impl Q {
 "#,
     );
 }
+
+#[test]
+fn self_calls_reach_trait_default_methods() {
+    let out = check(
+        r#"
+pub trait Store {
+    fn save(&self) { std::fs::write("db", "x").unwrap(); } // expect: io
+}
+pub struct Disk;
+impl Store for Disk {}
+impl Disk {
+    pub fn flush(&self) { self.save() }
+}
+"#,
+    );
+    let flush = out
+        .functions
+        .iter()
+        .find(|f| f.path == "demo::Disk::flush")
+        .unwrap();
+    assert_eq!(flush.class, FnClass::IoBound);
+    assert_eq!(flush.reachable_findings.len(), 1);
+}
