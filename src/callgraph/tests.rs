@@ -199,3 +199,34 @@ fn links_across_files_and_targets() {
     assert_eq!(main.reachable_findings, vec![io]);
     assert!(out.findings.iter().all(|f| f.package == "demo"));
 }
+
+#[test]
+fn statics_of_other_files_are_one_lock() {
+    let state = facts_of(
+        "use std::sync::Mutex;\npub static A: Mutex<u8> = Mutex::new(0);\npub static B: Mutex<u8> = Mutex::new(0);\n",
+        "demo",
+        &["state"],
+        "src/state.rs",
+    );
+    let one = facts_of(
+        "use crate::state::{A, B};\npub fn one() {\n    let _a = A.lock().unwrap();\n    let _b = B.lock().unwrap();\n}\n",
+        "demo",
+        &["one"],
+        "src/one.rs",
+    );
+    let two = facts_of(
+        "pub fn two() {\n    let _b = crate::state::B.lock().unwrap();\n    let _a = crate::state::A.lock().unwrap();\n}\n",
+        "demo",
+        &["two"],
+        "src/two.rs",
+    );
+    let out = super::link("demo", vec![state, one, two]);
+    let mut orders: Vec<(&str, u32)> = out
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::LockOrder)
+        .map(|f| (f.file.as_str(), f.line))
+        .collect();
+    orders.sort();
+    assert_eq!(orders, [("src/one.rs", 4), ("src/two.rs", 3)]);
+}

@@ -242,6 +242,16 @@ fn is_ctor_name(last: &str) -> bool {
     apis::CTOR_NAMES.contains(&last)
 }
 
+/// True when the last segment of `path` is written like a static (`CACHE`, `MAX_2`).
+fn is_static_name(path: &str) -> bool {
+    let name = path.rsplit("::").next().unwrap_or(path);
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_uppercase() || c.is_ascii_digit() || c == '_')
+        && name.chars().any(|c| c.is_uppercase())
+}
+
 enum Blocking {
     /// I/O, sleep, receive, join: `what` names it.
     Call(String),
@@ -333,14 +343,25 @@ impl BodyVisitor<'_, '_> {
                     }
                 }
                 let full = self.resolve(&p.path).into_iter().next()?;
-                let ti = self.info.statics.get(&full)?;
-                let (desc, is_async) = ti.lock.clone()?;
-                Some(HeldLock {
-                    id: full,
-                    desc,
-                    is_async,
-                    shared: false,
-                })
+                match self.info.statics.get(&full) {
+                    Some(ti) => {
+                        let (desc, is_async) = ti.lock.clone()?;
+                        Some(HeldLock {
+                            id: full,
+                            desc,
+                            is_async,
+                            shared: false,
+                        })
+                    }
+                    // A static of another file (`crate::state::CACHE`): known by its path.
+                    None if is_static_name(&full) => Some(HeldLock {
+                        id: full,
+                        desc: "lock".into(),
+                        is_async: false,
+                        shared: false,
+                    }),
+                    None => None,
+                }
             }
             syn::Expr::Field(f) => {
                 let member = match &f.member {
@@ -1170,6 +1191,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
     }
 
     fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        // Static names are upper case by convention; only those are checked against `static mut` items.
         if p.qself.is_some() || self.unsafe_depth == 0 {
             return;
         }
@@ -1177,12 +1199,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             return;
         };
         let name = last.ident.to_string();
-        let looks_static = name.len() > 1
-            && name
-                .chars()
-                .all(|c| c.is_uppercase() || c.is_ascii_digit() || c == '_')
-            && name.chars().any(|c| c.is_uppercase());
-        if looks_static && !self.locals.contains_key(&name) {
+        if is_static_name(&name) && !self.locals.contains_key(&name) {
             if let Some(full) = self.resolve(&p.path).into_iter().next() {
                 let (line, column) = pos(p.path.span());
                 self.out.static_uses.push(PathUse {
