@@ -339,10 +339,10 @@ impl Walker<'_, '_> {
                     }
                 }
                 syn::Item::Static(s) => self.static_item(s, module, function),
-                syn::Item::Struct(s) => self.fields(&s.fields, module, &s.ident),
+                syn::Item::Struct(s) => self.fields(&s.fields, &s.ident),
                 syn::Item::Enum(e) => {
                     for v in &e.variants {
-                        self.fields(&v.fields, module, &e.ident);
+                        self.fields(&v.fields, &e.ident);
                     }
                 }
                 syn::Item::Type(t) => {
@@ -409,7 +409,7 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn fields(&mut self, fields: &syn::Fields, module: &[String], owner: &syn::Ident) {
+    fn fields(&mut self, fields: &syn::Fields, owner: &syn::Ident) {
         for (i, f) in fields.iter().enumerate() {
             let name = f
                 .ident
@@ -420,7 +420,6 @@ impl Walker<'_, '_> {
                 continue;
             };
             let site = self.info.site(f.ty.span(), None);
-            let _ = module;
             push_type_findings(&mut self.out.item_findings, ti, &site, true);
         }
     }

@@ -925,3 +925,27 @@ impl Disk {
     assert_eq!(flush.class, FnClass::IoBound);
     assert_eq!(flush.reachable_findings.len(), 1);
 }
+
+#[test]
+fn condvar_barrier_and_block_on_block() {
+    check(
+        r#"
+use std::sync::{Barrier, Condvar, Mutex};
+pub struct Gate { ready: Mutex<bool>, cv: Condvar, other: Mutex<u8>, barrier: Barrier }
+impl Gate {
+    pub fn wait(&self) {
+        let _o = self.other.lock().unwrap();
+        let g = self.ready.lock().unwrap();
+        let _g = self.cv.wait(g).unwrap(); // expect: lock-across-blocking
+    }
+    pub fn meet(&self) {
+        let _o = self.other.lock().unwrap();
+        self.barrier.wait(); // expect: lock-across-blocking
+    }
+}
+pub async fn nested() {
+    futures::executor::block_on(async {}); // expect: blocking-in-async
+}
+"#,
+    );
+}

@@ -27,9 +27,9 @@ pub enum Api {
     SyncContext,
     /// Creates a channel.
     Channel,
-    /// A blocking receive on a channel.
+    /// A blocking receive on a channel, or a wait on a condition variable or barrier.
     Recv,
-    /// Waits for a thread.
+    /// Waits for a thread or drives a future to completion (`block_on`).
     Join,
     /// CPU-heavy library work (sorting, hashing, compression, regex, serialization).
     Cpu,
@@ -169,6 +169,8 @@ pub const CALLS: &[(&str, Api)] = &[
     ("bincode::serialize", Api::Cpu),
     ("bincode::deserialize", Api::Cpu),
     ("toml::from_str", Api::Cpu),
+    // waiting for other work
+    ("futures::executor::block_on", Api::Join),
     // FFI
     ("libc::*", Api::Ffi),
     // drop
@@ -225,6 +227,12 @@ pub const TYPED_METHODS: &[(&str, &str, Api)] = &[
     ("std::thread::Builder", "spawn", Api::SyncContext),
     ("std::thread::JoinHandle", "join", Api::Join),
     ("std::sync::mpsc::Receiver", "recv", Api::Recv),
+    ("std::sync::Condvar", "wait", Api::Recv),
+    ("std::sync::Condvar", "wait_while", Api::Recv),
+    ("std::sync::Condvar", "wait_timeout", Api::Recv),
+    ("std::sync::Barrier", "wait", Api::Recv),
+    ("tokio::runtime::Runtime", "block_on", Api::Join),
+    ("tokio::runtime::Handle", "block_on", Api::Join),
     ("reqwest::blocking::Client", "send", Api::Io),
     ("reqwest::blocking::Client", "execute", Api::Io),
     ("ureq::Agent", "call", Api::Io),
