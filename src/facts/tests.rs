@@ -949,3 +949,17 @@ pub async fn nested() {
 "#,
     );
 }
+
+#[test]
+fn logger_builders_install_globally() {
+    check(
+        r#"
+pub fn logs() {
+    env_logger::builder().format_timestamp(None).init(); // expect: process-global
+    tracing_subscriber::fmt().with_target(false).init(); // expect: process-global
+    let v: Vec<u8> = Vec::new();
+    let _ = v.iter().map(|x| x + 1).collect::<Vec<_>>();
+}
+"#,
+    );
+}

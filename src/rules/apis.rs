@@ -245,6 +245,17 @@ pub const TYPED_METHODS: &[(&str, &str, Api)] = &[
     ("rusqlite::Connection", "execute_batch", Api::Io),
     ("env_logger::Builder", "init", Api::ProcessGlobal),
     ("env_logger::Builder", "try_init", Api::ProcessGlobal),
+    (
+        "tracing_subscriber::fmt::SubscriberBuilder",
+        "init",
+        Api::ProcessGlobal,
+    ),
+    (
+        "tracing_subscriber::fmt::SubscriberBuilder",
+        "try_init",
+        Api::ProcessGlobal,
+    ),
+    ("tracing_subscriber::Registry", "init", Api::ProcessGlobal),
     ("regex::Regex", "is_match", Api::Cpu),
     ("regex::Regex", "captures", Api::Cpu),
     ("regex::Regex", "find_iter", Api::Cpu),
@@ -350,6 +361,15 @@ pub const RETURN_TYPES: &[(&str, &str)] = &[
         "reqwest::blocking::Client",
     ),
     ("ureq::agent", "ureq::Agent"),
+    ("env_logger::builder", "env_logger::Builder"),
+    (
+        "tracing_subscriber::fmt",
+        "tracing_subscriber::fmt::SubscriberBuilder",
+    ),
+    (
+        "tracing_subscriber::registry",
+        "tracing_subscriber::Registry",
+    ),
 ];
 
 /// Lock types; `true` when the lock is async (its guard may be held across `.await`).
