@@ -1,5 +1,6 @@
 //! libtest binaries as workloads: sequential is `--test-threads 1`, threads is `--test-threads N`, processes
 //! is one process per test (`--exact NAME`), N at a time, as cargo-nextest runs them (through `xargs -P`).
+//! The processes model needs `xargs` and `sh` (POSIX) on PATH.
 //! Results compare the pass/fail outcome of every test.
 
 use std::process::Command;
@@ -41,12 +42,18 @@ pub fn profile(
             c
         }
         Model::Processes => {
+            // Each test's outcome is printed as one short line after its process ended: concurrent
+            // processes would interleave libtest's own partial lines.
             let mut c = Command::new("xargs");
             c.arg("-a")
                 .arg(&list)
-                .args(["-d", "\n", "-P", &workers.to_string(), "-I{}"])
+                .args(["-d", "\n", "-P", &workers.to_string(), "-I{}", "sh", "-c"])
+                .arg(
+                    "if \"$0\" --exact \"$1\" --test-threads 1 >/dev/null 2>&1; \
+                     then echo \"test $1 ... ok\"; else echo \"test $1 ... FAILED\"; fi",
+                )
                 .arg(&exe)
-                .args(["--exact", "{}", "--test-threads", "1"]);
+                .arg("{}");
             c
         }
     };

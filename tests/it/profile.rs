@@ -135,6 +135,7 @@ fn workloads_lists_every_declared_workload() {
         "panics",
         "hangs",
         "aborts",
+        "test:suite",
     ] {
         assert!(
             text.lines().any(|l| l.contains(name)),
@@ -624,4 +625,46 @@ fn human_output_is_a_table_with_speedups() {
         "{text}"
     );
     assert!(text.contains("1.00x"), "sequential speedup:\n{text}");
+}
+
+#[test]
+fn test_binaries_are_workloads_too() {
+    let _g = shared();
+    let out = concur()
+        .args([
+            "profile",
+            "--workload",
+            "test:suite",
+            "--workers",
+            "2",
+            "--runs",
+            "1",
+        ])
+        .args(["--no-perf", "--format", "json", "--manifest-path"])
+        .arg(manifest())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let w = workload(&doc, "test:suite");
+    assert_eq!(w["kind"], "test");
+    assert_eq!(
+        w["jobs"], 8,
+        "eight #[test]s in fixtures/workloads/tests/suite.rs"
+    );
+    for (model, workers) in [("sequential", 1), ("threads", 2), ("processes", 2)] {
+        let r = run(w, model, workers);
+        assert_eq!(r["results_match_sequential"], true, "{model}: {r}");
+        assert!(
+            r["wall_ns"]["median"]
+                .as_u64()
+                .is_some_and(|v| v > 60_000_000),
+            "{r}"
+        );
+    }
+    // One process per test: the processes run started at least 8 test processes (plus xargs and sh),
+    // so it took more page faults than one test binary running them all on threads.
+    let faults = |m: &str| run(w, m, 2)["minor_faults"].as_u64().unwrap_or(0);
+    assert!(faults("processes") > faults("threads"), "{w}");
 }
