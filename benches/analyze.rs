@@ -18,7 +18,10 @@ fn median(v: &mut [Duration]) -> Duration {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let manifest = match args.first() {
         Some(p) => PathBuf::from(p),
         None => {
@@ -39,8 +42,16 @@ fn main() {
         workspace: false,
     };
     let ws = cargo_concur::discover::load(&selection).expect("cargo metadata");
-    let files: Vec<PathBuf> = ws.packages.iter().flat_map(cargo_concur::discover::package_rs_files).collect();
-    let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let files: Vec<PathBuf> = ws
+        .packages
+        .iter()
+        .flat_map(cargo_concur::discover::package_rs_files)
+        .collect();
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
 
     let parse_only = || {
         let start = Instant::now();
@@ -81,13 +92,20 @@ fn main() {
     );
     println!("threads:      {}", rayon::current_num_threads());
     println!("iterations:   {iterations} (interleaved, after one warm-up each)");
-    println!("parse-only:   median {:>8.1} ms  (min {:.1})", ms(pm), ms(*p.iter().min().unwrap()));
+    println!(
+        "parse-only:   median {:>8.1} ms  (min {:.1})",
+        ms(pm),
+        ms(*p.iter().min().unwrap())
+    );
     println!(
         "analyze:      median {:>8.1} ms  (min {:.1})  incl. cargo metadata",
         ms(am),
         ms(*a.iter().min().unwrap())
     );
-    println!("ratio:        {:.2}x (analyze / parse-only)", am.as_secs_f64() / pm.as_secs_f64());
+    println!(
+        "ratio:        {:.2}x (analyze / parse-only)",
+        am.as_secs_f64() / pm.as_secs_f64()
+    );
 }
 
 fn ms(d: Duration) -> f64 {

@@ -1,9 +1,7 @@
-//! The packages `profile` and `workloads` work on: `cargo metadata --no-deps`, selected as cargo selects
-//! them, reduced to what workloads need (library target, manifest, target directory, metadata tables).
-//!
-//! A small local reader until `crate::discover` lands; it keeps to the fields discover will provide.
+//! The packages `profile` and `workloads` work on, from `crate::discover`, reduced to what workloads need
+//! (library target, manifest, target directory, metadata tables), and their libtest executables.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use crate::cli::PackageSelection;
@@ -15,8 +13,6 @@ pub struct LibTarget {
     /// Crate name as written in paths (`-` replaced by `_`).
     pub crate_name: String,
     pub src_path: PathBuf,
-    /// Edition of the package (`2021`, `2024`, ...).
-    pub edition: String,
 }
 
 /// One selected package.
@@ -29,7 +25,7 @@ pub struct ProjectPackage {
     pub lib: Option<LibTarget>,
     /// `package.metadata` as cargo reports it (JSON).
     pub metadata: serde_json::Value,
-    /// Names of the package's libtest targets (`[[test]]` and the lib's unit tests when present).
+    /// Whether the package has libtest targets (a library or `[[test]]` targets).
     pub has_tests: bool,
 }
 
@@ -43,105 +39,33 @@ pub struct Project {
 }
 
 impl Project {
-    /// Runs `cargo metadata --no-deps` for the selection.
+    /// The selected packages, as `crate::discover` finds them (`cargo metadata --no-deps`).
     pub fn load(selection: &PackageSelection) -> Result<Project> {
-        let mut cmd = cargo_metadata::MetadataCommand::new();
-        cmd.no_deps();
-        if let Some(p) = &selection.manifest_path {
-            if !p.exists() {
-                return Err(Error::usage(format!(
-                    "--manifest-path {}: no such file",
-                    p.display()
-                )));
-            }
-            cmd.manifest_path(p);
-        }
-        let meta = cmd.exec().map_err(|e| {
-            let text = e.to_string();
-            let line = text
-                .lines()
-                .find(|l| l.contains("error"))
-                .unwrap_or_else(|| text.lines().next().unwrap_or("cargo metadata failed"));
-            Error::usage(format!("cargo metadata: {}", line.trim()))
-        })?;
-        let chosen: Vec<&cargo_metadata::Package> = if selection.workspace {
-            meta.workspace_packages()
-        } else if !selection.packages.is_empty() {
-            let mut v = Vec::new();
-            for spec in &selection.packages {
-                let found = meta
-                    .workspace_packages()
-                    .into_iter()
-                    .find(|p| p.name.as_str() == spec.as_str());
-                match found {
-                    Some(p) => v.push(p),
-                    None => {
-                        return Err(Error::usage(format!(
-                            "-p {spec}: no package `{spec}` in the workspace at {}",
-                            meta.workspace_root
-                        )))
-                    }
-                }
-            }
-            v
-        } else {
-            let defaults = meta.workspace_default_packages();
-            if defaults.is_empty() {
-                meta.workspace_packages()
-            } else {
-                defaults
-            }
-        };
-        let packages = chosen
-            .into_iter()
-            .map(|p| {
-                let manifest_path = PathBuf::from(p.manifest_path.as_std_path());
-                let root = manifest_path
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default();
-                let lib = p
+        use crate::discover::TargetKind;
+        let ws = crate::discover::load(selection)?;
+        let packages = ws
+            .packages
+            .iter()
+            .map(|p| ProjectPackage {
+                name: p.name.clone(),
+                manifest_path: p.manifest_path.clone(),
+                root: p.root.clone(),
+                lib: p.lib().map(|t| LibTarget {
+                    crate_name: t.crate_name.clone(),
+                    src_path: t.src_path.clone(),
+                }),
+                metadata: p.metadata.clone(),
+                has_tests: p
                     .targets
                     .iter()
-                    .find(|t| {
-                        t.kind.iter().any(|k| {
-                            matches!(
-                                k,
-                                cargo_metadata::TargetKind::Lib | cargo_metadata::TargetKind::RLib
-                            )
-                        })
-                    })
-                    .map(|t| LibTarget {
-                        crate_name: t.name.replace('-', "_"),
-                        src_path: PathBuf::from(t.src_path.as_std_path()),
-                        edition: p.edition.as_str().to_string(),
-                    });
-                let has_tests = p.targets.iter().any(|t| {
-                    t.test
-                        && t.kind.iter().any(|k| {
-                            matches!(
-                                k,
-                                cargo_metadata::TargetKind::Lib
-                                    | cargo_metadata::TargetKind::RLib
-                                    | cargo_metadata::TargetKind::Test
-                            )
-                        })
-                });
-                ProjectPackage {
-                    name: p.name.to_string(),
-                    manifest_path,
-                    root,
-                    lib,
-                    metadata: p.metadata.clone(),
-                    has_tests,
-                }
+                    .any(|t| matches!(t.kind, TargetKind::Lib | TargetKind::Test)),
             })
             .collect();
         Ok(Project {
-            root: PathBuf::from(meta.workspace_root.as_std_path()),
-            target_dir: PathBuf::from(meta.target_directory.as_std_path()),
+            root: ws.root,
+            target_dir: ws.target_dir,
             packages,
-            workspace_metadata: meta.workspace_metadata.clone(),
+            workspace_metadata: ws.workspace_metadata,
         })
     }
 

@@ -246,7 +246,6 @@ mod tests {
         let lib = LibTarget {
             crate_name: "demo".into(),
             src_path: dir.path().join("lib.rs"),
-            edition: "2021".into(),
         };
         (dir, lib)
     }

@@ -270,26 +270,53 @@ fn unknown_workload_name_is_a_usage_error() {
     );
 }
 
+/// Median wall time of a run, in ns.
+fn wall(w: &Value, model: &str, workers: u64) -> f64 {
+    run(w, model, workers)["wall_ns"]["median"]
+        .as_u64()
+        .unwrap_or(0) as f64
+}
+
 #[test]
 fn global_lock_processes_beat_threads() {
     let _g = exclusive();
     harness_built();
-    let (code, doc, stderr) =
-        profile_json(&["--workload", "global_lock", "--workers", "2", "--runs", "3"]);
-    assert_eq!(code, 0, "{stderr}");
-    let w = workload(&doc, "global_lock");
-    let threads = run(w, "threads", 2)["wall_ns"]["median"]
-        .as_u64()
-        .unwrap_or(0);
-    let processes = run(w, "processes", 2)["wall_ns"]["median"]
-        .as_u64()
-        .unwrap_or(u64::MAX);
-    assert!(
-        processes as f64 * 1.5 <= threads as f64,
-        "processes x2 {processes} ns should be >= 1.5x faster than threads x2 {threads} ns"
-    );
-    assert_eq!(run(w, "threads", 2)["results_match_sequential"], true);
-    assert_eq!(run(w, "processes", 2)["results_match_sequential"], true);
+    // Other work on this machine can take a core away; `independent_cpu` in the same profile shows whether
+    // two cores were really available (it scales with processes whenever they are). Retry while they were not.
+    let mut last = String::new();
+    for attempt in 1..=3 {
+        let (code, doc, stderr) = profile_json(&[
+            "--workload",
+            "global_lock",
+            "--workload",
+            "independent_cpu",
+            "--workers",
+            "2",
+            "--runs",
+            "3",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let gl = workload(&doc, "global_lock");
+        let ic = workload(&doc, "independent_cpu");
+        for m in ["threads", "processes"] {
+            assert_eq!(run(gl, m, 2)["results_match_sequential"], true);
+        }
+        let lock_advantage = wall(gl, "threads", 2) / wall(gl, "processes", 2);
+        let threads_speedup = wall(gl, "sequential", 1) / wall(gl, "threads", 2);
+        let two_cores = wall(ic, "sequential", 1) / wall(ic, "processes", 2);
+        last = format!(
+            "attempt {attempt}: global_lock processes x2 {lock_advantage:.2}x faster than threads x2, threads x2 \
+             {threads_speedup:.2}x over sequential; independent_cpu processes x2 {two_cores:.2}x over sequential"
+        );
+        // Threads can never speed up work done under one lock.
+        assert!(threads_speedup < 1.25, "{last}");
+        if two_cores >= 1.6 {
+            assert!(lock_advantage >= 1.5, "{last}");
+            return;
+        }
+        eprintln!("{last}: fewer than 2 free cores, measuring again");
+    }
+    panic!("the machine never had 2 free cores; {last}");
 }
 
 #[test]

@@ -15,7 +15,9 @@ mod support;
 use crate::{concur, root, shared};
 
 fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -41,8 +43,14 @@ fn text_hits(crate_root: &Path) -> Vec<(String, u32, &'static str)> {
     rs_files(crate_root, &mut files);
     let mut hits = Vec::new();
     for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else { continue };
-        let rel = f.strip_prefix(crate_root).unwrap().to_string_lossy().into_owned();
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let rel = f
+            .strip_prefix(crate_root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         for (i, line) in text.lines().enumerate() {
             for (pat, kind) in patterns {
                 let Some(pos) = line.find(pat) else { continue };
@@ -62,14 +70,23 @@ fn text_hits(crate_root: &Path) -> Vec<(String, u32, &'static str)> {
 #[ignore = "fetches real crates from crates.io; run with --ignored"]
 fn real_crates_are_analyzed_without_misses() {
     let _g = shared();
-    let crates = support::fetch(&root().join("target/real-crates"), support::REAL_CRATES).expect("fetch real crates");
+    let crates = support::fetch(&root().join("target/real-crates"), support::REAL_CRATES)
+        .expect("fetch real crates");
     let mut report = Vec::new();
     let mut problems = Vec::new();
     for (name, manifest) in crates {
         let crate_root = manifest.parent().unwrap().to_path_buf();
-        let out = concur().args(["analyze", "--format", "json", "--manifest-path"]).arg(&manifest).output().unwrap();
+        let out = concur()
+            .args(["analyze", "--format", "json", "--manifest-path"])
+            .arg(&manifest)
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{name}: exit {:?}: {stderr}", out.status.code());
+        assert!(
+            out.status.success(),
+            "{name}: exit {:?}: {stderr}",
+            out.status.code()
+        );
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
         let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
         let errors = doc["files"]["parse_errors"].as_array().unwrap();
@@ -81,7 +98,11 @@ fn real_crates_are_analyzed_without_misses() {
             .unwrap()
             .iter()
             .map(|f| {
-                (f["file"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap(), f["kind"].as_str().unwrap().into())
+                (
+                    f["file"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                    f["kind"].as_str().unwrap().into(),
+                )
             })
             .collect();
         let hits = text_hits(&crate_root);
@@ -89,7 +110,9 @@ fn real_crates_are_analyzed_without_misses() {
         for (file, line, kind) in &hits {
             if !found.contains(&(file.clone(), *line as u64, kind.to_string())) {
                 missed += 1;
-                problems.push(format!("{name}: {file}:{line}: text search finds `{kind}`, analyze does not"));
+                problems.push(format!(
+                    "{name}: {file}:{line}: text search finds `{kind}`, analyze does not"
+                ));
             }
         }
         report.push(format!(

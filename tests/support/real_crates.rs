@@ -26,7 +26,10 @@ pub fn fetch(scratch: &Path, crates: &[(&str, &str)]) -> Result<Vec<(String, Pat
         std::fs::write(&path, manifest).map_err(|e| e.to_string())?;
     }
     std::fs::write(scratch.join("src/lib.rs"), "").map_err(|e| e.to_string())?;
-    let meta = cargo_metadata::MetadataCommand::new().manifest_path(&path).exec().map_err(|e| e.to_string())?;
+    let meta = cargo_metadata::MetadataCommand::new()
+        .manifest_path(&path)
+        .exec()
+        .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for (name, _) in crates {
         let p = meta
@@ -34,7 +37,10 @@ pub fn fetch(scratch: &Path, crates: &[(&str, &str)]) -> Result<Vec<(String, Pat
             .iter()
             .find(|p| p.name.as_str() == *name)
             .ok_or_else(|| format!("{name} not in the scratch package's metadata"))?;
-        out.push((name.to_string(), p.manifest_path.clone().into_std_path_buf()));
+        out.push((
+            name.to_string(),
+            p.manifest_path.clone().into_std_path_buf(),
+        ));
     }
     Ok(out)
 }
