@@ -74,6 +74,8 @@ pub struct CounterSet {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reading {
     pub values: [Option<(u64, bool)>; 6],
+    /// Smallest time_running / time_enabled over the open counters (1.0: none multiplexed).
+    pub running_fraction: f64,
 }
 
 /// Opens counters: none when `perf` is false or `CONCUR_PERF=off`; software only with `CONCUR_PERF=software`.
@@ -171,7 +173,10 @@ impl CounterSet {
 
     /// Disables counting and returns what was counted since `start`. Call after the run was reaped.
     pub fn stop(&mut self) -> Reading {
-        let mut reading = Reading::default();
+        let mut reading = Reading {
+            running_fraction: if self.counters.is_empty() { 0.0 } else { 1.0 },
+            ..Reading::default()
+        };
         for (k, (i, c)) in self.counters.iter_mut().enumerate() {
             let _ = c.disable();
             let Ok(after) = c.read_count_and_time() else {
@@ -182,6 +187,11 @@ impl CounterSet {
             let enabled = after.time_enabled.saturating_sub(e0);
             let running = after.time_running.saturating_sub(r0);
             reading.values[*i] = Some(scale(count, enabled, running));
+            if enabled > 0 {
+                reading.running_fraction = reading
+                    .running_fraction
+                    .min(running as f64 / enabled as f64);
+            }
         }
         reading
     }
@@ -212,6 +222,7 @@ impl Reading {
             context_switches: get(4),
             page_faults: get(5),
             estimated: self.values.iter().flatten().any(|v| v.1),
+            running_fraction: self.running_fraction,
         }
     }
 }

@@ -294,6 +294,17 @@ fn to_sample(
     }
 }
 
+/// Whether to take round `round` (0-based): always below `min_rounds`, then only while the round is
+/// expected (from the last one) to end within the budget.
+pub fn another_round(
+    round: usize,
+    min_rounds: usize,
+    elapsed: Duration,
+    last_round: Duration,
+) -> bool {
+    round < min_rounds || elapsed + last_round <= BUDGET
+}
+
 /// The worker counts to measure: the explicit list, or 1..=cores plus 2x cores (and 4x, 8x when I/O-bound).
 pub fn worker_ladder(explicit: &[usize], cores: usize, io_bound: bool) -> Vec<usize> {
     if !explicit.is_empty() {
@@ -356,7 +367,7 @@ pub fn profile_one(
     let mut rounds_done = 0;
     let mut last_round = Duration::ZERO;
     for round in 0..measure.runs {
-        if round >= min_rounds && started.elapsed() + last_round > BUDGET {
+        if !another_round(round, min_rounds, started.elapsed(), last_round) {
             break;
         }
         let round_start = Instant::now();
@@ -483,6 +494,49 @@ fn set_bar(bar: &Option<indicatif::ProgressBar>, label: &str, what: &str, run: u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The budget promise: default settings (5 runs, workers 1, 2, 4 on 2 cores) on a workload whose
+    /// sequential run takes 1 s and scales perfectly finish in under 30 s.
+    #[test]
+    fn one_second_workload_fits_the_time_budget_on_two_cores() {
+        let cores = 2;
+        let seconds_of = |model: Model, workers: usize| match model {
+            Model::Sequential => 1.0,
+            _ => 1.0 / workers.min(cores) as f64,
+        };
+        let mut pairs = vec![(Model::Sequential, 1)];
+        for w in worker_ladder(&[], cores, false) {
+            pairs.push((Model::Threads, w));
+            pairs.push((Model::Processes, w));
+        }
+        let round: f64 = pairs.iter().map(|&(m, w)| seconds_of(m, w)).sum();
+        let mut elapsed = 1.0; // the warm-up
+        let mut last = 0.0;
+        let mut rounds = 0;
+        for r in 0..5 {
+            let go = another_round(
+                r,
+                3,
+                Duration::from_secs_f64(elapsed),
+                Duration::from_secs_f64(last),
+            );
+            if !go {
+                break;
+            }
+            elapsed += round;
+            last = round;
+            rounds += 1;
+        }
+        assert!(rounds >= 3, "at least 3 samples per pair");
+        assert!(elapsed < 30.0, "{elapsed} s in {rounds} rounds");
+        // Short workloads get every requested run.
+        assert!(another_round(
+            4,
+            3,
+            Duration::from_secs(3),
+            Duration::from_millis(700)
+        ));
+    }
 
     #[test]
     fn ladder_defaults_and_io_bound_extension() {

@@ -75,6 +75,10 @@ pub struct Counters {
     /// Extension: some counter ran less than the whole run (multiplexed) and was scaled up.
     #[serde(default)]
     pub estimated: bool,
+    /// Extension: the smallest share of the run any counter actually counted (time_running /
+    /// time_enabled; 1.0 when none was multiplexed, 0 when nothing was measured).
+    #[serde(default)]
+    pub running_fraction: f64,
 }
 
 /// One counted run of one (model, workers) pair.

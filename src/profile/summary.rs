@@ -52,6 +52,13 @@ pub fn summarize(
     counters.page_faults = m(|s| s.counters.page_faults);
     counters.measured = samples.iter().all(|s| s.counters.measured) && !samples.is_empty();
     counters.estimated = samples.iter().any(|s| s.counters.estimated);
+    counters.running_fraction = samples
+        .iter()
+        .map(|s| s.counters.running_fraction)
+        .fold(f64::INFINITY, f64::min);
+    if !counters.running_fraction.is_finite() {
+        counters.running_fraction = 0.0;
+    }
     RunSummary {
         model,
         workers,

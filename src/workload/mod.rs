@@ -353,6 +353,64 @@ mod tests {
         assert!(absolute_path("demo::f(1)", "demo", "ctx", "run").is_err());
     }
 
+    /// The `workloads` fixture as a project, with `package` and `workspace` metadata tables given.
+    fn fixture_project(package: serde_json::Value, workspace: serde_json::Value) -> Project {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/workloads");
+        Project {
+            root: root.clone(),
+            target_dir: root.join("target"),
+            packages: vec![ProjectPackage {
+                name: "workloads".into(),
+                manifest_path: root.join("Cargo.toml"),
+                root: root.clone(),
+                lib: Some(project::LibTarget {
+                    crate_name: "workloads".into(),
+                    src_path: root.join("src/lib.rs"),
+                }),
+                metadata: package,
+                has_tests: false,
+            }],
+            workspace_metadata: workspace,
+        }
+    }
+
+    #[test]
+    fn workspace_table_workloads_belong_to_the_crate_they_name() {
+        let ws = serde_json::json!({"concur": {"workload": [
+            {"name": "cpu", "run": "workloads::independent_cpu_job", "jobs": 4},
+            {"name": "lookup", "setup": "crate::shared_input_setup", "run": "crate::shared_input_job", "jobs": 2}
+        ]}});
+        let project = fixture_project(serde_json::Value::Null, ws.clone());
+        // `crate::` in a workspace table names no package.
+        let e = declared(&project).unwrap_err();
+        assert!(e.message.contains("library crate name"), "{}", e.message);
+
+        let ws = serde_json::json!({"concur": {"workload": [ws["concur"]["workload"][0].clone()]}});
+        let project = fixture_project(serde_json::Value::Null, ws);
+        let (list, warnings) = declared(&project).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].spec.package, "workloads");
+        assert_eq!(list[0].run_path, "workloads::independent_cpu_job");
+        assert_eq!(list[0].spec.declared_in, "Cargo.toml");
+    }
+
+    #[test]
+    fn duplicate_names_and_bad_tables_are_rejected() {
+        let pkg = serde_json::json!({"concur": {"workload": [
+            {"name": "a", "run": "workloads::sleepy_job", "jobs": 4},
+            {"name": "a", "run": "crate::sleepy_job", "jobs": 4}
+        ]}});
+        let e = declared(&fixture_project(pkg, serde_json::Value::Null)).unwrap_err();
+        assert!(e.message.contains("declared twice"), "{}", e.message);
+        let pkg = serde_json::json!({"concur": {"workload": {"name": "a"}}});
+        let e = declared(&fixture_project(pkg, serde_json::Value::Null)).unwrap_err();
+        assert!(e.message.contains("array of tables"), "{}", e.message);
+        let pkg = serde_json::json!({"concur": {"workload": [{"name": "a", "run": "workloads::sleepy_job", "jobs": 0}]}});
+        let e = declared(&fixture_project(pkg, serde_json::Value::Null)).unwrap_err();
+        assert!(e.message.contains("positive integer"), "{}", e.message);
+    }
+
     #[test]
     fn names_are_restricted() {
         assert!(valid_name("global_lock-2"));
