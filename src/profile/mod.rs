@@ -447,7 +447,7 @@ pub fn profile_one(
         "Profiled",
         &format!(
             "{label} in {:.1} s: warm-up {:.1} s, {n_samples} samples in {rounds_done} rounds {:.1} s, \
-             overhead {:.1} s",
+             other {:.1} s",
             profiling_ns as f64 / 1e9,
             warmup_ns as f64 / 1e9,
             measured_ns as f64 / 1e9,

@@ -695,3 +695,90 @@ fn test_binaries_are_workloads_too() {
     let faults = |m: &str| run(w, m, 2)["minor_faults"].as_u64().unwrap_or(0);
     assert!(faults("processes") > faults("threads"), "{w}");
 }
+
+/// A profile document with known numbers, for the human table snapshot.
+fn known_doc() -> cargo_concur::profile::model::ProfileDoc {
+    use cargo_concur::profile::model::*;
+    let summary =
+        |model: Model, workers: usize, wall: u64, matches: bool, noisy: bool| RunSummary {
+            model,
+            workers,
+            wall_ns: Spread {
+                median: wall,
+                min: wall - wall / 50,
+                max: wall + if noisy { wall / 5 } else { wall / 50 },
+            },
+            cpu_ns: Spread {
+                median: 400_000_000,
+                min: 390_000_000,
+                max: 410_000_000,
+            },
+            setup_ns: MedianOnly { median: 1_500 },
+            peak_rss_kb_total: 9_800 * workers as u64,
+            voluntary_switches: 3,
+            involuntary_switches: 40,
+            minor_faults: 80,
+            counters: Counters {
+                instructions: 1_200_000_000,
+                cycles: 800_000_000,
+                measured: true,
+                running_fraction: 1.0,
+                ..Counters::default()
+            },
+            samples: 5,
+            results_match_sequential: matches,
+            oversubscribed: workers > 2,
+            noisy,
+            ..RunSummary::default()
+        };
+    ProfileDoc {
+        schema_version: 1,
+        environment: Environment {
+            cores: 2,
+            counters: CounterTier::Hardware,
+            os: "linux".into(),
+            kernel: "6.1.0".into(),
+            counters_note: None,
+        },
+        workloads: vec![WorkloadProfile {
+            name: "env_pass".into(),
+            package: "workloads".into(),
+            jobs: 32,
+            runs: vec![
+                summary(Model::Sequential, 1, 400_000_000, true, false),
+                summary(Model::Threads, 2, 210_000_000, false, false),
+                summary(Model::Processes, 2, 205_000_000, true, true),
+                summary(Model::Processes, 4, 208_000_000, true, false),
+            ],
+            errors: vec![WorkloadError {
+                model: Some(Model::Threads),
+                workers: Some(2),
+                kind: "mismatch".into(),
+                job: None,
+                message: "threads x2: results differ from the sequential run".into(),
+            }],
+            kind: "declared".into(),
+            setup: None,
+            run: Some("workloads::env_pass_job".into()),
+            profiling_ns: 9_000_000_000,
+            warmup_ns: 400_000_000,
+            measured_ns: 8_400_000_000,
+            rounds: 5,
+            io_bound: false,
+        }],
+    }
+}
+
+#[test]
+fn human_table_snapshot() {
+    let _g = shared();
+    let mut out = anstream::StripStream::new(Vec::new());
+    cargo_concur::render::write_profile(
+        &known_doc(),
+        cargo_concur::cli::ProfileFormat::Human,
+        &mut out,
+    )
+    .expect("render");
+    let text = String::from_utf8(out.into_inner()).expect("utf-8");
+    insta::assert_snapshot!("profile_known_doc_human", text);
+}
