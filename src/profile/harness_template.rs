@@ -118,6 +118,45 @@ struct Rusage {
 extern "C" {
     fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
     fn getrusage(who: i32, rusage: *mut Rusage) -> i32;
+    fn dup(fd: i32) -> i32;
+    fn dup2(old: i32, new: i32) -> i32;
+}
+
+/// The protocol channel: the original stdout (and, for workers, stdin), moved to fresh descriptors so
+/// that the user's jobs printing to stdout (it now goes to stderr) or reading stdin (now /dev/null)
+/// cannot disturb it.
+struct Channel {
+    out: std::fs::File,
+    input: Option<std::fs::File>,
+}
+
+fn take_channel(with_input: bool) -> Channel {
+    use std::os::unix::io::{AsRawFd, FromRawFd};
+    // SAFETY: dup/dup2 on the process's own standard descriptors; each new descriptor is owned by
+    // exactly one `File`.
+    unsafe {
+        let out_fd = dup(1);
+        if out_fd < 0 {
+            usage("cannot duplicate stdout");
+        }
+        dup2(2, 1);
+        let input = if with_input {
+            let in_fd = dup(0);
+            if in_fd < 0 {
+                usage("cannot duplicate stdin");
+            }
+            if let Ok(null) = std::fs::File::open("/dev/null") {
+                dup2(null.as_raw_fd(), 0);
+            }
+            Some(std::fs::File::from_raw_fd(in_fd))
+        } else {
+            None
+        };
+        Channel {
+            out: std::fs::File::from_raw_fd(out_fd),
+            input,
+        }
+    }
 }
 
 fn self_maxrss_kb() -> u64 {
@@ -179,6 +218,7 @@ struct Report {
 }
 
 fn print_report(
+    channel: &mut Channel,
     workload: &str,
     model: &str,
     workers: usize,
@@ -215,10 +255,8 @@ fn print_report(
         report.workers_spawned,
         error
     );
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
+    let _ = writeln!(channel.out, "{line}");
+    let _ = channel.out.flush();
 }
 
 fn usage(message: &str) -> ! {
@@ -484,14 +522,15 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
 }
 
 fn worker(name: &str) {
+    let mut channel = take_channel(true);
     let entry = find(name);
     let (instance, setup_ns) = make_timed(&entry);
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let Some(input) = channel.input.take() else { return };
+    let mut out = std::io::BufWriter::new(&mut channel.out);
     if writeln!(out, "ready {setup_ns}").and_then(|_| out.flush()).is_err() {
         return;
     }
-    for line in std::io::stdin().lock().lines() {
+    for line in BufReader::new(input).lines() {
         let Ok(line) = line else { return };
         let Ok(job) = line.trim().parse::<usize>() else { continue };
         let t = Instant::now();
@@ -540,6 +579,7 @@ fn main() {
                 }
                 i += 2;
             }
+            let mut channel = take_channel(false);
             let entry = find(name);
             let jobs = jobs.unwrap_or(entry.jobs);
             let workers = workers.max(1);
@@ -549,7 +589,7 @@ fn main() {
                 "processes" => run_processes(name, jobs, workers),
                 other => usage(&format!("unknown model {other}")),
             };
-            print_report(name, &model, workers, jobs, &report, failure.as_ref());
+            print_report(&mut channel, name, &model, workers, jobs, &report, failure.as_ref());
             if failure.is_some() {
                 std::process::exit(3);
             }

@@ -782,3 +782,27 @@ fn human_table_snapshot() {
     let text = String::from_utf8(out.into_inner()).expect("utf-8");
     insta::assert_snapshot!("profile_known_doc_human", text);
 }
+
+#[test]
+fn jobs_printing_to_stdout_and_reading_stdin_do_not_disturb_the_harness() {
+    let _g = shared();
+    harness_built();
+    let (code, doc, stderr) = profile_json(&[
+        "--workload",
+        "chatty",
+        "--workers",
+        "2",
+        "--runs",
+        "1",
+        "--no-perf",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let w = workload(&doc, "chatty");
+    for (model, workers) in [("sequential", 1), ("threads", 2), ("processes", 2)] {
+        assert_eq!(
+            run(w, model, workers)["results_match_sequential"],
+            true,
+            "{w}"
+        );
+    }
+}
