@@ -291,7 +291,7 @@ fn run_sequential(entry: &Entry, jobs: usize) -> (Report, Option<Failure>) {
     let start = Instant::now();
     for job in 0..jobs {
         let t = Instant::now();
-        match catch_unwind(AssertUnwindSafe(|| instance.job(job))) {
+        match catch_unwind(AssertUnwindSafe(|| run_job(&*instance, job))) {
             Ok(text) => {
                 report.job_ns[job] = t.elapsed().as_nanos() as u64;
                 report.digest = report.digest.wrapping_add(job_digest(job, &text));
@@ -324,7 +324,7 @@ fn run_threads(entry: &Entry, jobs: usize, workers: usize) -> (Report, Option<Fa
                         break;
                     }
                     let t = Instant::now();
-                    match catch_unwind(AssertUnwindSafe(|| instance.job(job))) {
+                    match catch_unwind(AssertUnwindSafe(|| run_job(&*instance, job))) {
                         Ok(text) => {
                             mine.push((job, job_digest(job, &text), t.elapsed().as_nanos() as u64))
                         }
@@ -534,7 +534,7 @@ fn worker(name: &str) {
         let Ok(line) = line else { return };
         let Ok(job) = line.trim().parse::<usize>() else { continue };
         let t = Instant::now();
-        match catch_unwind(AssertUnwindSafe(|| instance.job(job))) {
+        match catch_unwind(AssertUnwindSafe(|| run_job(&*instance, job))) {
             Ok(text) => {
                 let ns = t.elapsed().as_nanos() as u64;
                 let d = job_digest(job, &text);
@@ -551,7 +551,32 @@ fn worker(name: &str) {
     }
 }
 
+thread_local! {
+    /// The job this thread is running, for the panic hook.
+    static CURRENT_JOB: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+fn run_job(instance: &dyn Instance, job: usize) -> String {
+    CURRENT_JOB.with(|c| c.set(Some(job)));
+    let text = instance.job(job);
+    CURRENT_JOB.with(|c| c.set(None));
+    text
+}
+
+/// Names the job of a panic on stderr before the default hook runs: with `panic = "abort"` in the
+/// user's release profile, `catch_unwind` never sees the panic and this line is all that is left.
+fn install_panic_marker() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Some(job) = CURRENT_JOB.with(|c| c.get()) {
+            eprintln!("concur-harness: panic in job {job}: {}", one_line(&panic_text(info.payload())));
+        }
+        default(info);
+    }));
+}
+
 fn main() {
+    install_panic_marker();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("list") => {

@@ -233,7 +233,14 @@ fn to_sample(
                 .lines()
                 .rev()
                 .find_map(|l| serde_json::from_str(l).ok());
-            if let Some(e) = line.as_ref().and_then(|l| l.error.clone()) {
+            if let Some(mut e) = line.as_ref().and_then(|l| l.error.clone()) {
+                if let Some((job, message)) = &o.panic_marker {
+                    // A worker process aborted on a panic (`panic = "abort"`): say it was a panic.
+                    if e.kind == "early-exit" && e.job == Some(*job) {
+                        e.kind = "panic".to_string();
+                        e.message = format!("{message} (worker aborted: panic = \"abort\")");
+                    }
+                }
                 let job = e.job.map_or(String::new(), |j| format!(" in job {j}"));
                 return Err(err(
                     &e.kind,
@@ -243,6 +250,17 @@ fn to_sample(
                         model.as_str(),
                         e.kind,
                         e.message
+                    ),
+                ));
+            }
+            if let (Ended::Signaled(_), Some((job, message))) = (o.ended, &o.panic_marker) {
+                // `panic = "abort"`: the hook named the job before the process aborted.
+                return Err(err(
+                    "panic",
+                    Some(*job),
+                    format!(
+                        "{} x{workers}: panic in job {job} (aborted: panic = \"abort\"): {message}",
+                        model.as_str()
                     ),
                 ));
             }

@@ -77,6 +77,8 @@ pub struct Outcome {
     pub stdout: String,
     /// Last lines of stderr, for error messages.
     pub stderr_tail: String,
+    /// The job and message of a `concur-harness: panic in job N: ...` line on stderr, if any.
+    pub panic_marker: Option<(usize, String)>,
 }
 
 enum WatchCmd {
@@ -220,6 +222,11 @@ impl Runner {
         let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
         let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
         let stderr_tail = lines[lines.len().saturating_sub(3)..].join(" | ");
+        let panic_marker = lines.iter().find_map(|l| {
+            let rest = l.strip_prefix("concur-harness: panic in job ")?;
+            let (job, message) = rest.split_once(": ")?;
+            Some((job.parse().ok()?, message.to_string()))
+        });
         let ns = |tv: libc::timeval| tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1000;
         Ok(Outcome {
             wall_ns: wall.as_nanos() as u64,
@@ -235,6 +242,7 @@ impl Runner {
             timed_out,
             stdout,
             stderr_tail,
+            panic_marker,
         })
     }
 }

@@ -806,3 +806,52 @@ fn jobs_printing_to_stdout_and_reading_stdin_do_not_disturb_the_harness() {
         );
     }
 }
+
+#[test]
+fn panics_are_named_even_with_panic_abort() {
+    let _g = shared();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("panic-abort");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).expect("mkdir");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"abortive\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n\
+         [profile.release]\npanic = \"abort\"\n\n\
+         [[package.metadata.concur.workload]]\nname = \"boom\"\nrun = \"abortive::job\"\njobs = 8\n",
+    )
+    .expect("write manifest");
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub fn job(j: usize) -> usize {\n    if j == 2 {\n        panic!(\"job two fails\");\n    }\n    j\n}\n",
+    )
+    .expect("write lib");
+    let out = concur()
+        .args([
+            "profile",
+            "--no-tests",
+            "--workers",
+            "2",
+            "--runs",
+            "1",
+            "--format",
+            "json",
+        ])
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let w = workload(&doc, "boom");
+    let panics = errors_of(w, "panic");
+    assert_eq!(
+        panics.len(),
+        3,
+        "sequential, threads and processes each name the panic: {w}"
+    );
+    assert!(panics.iter().all(|e| e["job"] == 2), "{w}");
+    assert!(panics.iter().all(|e| e["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("job two fails"))));
+}
