@@ -48,7 +48,7 @@ pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Optio
         )));
     };
     let mut file = lib.src_path.clone();
-    let mut items = read_items(&file, ctx)?;
+    let mut items = with_macro_items(read_items(&file, ctx)?);
     // Directory where `mod x;` of the current module looks for `x.rs` / `x/mod.rs`.
     let mut dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     for (depth, module) in modules.iter().enumerate() {
@@ -76,7 +76,7 @@ pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Optio
         }
         match m.content {
             Some((_, inner)) => {
-                items = inner;
+                items = with_macro_items(inner);
                 dir = dir.join(module);
             }
             None => {
@@ -99,7 +99,7 @@ pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Optio
                 } else {
                     dir.join(module)
                 };
-                items = read_items(&next, ctx)?;
+                items = with_macro_items(read_items(&next, ctx)?);
                 file = next;
             }
         }
@@ -165,6 +165,20 @@ pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Optio
         ))),
         None => Ok(None),
     }
+}
+
+/// The items plus those declared inside item-position macro calls (`cfg_if! { ... }`).
+fn with_macro_items(items: Vec<Item>) -> Vec<Item> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if let Item::Macro(m) = &item {
+            if let Some(inner) = crate::parse::macro_items(&m.mac.tokens) {
+                out.extend(with_macro_items(inner));
+            }
+        }
+        out.push(item);
+    }
+    out
 }
 
 fn first_is_reference(sig: &syn::Signature) -> bool {
@@ -322,6 +336,21 @@ mod tests {
         );
         let e = check(&lib, "demo::later", Role::Run, "w").unwrap_err();
         assert!(e.message.contains("async"), "{}", e.message);
+    }
+
+    #[test]
+    fn modules_and_functions_inside_cfg_if_are_found() {
+        let (_d, lib) = lib_with(&[
+            (
+                "lib.rs",
+                "cfg_if::cfg_if! { if #[cfg(unix)] { pub mod sys; } else { pub mod other; } }",
+            ),
+            (
+                "sys.rs",
+                "cfg_if::cfg_if! { if #[cfg(unix)] { pub fn job(j: usize) -> usize { j } } }",
+            ),
+        ]);
+        assert_eq!(check(&lib, "demo::sys::job", Role::Run, "w").unwrap(), None);
     }
 
     #[test]
