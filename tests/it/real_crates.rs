@@ -51,7 +51,21 @@ fn text_hits(crate_root: &Path) -> Vec<(String, u32, &'static str)> {
             .unwrap()
             .to_string_lossy()
             .into_owned();
+        let mut in_block_comment = false;
         for (i, line) in text.lines().enumerate() {
+            // Block comments: skip lines inside `/* ... */` (not nested; enough for a text search).
+            let opens = line.find("/*");
+            if in_block_comment {
+                if line.contains("*/") {
+                    in_block_comment = false;
+                }
+                continue;
+            }
+            if let Some(o) = opens {
+                if !line[o..].contains("*/") {
+                    in_block_comment = true;
+                }
+            }
             for (pat, kind) in patterns {
                 let Some(pos) = line.find(pat) else { continue };
                 let before = &line[..pos];
