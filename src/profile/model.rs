@@ -75,6 +75,10 @@ pub struct Counters {
     /// Extension: some counter ran less than the whole run (multiplexed) and was scaled up.
     #[serde(default)]
     pub estimated: bool,
+    /// Extension: the smallest share of the run any counter actually counted (time_running /
+    /// time_enabled; 1.0 when none was multiplexed, 0 when nothing was measured).
+    #[serde(default)]
+    pub running_fraction: f64,
 }
 
 /// One counted run of one (model, workers) pair.
@@ -93,6 +97,12 @@ pub struct Sample {
     pub counters: Counters,
     /// Order-independent digest over (job, Debug text of result).
     pub digest: String,
+    /// Extension: wall time of the job phase inside the harness (setup and process start excluded).
+    #[serde(default)]
+    pub jobs_wall_ns: u64,
+    /// Extension: each job's time in ns, indexed by job id (empty for test binaries).
+    #[serde(default)]
+    pub job_ns: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -124,6 +134,9 @@ pub struct RunSummary {
     /// Extension: every counted sample, in the order taken.
     #[serde(default)]
     pub raw_samples: Vec<Sample>,
+    /// Extension: median wall time of the job phase inside the harness (setup excluded).
+    #[serde(default)]
+    pub jobs_wall_ns: MedianOnly,
 }
 
 /// Why a run of a workload failed.
@@ -155,6 +168,18 @@ pub struct WorkloadProfile {
     /// Extension: wall time spent profiling this workload, warm-ups included (ns).
     #[serde(default)]
     pub profiling_ns: u64,
+    /// Extension: of `profiling_ns`, the warm-up run (ns).
+    #[serde(default)]
+    pub warmup_ns: u64,
+    /// Extension: of `profiling_ns`, the counted samples' wall times summed (ns).
+    #[serde(default)]
+    pub measured_ns: u64,
+    /// Extension: rounds taken (each round samples every (model, workers) pair once).
+    #[serde(default)]
+    pub rounds: usize,
+    /// Extension: the sequential run was mostly off-CPU (CPU/wall < 0.5), so more workers were tried.
+    #[serde(default)]
+    pub io_bound: bool,
 }
 
 impl WorkloadProfile {

@@ -37,4 +37,5 @@ pub fn concur() -> Command {
 }
 
 mod analyze;
+mod profile;
 mod real_crates;
