@@ -79,6 +79,9 @@ pub struct WorkloadReport {
     /// Notes on the fit (e.g. "poorly constrained: 2 parallel points").
     #[serde(default)]
     pub fit_notes: Vec<String>,
+    /// The workload itself failed (crash, timeout, panic in the sequential run): the verdict is a fallback.
+    #[serde(default)]
+    pub failed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

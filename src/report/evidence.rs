@@ -1,0 +1,277 @@
+//! The evidence for one workload: its measured runs with bootstrap speedups over sequential, and the
+//! analysis findings on its path (reachable from its `run` and `setup`), plus the number formats the
+//! reasons use.
+
+use crate::analyze::model::{AnalysisDoc, Finding, FindingKind};
+use crate::profile::model::{Model, RunSummary, WorkloadProfile};
+
+use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
+
+/// A finding reachable from the workload, and from which entry point (`run` or `setup`).
+#[derive(Debug, Clone, Copy)]
+pub struct PathFinding<'a> {
+    pub finding: &'a Finding,
+    pub via: &'static str,
+}
+
+impl PathFinding<'_> {
+    /// `src/lib.rs:12`
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.finding.file, self.finding.line)
+    }
+
+    pub fn is(&self, kinds: &[FindingKind]) -> bool {
+        kinds.contains(&self.finding.kind)
+    }
+}
+
+/// Kinds that mean a lock (or lock-like global) the jobs may queue on.
+pub const LOCK_KINDS: [FindingKind; 5] = [
+    FindingKind::GlobalState,
+    FindingKind::StaticMut,
+    FindingKind::SharedLock,
+    FindingKind::LockAcrossBlocking,
+    FindingKind::DoubleLock,
+];
+
+/// One measured (model, workers) run and its speedup over sequential.
+#[derive(Debug, Clone)]
+pub struct ModelPoint<'a> {
+    pub run: &'a RunSummary,
+    pub speedup: Bootstrapped,
+    pub oversubscribed: bool,
+}
+
+/// Everything the verdict looks at for one workload.
+#[derive(Debug, Clone)]
+pub struct Evidence<'a> {
+    pub workload: &'a WorkloadProfile,
+    pub cores: usize,
+    pub sequential: Option<&'a RunSummary>,
+    /// Sorted by workers.
+    pub threads: Vec<ModelPoint<'a>>,
+    pub processes: Vec<ModelPoint<'a>>,
+    pub findings: Vec<PathFinding<'a>>,
+}
+
+/// Wall times of a run's counted samples (ns); from the min / median / max spread when the profile
+/// carries no raw samples.
+pub fn wall_samples(run: &RunSummary) -> Vec<f64> {
+    let raw: Vec<f64> = run
+        .raw_samples
+        .iter()
+        .map(|s| s.wall_ns as f64)
+        .filter(|w| *w > 0.0)
+        .collect();
+    if !raw.is_empty() {
+        return raw;
+    }
+    let s = run.wall_ns;
+    if s.median == 0 {
+        return Vec::new();
+    }
+    if run.samples <= 1 || s.min == s.max {
+        return vec![s.median as f64];
+    }
+    vec![s.min as f64, s.median as f64, s.max as f64]
+}
+
+/// `crate_name::item` as the analyzer spells it: hyphens in the crate name become underscores and a
+/// leading `crate::` becomes the package's crate name.
+pub fn normalize_path(path: &str, package: &str) -> String {
+    let krate = package.replace('-', "_");
+    let path = path.trim().trim_start_matches("::");
+    match path.split_once("::") {
+        Some(("crate", rest)) => format!("{krate}::{rest}"),
+        Some((first, rest)) => format!("{}::{rest}", first.replace('-', "_")),
+        None => format!("{krate}::{path}"),
+    }
+}
+
+/// Findings reachable from the workload's `run` and `setup`, each once, sorted by file and line.
+pub fn path_findings<'a>(analysis: &'a AnalysisDoc, w: &WorkloadProfile) -> Vec<PathFinding<'a>> {
+    let mut out: Vec<PathFinding<'a>> = Vec::new();
+    for (via, path) in [("run", &w.run), ("setup", &w.setup)] {
+        let Some(path) = path else { continue };
+        let normalized = normalize_path(path, &w.package);
+        let mut found = analysis.findings_reachable_from(&normalized);
+        if found.is_empty() && normalized != *path {
+            found = analysis.findings_reachable_from(path);
+        }
+        for f in found {
+            if !out.iter().any(|p| std::ptr::eq(p.finding, f)) {
+                out.push(PathFinding { finding: f, via });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (
+            &a.finding.file,
+            a.finding.line,
+            a.finding.column,
+            a.finding.kind,
+        )
+            .cmp(&(
+                &b.finding.file,
+                b.finding.line,
+                b.finding.column,
+                b.finding.kind,
+            ))
+    });
+    out
+}
+
+impl<'a> Evidence<'a> {
+    pub fn gather(
+        w: &'a WorkloadProfile,
+        findings: Vec<PathFinding<'a>>,
+        cores: usize,
+    ) -> Evidence<'a> {
+        let sequential = w
+            .runs
+            .iter()
+            .filter(|r| r.model == Model::Sequential)
+            .min_by_key(|r| r.workers);
+        let seq_walls = sequential.map(wall_samples).unwrap_or_default();
+        let points = |model: Model| -> Vec<ModelPoint<'a>> {
+            let mut runs: Vec<&RunSummary> = w.runs.iter().filter(|r| r.model == model).collect();
+            runs.sort_by_key(|r| r.workers);
+            runs.into_iter()
+                .filter_map(|run| {
+                    let seed = seed_for(&[&w.name, model.as_str(), &run.workers.to_string()]);
+                    let speedup = ratio_of_medians(&seq_walls, &wall_samples(run), seed)?;
+                    Some(ModelPoint {
+                        run,
+                        speedup,
+                        oversubscribed: run.oversubscribed || run.workers > cores,
+                    })
+                })
+                .collect()
+        };
+        Evidence {
+            workload: w,
+            cores,
+            sequential,
+            threads: points(Model::Threads),
+            processes: points(Model::Processes),
+            findings,
+        }
+    }
+
+    pub fn points(&self, model: Model) -> &[ModelPoint<'a>] {
+        match model {
+            Model::Threads => &self.threads,
+            Model::Processes => &self.processes,
+            Model::Sequential => &[],
+        }
+    }
+
+    /// The worker count with the highest median speedup, among runs whose results matched (all runs when
+    /// none did); ties go to fewer workers.
+    pub fn best(&self, model: Model) -> Option<&ModelPoint<'a>> {
+        let points = self.points(model);
+        let matching: Vec<&ModelPoint<'a>> = points
+            .iter()
+            .filter(|p| p.run.results_match_sequential)
+            .collect();
+        let pool: Vec<&ModelPoint<'a>> = if matching.is_empty() {
+            points.iter().collect()
+        } else {
+            matching
+        };
+        pool.into_iter().fold(None, |best, p| match best {
+            Some(b) if b.speedup.interval.estimate >= p.speedup.interval.estimate => Some(b),
+            _ => Some(p),
+        })
+    }
+
+    /// Sequential CPU time over wall time (None without a sequential run).
+    pub fn sequential_cpu_share(&self) -> Option<f64> {
+        let s = self.sequential?;
+        (s.wall_ns.median > 0).then(|| s.cpu_ns.median as f64 / s.wall_ns.median as f64)
+    }
+
+    pub fn findings_of(&self, kinds: &[FindingKind]) -> Vec<PathFinding<'a>> {
+        self.findings
+            .iter()
+            .filter(|f| f.is(kinds))
+            .copied()
+            .collect()
+    }
+}
+
+/// `1.93x`
+pub fn times(x: f64) -> String {
+    format!("{x:.2}x")
+}
+
+/// `95% CI 1.85-2.01`
+pub fn ci(b: &Bootstrapped) -> String {
+    format!("95% CI {:.2}-{:.2}", b.interval.low, b.interval.high)
+}
+
+/// `0.42 s`, `12.3 ms`, `850 µs`
+pub fn duration(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.1} ms", ns / 1e6)
+    } else {
+        format!("{:.0} µs", ns / 1e3)
+    }
+}
+
+/// `180 MB` from kB.
+pub fn megabytes(kb: u64) -> String {
+    let mb = kb as f64 / 1024.0;
+    if mb >= 10.0 {
+        format!("{mb:.0} MB")
+    } else {
+        format!("{mb:.1} MB")
+    }
+}
+
+/// `threads ×2`
+pub fn label(model: Model, workers: usize) -> String {
+    format!("{} ×{workers}", model.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::model::Spread;
+
+    #[test]
+    fn paths_are_normalized_like_the_analyzer_spells_them() {
+        assert_eq!(
+            normalize_path("my-crate::jobs::run", "my-crate"),
+            "my_crate::jobs::run"
+        );
+        assert_eq!(normalize_path("crate::run", "my-crate"), "my_crate::run");
+        assert_eq!(normalize_path("run", "demo"), "demo::run");
+    }
+
+    #[test]
+    fn wall_samples_fall_back_to_the_spread() {
+        let run = RunSummary {
+            wall_ns: Spread {
+                median: 10,
+                min: 8,
+                max: 13,
+            },
+            samples: 5,
+            ..Default::default()
+        };
+        assert_eq!(wall_samples(&run), vec![8.0, 10.0, 13.0]);
+        assert!(wall_samples(&RunSummary::default()).is_empty());
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(times(1.934), "1.93x");
+        assert_eq!(duration(4.2e8), "420.0 ms");
+        assert_eq!(duration(1.5e9), "1.50 s");
+        assert_eq!(megabytes(2048), "2.0 MB");
+        assert_eq!(label(Model::Threads, 2), "threads ×2");
+    }
+}
