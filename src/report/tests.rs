@@ -483,3 +483,20 @@ fn reports_are_deterministic() {
     let b = recommend(&empty_analysis(), &profile(vec![global_lock()]));
     assert_eq!(a, b);
 }
+
+#[test]
+fn human_output_starts_each_workload_with_its_verdict_line() {
+    let p = profile(vec![global_lock()]);
+    let a = empty_analysis();
+    let doc = recommend(&a, &p);
+    let mut out = Vec::new();
+    crate::render::write_report(&doc, &a, &p, crate::cli::ReportFormat::Human, &mut out)
+        .expect("render");
+    let text = anstream::adapter::strip_str(&String::from_utf8_lossy(&out)).to_string();
+    eprintln!("{text}");
+    let first = text.lines().nth(2).expect("verdict line");
+    assert!(
+        first.starts_with("global_lock: processes ×2 (confidence 0."),
+        "{first}"
+    );
+}
