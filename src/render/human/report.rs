@@ -294,11 +294,13 @@ pub(crate) fn chart_lines(w: &WorkloadReport) -> Vec<String> {
         r.clamp(0.0, rows as f64 - 1.0) as usize
     };
     // Linear ideal first, so everything else draws over it.
-    for col in 0..width {
-        let n = 2f64.powf(col as f64 / COLS_PER_DOUBLING as f64);
-        if n.log2() <= top_exp as f64 {
-            grid[row_of(n)][col] = '/';
-        }
+    let ideal: Vec<(usize, usize)> = (0..width)
+        .map(|col| (col, 2f64.powf(col as f64 / COLS_PER_DOUBLING as f64)))
+        .filter(|(_, n)| n.log2() <= top_exp as f64)
+        .map(|(col, n)| (row_of(n), col))
+        .collect();
+    for (row, col) in ideal {
+        grid[row][col] = '/';
     }
     for ((_, _, _, fill), band) in models.iter().zip(&bands) {
         for col in 0..width {
@@ -329,7 +331,7 @@ pub(crate) fn chart_lines(w: &WorkloadReport) -> Vec<String> {
     let mut out = Vec::with_capacity(rows + 3);
     for (i, row) in grid.iter().enumerate() {
         let from_bottom = rows - 1 - i;
-        let label = if from_bottom % ROWS_PER_DOUBLING == 0 {
+        let label = if from_bottom.is_multiple_of(ROWS_PER_DOUBLING) {
             let exp = bottom_exp + (from_bottom / ROWS_PER_DOUBLING) as i32;
             let value = 2f64.powi(exp);
             if value < 1.0 {
