@@ -460,9 +460,9 @@ pub fn decide(ev: &Evidence<'_>) -> Decision {
         };
     }
     let confidence = decisiveness(winner.speedup.interval.low).min(c_other) * quality;
-    let mut all = Vec::new();
+    // Correctness first: exclusions lead, then the speed evidence.
+    let mut all = reasons;
     all.extend(speed_reasons);
-    all.extend(reasons);
     Decision {
         model: match winner.run.model {
             Model::Processes => Verdict::Processes,

@@ -324,7 +324,9 @@ pub(crate) fn chart_lines(w: &WorkloadReport) -> Vec<String> {
         }
         for p in w.measured_of(*model) {
             if p.workers <= CHART_MAX_WORKERS {
-                grid[row_of(p.speedup)][column_of(p.workers)] = *measured_mark;
+                let cell = &mut grid[row_of(p.speedup)][column_of(p.workers)];
+                // Both models measured at the same spot.
+                *cell = if *cell == 'T' { '*' } else { *measured_mark };
             }
         }
     }
@@ -360,6 +362,9 @@ pub(crate) fn chart_lines(w: &WorkloadReport) -> Vec<String> {
         " ".repeat(5),
         axis.iter().collect::<String>().trim_end()
     ));
-    out.push("T/P measured threads/processes, t/p predicted, :/. band (# both), / linear".into());
+    out.push(
+        "T/P measured threads/processes (* both), t/p predicted, :/. band (# both), / linear"
+            .into(),
+    );
     out
 }
