@@ -1,14 +1,494 @@
 //! The runtime profiler: builds a harness per package, runs each workload sequentially, on N threads and
 //! on N worker processes, measures it (perf counters or rusage) and checks results. Only profile/ spawns
 //! workload processes.
+//!
+//! Schedule of one workload: one warm-up sequential run (it also gives the reference digest, the
+//! sequential time used to plan, and whether the workload is I/O-bound: CPU/wall < 0.5), then rounds; each
+//! round takes one sample of every (model, workers) pair in turn, so drift hits every pair alike. At least
+//! `min(3, --runs)` rounds, at most `--runs`; after the third, it stops early once every pair's median
+//! moved by less than 1% in the last round, or when another round would pass the time budget (25 s per
+//! workload). A pair that fails (timeout, crash, panic, early exit) is recorded and not run again.
 
+pub mod counters;
+pub mod harness;
 pub mod model;
+pub mod runner;
+pub mod summary;
+pub mod tests_workload;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 use crate::cli::{MeasureSettings, PackageSelection};
 use crate::error::{Error, Result};
-use model::ProfileDoc;
+use crate::workload::{Declared, Project, TestWorkload};
+use model::{Environment, Model, ProfileDoc, Sample, WorkloadError, WorkloadProfile};
+use runner::{Ended, Outcome, Runner};
+
+/// Time budget per workload for the adaptive schedule.
+pub const BUDGET: Duration = Duration::from_secs(25);
+/// Below this CPU/wall ratio in the sequential run a workload counts as I/O-bound.
+pub const IO_BOUND_RATIO: f64 = 0.5;
+/// Stop early when no pair's median moved by more than this in the last round.
+pub const STABLE_MEDIAN: f64 = 0.01;
 
 pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<ProfileDoc> {
-    let _ = (selection, measure);
-    Err(Error::internal("profile: not built yet"))
+    let project = Project::load(selection)?;
+    let (declared, warnings) = crate::workload::declared(&project)?;
+    for w in &warnings {
+        crate::render::status::warning(w);
+    }
+    for name in &measure.workloads {
+        if !name.starts_with("test:") && !declared.iter().any(|d| &d.spec.name == name) {
+            let known: Vec<&str> = declared.iter().map(|d| d.spec.name.as_str()).collect();
+            return Err(Error::usage(format!(
+                "--workload {name}: no such workload (declared: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+    }
+    let selected: Vec<&Declared> = declared
+        .iter()
+        .filter(|d| measure.workloads.is_empty() || measure.workloads.contains(&d.spec.name))
+        .collect();
+    let tests: Vec<TestWorkload> = if measure.tests {
+        crate::workload::test_workloads(&project, &measure.workloads)?
+    } else {
+        Vec::new()
+    };
+    if selected.is_empty() && tests.is_empty() {
+        return Err(Error::usage(
+            "no workloads to profile: declare [[package.metadata.concur.workload]] in Cargo.toml \
+             (name, run, jobs) or add tests",
+        ));
+    }
+    // Build every harness before measuring anything.
+    let mut harnesses = BTreeMap::new();
+    for package in &project.packages {
+        if !selected.iter().any(|d| d.spec.package == package.name) {
+            continue;
+        }
+        // Every declared workload of the package, not only the selected ones: the generated source then
+        // stays the same from one selection to the next and cargo has nothing to rebuild.
+        let mine: Vec<&Declared> = declared
+            .iter()
+            .filter(|d| d.spec.package == package.name)
+            .collect();
+        {
+            let h = harness::build(&project, package, &mine)?;
+            harnesses.insert(package.name.clone(), h);
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut runner = Runner::new(measure.perf, project.target_dir.join("concur").join("run"))?;
+    if let Some(note) = &runner.counters.note {
+        crate::render::status::warning(&format!(
+            "measuring with rusage{}: {note}",
+            if runner.counters.tier == model::CounterTier::Software {
+                " and software perf events only"
+            } else {
+                " only"
+            }
+        ));
+    }
+    runner::install_interrupt_handler();
+    let mut workloads = Vec::new();
+    for d in &selected {
+        let Some(h) = harnesses.get(&d.spec.package) else {
+            continue;
+        };
+        let exe = h.executable.clone();
+        let name = d.spec.name.clone();
+        let mut command = move |model: Model, workers: usize| {
+            let mut c = Command::new(&exe);
+            c.arg("run")
+                .arg(&name)
+                .args(["--model", model.as_str(), "--workers"])
+                .arg(workers.to_string());
+            c
+        };
+        let mut p = profile_one(
+            &d.spec,
+            &mut command,
+            &Interpret::Harness,
+            &mut runner,
+            measure,
+            cores,
+        )?;
+        p.setup = d.spec.setup.clone();
+        p.run = d.spec.run.clone();
+        workloads.push(p);
+    }
+    for t in &tests {
+        let p = tests_workload::profile(t, &mut runner, measure, cores)?;
+        workloads.push(p);
+    }
+    Ok(ProfileDoc {
+        schema_version: 1,
+        environment: Environment {
+            cores,
+            counters: runner.counters.tier,
+            os: std::env::consts::OS.to_string(),
+            kernel: kernel_release(),
+            counters_note: runner.counters.note.clone(),
+        },
+        workloads,
+    })
+}
+
+fn kernel_release() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// How to read a run's stdout into a sample (harness JSON, or libtest output).
+pub enum Interpret {
+    Harness,
+    Libtest,
+}
+
+/// What a run of a harness printed (its one JSON line).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+struct HarnessLine {
+    #[serde(default)]
+    setup_ns: u64,
+    #[serde(default)]
+    jobs_wall_ns: u64,
+    #[serde(default)]
+    job_ns: Vec<u64>,
+    #[serde(default)]
+    digest: String,
+    #[serde(default)]
+    self_maxrss_kb: u64,
+    #[serde(default)]
+    workers_maxrss_kb: u64,
+    #[serde(default)]
+    error: Option<HarnessError>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+struct HarnessError {
+    kind: String,
+    job: Option<usize>,
+    message: String,
+}
+
+/// Turns an outcome into a sample, or the error of that run.
+fn to_sample(
+    o: &Outcome,
+    how: &Interpret,
+    model: Model,
+    workers: usize,
+    timeout: Duration,
+) -> std::result::Result<Sample, WorkloadError> {
+    let err = |kind: &str, job: Option<usize>, message: String| WorkloadError {
+        model: Some(model),
+        workers: Some(workers),
+        kind: kind.to_string(),
+        job,
+        message,
+    };
+    let tail = if o.stderr_tail.is_empty() {
+        String::new()
+    } else {
+        format!(" (stderr: {})", o.stderr_tail)
+    };
+    if o.timed_out {
+        return Err(err(
+            "timeout",
+            None,
+            format!(
+                "{} x{workers}: killed after the {:.1} s timeout with its whole process group",
+                model.as_str(),
+                timeout.as_secs_f64()
+            ),
+        ));
+    }
+    let mut sample = Sample {
+        wall_ns: o.wall_ns,
+        user_ns: o.user_ns,
+        sys_ns: o.sys_ns,
+        setup_ns: 0,
+        peak_rss_kb_total: o.maxrss_kb,
+        voluntary_switches: o.voluntary_switches,
+        involuntary_switches: o.involuntary_switches,
+        minor_faults: o.minor_faults,
+        major_faults: o.major_faults,
+        counters: o.reading.to_counters(),
+        digest: String::new(),
+        jobs_wall_ns: 0,
+        job_ns: Vec::new(),
+    };
+    match how {
+        Interpret::Harness => {
+            let line: Option<HarnessLine> = o
+                .stdout
+                .lines()
+                .rev()
+                .find_map(|l| serde_json::from_str(l).ok());
+            if let Some(e) = line.as_ref().and_then(|l| l.error.clone()) {
+                let job = e.job.map_or(String::new(), |j| format!(" in job {j}"));
+                return Err(err(
+                    &e.kind,
+                    e.job,
+                    format!(
+                        "{} x{workers}: {}{job}: {}",
+                        model.as_str(),
+                        e.kind,
+                        e.message
+                    ),
+                ));
+            }
+            match (o.ended, line) {
+                (Ended::Exited(0), Some(l)) => {
+                    sample.setup_ns = l.setup_ns;
+                    sample.jobs_wall_ns = l.jobs_wall_ns;
+                    sample.job_ns = l.job_ns;
+                    sample.digest = l.digest;
+                    if model == Model::Processes {
+                        sample.peak_rss_kb_total = l.self_maxrss_kb + l.workers_maxrss_kb;
+                    }
+                    Ok(sample)
+                }
+                (Ended::Signaled(sig), _) => Err(err(
+                    "crash",
+                    None,
+                    format!(
+                        "{} x{workers}: the harness was killed by {}{tail}",
+                        model.as_str(),
+                        runner::signal_name(sig)
+                    ),
+                )),
+                (Ended::Exited(code), _) => Err(err(
+                    "crash",
+                    None,
+                    format!(
+                        "{} x{workers}: the harness exited with code {code}{tail}",
+                        model.as_str()
+                    ),
+                )),
+            }
+        }
+        Interpret::Libtest => match tests_workload::outcome_digest(&o.stdout) {
+            Some(d) => {
+                sample.digest = d;
+                Ok(sample)
+            }
+            None => Err(err(
+                "crash",
+                None,
+                format!(
+                    "{} x{workers}: the test binary printed no results ({:?}){tail}",
+                    model.as_str(),
+                    o.ended
+                ),
+            )),
+        },
+    }
+}
+
+/// The worker counts to measure: the explicit list, or 1..=cores plus 2x cores (and 4x, 8x when I/O-bound).
+pub fn worker_ladder(explicit: &[usize], cores: usize, io_bound: bool) -> Vec<usize> {
+    if !explicit.is_empty() {
+        return explicit.to_vec();
+    }
+    let mut v: Vec<usize> = (1..=cores).collect();
+    v.push(2 * cores);
+    if io_bound {
+        v.push(4 * cores);
+        v.push(8 * cores);
+    }
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Profiles one workload with `command(model, workers)` building each run's command.
+pub fn profile_one(
+    spec: &crate::workload::WorkloadSpec,
+    command: &mut dyn FnMut(Model, usize) -> Command,
+    how: &Interpret,
+    runner: &mut Runner,
+    measure: &MeasureSettings,
+    cores: usize,
+) -> Result<WorkloadProfile> {
+    let started = Instant::now();
+    let bar = progress_bar();
+    let label = format!("{}/{}", spec.package, spec.name);
+    let mut errors: Vec<WorkloadError> = Vec::new();
+    set_bar(&bar, &label, "warm-up", 0, 0);
+    if bar.is_none() {
+        crate::render::status::progress("Profiling", &label);
+    }
+    let warm = runner.run(command(Model::Sequential, 1), measure.timeout)?;
+    let warmup_ns = started.elapsed().as_nanos() as u64;
+    let mut failed: std::collections::BTreeSet<(Model, usize)> = Default::default();
+    let (reference, io_bound) = match to_sample(&warm, how, Model::Sequential, 1, measure.timeout) {
+        Ok(s) => {
+            let cpu = (s.user_ns + s.sys_ns) as f64;
+            (
+                Some(s.digest.clone()),
+                cpu < IO_BOUND_RATIO * s.wall_ns.max(1) as f64,
+            )
+        }
+        Err(e) => {
+            errors.push(e);
+            failed.insert((Model::Sequential, 1));
+            (None, false)
+        }
+    };
+    let ladder = worker_ladder(&measure.workers, cores, io_bound);
+    let mut pairs = vec![(Model::Sequential, 1)];
+    for &w in &ladder {
+        pairs.push((Model::Threads, w));
+        pairs.push((Model::Processes, w));
+    }
+    let mut samples: BTreeMap<(Model, usize), Vec<Sample>> = BTreeMap::new();
+    let min_rounds = measure.runs.min(3);
+    let mut previous_medians: BTreeMap<(Model, usize), u64> = BTreeMap::new();
+    let mut rounds_done = 0;
+    let mut last_round = Duration::ZERO;
+    for round in 0..measure.runs {
+        if round >= min_rounds && started.elapsed() + last_round > BUDGET {
+            break;
+        }
+        let round_start = Instant::now();
+        let mut any = false;
+        for &(model, workers) in &pairs {
+            if failed.contains(&(model, workers)) {
+                continue;
+            }
+            any = true;
+            set_bar(
+                &bar,
+                &label,
+                &format!("{} x{workers}", model.as_str()),
+                round + 1,
+                measure.runs,
+            );
+            let o = runner.run(command(model, workers), measure.timeout)?;
+            match to_sample(&o, how, model, workers, measure.timeout) {
+                Ok(s) => samples.entry((model, workers)).or_default().push(s),
+                Err(e) => {
+                    errors.push(e);
+                    failed.insert((model, workers));
+                }
+            }
+        }
+        if !any {
+            break;
+        }
+        rounds_done = round + 1;
+        last_round = round_start.elapsed();
+        let medians: BTreeMap<(Model, usize), u64> = samples
+            .iter()
+            .map(|(k, v)| (*k, summary::median(v.iter().map(|s| s.wall_ns))))
+            .collect();
+        if rounds_done >= min_rounds.max(3) && !previous_medians.is_empty() {
+            let stable = medians.iter().all(|(k, m)| {
+                previous_medians.get(k).is_some_and(|p| {
+                    (*m as f64 - *p as f64).abs() <= STABLE_MEDIAN * (*m).max(1) as f64
+                })
+            });
+            if stable {
+                break;
+            }
+        }
+        previous_medians = medians;
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let mut runs = Vec::new();
+    for &(model, workers) in &pairs {
+        let Some(v) = samples.get(&(model, workers)) else {
+            continue;
+        };
+        let matches = reference
+            .as_ref()
+            .is_some_and(|r| v.iter().all(|s| &s.digest == r));
+        if !matches && reference.is_some() {
+            errors.push(WorkloadError {
+                model: Some(model),
+                workers: Some(workers),
+                kind: "mismatch".to_string(),
+                job: None,
+                message: format!(
+                    "{} x{workers}: results differ from the sequential run (shared or process-global state); \
+                     its timings are not comparable",
+                    model.as_str()
+                ),
+            });
+        }
+        runs.push(summary::summarize(model, workers, cores, v, matches));
+    }
+    let profiling_ns = started.elapsed().as_nanos() as u64;
+    let measured_ns: u64 = samples.values().flatten().map(|s| s.wall_ns).sum();
+    let n_samples: usize = samples.values().map(Vec::len).sum();
+    crate::render::status::progress(
+        "Profiled",
+        &format!(
+            "{label} in {:.1} s: warm-up {:.1} s, {n_samples} samples in {rounds_done} rounds {:.1} s, \
+             overhead {:.1} s",
+            profiling_ns as f64 / 1e9,
+            warmup_ns as f64 / 1e9,
+            measured_ns as f64 / 1e9,
+            profiling_ns.saturating_sub(warmup_ns + measured_ns) as f64 / 1e9
+        ),
+    );
+    Ok(WorkloadProfile {
+        name: spec.name.clone(),
+        package: spec.package.clone(),
+        jobs: spec.jobs,
+        runs,
+        errors,
+        kind: spec.kind.clone(),
+        setup: spec.setup.clone(),
+        run: spec.run.clone(),
+        profiling_ns,
+        warmup_ns,
+        measured_ns,
+        rounds: rounds_done,
+        io_bound,
+    })
+}
+
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    // No steady tick: a ticking thread would be counted by the inherited perf counters.
+    Some(bar)
+}
+
+fn set_bar(bar: &Option<indicatif::ProgressBar>, label: &str, what: &str, run: usize, runs: usize) {
+    if let Some(b) = bar {
+        if runs == 0 {
+            b.set_message(format!("{label}: {what}"));
+        } else {
+            b.set_message(format!("{label}: {what}, run {run}/{runs}"));
+        }
+        b.tick();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ladder_defaults_and_io_bound_extension() {
+        assert_eq!(worker_ladder(&[], 2, false), vec![1, 2, 4]);
+        assert_eq!(worker_ladder(&[], 2, true), vec![1, 2, 4, 8, 16]);
+        assert_eq!(worker_ladder(&[], 4, false), vec![1, 2, 3, 4, 8]);
+        assert_eq!(worker_ladder(&[3, 5], 2, true), vec![3, 5]);
+    }
 }

@@ -12,9 +12,12 @@ pub enum CounterTier {
 }
 
 /// An execution model that `profile` can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Model {
+    #[default]
     Sequential,
     Threads,
     Processes,
@@ -90,6 +93,12 @@ pub struct Sample {
     pub counters: Counters,
     /// Order-independent digest over (job, Debug text of result).
     pub digest: String,
+    /// Extension: wall time of the job phase inside the harness (setup and process start excluded).
+    #[serde(default)]
+    pub jobs_wall_ns: u64,
+    /// Extension: each job's time in ns, indexed by job id (empty for test binaries).
+    #[serde(default)]
+    pub job_ns: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -121,12 +130,9 @@ pub struct RunSummary {
     /// Extension: every counted sample, in the order taken.
     #[serde(default)]
     pub raw_samples: Vec<Sample>,
-}
-
-impl Default for Model {
-    fn default() -> Self {
-        Model::Sequential
-    }
+    /// Extension: median wall time of the job phase inside the harness (setup excluded).
+    #[serde(default)]
+    pub jobs_wall_ns: MedianOnly,
 }
 
 /// Why a run of a workload failed.
@@ -158,6 +164,18 @@ pub struct WorkloadProfile {
     /// Extension: wall time spent profiling this workload, warm-ups included (ns).
     #[serde(default)]
     pub profiling_ns: u64,
+    /// Extension: of `profiling_ns`, the warm-up run (ns).
+    #[serde(default)]
+    pub warmup_ns: u64,
+    /// Extension: of `profiling_ns`, the counted samples' wall times summed (ns).
+    #[serde(default)]
+    pub measured_ns: u64,
+    /// Extension: rounds taken (each round samples every (model, workers) pair once).
+    #[serde(default)]
+    pub rounds: usize,
+    /// Extension: the sequential run was mostly off-CPU (CPU/wall < 0.5), so more workers were tried.
+    #[serde(default)]
+    pub io_bound: bool,
 }
 
 impl WorkloadProfile {

@@ -1,10 +1,16 @@
 //! Workload declarations: read `[[package.metadata.concur.workload]]` (and the workspace table), validate
 //! them against the parsed source, and discover libtest binaries as workloads.
 
+pub mod project;
+pub mod signature;
+
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
 
 use crate::cli::PackageSelection;
-use crate::error::Result;
+use crate::error::{Error, Result};
+pub use project::{Project, ProjectPackage};
 
 /// A workload as declared or discovered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,7 +26,337 @@ pub struct WorkloadSpec {
     pub declared_in: String,
 }
 
+/// A validated declared workload, with what the harness generator needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub spec: WorkloadSpec,
+    /// Library crate name of the package (`-` as `_`).
+    pub crate_name: String,
+    /// `setup` and `run` with a leading `crate::` replaced by the crate name.
+    pub setup_path: Option<String>,
+    pub run_path: String,
+}
+
+/// A libtest binary of a package, profiled as a workload (one job per test).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestWorkload {
+    pub spec: WorkloadSpec,
+    pub executable: PathBuf,
+    pub tests: Vec<String>,
+}
+
+const KEYS: [&str; 4] = ["name", "setup", "run", "jobs"];
+
+/// Every declared workload of the selected packages, validated against the source (nothing is built).
+/// Returns the workloads and warnings (paths through re-exports that could not be followed).
+pub fn declared(project: &Project) -> Result<(Vec<Declared>, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    for package in &project.packages {
+        let table = &package.metadata["concur"]["workload"];
+        let where_ = relative(&package.manifest_path, &project.root);
+        for entry in entries(table, &format!("{where_} [package.metadata.concur]"))? {
+            let (w, warn) = validate(&entry, package, &where_)?;
+            warnings.extend(warn);
+            out.push(w);
+        }
+    }
+    // `[workspace.metadata.concur]`: each workload belongs to the package whose crate its `run` names.
+    let ws_table = &project.workspace_metadata["concur"]["workload"];
+    let ws_manifest = relative(&project.root.join("Cargo.toml"), &project.root);
+    for entry in entries(
+        ws_table,
+        &format!("{ws_manifest} [workspace.metadata.concur]"),
+    )? {
+        let run = entry.get("run").and_then(|v| v.as_str()).unwrap_or("");
+        let first = run.split("::").next().unwrap_or("");
+        let package = project
+            .packages
+            .iter()
+            .find(|p| p.lib.as_ref().is_some_and(|l| l.crate_name == first));
+        let Some(package) = package else {
+            // A workload of a package that is not selected: skipped, as cargo skips unselected packages.
+            if project.packages.len() == 1 || first.is_empty() || first == "crate" {
+                return Err(Error::usage(format!(
+                    "{ws_manifest}: workspace workload `run = \"{run}\"`: the path must start with the library \
+                     crate name of a workspace package (e.g. `mycrate::function`)"
+                )));
+            }
+            continue;
+        };
+        let (w, warn) = validate(&entry, package, &ws_manifest)?;
+        warnings.extend(warn);
+        out.push(w);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for w in &out {
+        if !seen.insert((w.spec.package.clone(), w.spec.name.clone())) {
+            return Err(Error::usage(format!(
+                "{}: workload `{}` is declared twice in package {}; give each workload a unique `name`",
+                w.spec.declared_in, w.spec.name, w.spec.package
+            )));
+        }
+    }
+    Ok((out, warnings))
+}
+
+/// The workload array of a metadata table (absent: none).
+fn entries(
+    table: &serde_json::Value,
+    where_: &str,
+) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+    match table {
+        serde_json::Value::Null => Ok(Vec::new()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                serde_json::Value::Object(m) => Ok(m.clone()),
+                _ => Err(Error::usage(format!(
+                    "{where_}: each `workload` entry must be a table; write [[package.metadata.concur.workload]]"
+                ))),
+            })
+            .collect(),
+        _ => Err(Error::usage(format!(
+            "{where_}: `workload` must be an array of tables; write [[package.metadata.concur.workload]]"
+        ))),
+    }
+}
+
+fn validate(
+    entry: &serde_json::Map<String, serde_json::Value>,
+    package: &ProjectPackage,
+    where_: &str,
+) -> Result<(Declared, Vec<String>)> {
+    let name = match entry.get("name") {
+        Some(serde_json::Value::String(s)) if valid_name(s) => s.clone(),
+        Some(serde_json::Value::String(s)) => {
+            return Err(Error::usage(format!(
+                "{where_}: workload name `{s}`: use letters, digits, `_` and `-` only"
+            )))
+        }
+        Some(_) => {
+            return Err(Error::usage(format!(
+                "{where_}: workload key `name` must be a string, e.g. name = \"lookup\""
+            )))
+        }
+        None => {
+            return Err(Error::usage(format!(
+                "{where_}: a workload has no `name`; add name = \"...\" (unique within the package)"
+            )))
+        }
+    };
+    let ctx = format!("{where_}: workload `{name}`");
+    for key in entry.keys() {
+        if !KEYS.contains(&key.as_str()) {
+            return Err(Error::usage(format!(
+                "{ctx}: unknown key `{key}`; the keys are name, setup, run, jobs"
+            )));
+        }
+    }
+    let string_key = |key: &str| -> Result<Option<String>> {
+        match entry.get(key) {
+            None => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(Error::usage(format!(
+                "{ctx}: key `{key}` must be a path string, e.g. {key} = \"mycrate::function\""
+            ))),
+        }
+    };
+    let setup = string_key("setup")?;
+    let Some(run) = string_key("run")? else {
+        return Err(Error::usage(format!(
+            "{ctx}: missing key `run`; add run = \"mycrate::function\" naming a `pub fn(usize) -> R`"
+        )));
+    };
+    let jobs = match entry.get("jobs") {
+        Some(v) => match v.as_u64() {
+            Some(n) if n >= 1 => n as usize,
+            _ => {
+                return Err(Error::usage(format!(
+                    "{ctx}: key `jobs` must be a positive integer, e.g. jobs = 64"
+                )))
+            }
+        },
+        None => {
+            return Err(Error::usage(format!(
+                "{ctx}: missing key `jobs`; add jobs = N (the number of independent jobs)"
+            )))
+        }
+    };
+    let Some(lib) = &package.lib else {
+        return Err(Error::usage(format!(
+            "{ctx}: package {} has no library target; workloads call `pub fn`s of the library (src/lib.rs)",
+            package.name
+        )));
+    };
+    let mut warnings = Vec::new();
+    let setup_path = match &setup {
+        Some(s) => {
+            let p = absolute_path(s, &lib.crate_name, &ctx, "setup")?;
+            if let Some(w) = signature::check(lib, &p, signature::Role::Setup, &ctx)? {
+                warnings.push(w);
+            }
+            Some(p)
+        }
+        None => None,
+    };
+    let run_path = absolute_path(&run, &lib.crate_name, &ctx, "run")?;
+    let role = if setup.is_some() {
+        signature::Role::RunWithSetup
+    } else {
+        signature::Role::Run
+    };
+    if let Some(w) = signature::check(lib, &run_path, role, &ctx)? {
+        warnings.push(w);
+    }
+    Ok((
+        Declared {
+            spec: WorkloadSpec {
+                name,
+                package: package.name.clone(),
+                kind: "declared".to_string(),
+                setup,
+                run: Some(run),
+                jobs,
+                declared_in: where_.split(' ').next().unwrap_or(where_).to_string(),
+            },
+            crate_name: lib.crate_name.clone(),
+            setup_path,
+            run_path,
+        },
+        warnings,
+    ))
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// `crate::a::f` → `mycrate::a::f`; the path must name an item of the package's own library.
+fn absolute_path(path: &str, crate_name: &str, ctx: &str, key: &str) -> Result<String> {
+    let segments: Vec<&str> = path.trim().split("::").collect();
+    let well_formed = segments.len() >= 2
+        && segments
+            .iter()
+            .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    if !well_formed {
+        return Err(Error::usage(format!(
+            "{ctx}: {key} = \"{path}\" is not a path; write {key} = \"{crate_name}::function\""
+        )));
+    }
+    match segments[0] {
+        "crate" => Ok(format!("{crate_name}::{}", segments[1..].join("::"))),
+        first if first == crate_name => Ok(segments.join("::")),
+        first => Err(Error::usage(format!(
+            "{ctx}: {key} = \"{path}\" starts with `{first}`, not this package's library crate; write \
+             {key} = \"{crate_name}::{}\"",
+            segments[1..].join("::")
+        ))),
+    }
+}
+
+fn relative(path: &Path, root: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Declared workloads and (unless `tests` is false) libtest targets, as listed by `cargo concur workloads`.
 pub fn list(selection: &PackageSelection) -> Result<Vec<WorkloadSpec>> {
-    let _ = selection;
-    Ok(Vec::new())
+    let project = Project::load(selection)?;
+    let (declared, warnings) = declared(&project)?;
+    for w in &warnings {
+        crate::render::status::warning(w);
+    }
+    let mut specs: Vec<WorkloadSpec> = declared.into_iter().map(|d| d.spec).collect();
+    for t in test_workloads(&project, &[])? {
+        specs.push(t.spec);
+    }
+    Ok(specs)
+}
+
+/// Libtest binaries of the selected packages as workloads named `test:<target>`; `only` (workload names)
+/// restricts which are built and listed (empty: all).
+pub fn test_workloads(project: &Project, only: &[String]) -> Result<Vec<TestWorkload>> {
+    let mut out = Vec::new();
+    for package in &project.packages {
+        if !package.has_tests {
+            continue;
+        }
+        if !only.is_empty() && !only.iter().any(|n| n.starts_with("test:")) {
+            continue;
+        }
+        crate::render::status::progress("Building", &format!("test targets of {}", package.name));
+        for (target, exe) in project.test_binaries(package)? {
+            let name = format!("test:{target}");
+            if !only.is_empty() && !only.contains(&name) {
+                continue;
+            }
+            let tests = list_tests(&exe)?;
+            if tests.is_empty() {
+                continue;
+            }
+            out.push(TestWorkload {
+                spec: WorkloadSpec {
+                    name,
+                    package: package.name.clone(),
+                    kind: "test".to_string(),
+                    setup: None,
+                    run: None,
+                    jobs: tests.len(),
+                    declared_in: format!("test target {target}"),
+                },
+                executable: exe,
+                tests,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `BINARY --list --format terse`: the names of its tests (benches and ignored tests excluded).
+fn list_tests(exe: &Path) -> Result<Vec<String>> {
+    let out = std::process::Command::new(exe)
+        .args(["--list", "--format", "terse"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .map_err(|e| Error::internal(format!("cannot run {}: {e}", exe.display())))?;
+    let mut tests: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .map(str::to_string)
+        .collect();
+    tests.sort();
+    Ok(tests)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crate_prefix_is_rewritten_and_foreign_crates_rejected() {
+        assert_eq!(
+            absolute_path("crate::a::f", "demo", "ctx", "run").unwrap(),
+            "demo::a::f"
+        );
+        assert_eq!(
+            absolute_path("demo::f", "demo", "ctx", "run").unwrap(),
+            "demo::f"
+        );
+        let e = absolute_path("other::f", "demo", "ctx", "run").unwrap_err();
+        assert!(e.message.contains("demo::f"), "{}", e.message);
+        assert!(absolute_path("f", "demo", "ctx", "run").is_err());
+        assert!(absolute_path("demo::f(1)", "demo", "ctx", "run").is_err());
+    }
+
+    #[test]
+    fn names_are_restricted() {
+        assert!(valid_name("global_lock-2"));
+        assert!(!valid_name("a b"));
+        assert!(!valid_name(""));
+    }
 }

@@ -35,5 +35,5 @@ pub fn concur() -> Command {
     c.env("NO_COLOR", "1").env_remove("CARGO_TARGET_DIR");
     c
 }
-
+mod profile;
 mod report;

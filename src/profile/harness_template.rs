@@ -1,0 +1,561 @@
+// The runtime of the cargo-concur harness. This file is a template: cargo-concur embeds it, appends a
+// generated `fn entries()` naming the user's workloads, and builds it as a standalone package. It uses std
+// only, so building it needs nothing but the user's crate.
+//
+// Private protocol with cargo-concur:
+//   harness run <workload> --model sequential|threads|processes --workers N [--jobs N]
+//       runs every job once and prints one JSON line on stdout (see `print_report`); exit 0, or 3 after a
+//       failed job (the JSON then carries "error").
+//   harness worker <workload>
+//       a worker process: runs setup once, prints `ready <setup_ns>`, then for each job id read from stdin
+//       prints `done <job> <digest hex> <nanos>`; exits on EOF. A panicking job prints
+//       `panic <job> <message>` and exits 101.
+//   harness list
+//       prints `<name> <jobs>` per workload.
+
+use std::fmt::Debug;
+use std::io::{BufRead, BufReader, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::Instant;
+
+/// One workload, ready to run jobs (setup already done).
+pub trait Instance: Sync {
+    /// Runs one job and returns the `Debug` text of its result.
+    fn job(&self, job: usize) -> String;
+}
+
+/// A workload without setup: `pub fn(usize) -> R`.
+pub struct Plain<F>(pub F);
+
+impl<R: Debug, F: Fn(usize) -> R + Sync> Instance for Plain<F> {
+    fn job(&self, job: usize) -> String {
+        format!("{:?}", (self.0)(job))
+    }
+}
+
+/// A workload with setup: `pub fn(&S, usize) -> R` sharing the value `setup` built.
+pub struct Shared<S, F> {
+    state: S,
+    run: F,
+}
+
+impl<S, F> Shared<S, F> {
+    pub fn new(state: S, run: F) -> Shared<S, F> {
+        Shared { state, run }
+    }
+}
+
+impl<S: Sync, R: Debug, F: Fn(&S, usize) -> R + Sync> Instance for Shared<S, F> {
+    fn job(&self, job: usize) -> String {
+        format!("{:?}", (self.run)(&self.state, job))
+    }
+}
+
+/// A generated table entry: name, number of jobs, and the constructor that runs `setup`.
+pub struct Entry {
+    pub name: &'static str,
+    pub jobs: usize,
+    pub make: fn() -> Box<dyn Instance>,
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
+    let mut h = hash;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+/// Digest of one (job, result text) pair; the run digest is their wrapping sum (order-independent).
+fn job_digest(job: usize, text: &str) -> u64 {
+    let h = fnv1a(FNV_OFFSET, &(job as u64).to_le_bytes());
+    fnv1a(h, text.as_bytes())
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Linux `struct rusage` (64-bit): two timevals, then 14 longs (maxrss first).
+#[repr(C)]
+struct Rusage {
+    utime: [i64; 2],
+    stime: [i64; 2],
+    longs: [i64; 14],
+}
+
+extern "C" {
+    fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
+    fn getrusage(who: i32, rusage: *mut Rusage) -> i32;
+}
+
+fn self_maxrss_kb() -> u64 {
+    let mut ru = Rusage {
+        utime: [0; 2],
+        stime: [0; 2],
+        longs: [0; 14],
+    };
+    // SAFETY: `ru` is a valid, writable `struct rusage`; RUSAGE_SELF is 0.
+    let rc = unsafe { getrusage(0, &mut ru) };
+    if rc == 0 {
+        ru.longs[0].max(0) as u64
+    } else {
+        0
+    }
+}
+
+/// Reaps a worker; returns (exit description, maxrss in KB).
+fn reap(pid: u32) -> (String, u64) {
+    let mut status = 0i32;
+    let mut ru = Rusage {
+        utime: [0; 2],
+        stime: [0; 2],
+        longs: [0; 14],
+    };
+    loop {
+        // SAFETY: valid pointers to a status word and a `struct rusage`; `pid` is our own child.
+        let rc = unsafe { wait4(pid as i32, &mut status, 0, &mut ru) };
+        if rc == pid as i32 {
+            break;
+        }
+        if rc == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        return ("not waitable".to_string(), 0);
+    }
+    let how = if status & 0x7f == 0 {
+        format!("exit code {}", (status >> 8) & 0xff)
+    } else {
+        format!("signal {}", status & 0x7f)
+    };
+    (how, ru.longs[0].max(0) as u64)
+}
+
+struct Failure {
+    kind: &'static str,
+    job: Option<usize>,
+    message: String,
+}
+
+struct Report {
+    setup_ns: u64,
+    setup_ns_per_worker: Vec<u64>,
+    jobs_wall_ns: u64,
+    job_ns: Vec<u64>,
+    digest: u64,
+    workers_maxrss_kb: u64,
+    workers_spawned: usize,
+}
+
+fn print_report(
+    workload: &str,
+    model: &str,
+    workers: usize,
+    jobs: usize,
+    report: &Report,
+    failure: Option<&Failure>,
+) {
+    let job_ns: Vec<String> = report.job_ns.iter().map(u64::to_string).collect();
+    let setups: Vec<String> = report.setup_ns_per_worker.iter().map(u64::to_string).collect();
+    let error = match failure {
+        None => "null".to_string(),
+        Some(f) => format!(
+            "{{\"kind\":{},\"job\":{},\"message\":{}}}",
+            json_string(f.kind),
+            f.job.map_or("null".to_string(), |j| j.to_string()),
+            json_string(&f.message)
+        ),
+    };
+    let line = format!(
+        "{{\"workload\":{},\"model\":{},\"workers\":{},\"jobs\":{},\"setup_ns\":{},\"setup_ns_per_worker\":[{}],\
+         \"jobs_wall_ns\":{},\"job_ns\":[{}],\"digest\":\"{:016x}\",\"self_maxrss_kb\":{},\
+         \"workers_maxrss_kb\":{},\"workers_spawned\":{},\"error\":{}}}",
+        json_string(workload),
+        json_string(model),
+        workers,
+        jobs,
+        report.setup_ns,
+        setups.join(","),
+        report.jobs_wall_ns,
+        job_ns.join(","),
+        report.digest,
+        self_maxrss_kb(),
+        report.workers_maxrss_kb,
+        report.workers_spawned,
+        error
+    );
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+fn usage(message: &str) -> ! {
+    eprintln!("concur harness: {message}");
+    std::process::exit(2)
+}
+
+fn find(name: &str) -> Entry {
+    match entries().into_iter().find(|e| e.name == name) {
+        Some(e) => e,
+        None => usage(&format!("no workload named {name}")),
+    }
+}
+
+fn make_timed(entry: &Entry) -> (Box<dyn Instance>, u64) {
+    let start = Instant::now();
+    let instance = (entry.make)();
+    (instance, start.elapsed().as_nanos() as u64)
+}
+
+fn run_sequential(entry: &Entry, jobs: usize) -> (Report, Option<Failure>) {
+    let (instance, setup_ns) = make_timed(entry);
+    let mut report = Report {
+        setup_ns,
+        setup_ns_per_worker: vec![setup_ns],
+        jobs_wall_ns: 0,
+        job_ns: vec![0; jobs],
+        digest: 0,
+        workers_maxrss_kb: 0,
+        workers_spawned: 0,
+    };
+    let start = Instant::now();
+    for job in 0..jobs {
+        let t = Instant::now();
+        match catch_unwind(AssertUnwindSafe(|| instance.job(job))) {
+            Ok(text) => {
+                report.job_ns[job] = t.elapsed().as_nanos() as u64;
+                report.digest = report.digest.wrapping_add(job_digest(job, &text));
+            }
+            Err(p) => {
+                report.jobs_wall_ns = start.elapsed().as_nanos() as u64;
+                let message = one_line(&panic_text(p.as_ref()));
+                return (report, Some(Failure { kind: "panic", job: Some(job), message }));
+            }
+        }
+    }
+    report.jobs_wall_ns = start.elapsed().as_nanos() as u64;
+    (report, None)
+}
+
+fn run_threads(entry: &Entry, jobs: usize, workers: usize) -> (Report, Option<Failure>) {
+    let (instance, setup_ns) = make_timed(entry);
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let results: Mutex<Vec<(usize, u64, u64)>> = Mutex::new(Vec::with_capacity(jobs));
+    let failure: Mutex<Option<Failure>> = Mutex::new(None);
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let mut mine = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let job = next.fetch_add(1, Ordering::Relaxed);
+                    if job >= jobs {
+                        break;
+                    }
+                    let t = Instant::now();
+                    match catch_unwind(AssertUnwindSafe(|| instance.job(job))) {
+                        Ok(text) => {
+                            mine.push((job, job_digest(job, &text), t.elapsed().as_nanos() as u64))
+                        }
+                        Err(p) => {
+                            stop.store(true, Ordering::Relaxed);
+                            let message = one_line(&panic_text(p.as_ref()));
+                            let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
+                            if f.is_none() {
+                                *f = Some(Failure { kind: "panic", job: Some(job), message });
+                            }
+                            break;
+                        }
+                    }
+                }
+                results.lock().unwrap_or_else(|e| e.into_inner()).extend(mine);
+            });
+        }
+    });
+    let jobs_wall_ns = start.elapsed().as_nanos() as u64;
+    let mut report = Report {
+        setup_ns,
+        setup_ns_per_worker: vec![setup_ns],
+        jobs_wall_ns,
+        job_ns: vec![0; jobs],
+        digest: 0,
+        workers_maxrss_kb: 0,
+        workers_spawned: 0,
+    };
+    for (job, digest, ns) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        report.job_ns[job] = ns;
+        report.digest = report.digest.wrapping_add(digest);
+    }
+    (report, failure.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+enum WorkerEvent {
+    Line(usize, String),
+    Closed(usize),
+}
+
+fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Failure>) {
+    let exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => usage(&format!("cannot find own executable: {e}")),
+    };
+    let count = workers.min(jobs).max(1);
+    let mut report = Report {
+        setup_ns: 0,
+        setup_ns_per_worker: vec![0; count],
+        jobs_wall_ns: 0,
+        job_ns: vec![0; jobs],
+        digest: 0,
+        workers_maxrss_kb: 0,
+        workers_spawned: 0,
+    };
+    let start = Instant::now();
+    let (tx, rx) = mpsc::channel();
+    let mut children = Vec::new();
+    let mut stdins = Vec::new();
+    for w in 0..count {
+        let spawned = Command::new(&exe)
+            .arg("worker")
+            .arg(name)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn();
+        let mut child = match spawned {
+            Ok(c) => c,
+            Err(e) => {
+                let message = format!("cannot start worker process: {e}");
+                return (report, Some(Failure { kind: "crash", job: None, message }));
+            }
+        };
+        report.workers_spawned += 1;
+        stdins.push(child.stdin.take());
+        if let Some(out) = child.stdout.take() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines() {
+                    match line {
+                        Ok(l) => {
+                            if tx.send(WorkerEvent::Line(w, l)).is_err() {
+                                return;
+                            }
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let _ = tx.send(WorkerEvent::Closed(w));
+            });
+        }
+        children.push(child);
+    }
+    drop(tx);
+    // Jobs are handed out one at a time to whichever worker is free: a shared queue across processes.
+    let mut next_job = 0usize;
+    let mut outstanding: Vec<Option<usize>> = vec![None; count];
+    let mut done = 0usize;
+    let mut open = count;
+    let mut failure: Option<Failure> = None;
+    let hand_out = |w: usize,
+                    stdins: &mut Vec<Option<std::process::ChildStdin>>,
+                    outstanding: &mut Vec<Option<usize>>,
+                    next_job: &mut usize| {
+        if *next_job < jobs {
+            let job = *next_job;
+            *next_job += 1;
+            outstanding[w] = Some(job);
+            if let Some(stdin) = stdins[w].as_mut() {
+                let _ = writeln!(stdin, "{job}").and_then(|_| stdin.flush());
+            }
+        } else {
+            outstanding[w] = None;
+            stdins[w] = None; // EOF: the worker exits.
+        }
+    };
+    while open > 0 {
+        let Ok(event) = rx.recv() else { break };
+        match event {
+            WorkerEvent::Line(w, line) => {
+                let mut parts = line.splitn(4, ' ');
+                match parts.next() {
+                    Some("ready") => {
+                        report.setup_ns_per_worker[w] =
+                            parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+                        if failure.is_none() {
+                            hand_out(w, &mut stdins, &mut outstanding, &mut next_job);
+                        } else {
+                            stdins[w] = None;
+                        }
+                    }
+                    Some("done") => {
+                        let job: usize = parts.next().and_then(|s| s.parse().ok()).unwrap_or(usize::MAX);
+                        let digest = parts.next().and_then(|s| u64::from_str_radix(s, 16).ok()).unwrap_or(0);
+                        let ns: u64 = parts.next().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+                        if job < jobs {
+                            report.job_ns[job] = ns;
+                            report.digest = report.digest.wrapping_add(digest);
+                            done += 1;
+                        }
+                        if failure.is_none() {
+                            hand_out(w, &mut stdins, &mut outstanding, &mut next_job);
+                        } else {
+                            outstanding[w] = None;
+                            stdins[w] = None;
+                        }
+                    }
+                    Some("panic") => {
+                        let job = parts.next().and_then(|s| s.parse().ok());
+                        let message = parts.collect::<Vec<_>>().join(" ");
+                        outstanding[w] = None;
+                        if failure.is_none() {
+                            failure = Some(Failure { kind: "panic", job, message });
+                        }
+                        for s in stdins.iter_mut() {
+                            *s = None;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            WorkerEvent::Closed(w) => {
+                open -= 1;
+                stdins[w] = None;
+                if let Some(job) = outstanding[w].take() {
+                    if failure.is_none() {
+                        let message = format!("worker process {w} exited while running job {job}");
+                        failure = Some(Failure { kind: "early-exit", job: Some(job), message });
+                    }
+                    // Stop the others: a partial run is not comparable.
+                    for c in children.iter_mut() {
+                        let _ = c.kill();
+                    }
+                }
+            }
+        }
+    }
+    report.jobs_wall_ns = start.elapsed().as_nanos() as u64;
+    for (w, child) in children.iter().enumerate() {
+        let (how, maxrss) = reap(child.id());
+        report.workers_maxrss_kb += maxrss;
+        if let Some(f) = failure.as_mut() {
+            if f.kind == "early-exit" && f.message.contains(&format!("process {w} ")) {
+                f.message = format!("{} ({how})", f.message);
+            }
+        }
+    }
+    report.setup_ns = report.setup_ns_per_worker.iter().copied().max().unwrap_or(0);
+    if failure.is_none() && done != jobs {
+        let message = format!("only {done} of {jobs} jobs completed");
+        failure = Some(Failure { kind: "early-exit", job: None, message });
+    }
+    (report, failure)
+}
+
+fn worker(name: &str) {
+    let entry = find(name);
+    let (instance, setup_ns) = make_timed(&entry);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if writeln!(out, "ready {setup_ns}").and_then(|_| out.flush()).is_err() {
+        return;
+    }
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { return };
+        let Ok(job) = line.trim().parse::<usize>() else { continue };
+        let t = Instant::now();
+        match catch_unwind(AssertUnwindSafe(|| instance.job(job))) {
+            Ok(text) => {
+                let ns = t.elapsed().as_nanos() as u64;
+                let d = job_digest(job, &text);
+                if writeln!(out, "done {job} {d:016x} {ns}").and_then(|_| out.flush()).is_err() {
+                    return;
+                }
+            }
+            Err(p) => {
+                let _ = writeln!(out, "panic {job} {}", one_line(&panic_text(p.as_ref())));
+                let _ = out.flush();
+                std::process::exit(101);
+            }
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("list") => {
+            for e in entries() {
+                println!("{} {}", e.name, e.jobs);
+            }
+        }
+        Some("worker") => match args.get(1) {
+            Some(name) => worker(name),
+            None => usage("worker: missing workload name"),
+        },
+        Some("run") => {
+            let Some(name) = args.get(1) else { usage("run: missing workload name") };
+            let mut model = "sequential".to_string();
+            let mut workers = 1usize;
+            let mut jobs: Option<usize> = None;
+            let mut i = 2;
+            while i < args.len() {
+                let value = args.get(i + 1).cloned().unwrap_or_default();
+                match args[i].as_str() {
+                    "--model" => model = value,
+                    "--workers" => workers = value.parse().unwrap_or_else(|_| usage("bad --workers")),
+                    "--jobs" => jobs = Some(value.parse().unwrap_or_else(|_| usage("bad --jobs"))),
+                    other => usage(&format!("unknown argument {other}")),
+                }
+                i += 2;
+            }
+            let entry = find(name);
+            let jobs = jobs.unwrap_or(entry.jobs);
+            let workers = workers.max(1);
+            let (report, failure) = match model.as_str() {
+                "sequential" => run_sequential(&entry, jobs),
+                "threads" => run_threads(&entry, jobs, workers),
+                "processes" => run_processes(name, jobs, workers),
+                other => usage(&format!("unknown model {other}")),
+            };
+            print_report(name, &model, workers, jobs, &report, failure.as_ref());
+            if failure.is_some() {
+                std::process::exit(3);
+            }
+        }
+        _ => usage("usage: harness run|worker|list ..."),
+    }
+}
+
+// ---- generated by cargo-concur below this line ----

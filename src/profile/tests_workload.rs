@@ -1,0 +1,103 @@
+//! libtest binaries as workloads: sequential is `--test-threads 1`, threads is `--test-threads N`, processes
+//! is one process per test (`--exact NAME`), N at a time, as cargo-nextest runs them (through `xargs -P`).
+//! Results compare the pass/fail outcome of every test.
+
+use std::process::Command;
+
+use super::model::{Model, WorkloadProfile};
+use super::runner::Runner;
+use super::{profile_one, Interpret};
+use crate::cli::MeasureSettings;
+use crate::error::{Error, Result};
+use crate::workload::TestWorkload;
+
+/// Profiles one test binary.
+pub fn profile(
+    t: &TestWorkload,
+    runner: &mut Runner,
+    measure: &MeasureSettings,
+    cores: usize,
+) -> Result<WorkloadProfile> {
+    let list_dir = t
+        .executable
+        .parent()
+        .map(|p| p.join("concur-test-lists"))
+        .unwrap_or_default();
+    std::fs::create_dir_all(&list_dir)
+        .map_err(|e| Error::internal(format!("cannot create {}: {e}", list_dir.display())))?;
+    let list = list_dir.join(format!("{}.list", t.spec.name.replace([':', '/'], "_")));
+    std::fs::write(&list, t.tests.join("\n") + "\n")
+        .map_err(|e| Error::internal(format!("cannot write {}: {e}", list.display())))?;
+    let exe = t.executable.clone();
+    let mut command = move |model: Model, workers: usize| match model {
+        Model::Sequential | Model::Threads => {
+            let mut c = Command::new(&exe);
+            let n = if model == Model::Sequential {
+                1
+            } else {
+                workers
+            };
+            c.args(["--test-threads", &n.to_string()]);
+            c
+        }
+        Model::Processes => {
+            let mut c = Command::new("xargs");
+            c.arg("-a")
+                .arg(&list)
+                .args(["-d", "\n", "-P", &workers.to_string(), "-I{}"])
+                .arg(&exe)
+                .args(["--exact", "{}", "--test-threads", "1"]);
+            c
+        }
+    };
+    profile_one(
+        &t.spec,
+        &mut command,
+        &Interpret::Libtest,
+        runner,
+        measure,
+        cores,
+    )
+}
+
+/// Digest over the sorted (test name, outcome) lines a libtest run printed; `None` when it printed none.
+pub fn outcome_digest(stdout: &str) -> Option<String> {
+    let mut outcomes: Vec<(&str, &str)> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("test "))
+        .filter_map(|rest| rest.rsplit_once(" ... "))
+        .map(|(name, outcome)| (name.trim(), outcome.trim()))
+        .collect();
+    if outcomes.is_empty() {
+        return None;
+    }
+    outcomes.sort_unstable();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (name, outcome) in outcomes {
+        for b in name
+            .bytes()
+            .chain([0])
+            .chain(outcome.bytes())
+            .chain([b'\n'])
+        {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    Some(format!("{h:016x}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_ignores_order_and_sees_outcomes() {
+        let a = "running 2 tests\ntest a::x ... ok\ntest b ... FAILED\n";
+        let b = "test b ... FAILED\nnoise\ntest a::x ... ok\n";
+        let c = "test b ... ok\ntest a::x ... ok\n";
+        assert_eq!(outcome_digest(a), outcome_digest(b));
+        assert_ne!(outcome_digest(a), outcome_digest(c));
+        assert_eq!(outcome_digest("nothing here"), None);
+    }
+}

@@ -1,0 +1,334 @@
+//! Checks that a declared `setup`/`run` path names a `pub fn` of the library with a fitting signature,
+//! by walking the library's module tree (parsed with syn) from its root file.
+
+use std::path::{Path, PathBuf};
+
+use syn::{FnArg, Item, ReturnType, Visibility};
+
+use super::project::LibTarget;
+use crate::error::{Error, Result};
+
+/// What the function is declared as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `pub fn() -> S`
+    Setup,
+    /// `pub fn(usize) -> R`
+    Run,
+    /// `pub fn(&S, usize) -> R`
+    RunWithSetup,
+}
+
+impl Role {
+    fn key(self) -> &'static str {
+        match self {
+            Role::Setup => "setup",
+            Role::Run | Role::RunWithSetup => "run",
+        }
+    }
+    fn wanted(self) -> &'static str {
+        match self {
+            Role::Setup => "pub fn() -> S",
+            Role::Run => "pub fn(job: usize) -> R (R: Debug)",
+            Role::RunWithSetup => {
+                "pub fn(input: &S, job: usize) -> R (R: Debug), S being what setup returns"
+            }
+        }
+    }
+}
+
+/// Checks `path` (already starting with the crate name). `Ok(Some(warning))` when the path goes through
+/// a `pub use` the checker cannot follow (the compiler will check it when the harness is built).
+pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Option<String>> {
+    let key = role.key();
+    let segments: Vec<&str> = path.split("::").skip(1).collect();
+    let Some((fn_name, modules)) = segments.split_last() else {
+        return Err(Error::usage(format!(
+            "{ctx}: {key} = \"{path}\" names no function"
+        )));
+    };
+    let mut file = lib.src_path.clone();
+    let mut items = read_items(&file, ctx)?;
+    // Directory where `mod x;` of the current module looks for `x.rs` / `x/mod.rs`.
+    let mut dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    for (depth, module) in modules.iter().enumerate() {
+        let found = items.iter().find_map(|i| match i {
+            Item::Mod(m) if m.ident == module => Some(m.clone()),
+            _ => None,
+        });
+        let Some(m) = found else {
+            if reexports(&items, module) {
+                return Ok(Some(format!(
+                    "{ctx}: {key} = \"{path}\" goes through a `pub use` of `{module}` that cargo-concur does not \
+                     follow; the compiler will check it"
+                )));
+            }
+            return Err(Error::usage(format!(
+                "{ctx}: {key} = \"{path}\": no module `{module}` in `{}`; fix the path",
+                prefix(path, depth + 1)
+            )));
+        };
+        if !matches!(m.vis, Visibility::Public(_)) {
+            return Err(Error::usage(format!(
+                "{ctx}: {key} = \"{path}\": module `{module}` is not `pub`; make it `pub mod {module}` or \
+                 re-export the function"
+            )));
+        }
+        match m.content {
+            Some((_, inner)) => {
+                items = inner;
+                dir = dir.join(module);
+            }
+            None => {
+                let explicit = path_attr(&m.attrs);
+                let candidates: Vec<PathBuf> = match explicit {
+                    Some(p) => vec![file.parent().unwrap_or(Path::new(".")).join(p)],
+                    None => vec![
+                        dir.join(format!("{module}.rs")),
+                        dir.join(module).join("mod.rs"),
+                    ],
+                };
+                let Some(next) = candidates.into_iter().find(|p| p.is_file()) else {
+                    return Err(Error::usage(format!(
+                        "{ctx}: {key} = \"{path}\": cannot find the file of module `{module}`"
+                    )));
+                };
+                let is_mod_rs = next.file_name().is_some_and(|n| n == "mod.rs");
+                dir = if is_mod_rs {
+                    next.parent().map(Path::to_path_buf).unwrap_or_default()
+                } else {
+                    dir.join(module)
+                };
+                items = read_items(&next, ctx)?;
+                file = next;
+            }
+        }
+    }
+    let function = items.iter().find_map(|i| match i {
+        Item::Fn(f) if f.sig.ident == fn_name => Some(f.clone()),
+        _ => None,
+    });
+    let Some(f) = function else {
+        if reexports(&items, fn_name) {
+            return Ok(Some(format!(
+                "{ctx}: {key} = \"{path}\" names a `pub use` re-export that cargo-concur does not follow; the \
+                 compiler will check it"
+            )));
+        }
+        return Err(Error::usage(format!(
+            "{ctx}: {key} = \"{path}\": no function `{fn_name}` in `{}`; declare `{}` there or fix the path",
+            prefix(path, modules.len() + 1),
+            role.wanted()
+        )));
+    };
+    if !matches!(f.vis, Visibility::Public(_)) {
+        return Err(Error::usage(format!(
+            "{ctx}: {key} = \"{path}\": `{fn_name}` is not `pub`; declare it `pub fn {fn_name}`"
+        )));
+    }
+    let sig = &f.sig;
+    let problem = if sig.asyncness.is_some() {
+        Some("it is `async`".to_string())
+    } else if !sig
+        .generics
+        .params
+        .iter()
+        .all(|p| matches!(p, syn::GenericParam::Lifetime(_)))
+    {
+        Some("it is generic".to_string())
+    } else if sig.inputs.iter().any(|a| matches!(a, FnArg::Receiver(_))) {
+        Some("it takes `self`".to_string())
+    } else {
+        let n = sig.inputs.len();
+        let want = match role {
+            Role::Setup => 0,
+            Role::Run => 1,
+            Role::RunWithSetup => 2,
+        };
+        if n != want {
+            Some(format!(
+                "it takes {n} parameter{}",
+                if n == 1 { "" } else { "s" }
+            ))
+        } else if role == Role::RunWithSetup && !first_is_reference(sig) {
+            Some("its first parameter is not a reference to the setup value".to_string())
+        } else if role == Role::Setup && matches!(sig.output, ReturnType::Default) {
+            Some("it returns nothing".to_string())
+        } else {
+            None
+        }
+    };
+    match problem {
+        Some(p) => Err(Error::usage(format!(
+            "{ctx}: {key} = \"{path}\": {p}; the signature must be `{}`",
+            role.wanted()
+        ))),
+        None => Ok(None),
+    }
+}
+
+fn first_is_reference(sig: &syn::Signature) -> bool {
+    match sig.inputs.first() {
+        Some(FnArg::Typed(t)) => matches!(*t.ty, syn::Type::Reference(_)),
+        _ => false,
+    }
+}
+
+fn prefix(path: &str, segments: usize) -> String {
+    path.split("::")
+        .take(segments)
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
+fn read_items(file: &Path, ctx: &str) -> Result<Vec<Item>> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Error::usage(format!("{ctx}: cannot read {}: {e}", file.display())))?;
+    crate::parse::parse_source(&text)
+        .map(|f| f.items)
+        .map_err(|e| {
+            Error::usage(format!(
+                "{ctx}: {}:{}:{}: does not parse: {}",
+                file.display(),
+                e.line,
+                e.column,
+                e.message
+            ))
+        })
+}
+
+fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
+    attrs.iter().find_map(|a| {
+        if !a.path().is_ident("path") {
+            return None;
+        }
+        match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        }
+    })
+}
+
+/// True when a `pub use` in `items` may bring `name` into scope (by name, rename or glob).
+fn reexports(items: &[Item], name: &str) -> bool {
+    fn tree_has(t: &syn::UseTree, name: &str) -> bool {
+        match t {
+            syn::UseTree::Path(p) => tree_has(&p.tree, name),
+            syn::UseTree::Name(n) => n.ident == name,
+            syn::UseTree::Rename(r) => r.rename == name,
+            syn::UseTree::Glob(_) => true,
+            syn::UseTree::Group(g) => g.items.iter().any(|t| tree_has(t, name)),
+        }
+    }
+    items.iter().any(|i| match i {
+        Item::Use(u) => matches!(u.vis, Visibility::Public(_)) && tree_has(&u.tree, name),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lib_with(files: &[(&str, &str)]) -> (tempdir::Dir, LibTarget) {
+        let dir = tempdir::Dir::new();
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let lib = LibTarget {
+            crate_name: "demo".into(),
+            src_path: dir.path().join("lib.rs"),
+            edition: "2021".into(),
+        };
+        (dir, lib)
+    }
+
+    /// A directory under the system temp dir, removed on drop.
+    mod tempdir {
+        pub struct Dir(std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Dir {
+                use std::sync::atomic::{AtomicUsize, Ordering};
+                static N: AtomicUsize = AtomicUsize::new(0);
+                let p = std::env::temp_dir().join(format!(
+                    "concur-sig-{}-{}",
+                    std::process::id(),
+                    N.fetch_add(1, Ordering::SeqCst)
+                ));
+                std::fs::create_dir_all(&p).unwrap();
+                Dir(p)
+            }
+            pub fn path(&self) -> &std::path::Path {
+                &self.0
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    #[test]
+    fn finds_functions_in_file_and_inline_modules() {
+        let (_d, lib) = lib_with(&[
+            (
+                "lib.rs",
+                "pub mod a; pub mod b { pub fn run(x: &Vec<u8>, j: usize) -> u8 { 0 } }\n\
+                 pub fn setup() -> Vec<u8> { vec![] }\npub fn plain(j: usize) -> usize { j }",
+            ),
+            ("a/mod.rs", "pub mod c;"),
+            ("a/c.rs", "pub fn job(j: usize) -> usize { j }"),
+        ]);
+        assert_eq!(
+            check(&lib, "demo::a::c::job", Role::Run, "w").unwrap(),
+            None
+        );
+        assert_eq!(
+            check(&lib, "demo::b::run", Role::RunWithSetup, "w").unwrap(),
+            None
+        );
+        assert_eq!(check(&lib, "demo::setup", Role::Setup, "w").unwrap(), None);
+        assert_eq!(check(&lib, "demo::plain", Role::Run, "w").unwrap(), None);
+    }
+
+    #[test]
+    fn rejects_wrong_arity_private_and_missing() {
+        let (_d, lib) = lib_with(&[(
+            "lib.rs",
+            "fn private(j: usize) -> usize { j }\npub fn two(a: usize, b: usize) -> usize { a + b }\n\
+             mod hidden { pub fn f(j: usize) {} }\npub async fn later(j: usize) {}",
+        )]);
+        let e = check(&lib, "demo::private", Role::Run, "w").unwrap_err();
+        assert!(e.message.contains("not `pub`"), "{}", e.message);
+        let e = check(&lib, "demo::two", Role::Run, "w").unwrap_err();
+        assert!(e.message.contains("takes 2 parameters"), "{}", e.message);
+        let e = check(&lib, "demo::two", Role::RunWithSetup, "w").unwrap_err();
+        assert!(e.message.contains("not a reference"), "{}", e.message);
+        let e = check(&lib, "demo::nope", Role::Run, "w").unwrap_err();
+        assert!(e.message.contains("no function `nope`"), "{}", e.message);
+        let e = check(&lib, "demo::hidden::f", Role::Run, "w").unwrap_err();
+        assert!(
+            e.message.contains("module `hidden` is not `pub`"),
+            "{}",
+            e.message
+        );
+        let e = check(&lib, "demo::later", Role::Run, "w").unwrap_err();
+        assert!(e.message.contains("async"), "{}", e.message);
+    }
+
+    #[test]
+    fn reexports_are_accepted_with_a_warning() {
+        let (_d, lib) = lib_with(&[("lib.rs", "mod inner; pub use inner::job;")]);
+        let w = check(&lib, "demo::job", Role::Run, "w").unwrap();
+        assert!(w.is_some_and(|w| w.contains("pub use")));
+    }
+}

@@ -1,0 +1,627 @@
+//! `profile` and `workloads` on the `fixtures/workloads` crate, whose right answers are known by
+//! construction: relations that must hold on any machine with 2 or more cores, never absolute times.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{concur, exclusive, fixture, shared};
+
+fn manifest() -> PathBuf {
+    fixture("workloads").join("Cargo.toml")
+}
+
+fn harness_exe() -> PathBuf {
+    fixture("workloads")
+        .join("target")
+        .join("release")
+        .join("concur-harness-workloads")
+}
+
+fn profile_cmd(args: &[&str]) -> Command {
+    let mut c = concur();
+    c.arg("profile")
+        .arg("--manifest-path")
+        .arg(manifest())
+        .arg("--no-tests")
+        .args(args);
+    c
+}
+
+/// Runs `profile --format json` with `args`; returns (exit code, document, stderr).
+fn profile_json(args: &[&str]) -> (i32, Value, String) {
+    let out = profile_cmd(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("run cargo-concur");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+    (out.status.code().unwrap_or(-1), doc, stderr)
+}
+
+/// Builds the fixture's harness once, so that tests which time a run do not time the build.
+fn harness_built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = profile_cmd(&[
+            "--workload",
+            "panics",
+            "--workers",
+            "1",
+            "--runs",
+            "1",
+            "--no-perf",
+        ])
+        .output()
+        .expect("run cargo-concur");
+        assert!(
+            harness_exe().is_file(),
+            "harness not built: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+fn workload<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["workloads"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|w| w["name"] == name))
+        .unwrap_or_else(|| panic!("workload {name} missing in {doc}"))
+}
+
+fn run<'a>(w: &'a Value, model: &str, workers: u64) -> &'a Value {
+    w["runs"]
+        .as_array()
+        .and_then(|rs| {
+            rs.iter()
+                .find(|r| r["model"] == model && r["workers"] == workers)
+        })
+        .unwrap_or_else(|| panic!("no {model} x{workers} run in {w}"))
+}
+
+fn errors_of<'a>(w: &'a Value, kind: &str) -> Vec<&'a Value> {
+    w["errors"]
+        .as_array()
+        .map(|es| es.iter().filter(|e| e["kind"] == kind).collect())
+        .unwrap_or_default()
+}
+
+/// Processes whose command line names the harness executable.
+fn surviving_harness_processes() -> Vec<String> {
+    let exe = harness_exe().display().to_string();
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if text.contains(&exe) {
+            found.push(format!("{name}: {text}"));
+        }
+    }
+    found
+}
+
+#[test]
+fn workloads_lists_every_declared_workload() {
+    let _g = shared();
+    let out = concur()
+        .args(["workloads", "--manifest-path"])
+        .arg(manifest())
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "global_lock",
+        "independent_cpu",
+        "sleepy",
+        "shared_input",
+        "env_pass",
+        "panics",
+        "hangs",
+        "aborts",
+    ] {
+        assert!(
+            text.lines().any(|l| l.contains(name)),
+            "{name} not listed:\n{text}"
+        );
+    }
+    let shared_line = text
+        .lines()
+        .find(|l| l.contains("shared_input"))
+        .unwrap_or("");
+    assert!(
+        shared_line.contains("workloads::shared_input_setup"),
+        "{shared_line}"
+    );
+    assert!(shared_line.contains(" 64 "), "{shared_line}");
+
+    let json = concur()
+        .args(["workloads", "--format", "json", "--manifest-path"])
+        .arg(manifest())
+        .output()
+        .expect("run");
+    let list: Value = serde_json::from_slice(&json.stdout).expect("json");
+    let gl = list
+        .as_array()
+        .and_then(|l| l.iter().find(|w| w["name"] == "global_lock"))
+        .expect("global_lock in json");
+    assert_eq!(gl["jobs"], 32);
+    assert_eq!(gl["kind"], "declared");
+    assert_eq!(gl["run"], "workloads::global_lock_job");
+}
+
+/// A scratch crate with one workload declaration, under the test binary's temporary directory.
+fn bad_crate(tag: &str, declaration: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bad-decl-{tag}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).expect("mkdir");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"bad\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n\
+             [[package.metadata.concur.workload]]\n{declaration}\n"
+        ),
+    )
+    .expect("write manifest");
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub fn job(j: usize) -> usize { j }\nfn private_job(j: usize) -> usize { j }\n\
+         pub fn two(a: usize, b: usize) -> usize { a + b }\npub fn load() -> Vec<u8> { vec![1] }\n",
+    )
+    .expect("write lib");
+    dir.join("Cargo.toml")
+}
+
+#[test]
+fn bad_declarations_are_rejected_before_building() {
+    let _g = shared();
+    let cases = [
+        (
+            "unknown",
+            "name = \"w\"\nrun = \"bad::job\"\njobs = 4\nthreads = 2",
+            "unknown key `threads`",
+        ),
+        ("norun", "name = \"w\"\njobs = 4", "missing key `run`"),
+        (
+            "nojobs",
+            "name = \"w\"\nrun = \"bad::job\"",
+            "missing key `jobs`",
+        ),
+        (
+            "missing",
+            "name = \"w\"\nrun = \"bad::nope\"\njobs = 4",
+            "no function `nope`",
+        ),
+        (
+            "private",
+            "name = \"w\"\nrun = \"bad::private_job\"\njobs = 4",
+            "not `pub`",
+        ),
+        (
+            "arity",
+            "name = \"w\"\nrun = \"bad::two\"\njobs = 4",
+            "takes 2 parameters",
+        ),
+        (
+            "setup-arity",
+            "name = \"w\"\nsetup = \"bad::load\"\nrun = \"bad::job\"\njobs = 4",
+            "takes 1 parameter",
+        ),
+        (
+            "foreign",
+            "name = \"w\"\nrun = \"other::job\"\njobs = 4",
+            "bad::job",
+        ),
+    ];
+    for (tag, decl, expected) in cases {
+        let manifest = bad_crate(tag, decl);
+        let out = concur()
+            .args(["profile", "--no-tests", "--manifest-path"])
+            .arg(&manifest)
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{tag}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{tag}: expected `{expected}` in: {stderr}"
+        );
+        assert_eq!(
+            stderr.lines().filter(|l| l.starts_with("error")).count(),
+            1,
+            "{stderr}"
+        );
+        let harness_dir = manifest.parent().map(|d| d.join("target/concur/harness"));
+        assert!(
+            !harness_dir.as_deref().is_some_and(Path::exists),
+            "{tag}: built something before validating"
+        );
+    }
+}
+
+#[test]
+fn unknown_workload_name_is_a_usage_error() {
+    let _g = shared();
+    let out = profile_cmd(&["--workload", "no_such_workload"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no_such_workload") && stderr.contains("global_lock"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn global_lock_processes_beat_threads() {
+    let _g = exclusive();
+    harness_built();
+    let (code, doc, stderr) =
+        profile_json(&["--workload", "global_lock", "--workers", "2", "--runs", "3"]);
+    assert_eq!(code, 0, "{stderr}");
+    let w = workload(&doc, "global_lock");
+    let threads = run(w, "threads", 2)["wall_ns"]["median"]
+        .as_u64()
+        .unwrap_or(0);
+    let processes = run(w, "processes", 2)["wall_ns"]["median"]
+        .as_u64()
+        .unwrap_or(u64::MAX);
+    assert!(
+        processes as f64 * 1.5 <= threads as f64,
+        "processes x2 {processes} ns should be >= 1.5x faster than threads x2 {threads} ns"
+    );
+    assert_eq!(run(w, "threads", 2)["results_match_sequential"], true);
+    assert_eq!(run(w, "processes", 2)["results_match_sequential"], true);
+}
+
+#[test]
+fn env_pass_differs_under_threads_only() {
+    let _g = exclusive();
+    harness_built();
+    let (code, doc, stderr) =
+        profile_json(&["--workload", "env_pass", "--workers", "2", "--runs", "1"]);
+    assert_eq!(code, 3, "a mismatch is a workload failure: {stderr}");
+    let w = workload(&doc, "env_pass");
+    assert_eq!(run(w, "threads", 2)["results_match_sequential"], false);
+    assert_eq!(run(w, "processes", 2)["results_match_sequential"], true);
+    assert_eq!(run(w, "sequential", 1)["results_match_sequential"], true);
+    let mismatches = errors_of(w, "mismatch");
+    assert_eq!(mismatches.len(), 1, "{w}");
+    assert_eq!(mismatches[0]["model"], "threads");
+}
+
+#[test]
+fn panicking_job_is_reported_with_its_id() {
+    let _g = shared();
+    harness_built();
+    let (code, doc, _) = profile_json(&["--workload", "panics", "--workers", "2", "--runs", "1"]);
+    assert_eq!(code, 3);
+    let w = workload(&doc, "panics");
+    let panics = errors_of(w, "panic");
+    let models: Vec<&str> = panics.iter().filter_map(|e| e["model"].as_str()).collect();
+    assert_eq!(models, ["sequential", "threads", "processes"], "{w}");
+    assert!(panics.iter().all(|e| e["job"] == 7), "{w}");
+    assert!(w["runs"].as_array().is_some_and(|r| r.is_empty()));
+}
+
+#[test]
+fn aborting_worker_is_an_early_exit() {
+    let _g = shared();
+    harness_built();
+    let (code, doc, _) = profile_json(&["--workload", "aborts", "--workers", "2", "--runs", "1"]);
+    assert_eq!(code, 3);
+    let w = workload(&doc, "aborts");
+    let early = errors_of(w, "early-exit");
+    assert_eq!(early.len(), 1, "{w}");
+    assert_eq!(early[0]["model"], "processes");
+    assert_eq!(early[0]["job"], 5);
+    let crashes = errors_of(w, "crash");
+    assert!(crashes
+        .iter()
+        .all(|e| e["message"].as_str().is_some_and(|m| m.contains("SIGABRT"))));
+    assert_eq!(
+        crashes.len(),
+        2,
+        "sequential and threads abort the harness itself: {w}"
+    );
+}
+
+#[test]
+fn hanging_job_is_killed_within_the_timeout_and_nothing_survives() {
+    let _g = exclusive();
+    harness_built();
+    let start = Instant::now();
+    let (code, doc, stderr) = profile_json(&[
+        "--workload",
+        "hangs",
+        "--workers",
+        "2",
+        "--runs",
+        "3",
+        "--timeout",
+        "1.5",
+    ]);
+    let took = start.elapsed();
+    assert_eq!(code, 3, "{stderr}");
+    let w = workload(&doc, "hangs");
+    let timeouts = errors_of(w, "timeout");
+    assert_eq!(
+        timeouts.len(),
+        3,
+        "one per (model, workers), then not retried: {w}"
+    );
+    // Three runs of 1.5 s each, plus slack for start-up on a busy machine.
+    assert!(took < Duration::from_secs(4 * 3 + 2), "took {took:?}");
+    std::thread::sleep(Duration::from_millis(200));
+    let left = surviving_harness_processes();
+    assert!(left.is_empty(), "harness processes survived: {left:?}");
+}
+
+#[test]
+fn ctrl_c_kills_every_child() {
+    let _g = exclusive();
+    harness_built();
+    let mut child = profile_cmd(&["--workload", "hangs", "--workers", "2", "--timeout", "60"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait until the harness runs (the build is cached).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while surviving_harness_processes().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !surviving_harness_processes().is_empty(),
+        "the harness never started"
+    );
+    // SAFETY: plain kill(2) of our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130));
+    std::thread::sleep(Duration::from_millis(200));
+    let left = surviving_harness_processes();
+    assert!(
+        left.is_empty(),
+        "harness processes survived Ctrl-C: {left:?}"
+    );
+}
+
+#[test]
+fn shared_input_costs_memory_per_worker_process() {
+    let _g = exclusive();
+    harness_built();
+    let (code, doc, stderr) = profile_json(&[
+        "--workload",
+        "shared_input",
+        "--workers",
+        "2",
+        "--runs",
+        "1",
+        "--no-perf",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let w = workload(&doc, "shared_input");
+    let rss = |m: &str| run(w, m, 2)["peak_rss_kb_total"].as_u64().unwrap_or(0);
+    // Two workers each build the 256 MB table; threads share one.
+    assert!(rss("threads") > 200 * 1024, "{}", rss("threads"));
+    assert!(
+        rss("processes") as f64 > 1.7 * rss("threads") as f64,
+        "processes {} KB vs threads {} KB",
+        rss("processes"),
+        rss("threads")
+    );
+    let cpu = |m: &str| run(w, m, 2)["cpu_ns"]["median"].as_u64().unwrap_or(0);
+    let setup = run(w, "sequential", 1)["setup_ns"]["median"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(setup > 0);
+    assert!(
+        cpu("processes") > cpu("threads"),
+        "setup runs once per worker process"
+    );
+}
+
+#[test]
+fn sleepy_is_io_bound_and_gets_more_workers() {
+    let _g = exclusive();
+    harness_built();
+    let (code, doc, stderr) = profile_json(&["--workload", "sleepy", "--runs", "1", "--no-perf"]);
+    assert_eq!(code, 0, "{stderr}");
+    let cores = doc["environment"]["cores"].as_u64().unwrap_or(1);
+    let w = workload(&doc, "sleepy");
+    assert_eq!(w["io_bound"], true);
+    let top = run(w, "threads", 8 * cores);
+    assert_eq!(top["oversubscribed"], true);
+    let seq = run(w, "sequential", 1)["wall_ns"]["median"]
+        .as_u64()
+        .unwrap_or(0);
+    let wide = top["wall_ns"]["median"].as_u64().unwrap_or(u64::MAX);
+    // 32 sleeps of 20 ms: with 8x cores workers (>= 16) at least 4x faster than one after another.
+    assert!(
+        wide * 4 < seq,
+        "threads x{} {wide} ns vs sequential {seq} ns",
+        8 * cores
+    );
+}
+
+#[test]
+fn no_perf_falls_back_to_rusage_and_json_has_contract_fields() {
+    let _g = shared();
+    harness_built();
+    let (code, doc, stderr) = profile_json(&[
+        "--workload",
+        "independent_cpu",
+        "--workers",
+        "2",
+        "--runs",
+        "1",
+        "--no-perf",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(doc["schema_version"], 1);
+    let env = &doc["environment"];
+    assert_eq!(env["counters"], "rusage");
+    assert!(env["cores"].as_u64().is_some_and(|c| c >= 1));
+    assert_eq!(env["os"], "linux");
+    assert!(env["kernel"].is_string());
+    assert_eq!(
+        stderr.matches("measuring with rusage").count(),
+        1,
+        "{stderr}"
+    );
+    let w = workload(&doc, "independent_cpu");
+    assert_eq!(w["package"], "workloads");
+    assert_eq!(w["jobs"], 32);
+    assert!(w["errors"].as_array().is_some_and(|e| e.is_empty()), "{w}");
+    let models: Vec<(String, u64)> = w["runs"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .map(|r| {
+                    (
+                        r["model"].as_str().unwrap_or("").to_string(),
+                        r["workers"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        models,
+        [
+            ("sequential".to_string(), 1),
+            ("threads".to_string(), 2),
+            ("processes".to_string(), 2)
+        ]
+    );
+    for r in w["runs"].as_array().into_iter().flatten() {
+        for key in [
+            "wall_ns",
+            "cpu_ns",
+            "setup_ns",
+            "peak_rss_kb_total",
+            "voluntary_switches",
+            "involuntary_switches",
+            "minor_faults",
+            "counters",
+            "samples",
+            "results_match_sequential",
+            "raw_samples",
+        ] {
+            assert!(!r[key].is_null(), "{key} missing in {r}");
+        }
+        for key in ["median", "min", "max"] {
+            assert!(r["wall_ns"][key].as_u64().is_some_and(|v| v > 0), "{r}");
+        }
+        assert_eq!(r["counters"]["measured"], false);
+        assert_eq!(r["samples"], 1);
+        assert_eq!(r["raw_samples"].as_array().map(Vec::len), Some(1));
+        let raw = &r["raw_samples"][0];
+        assert_eq!(raw["job_ns"].as_array().map(Vec::len), Some(32));
+        assert!(raw["digest"].as_str().is_some_and(|d| d.len() == 16));
+        assert!(
+            r["cpu_ns"]["median"]
+                .as_u64()
+                .is_some_and(|c| c > 100_000_000),
+            "{r}"
+        );
+        assert!(r["peak_rss_kb_total"].as_u64().is_some_and(|m| m > 0));
+    }
+}
+
+#[test]
+fn perf_seam_selects_the_tier() {
+    let _g = shared();
+    harness_built();
+    let out: Output = profile_cmd(&[
+        "--workload",
+        "panics",
+        "--workers",
+        "1",
+        "--runs",
+        "1",
+        "--format",
+        "json",
+    ])
+    .env("CONCUR_PERF", "off")
+    .output()
+    .expect("run");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["environment"]["counters"], "rusage");
+    assert_eq!(doc["environment"]["counters_note"], "CONCUR_PERF=off");
+
+    let out = profile_cmd(&[
+        "--workload",
+        "independent_cpu",
+        "--workers",
+        "1",
+        "--runs",
+        "1",
+        "--format",
+        "json",
+    ])
+    .env("CONCUR_PERF", "software")
+    .output()
+    .expect("run");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let tier = doc["environment"]["counters"].as_str().unwrap_or("");
+    // Software events where perf is permitted, rusage where it is not; never hardware.
+    assert!(tier == "software" || tier == "rusage", "{tier}");
+    if tier == "software" {
+        let r = run(workload(&doc, "independent_cpu"), "sequential", 1);
+        assert_eq!(r["counters"]["measured"], true);
+        let task_clock = r["counters"]["task_clock_ns"].as_u64().unwrap_or(0);
+        let cpu = r["cpu_ns"]["median"].as_u64().unwrap_or(0);
+        // task-clock counts every thread and child: it agrees with rusage CPU within 20%.
+        assert!(
+            (task_clock as f64 - cpu as f64).abs() < 0.2 * cpu as f64,
+            "task-clock {task_clock} vs rusage cpu {cpu}"
+        );
+    }
+}
+
+#[test]
+fn human_output_is_a_table_with_speedups() {
+    let _g = shared();
+    harness_built();
+    let out = profile_cmd(&["--workload", "env_pass", "--workers", "2", "--runs", "1"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("workloads/env_pass"), "{text}");
+    for column in [
+        "model", "workers", "wall", "speedup", "effic.", "cpu", "peak mem",
+    ] {
+        assert!(text.contains(column), "{column} missing:\n{text}");
+    }
+    assert!(
+        text.contains("threads!"),
+        "non-comparable row marked:\n{text}"
+    );
+    assert!(
+        text.contains("results differ from the sequential run"),
+        "{text}"
+    );
+    assert!(text.contains("1.00x"), "sequential speedup:\n{text}");
+}
