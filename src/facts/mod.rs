@@ -3,6 +3,15 @@
 //!
 //! Entry point: [`extract`], called once per parsed file, on a rayon worker, while the AST is alive
 //! (syn's ASTs are not `Send`, so everything returned here is plain data).
+//!
+//! Layout: `resolve` (use maps, full paths), `types` (what a type holds), `items` (module-level walk:
+//! statics, fields, `thread_local!`/`lazy_static!`, extern blocks), `body` (one visitor pass per function body:
+//! calls, guards and their liveness, blocking sites, async context, compute score).
+
+mod body;
+mod items;
+pub mod resolve;
+pub mod types;
 
 use crate::analyze::model::{Edition, Finding};
 
@@ -23,17 +32,126 @@ pub struct FileContext {
 #[derive(Debug, Clone, Default)]
 pub struct FileFacts {
     pub rel_path: String,
+    /// Crate name of the file's target.
+    pub crate_name: String,
     /// Findings outside any function (e.g. a `static` item).
     pub item_findings: Vec<Finding>,
     /// Macro calls whose tokens could not be parsed as Rust.
     pub macros_not_expanded: usize,
+    /// Every function with a body: free functions, methods, trait default methods, nested fns.
+    pub functions: Vec<FnFacts>,
+    /// Full paths of functions declared in `extern` blocks.
+    pub extern_fns: Vec<String>,
+    /// Full paths of `static mut` items.
+    pub static_muts: Vec<String>,
+}
+
+/// What one function does (closures and async blocks inside it included).
+#[derive(Debug, Clone, Default)]
+pub struct FnFacts {
+    /// `crate::module::f` or `crate::module::Type::f`.
+    pub path: String,
+    pub name: String,
+    /// Last segment of the impl's self type (or the trait, for default methods).
+    pub self_type: Option<String>,
+    pub file: String,
+    /// Line and column of the `fn` keyword.
+    pub line: u32,
+    pub column: u32,
+    pub is_async: bool,
+    /// Own-body compute score (see `rules::compute_hotspot`).
+    pub compute_score: u32,
+    /// Own I/O weight: 10 per blocking I/O site, 1 per console site.
+    pub io_weight: u32,
+    /// Findings located in this function's own body or signature.
+    pub findings: Vec<Finding>,
+    pub calls: Vec<CallSite>,
+    /// First own blocking call (I/O, sleep, receive, join), for callers' summaries.
+    pub blocking: Option<BlockingSite>,
+    /// Every (waiting) lock acquisition.
+    pub locks: Vec<LockUse>,
+    /// Lock B acquired while lock A is held, in this body.
+    pub lock_pairs: Vec<LockPair>,
+    /// Paths that may name statics (upper-case last segment), checked against `static mut` items at link time.
+    pub static_uses: Vec<PathUse>,
+}
+
+/// A call whose target may be a function of the crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSite {
+    pub target: CallTarget,
+    pub line: u32,
+    pub column: u32,
+    /// Locks whose guards are alive at the call.
+    pub held: Vec<HeldLock>,
+    /// In async context (not inside a `spawn_blocking`-like closure).
+    pub in_async: bool,
+}
+
+/// How a call names its target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallTarget {
+    /// Resolved path candidates, best first.
+    Path(Vec<String>),
+    /// `x.f()`: method name, with the receiver's type (last segment) when known.
+    Method {
+        name: String,
+        self_type: Option<String>,
+    },
+}
+
+/// A lock as identified for guard tracking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldLock {
+    /// `Type.field`, a static's full path, or `fn_path::expr` for locals and unknown receivers.
+    pub id: String,
+    /// The lock's type path (`std::sync::Mutex`), or `lock` when unknown.
+    pub desc: String,
+    /// Async lock (guard may be held across `.await`).
+    pub is_async: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockingSite {
+    /// What blocks: `std::fs::write`, `recv`, `join`.
+    pub what: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockUse {
+    pub lock: HeldLock,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockPair {
+    pub first: HeldLock,
+    pub second: HeldLock,
+    /// Where `second` is acquired.
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathUse {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// 1-based line and column of a span.
+pub(crate) fn pos(span: proc_macro2::Span) -> (u32, u32) {
+    let s = span.start();
+    (s.line.max(1) as u32, s.column as u32 + 1)
 }
 
 /// Extracts the facts of one file.
 pub fn extract(ctx: &FileContext, ast: &syn::File) -> FileFacts {
-    let _ = ast;
-    FileFacts {
-        rel_path: ctx.rel_path.clone(),
-        ..FileFacts::default()
-    }
+    items::extract_file(ctx, ast)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,491 @@
+//! The module-level walk of one file: expands item macros, declares names and `use` items (prepass), then
+//! reports item findings (statics, `thread_local!`/`lazy_static!`, fields, type aliases) and hands every
+//! function body to `body`.
+
+use std::collections::HashMap;
+
+use proc_macro2::TokenStream;
+use syn::spanned::Spanned;
+
+use super::resolve::{flatten_use, segments, Resolver, UseEntry};
+use super::types::{classify, TypeInfo};
+use super::{body, pos, FileContext, FileFacts};
+use crate::analyze::model::{Finding, FindingKind};
+use crate::rules::{self, Site};
+
+/// What the body visitor needs to know about the whole file.
+pub(super) struct FileInfo<'a> {
+    pub ctx: &'a FileContext,
+    pub resolver: Resolver,
+    /// `(type name, field name)` → what the field's type holds.
+    pub fields: HashMap<(String, String), TypeInfo>,
+    /// Full path of a static → what its type holds.
+    pub statics: HashMap<String, TypeInfo>,
+}
+
+impl FileInfo<'_> {
+    /// Full path of a type named by `segs` in `module` (the path itself when nothing resolves it).
+    pub fn resolve_type(
+        &self,
+        module: &[String],
+        self_type: Option<&str>,
+        segs: &[String],
+        leading_colon: bool,
+    ) -> String {
+        self.resolver
+            .resolve(module, &[], self_type, segs, leading_colon)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| segs.join("::"))
+    }
+
+    pub fn classify(&self, ty: &syn::Type, module: &[String], self_type: Option<&str>) -> TypeInfo {
+        classify(ty, &|segs, lc| {
+            self.resolve_type(module, self_type, segs, lc)
+        })
+    }
+
+    pub fn site(&self, span: proc_macro2::Span, function: Option<&str>) -> Site {
+        let (line, column) = pos(span);
+        Site {
+            file: self.ctx.rel_path.clone(),
+            line,
+            column,
+            function: function.map(str::to_string),
+        }
+    }
+}
+
+/// A `static` declared by `thread_local!` or `lazy_static!`.
+pub(super) struct MacroStatic {
+    pub name: syn::Ident,
+    pub ty: syn::Type,
+}
+
+/// Parses the body of `thread_local!` / `lazy_static!`: `[attrs] [vis] static [ref] NAME: Type = init;`...
+pub(super) fn parse_macro_statics(tokens: &TokenStream) -> Option<Vec<MacroStatic>> {
+    use syn::parse::Parser;
+    let parser = |input: syn::parse::ParseStream| -> syn::Result<Vec<MacroStatic>> {
+        let mut out = Vec::new();
+        while !input.is_empty() {
+            input.call(syn::Attribute::parse_outer)?;
+            let _: syn::Visibility = input.parse()?;
+            let _: syn::Token![static] = input.parse()?;
+            if input.peek(syn::Token![ref]) {
+                let _: syn::Token![ref] = input.parse()?;
+            }
+            let name: syn::Ident = input.parse()?;
+            let _: syn::Token![:] = input.parse()?;
+            let ty: syn::Type = input.parse()?;
+            let _: syn::Token![=] = input.parse()?;
+            let _: syn::Expr = input.parse()?;
+            if input.peek(syn::Token![;]) {
+                let _: syn::Token![;] = input.parse()?;
+            }
+            out.push(MacroStatic { name, ty });
+        }
+        Ok(out)
+    };
+    parser.parse2(tokens.clone()).ok()
+}
+
+fn macro_name(mac: &syn::Macro) -> String {
+    mac.path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
+/// Item macros whose bodies are declarations we parse ourselves (or definitions to skip).
+fn is_declaration_macro(name: &str) -> bool {
+    matches!(name, "macro_rules" | "thread_local" | "lazy_static")
+}
+
+/// Expands item-position macros (recursively, inline modules included) into `arena`.
+fn expand(
+    items: &[syn::Item],
+    module: &[String],
+    arena: &mut Vec<(Vec<String>, Vec<syn::Item>)>,
+    not_expanded: &mut usize,
+) {
+    for item in items {
+        match item {
+            syn::Item::Macro(m) => {
+                let name = macro_name(&m.mac);
+                if m.ident.is_some() || is_declaration_macro(&name) {
+                    continue;
+                }
+                match crate::parse::macro_items(&m.mac.tokens) {
+                    Some(new) => {
+                        expand(&new, module, arena, not_expanded);
+                        arena.push((module.to_vec(), new));
+                    }
+                    None => *not_expanded += 1,
+                }
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, content)) = &m.content {
+                    let mut sub = module.to_vec();
+                    sub.push(m.ident.to_string());
+                    expand(content, &sub, arena, not_expanded);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Prepass: names, uses, fields and statics of every module of the file.
+#[derive(Default)]
+struct Prepass<'a> {
+    uses: Vec<UseEntry>,
+    declared: Vec<(Vec<String>, String)>,
+    extern_crates: Vec<String>,
+    extern_fns: Vec<(Vec<String>, String)>,
+    fields: Vec<(Vec<String>, String, String, &'a syn::Type)>,
+    statics: Vec<(Vec<String>, String, &'a syn::Type, bool)>,
+}
+
+impl<'a> Prepass<'a> {
+    fn items(&mut self, items: &'a [syn::Item], module: &[String]) {
+        for item in items {
+            let declare = |this: &mut Self, ident: &syn::Ident| {
+                this.declared.push((module.to_vec(), ident.to_string()));
+            };
+            match item {
+                syn::Item::Fn(f) => declare(self, &f.sig.ident),
+                syn::Item::Struct(s) => {
+                    declare(self, &s.ident);
+                    self.fields_of(&s.fields, module, &s.ident);
+                }
+                syn::Item::Enum(e) => {
+                    declare(self, &e.ident);
+                    for v in &e.variants {
+                        self.fields_of(&v.fields, module, &e.ident);
+                    }
+                }
+                syn::Item::Union(u) => declare(self, &u.ident),
+                syn::Item::Trait(t) => declare(self, &t.ident),
+                syn::Item::Type(t) => declare(self, &t.ident),
+                syn::Item::Const(c) => declare(self, &c.ident),
+                syn::Item::Static(s) => {
+                    declare(self, &s.ident);
+                    let is_mut = matches!(s.mutability, syn::StaticMutability::Mut(_));
+                    self.statics
+                        .push((module.to_vec(), s.ident.to_string(), &s.ty, is_mut));
+                }
+                syn::Item::Mod(m) => {
+                    declare(self, &m.ident);
+                    if let Some((_, content)) = &m.content {
+                        let mut sub = module.to_vec();
+                        sub.push(m.ident.to_string());
+                        self.items(content, &sub);
+                    }
+                }
+                syn::Item::Use(u) => flatten_use(
+                    &u.tree,
+                    &mut Vec::new(),
+                    module,
+                    u.leading_colon.is_some(),
+                    &mut self.uses,
+                ),
+                syn::Item::ExternCrate(c) => {
+                    let name = c.ident.to_string();
+                    self.extern_crates.push(name.clone());
+                    if let Some((_, rename)) = &c.rename {
+                        self.uses.push(UseEntry {
+                            module: module.to_vec(),
+                            segs: vec![name],
+                            leading_colon: true,
+                            alias: Some(rename.to_string()),
+                        });
+                    }
+                }
+                syn::Item::ForeignMod(fm) => {
+                    for fi in &fm.items {
+                        match fi {
+                            syn::ForeignItem::Fn(f) => {
+                                declare(self, &f.sig.ident);
+                                self.extern_fns
+                                    .push((module.to_vec(), f.sig.ident.to_string()));
+                            }
+                            syn::ForeignItem::Static(s) => declare(self, &s.ident),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn fields_of(&mut self, fields: &'a syn::Fields, module: &[String], owner: &syn::Ident) {
+        for (i, f) in fields.iter().enumerate() {
+            let name = f
+                .ident
+                .as_ref()
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| i.to_string());
+            self.fields
+                .push((module.to_vec(), owner.to_string(), name, &f.ty));
+        }
+    }
+}
+
+/// Extracts one file: see the module docs.
+pub(super) fn extract_file(ctx: &FileContext, ast: &syn::File) -> FileFacts {
+    let mut out = FileFacts {
+        rel_path: ctx.rel_path.clone(),
+        crate_name: ctx.crate_name.clone(),
+        ..FileFacts::default()
+    };
+    let mut arena = Vec::new();
+    expand(
+        &ast.items,
+        &ctx.module_path,
+        &mut arena,
+        &mut out.macros_not_expanded,
+    );
+
+    let mut pre = Prepass::default();
+    pre.items(&ast.items, &ctx.module_path);
+    for (module, items) in &arena {
+        pre.items(items, module);
+    }
+    let mut resolver = Resolver {
+        crate_name: ctx.crate_name.clone(),
+        edition: Some(ctx.edition),
+        scopes: HashMap::new(),
+        extern_crates: pre.extern_crates.clone(),
+    };
+    for (module, name) in &pre.declared {
+        resolver.declare(module, name);
+    }
+    resolver.add_uses(&pre.uses);
+    let mut info = FileInfo {
+        ctx,
+        resolver,
+        fields: HashMap::new(),
+        statics: HashMap::new(),
+    };
+    for (module, owner, field, ty) in &pre.fields {
+        let ti = info.classify(ty, module, None);
+        info.fields.insert((owner.clone(), field.clone()), ti);
+    }
+    for (module, name, ty, is_mut) in &pre.statics {
+        let full = format!("{}::{}", info.resolver.module_path(module), name);
+        if *is_mut {
+            out.static_muts.push(full.clone());
+        }
+        let ti = info.classify(ty, module, None);
+        info.statics.insert(full, ti);
+    }
+    for (module, name) in &pre.extern_fns {
+        out.extern_fns
+            .push(format!("{}::{}", info.resolver.module_path(module), name));
+    }
+
+    let mut walker = Walker {
+        info: &info,
+        out: &mut out,
+    };
+    walker.items(&ast.items, &ctx.module_path, None);
+    for (module, items) in &arena {
+        walker.items(items, module, None);
+    }
+    out
+}
+
+struct Walker<'i, 'a> {
+    info: &'i FileInfo<'a>,
+    out: &'i mut FileFacts,
+}
+
+impl Walker<'_, '_> {
+    /// Walks module-level items; `function` is set for items nested in a function body.
+    fn items(&mut self, items: &[syn::Item], module: &[String], function: Option<&str>) {
+        for item in items {
+            match item {
+                syn::Item::Fn(f) => {
+                    self.function(module, None, &f.sig, &f.block);
+                }
+                syn::Item::Impl(imp) => {
+                    let self_type = match &*imp.self_ty {
+                        syn::Type::Path(tp) => tp.path.segments.last().map(|s| s.ident.to_string()),
+                        _ => None,
+                    };
+                    for ii in &imp.items {
+                        if let syn::ImplItem::Fn(f) = ii {
+                            self.function(module, self_type.as_deref(), &f.sig, &f.block);
+                        }
+                    }
+                }
+                syn::Item::Trait(t) => {
+                    let name = t.ident.to_string();
+                    for ti in &t.items {
+                        if let syn::TraitItem::Fn(f) = ti {
+                            if let Some(block) = &f.default {
+                                self.function(module, Some(&name), &f.sig, block);
+                            }
+                        }
+                    }
+                }
+                syn::Item::Mod(m) => {
+                    if let Some((_, content)) = &m.content {
+                        let mut sub = module.to_vec();
+                        sub.push(m.ident.to_string());
+                        self.items(content, &sub, function);
+                    }
+                }
+                syn::Item::Static(s) => self.static_item(s, module, function),
+                syn::Item::Struct(s) => self.fields(&s.fields, module, &s.ident),
+                syn::Item::Enum(e) => {
+                    for v in &e.variants {
+                        self.fields(&v.fields, module, &e.ident);
+                    }
+                }
+                syn::Item::Type(t) => {
+                    let ti = self.info.classify(&t.ty, module, None);
+                    let site = self.info.site(t.ty.span(), function);
+                    push_type_findings(&mut self.out.item_findings, &ti, &site, false);
+                }
+                syn::Item::Macro(m) => {
+                    let name = macro_name(&m.mac);
+                    if name == "thread_local" || name == "lazy_static" {
+                        let found = macro_static_findings(self.info, &m.mac, module, function);
+                        self.out.item_findings.extend(found);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn function(
+        &mut self,
+        module: &[String],
+        self_type: Option<&str>,
+        sig: &syn::Signature,
+        block: &syn::Block,
+    ) {
+        let (facts, nested, not_expanded) =
+            body::visit_fn(self.info, module, self_type, sig, block);
+        self.out.macros_not_expanded += not_expanded;
+        let path = facts.path.clone();
+        self.out.functions.push(facts);
+        if !nested.is_empty() {
+            self.items(&nested, module, Some(&path));
+        }
+    }
+
+    fn static_item(&mut self, s: &syn::ItemStatic, module: &[String], function: Option<&str>) {
+        let name = s.ident.to_string();
+        let site = self.info.site(s.static_token.span, function);
+        if s.attrs
+            .iter()
+            .any(|a| a.path().is_ident("global_allocator"))
+        {
+            let msg = rules::process_global::allocator(&name);
+            self.out.item_findings.push(rules::finding(
+                FindingKind::ProcessGlobal,
+                site.clone(),
+                msg,
+            ));
+        }
+        if matches!(s.mutability, syn::StaticMutability::Mut(_)) {
+            let msg = rules::static_mut::declared(&name);
+            self.out
+                .item_findings
+                .push(rules::finding(FindingKind::StaticMut, site, msg));
+            return;
+        }
+        let ti = self.info.classify(&s.ty, module, None);
+        if let Some(what) = ti.interior() {
+            let msg = rules::global_state::message(&name, "static", what);
+            self.out
+                .item_findings
+                .push(rules::finding(FindingKind::GlobalState, site, msg));
+        }
+    }
+
+    fn fields(&mut self, fields: &syn::Fields, module: &[String], owner: &syn::Ident) {
+        for (i, f) in fields.iter().enumerate() {
+            let name = f
+                .ident
+                .as_ref()
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| i.to_string());
+            let Some(ti) = self.info.fields.get(&(owner.to_string(), name)) else {
+                continue;
+            };
+            let site = self.info.site(f.ty.span(), None);
+            let _ = module;
+            push_type_findings(&mut self.out.item_findings, ti, &site, true);
+        }
+    }
+}
+
+/// Findings for a type occurrence: shared-lock (`Arc<Lock>`), atomic (in a field, or `Arc<Atomic>`),
+/// single-thread-state (`Rc`/`RefCell`/`Cell`).
+pub(super) fn push_type_findings(
+    out: &mut Vec<Finding>,
+    ti: &TypeInfo,
+    site: &Site,
+    is_field: bool,
+) {
+    if let Some(lock) = &ti.arc_lock {
+        out.push(rules::finding(
+            FindingKind::SharedLock,
+            site.clone(),
+            rules::shared_lock::message(lock),
+        ));
+    }
+    let atomic = if is_field { &ti.atomic } else { &ti.arc_atomic };
+    if let Some(a) = atomic {
+        out.push(rules::finding(
+            FindingKind::Atomic,
+            site.clone(),
+            rules::atomic::message(a),
+        ));
+    }
+    if let Some(st) = &ti.single_thread {
+        out.push(rules::finding(
+            FindingKind::SingleThreadState,
+            site.clone(),
+            rules::single_thread_state::message(st),
+        ));
+    }
+}
+
+/// global-state findings for the statics of a `thread_local!` / `lazy_static!` call.
+pub(super) fn macro_static_findings(
+    info: &FileInfo,
+    mac: &syn::Macro,
+    module: &[String],
+    function: Option<&str>,
+) -> Vec<Finding> {
+    let holder = if macro_name(mac) == "thread_local" {
+        "thread_local!"
+    } else {
+        "lazy_static!"
+    };
+    let mut out = Vec::new();
+    for st in parse_macro_statics(&mac.tokens).unwrap_or_default() {
+        let ti = info.classify(&st.ty, module, None);
+        if let Some(what) = ti.interior() {
+            let msg = rules::global_state::message(&st.name.to_string(), holder, what);
+            out.push(rules::finding(
+                FindingKind::GlobalState,
+                info.site(st.name.span(), function),
+                msg,
+            ));
+        }
+    }
+    out
+}
+
+/// Path segments of a syn path, re-exported for `body`.
+pub(super) fn path_segments(path: &syn::Path) -> Vec<String> {
+    segments(path)
+}

@@ -1,0 +1,659 @@
+//! Detector tests on in-memory sources with `// expect:` markers (see `callgraph::check`).
+
+use crate::analyze::model::{Edition, FindingKind, FnClass};
+use crate::callgraph::check::{check, check_in, run};
+
+#[test]
+fn static_mut_item_and_accesses() {
+    check(
+        r#"
+static mut COUNTER: u64 = 0; // expect: static-mut
+pub fn bump() -> u64 {
+    unsafe {
+        COUNTER += 1; // expect: static-mut
+        COUNTER // expect: static-mut
+    }
+}
+pub const LIMIT: u64 = 3;
+pub fn limit() -> u64 { LIMIT }
+mod inner {
+    pub fn reset() {
+        unsafe { crate::COUNTER = 0; } // expect: static-mut
+    }
+}
+"#,
+    );
+}
+
+#[test]
+fn global_state_statics_thread_local_lazy() {
+    check(
+        r#"
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock, RwLock};
+static HITS: AtomicUsize = AtomicUsize::new(0); // expect: global-state
+static NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new()); // expect: global-state
+static CONFIG: OnceLock<RwLock<String>> = OnceLock::new(); // expect: global-state
+static PLAIN: OnceLock<String> = OnceLock::new();
+static GREETING: &str = "hi";
+thread_local! {
+    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(Vec::new()); // expect: global-state
+    static DEPTH: u32 = 0;
+}
+lazy_static::lazy_static! {
+    static ref TABLE: Mutex<Vec<u32>> = Mutex::new(vec![]); // expect: global-state
+}
+pub fn hit() -> usize { HITS.fetch_add(1, Ordering::Relaxed) }
+"#,
+    );
+}
+
+#[test]
+fn shared_lock_in_types_fields_constructions() {
+    check(
+        r#"
+use std::sync::{Arc, Mutex, RwLock};
+pub struct Shared {
+    pub state: Arc<Mutex<Vec<u32>>>, // expect: shared-lock
+    pub names: Arc<parking_lot::RwLock<Vec<String>>>, // expect: shared-lock
+    pub plain: Mutex<u32>,
+    pub count: Arc<u32>,
+}
+pub fn make() -> Arc<RwLock<u8>> { // expect: shared-lock
+    let m = Arc::new(Mutex::new(0u32)); // expect: shared-lock
+    let t: Arc<tokio::sync::Mutex<u8>> = Arc::new(tokio::sync::Mutex::new(1)); // expect: shared-lock
+    let _ = (m, t);
+    Arc::new(RwLock::new(0)) // expect: shared-lock
+}
+pub fn not_shared() -> Arc<String> { Arc::new(String::new()) }
+"#,
+    );
+}
+
+#[test]
+fn unimported_mutex_is_unknown() {
+    check(
+        r#"
+pub fn make() {
+    let m = Arc::new(Mutex::new(0u32));
+    let _ = m;
+}
+"#,
+    );
+}
+
+#[test]
+fn atomic_in_fields_and_arcs_not_statics() {
+    check(
+        r#"
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+static STOP: AtomicBool = AtomicBool::new(false); // expect: global-state
+pub struct Stats {
+    pub hits: AtomicU64, // expect: atomic
+    pub total: u64,
+}
+pub fn counter() -> Arc<AtomicU64> { // expect: atomic
+    let c = Arc::new(AtomicU64::new(0)); // expect: atomic
+    c.fetch_add(1, Ordering::Relaxed);
+    c
+}
+pub fn local_only() -> u64 {
+    let c = AtomicU64::new(0);
+    c.load(Ordering::Relaxed)
+}
+"#,
+    );
+}
+
+#[test]
+fn single_thread_state_values() {
+    check(
+        r#"
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+pub struct Node {
+    pub children: Vec<Rc<RefCell<Node>>>, // expect: single-thread-state
+    pub visits: Cell<u32>, // expect: single-thread-state
+    pub name: String,
+}
+pub fn tree() -> Rc<RefCell<Node>> { // expect: single-thread-state
+    let n = Node { children: Vec::new(), visits: Cell::new(0), name: String::new() }; // expect: single-thread-state
+    Rc::new(RefCell::new(n)) // expect: single-thread-state
+}
+pub fn count(c: &Cell<u32>) -> u32 { c.get() } // expect: single-thread-state
+pub fn arc() -> std::sync::Arc<u8> { std::sync::Arc::new(1) }
+"#,
+    );
+}
+
+#[test]
+fn process_global_calls_and_allocator() {
+    check(
+        r#"
+use std::env;
+use std::env as e;
+#[global_allocator]
+static ALLOC: std::alloc::System = std::alloc::System; // expect: process-global
+pub fn setup() {
+    env::set_var("RUST_LOG", "debug"); // expect: process-global
+    e::remove_var("X"); // expect: process-global
+    std::env::set_current_dir("/tmp").unwrap(); // expect: process-global
+    std::panic::set_hook(Box::new(|_| {})); // expect: process-global
+    env_logger::init(); // expect: process-global
+    ctrlc::set_handler(|| {}).unwrap(); // expect: process-global
+    let _ = env::var("HOME");
+}
+pub fn quit(code: i32) -> ! {
+    std::process::exit(code) // expect: process-global
+}
+pub fn mask() {
+    unsafe { libc::umask(0o22); } // expect: process-global, ffi
+}
+"#,
+    );
+}
+
+#[test]
+fn io_sites() {
+    check(
+        r#"
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::thread;
+use std::time::Duration;
+pub fn all(path: &str) -> io::Result<String> {
+    let mut s = String::new();
+    File::open(path)?.read_to_string(&mut s)?; // expect: io
+    fs::write("out.txt", &s)?; // expect: io
+    let mut f = File::create("x")?; // expect: io
+    f.write_all(b"x")?; // expect: io
+    let _c = TcpStream::connect("127.0.0.1:80")?; // expect: io
+    println!("{}", s.len()); // expect: io
+    io::stdout().flush()?; // expect: io
+    let out = Command::new("ls").arg("-l").output()?; // expect: io
+    let _ = out;
+    thread::sleep(Duration::from_millis(5)); // expect: io
+    let body = reqwest::blocking::get("http://x")?; // expect: io
+    let _ = body;
+    let text = format!("{}", s);
+    Ok(text)
+}
+pub fn glob() {
+    use std::fs::*;
+    let _ = read("x"); // expect: io
+}
+"#,
+    );
+}
+
+#[test]
+fn spawn_and_channels() {
+    check(
+        r#"
+use std::sync::mpsc;
+use std::thread;
+use rayon::prelude::*;
+pub fn run(v: &[u64]) -> u64 {
+    let (tx, rx) = mpsc::channel(); // expect: channel
+    let h = thread::spawn(move || tx.send(1).unwrap()); // expect: spawn
+    let got: u64 = rx.recv().unwrap();
+    h.join().unwrap();
+    let s: u64 = v.par_iter().map(|x| x * 2).sum(); // expect: spawn
+    let (a, b) = rayon::join(|| 1, || 2); // expect: spawn
+    let _child = std::process::Command::new("true").spawn(); // expect: spawn
+    let (ctx, _crx) = crossbeam_channel::bounded::<u8>(4); // expect: channel
+    drop(ctx);
+    got + s + a + b
+}
+pub async fn tasks() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(8); // expect: channel
+    tokio::spawn(async move { tx.send(1).await.unwrap(); }); // expect: spawn
+    let _ = rx.recv().await;
+    let _ = tokio::task::spawn_blocking(|| 1).await; // expect: spawn
+}
+"#,
+    );
+}
+
+#[test]
+fn ffi_extern_block_and_libc() {
+    check(
+        r#"
+extern "C" {
+    fn abs(x: i32) -> i32;
+}
+mod sys {
+    extern "C" { pub fn getpid() -> i32; }
+}
+pub fn call(x: i32) -> i32 {
+    let a = unsafe { abs(x) }; // expect: ffi
+    let p = unsafe { sys::getpid() }; // expect: ffi
+    let q = unsafe { libc::getppid() }; // expect: ffi
+    a + p + q
+}
+fn local(x: i32) -> i32 { x }
+pub fn not_ffi(x: i32) -> i32 { local(x) }
+"#,
+    );
+}
+
+#[test]
+fn compute_hotspot_threshold() {
+    let out = check(
+        r#"
+pub fn matmul(a: &[Vec<f64>], b: &[Vec<f64>], c: &mut [Vec<f64>]) { // expect: compute-hotspot
+    let n = a.len();
+    for i in 0..n {
+        for j in 0..n {
+            let mut acc = 0.0;
+            for k in 0..n {
+                acc += a[i][k] * b[k][j];
+            }
+            c[i][j] = acc;
+        }
+    }
+}
+pub fn small(v: &[u32]) -> u32 {
+    let mut s = 0;
+    for x in v { s += x; }
+    s
+}
+pub fn get(v: &[u32]) -> u32 { v[0] + 1 }
+"#,
+    );
+    let class = |p: &str| out.functions.iter().find(|f| f.path == p).unwrap().class;
+    assert_eq!(class("demo::matmul"), FnClass::ComputeBound);
+    assert_eq!(class("demo::get"), FnClass::Trivial);
+}
+
+#[test]
+fn lock_guard_liveness_let_drop_temp() {
+    check(
+        r#"
+use std::fs;
+use std::sync::Mutex;
+pub struct Store { data: Mutex<Vec<u8>>, log: Mutex<String> }
+impl Store {
+    pub fn held(&self) {
+        let g = self.data.lock().unwrap();
+        fs::write("a", &*g).unwrap(); // expect: io, lock-across-blocking
+    }
+    pub fn dropped(&self) {
+        let g = self.data.lock().unwrap();
+        let copy = g.clone();
+        drop(g);
+        fs::write("a", &copy).unwrap(); // expect: io
+    }
+    pub fn mem_dropped(&self) {
+        let g = self.data.lock().unwrap();
+        std::mem::drop(g);
+        fs::write("a", "x").unwrap(); // expect: io
+    }
+    pub fn temp_ended(&self) {
+        self.data.lock().unwrap().push(1);
+        fs::write("a", "x").unwrap(); // expect: io
+    }
+    pub fn temp_in_statement(&self) {
+        fs::write("a", self.data.lock().unwrap().clone()).unwrap(); // expect: io, lock-across-blocking
+    }
+    pub fn scoped(&self) {
+        {
+            let _g = self.data.lock().unwrap();
+        }
+        fs::write("a", "x").unwrap(); // expect: io
+    }
+    pub fn wildcard(&self) {
+        let _ = self.data.lock().unwrap();
+        fs::write("a", "x").unwrap(); // expect: io
+    }
+    pub fn if_cond_temp(&self) {
+        if self.data.lock().unwrap().is_empty() {
+            fs::write("a", "x").unwrap(); // expect: io
+        }
+    }
+}
+"#,
+    );
+}
+
+#[test]
+fn match_and_if_let_scrutinee_by_edition() {
+    let src = r#"
+use std::fs;
+use std::sync::Mutex;
+pub struct Q { items: Mutex<Vec<u8>> }
+impl Q {
+    pub fn by_match(&self) {
+        match self.items.lock().unwrap().pop() {
+            Some(_) => {}
+            None => { fs::write("a", "x").unwrap(); } // expect: io, lock-across-blocking
+        }
+    }
+    pub fn by_if_let(&self) {
+        if let Some(x) = self.items.lock().unwrap().pop() {
+            let _ = x;
+        } else {
+            fs::write("a", "x").unwrap(); // expect: io, lock-across-blocking
+        }
+    }
+}
+"#;
+    check(src);
+    let src2024 = r#"
+use std::fs;
+use std::sync::Mutex;
+pub struct Q { items: Mutex<Vec<u8>> }
+impl Q {
+    pub fn by_if_let(&self) {
+        if let Some(x) = self.items.lock().unwrap().pop() {
+            fs::write("b", [x]).unwrap(); // expect: io, lock-across-blocking
+        } else {
+            fs::write("a", "x").unwrap(); // expect: io
+        }
+    }
+}
+"#;
+    check_in(src2024, "demo", Edition::E2024);
+}
+
+#[test]
+fn double_lock_and_arc_clone_alias() {
+    check(
+        r#"
+use std::sync::{Arc, Mutex};
+pub fn twice(m: &Mutex<u32>) {
+    let a = m.lock().unwrap();
+    let b = m.lock().unwrap(); // expect: double-lock
+    let _ = (a, b);
+}
+pub fn alias() {
+    let m = Arc::new(Mutex::new(0)); // expect: shared-lock
+    let m2 = Arc::clone(&m);
+    let m3 = m.clone();
+    let g = m.lock().unwrap();
+    let h = m2.lock().unwrap(); // expect: double-lock
+    drop(h);
+    let _i = m3.lock().unwrap(); // expect: double-lock
+    drop(g);
+}
+pub fn after_drop(m: &Mutex<u32>) {
+    let a = m.lock().unwrap();
+    drop(a);
+    let _b = m.lock().unwrap();
+}
+pub fn try_is_fine(m: &Mutex<u32>) {
+    let _a = m.lock().unwrap();
+    let _b = m.try_lock();
+}
+"#,
+    );
+}
+
+#[test]
+fn lock_order_both_orders() {
+    check(
+        r#"
+use std::sync::Mutex;
+static A: Mutex<u32> = Mutex::new(0); // expect: global-state
+static B: Mutex<u32> = Mutex::new(0); // expect: global-state
+pub fn one() {
+    let _a = A.lock().unwrap();
+    let _b = B.lock().unwrap(); // expect: lock-order
+}
+pub fn two() {
+    let _b = B.lock().unwrap();
+    let _a = A.lock().unwrap(); // expect: lock-order
+}
+pub fn same_order() {
+    let _a = A.lock().unwrap();
+    let _b = B.lock().unwrap(); // expect: lock-order
+}
+"#,
+    );
+}
+
+#[test]
+fn lock_order_single_order_is_fine() {
+    check(
+        r#"
+use std::sync::Mutex;
+pub struct S { a: Mutex<u8>, b: Mutex<u8> }
+impl S {
+    pub fn one(&self) { let _a = self.a.lock().unwrap(); let _b = self.b.lock().unwrap(); }
+    pub fn two(&self) { let _a = self.a.lock().unwrap(); let _b = self.b.lock().unwrap(); }
+}
+"#,
+    );
+}
+
+#[test]
+fn through_calls_chain() {
+    let out = check(
+        r#"
+use std::sync::Mutex;
+pub struct Log { lines: Mutex<Vec<String>> }
+mod util {
+    pub fn write_line(s: &str) { std::fs::write("log", s).unwrap(); } // expect: io
+    pub fn deeper(s: &str) { write_line(s) }
+}
+impl Log {
+    pub fn slow_log(&self, s: &str) {
+        let g = self.lines.lock().unwrap();
+        util::deeper(s); // expect: lock-across-blocking
+        drop(g);
+    }
+    fn relock(&self) { let _g = self.lines.lock().unwrap(); }
+    pub fn double(&self) {
+        let _g = self.lines.lock().unwrap();
+        self.relock(); // expect: double-lock
+    }
+}
+"#,
+    );
+    let f = out
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::LockAcrossBlocking)
+        .unwrap();
+    assert_eq!(
+        f.chain,
+        [
+            "demo::Log::slow_log",
+            "demo::util::deeper",
+            "demo::util::write_line"
+        ]
+    );
+    assert!(
+        f.message.contains("Log.lines") && f.message.contains("std::sync::Mutex"),
+        "{}",
+        f.message
+    );
+    let d = out
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::DoubleLock)
+        .unwrap();
+    assert_eq!(d.chain, ["demo::Log::double", "demo::Log::relock"]);
+}
+
+#[test]
+fn recursion_terminates_and_propagates() {
+    check(
+        r#"
+use std::sync::Mutex;
+static M: Mutex<u32> = Mutex::new(0); // expect: global-state
+pub fn ping(n: u32) { if n > 0 { pong(n - 1) } else { std::thread::sleep(std::time::Duration::ZERO) } } // expect: io
+pub fn pong(n: u32) { ping(n) }
+pub fn caller() {
+    let _g = M.lock().unwrap();
+    pong(3); // expect: lock-across-blocking
+}
+"#,
+    );
+}
+
+#[test]
+fn blocking_in_async_direct_exempt_and_through_calls() {
+    check(
+        r#"
+use std::sync::Mutex;
+fn load(p: &str) -> String { std::fs::read_to_string(p).unwrap() } // expect: io
+pub async fn handler(m: &Mutex<u32>) {
+    std::thread::sleep(std::time::Duration::from_millis(1)); // expect: io, blocking-in-async
+    let _s = std::fs::read("x"); // expect: io, blocking-in-async
+    let _t = load("y"); // expect: blocking-in-async
+    *m.lock().unwrap() += 1;
+    tokio::task::spawn_blocking(|| std::fs::read("z")).await.unwrap().unwrap(); // expect: io, spawn
+    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+}
+pub fn sync_fn() {
+    let _ = std::fs::read("x"); // expect: io
+    let fut = async {
+        let _ = std::fs::read("y"); // expect: io, blocking-in-async
+    };
+    drop(fut);
+}
+"#,
+    );
+}
+
+#[test]
+fn await_while_std_guard_but_not_tokio_guard() {
+    check(
+        r#"
+use std::sync::Mutex;
+pub struct S { m: Mutex<u32>, t: tokio::sync::Mutex<u32> }
+impl S {
+    pub async fn bad(&self) {
+        let g = self.m.lock().unwrap();
+        tick().await; // expect: lock-across-blocking
+        drop(g);
+    }
+    pub async fn fine(&self) {
+        let g = self.t.lock().await;
+        tick().await;
+        drop(g);
+    }
+}
+async fn tick() {}
+"#,
+    );
+}
+
+#[test]
+fn spawned_closure_does_not_hold_guard() {
+    check(
+        r#"
+use std::sync::{Arc, Mutex};
+pub fn run(m: Arc<Mutex<u32>>) { // expect: shared-lock
+    let _g = m.lock().unwrap();
+    std::thread::spawn(|| std::fs::read("x")); // expect: spawn, io
+}
+"#,
+    );
+}
+
+#[test]
+fn receivers_by_text_and_recv_join_block() {
+    check(
+        r#"
+use std::sync::mpsc::Receiver;
+pub fn wait(state: &Wrapper, rx: &Receiver<u8>) {
+    let _g = state.inner.lock().unwrap();
+    let _ = rx.recv(); // expect: lock-across-blocking
+}
+pub struct Wrapper { inner: std::sync::Mutex<u8> }
+"#,
+    );
+}
+
+#[test]
+fn macros_are_looked_into_and_counted() {
+    let src = r#"
+use std::sync::Mutex;
+cfg_if::cfg_if! {
+    if #[cfg(unix)] {
+        static M: Mutex<u8> = Mutex::new(0); // expect: global-state
+    }
+}
+pub fn f() -> Vec<Vec<u8>> {
+    let v = vec![std::fs::read("a").unwrap()]; // expect: io
+    assert!(std::fs::metadata("b").is_ok()); // expect: io
+    weird!(=> <= );
+    v
+}
+"#;
+    let out = check(src);
+    assert_eq!(out.findings.len(), 3);
+    let ast = crate::parse::parse_source(src).unwrap();
+    let ctx = crate::facts::FileContext {
+        package: "demo".into(),
+        crate_name: "demo".into(),
+        module_path: vec![],
+        rel_path: "src/lib.rs".into(),
+        edition: Edition::E2021,
+    };
+    assert_eq!(crate::facts::extract(&ctx, &ast).macros_not_expanded, 1);
+}
+
+#[test]
+fn names_and_paths_of_functions() {
+    let out = run(
+        r#"
+pub fn free() {}
+pub struct T;
+impl T { pub fn m(&self) { self.n() } fn n(&self) {} }
+pub trait Tr { fn d(&self) { } }
+mod a { pub mod b { pub fn deep() {} } }
+"#,
+        "demo",
+        Edition::E2021,
+    );
+    let mut paths: Vec<&str> = out.functions.iter().map(|f| f.path.as_str()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "demo::T::m",
+            "demo::T::n",
+            "demo::Tr::d",
+            "demo::a::b::deep",
+            "demo::free"
+        ]
+    );
+    let m = out
+        .functions
+        .iter()
+        .find(|f| f.path == "demo::T::m")
+        .unwrap();
+    assert_eq!(m.line, 4);
+}
+
+#[test]
+fn classes_and_reachable_findings() {
+    let out = check(
+        r#"
+pub fn read_all() -> Vec<u8> { std::fs::read("x").unwrap() } // expect: io
+pub fn checksum(d: &[u8]) -> u64 {
+    let mut h = 0u64;
+    for (i, b) in d.iter().enumerate() {
+        h = h.wrapping_mul(31) ^ (*b as u64) + (i as u64 % 7);
+    }
+    h
+}
+pub fn both() -> u64 { checksum(&read_all()) }
+pub fn nothing() -> u8 { 1 }
+"#,
+    );
+    let f = |p: &str| out.functions.iter().find(|f| f.path == p).unwrap();
+    assert_eq!(f("demo::read_all").class, FnClass::IoBound);
+    assert_eq!(f("demo::checksum").class, FnClass::ComputeBound);
+    assert_eq!(f("demo::both").class, FnClass::Mixed);
+    assert_eq!(f("demo::nothing").class, FnClass::Trivial);
+    assert_eq!(f("demo::both").reachable_findings.len(), 1);
+    assert!(f("demo::nothing").reachable_findings.is_empty());
+}
