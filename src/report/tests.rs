@@ -82,17 +82,15 @@ fn workload(
     runs: &[RunSpec],
     errors: Vec<WorkloadError>,
 ) -> WorkloadProfile {
-    WorkloadProfile {
-        name: name.into(),
-        package: "workloads".into(),
-        jobs,
-        runs: runs.iter().map(|r| summary(r, 2)).collect(),
-        errors,
-        kind: "declared".into(),
-        setup: None,
-        run: Some(format!("workloads::{name}")),
-        profiling_ns: 0,
-    }
+    // Through serde, so that fields other branches add (with defaults) need no change here.
+    let mut w: WorkloadProfile = serde_json::from_value(serde_json::json!({
+        "name": name, "package": "workloads", "jobs": jobs, "runs": [], "errors": [],
+        "kind": "declared", "run": format!("workloads::{name}")
+    }))
+    .expect("contract fields");
+    w.runs = runs.iter().map(|r| summary(r, 2)).collect();
+    w.errors = errors;
+    w
 }
 
 fn profile(workloads: Vec<WorkloadProfile>) -> ProfileDoc {
@@ -493,7 +491,6 @@ fn human_output_starts_each_workload_with_its_verdict_line() {
     crate::render::write_report(&doc, &a, &p, crate::cli::ReportFormat::Human, &mut out)
         .expect("render");
     let text = anstream::adapter::strip_str(&String::from_utf8_lossy(&out)).to_string();
-    eprintln!("{text}");
     let first = text.lines().nth(2).expect("verdict line");
     assert!(
         first.starts_with("global_lock: processes ×2 (confidence 0."),
