@@ -54,26 +54,32 @@ pub struct Evidence<'a> {
     pub findings: Vec<PathFinding<'a>>,
 }
 
-/// Wall times of a run's counted samples (ns); from the min / median / max spread when the profile
-/// carries no raw samples.
-pub fn wall_samples(run: &RunSummary) -> Vec<f64> {
+/// Job-phase times of a run's counted samples (ns): wall time less the time spent in `setup`, which is
+/// serial in every model (once, or once per worker process in parallel). From the min / median / max
+/// spread when the profile carries no raw samples.
+pub fn job_phase_samples(run: &RunSummary) -> Vec<f64> {
     let raw: Vec<f64> = run
         .raw_samples
         .iter()
-        .map(|s| s.wall_ns as f64)
+        .map(|s| s.wall_ns.saturating_sub(s.setup_ns) as f64)
         .filter(|w| *w > 0.0)
         .collect();
     if !raw.is_empty() {
         return raw;
     }
+    let setup = run.setup_ns.median;
     let s = run.wall_ns;
-    if s.median == 0 {
+    if s.median <= setup {
         return Vec::new();
     }
     if run.samples <= 1 || s.min == s.max {
-        return vec![s.median as f64];
+        return vec![(s.median - setup) as f64];
     }
-    vec![s.min as f64, s.median as f64, s.max as f64]
+    [s.min, s.median, s.max]
+        .iter()
+        .map(|w| w.saturating_sub(setup) as f64)
+        .filter(|w| *w > 0.0)
+        .collect()
 }
 
 /// `crate_name::item` as the analyzer spells it: hyphens in the crate name become underscores and a
@@ -132,14 +138,14 @@ impl<'a> Evidence<'a> {
             .iter()
             .filter(|r| r.model == Model::Sequential)
             .min_by_key(|r| r.workers);
-        let seq_walls = sequential.map(wall_samples).unwrap_or_default();
+        let seq_walls = sequential.map(job_phase_samples).unwrap_or_default();
         let points = |model: Model| -> Vec<ModelPoint<'a>> {
             let mut runs: Vec<&RunSummary> = w.runs.iter().filter(|r| r.model == model).collect();
             runs.sort_by_key(|r| r.workers);
             runs.into_iter()
                 .filter_map(|run| {
                     let seed = seed_for(&[&w.name, model.as_str(), &run.workers.to_string()]);
-                    let speedup = ratio_of_medians(&seq_walls, &wall_samples(run), seed)?;
+                    let speedup = ratio_of_medians(&seq_walls, &job_phase_samples(run), seed)?;
                     Some(ModelPoint {
                         run,
                         speedup,
@@ -252,8 +258,8 @@ mod tests {
     }
 
     #[test]
-    fn wall_samples_fall_back_to_the_spread() {
-        let run = RunSummary {
+    fn job_phase_samples_leave_setup_out_and_fall_back_to_the_spread() {
+        let mut run = RunSummary {
             wall_ns: Spread {
                 median: 10,
                 min: 8,
@@ -262,8 +268,16 @@ mod tests {
             samples: 5,
             ..Default::default()
         };
-        assert_eq!(wall_samples(&run), vec![8.0, 10.0, 13.0]);
-        assert!(wall_samples(&RunSummary::default()).is_empty());
+        assert_eq!(job_phase_samples(&run), vec![8.0, 10.0, 13.0]);
+        run.setup_ns.median = 3;
+        assert_eq!(job_phase_samples(&run), vec![5.0, 7.0, 10.0]);
+        assert!(job_phase_samples(&RunSummary::default()).is_empty());
+        run.raw_samples = vec![crate::profile::model::Sample {
+            wall_ns: 100,
+            setup_ns: 40,
+            ..Default::default()
+        }];
+        assert_eq!(job_phase_samples(&run), vec![60.0]);
     }
 
     #[test]

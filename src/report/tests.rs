@@ -265,6 +265,13 @@ fn a_tie_on_speed_is_decided_on_cost_for_threads() {
     let r = reasons(w);
     assert!(r.contains("no clear winner on speed"), "{r}");
     assert!(r.contains("peak memory 200 MB vs 400 MB"), "{r}");
+    assert!(
+        r.contains("setup takes 200.0 ms of the 600.0 ms sequential run"),
+        "{r}"
+    );
+    // Speed is compared on the job phase: 400 ms of jobs in 200 ms.
+    let st = w.speedup.threads.expect("threads measured");
+    assert!((st - 2.0).abs() < 0.05, "{st}");
     assert!(w.recommendation.confidence <= 0.6);
 }
 
@@ -286,7 +293,7 @@ fn sleeping_jobs_get_more_threads_than_cores() {
     assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
     assert!(w.recommendation.workers > 2, "{}", w.recommendation.workers);
     assert_eq!(w.recommendation.workers, 32);
-    assert!(reasons(w).contains("I/O-bound: the sequential run is on CPU 1% of its wall time"));
+    assert!(reasons(w).contains("I/O-bound: the sequential run is on CPU 0.9% of its wall time"));
 }
 
 #[test]

@@ -177,6 +177,26 @@ fn failure(ev: &Evidence<'_>) -> Option<Vec<String>> {
     (!reasons.is_empty()).then_some(reasons)
 }
 
+/// When setup is a large part of the run: speedups compare the job phase; say what the whole run gains.
+fn setup_note(ev: &Evidence<'_>, winner: &ModelPoint<'_>) -> Option<String> {
+    let seq = ev.sequential?;
+    let (setup, wall) = (seq.setup_ns.median as f64, seq.wall_ns.median as f64);
+    if wall <= 0.0 || setup < 0.2 * wall {
+        return None;
+    }
+    let whole = wall / winner.run.wall_ns.median.max(1) as f64;
+    Some(format!(
+        "setup takes {} of the {} sequential run and is serial in every model (once per worker with \
+         processes), so speedups compare the job phase; the whole run goes from {} to {} on {} ({})",
+        duration(setup),
+        duration(wall),
+        duration(wall),
+        duration(winner.run.wall_ns.median as f64),
+        label(winner.run.model, winner.run.workers),
+        times(whole)
+    ))
+}
+
 /// What keeps parallel runs from paying off, with numbers and source lines.
 fn sequential_limits(ev: &Evidence<'_>, best: Option<&ModelPoint<'_>>) -> Vec<String> {
     let mut out = Vec::new();
@@ -338,8 +358,8 @@ fn faster_by(ev: &Evidence<'_>, a: &ModelPoint<'_>, b: &ModelPoint<'_>) -> Optio
         &b.run.workers.to_string(),
     ]);
     ratio_of_medians(
-        &super::evidence::wall_samples(b.run),
-        &super::evidence::wall_samples(a.run),
+        &super::evidence::job_phase_samples(b.run),
+        &super::evidence::job_phase_samples(a.run),
         seed,
     )
 }
@@ -460,6 +480,11 @@ pub fn decide(ev: &Evidence<'_>) -> Decision {
         };
     }
     let confidence = decisiveness(winner.speedup.interval.low).min(c_other) * quality;
+    let speed_reasons = {
+        let mut v = speed_reasons;
+        v.extend(setup_note(ev, winner));
+        v
+    };
     // Correctness first: exclusions lead, then the speed evidence.
     let mut all = reasons;
     all.extend(speed_reasons);
@@ -570,7 +595,7 @@ fn compare<'e, 'a>(
         String::new()
     };
     lines.push(format!(
-        "no clear winner on speed ({ratio_text}); {} chosen on cost: CPU {} on threads vs {} on processes, \
+        "no clear winner on speed ({ratio_text}); {} preferred on cost: CPU {} on threads vs {} on processes, \
          peak memory {} vs {}{setup}",
         winner.run.model.as_str(),
         duration(tr.cpu_ns.median as f64),
@@ -606,7 +631,7 @@ fn io_bound(
     let mut reasons = Vec::new();
     if let Some((cpu, wall)) = seq {
         reasons.push(format!(
-            "I/O-bound: the sequential run is on CPU {:.0}% of its wall time ({} of {})",
+            "I/O-bound: the sequential run is on CPU {:.1}% of its wall time ({} of {})",
             100.0 * share,
             duration(cpu as f64),
             duration(wall as f64)
@@ -625,7 +650,7 @@ fn io_bound(
         ));
     } else {
         reasons.push(format!(
-            "waiting overlaps: about cores / CPU share = {cores} / {share:.2} = {ideal} workers keep the \
+            "waiting overlaps: about cores / CPU share = {cores} / {share:.3} = {ideal} workers keep the \
              cores busy{}",
             if ideal > jobs {
                 format!(", capped at the {jobs} jobs")
