@@ -40,7 +40,8 @@ pub struct Recommendation {
     pub refactors: Vec<Refactor>,
 }
 
-/// Best measured speedup over sequential for each parallel model (None when it could not be measured).
+/// Best measured speedup over sequential for each parallel model (None when it could not be measured),
+/// on the job phase: wall time less `setup`, which is serial in every model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Speedup {
     pub threads: Option<f64>,

@@ -584,9 +584,9 @@ fn compare<'e, 'a>(
     };
     let processes_cheaper = cpu_cheaper(pr, tr) && mem_cheaper(pr, tr);
     let winner = if processes_cheaper { p } else { t };
-    let setup = if tr.setup_ns.median > 0 || pr.setup_ns.median > 0 {
+    let setup = if tr.setup_ns.median.max(pr.setup_ns.median) >= 1_000_000 {
         format!(
-            ", setup {} once vs {} in each of {} processes",
+            ", setup {} once on threads vs {} per process on processes ×{}",
             duration(tr.setup_ns.median as f64),
             duration(pr.setup_ns.median as f64),
             pr.workers

@@ -351,3 +351,113 @@ fn html_report_is_written_to_the_output_file() {
     assert!(out.stdout.is_empty(), "data went to the file, not stdout");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `report --format json` on the fixture workloads, profiled once (3 samples, 1 and 2 workers).
+fn fixture_report() -> &'static (i32, Value, String) {
+    static REPORT: std::sync::OnceLock<(i32, Value, String)> = std::sync::OnceLock::new();
+    REPORT.get_or_init(|| {
+        let mut cmd = crate::concur();
+        cmd.args(["concur", "report", "--manifest-path"])
+            .arg(crate::fixture("workloads").join("Cargo.toml"))
+            .args([
+                "--no-tests",
+                "--runs",
+                "3",
+                "--workers",
+                "1,2",
+                "--timeout",
+                "20",
+            ]);
+        for w in [
+            "global_lock",
+            "independent_cpu",
+            "sleepy",
+            "shared_input",
+            "env_pass",
+            "panics",
+        ] {
+            cmd.args(["--workload", w]);
+        }
+        let out = cmd
+            .args(["--format", "json"])
+            .output()
+            .expect("run cargo-concur");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+        (out.status.code().unwrap_or(-1), doc, stderr)
+    })
+}
+
+fn verdict<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["workloads"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|w| w["name"] == name))
+        .unwrap_or_else(|| panic!("workload {name} missing in {doc}"))
+}
+
+fn reasons_of(w: &Value) -> String {
+    w["recommendation"]["reasons"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// The verdict each fixture workload must get by construction on a machine with 2 or more cores, with
+/// reasons that cite the evidence behind it.
+#[test]
+fn fixture_workloads_get_the_verdicts_that_are_right_by_construction() {
+    let _g = crate::exclusive();
+    let (code, doc, stderr) = fixture_report();
+    // `panics` fails: exit 3, and the report is still complete.
+    assert_eq!(*code, 3, "{stderr}");
+    let model = |name: &str| verdict(doc, name)["recommendation"]["model"].clone();
+
+    let w = verdict(doc, "global_lock");
+    let r = reasons_of(w);
+    assert_eq!(model("global_lock"), "processes", "{r}");
+    assert!(r.contains("faster than threads"), "{r}");
+    assert!(r.contains("95% CI"), "{r}");
+    // The lock the threads queue on, with its line.
+    assert!(r.contains("src/lib.rs:"), "{r}");
+
+    let w = verdict(doc, "independent_cpu");
+    let r = reasons_of(w);
+    assert_eq!(model("independent_cpu"), "threads", "{r}");
+    assert!(r.contains("threads ×2:"), "{r}");
+
+    let w = verdict(doc, "sleepy");
+    let r = reasons_of(w);
+    let m = model("sleepy");
+    assert!(m == "threads" || m == "async", "{m}: {r}");
+    let workers = w["recommendation"]["workers"].as_u64().unwrap_or(0);
+    assert!(workers > 2, "{workers}: {r}");
+    assert!(r.contains("I/O-bound"), "{r}");
+
+    let w = verdict(doc, "shared_input");
+    let r = reasons_of(w);
+    assert_eq!(model("shared_input"), "threads", "{r}");
+    assert!(r.contains("setup"), "{r}");
+
+    let w = verdict(doc, "env_pass");
+    let r = reasons_of(w);
+    assert_eq!(model("env_pass"), "processes", "{r}");
+    assert!(
+        r.contains("gave different results from the sequential run"),
+        "{r}"
+    );
+    assert!(
+        r.contains("process-global mutation reachable from `run` at src/lib.rs:"),
+        "{r}"
+    );
+
+    let w = verdict(doc, "panics");
+    assert_eq!(w["failed"], true);
+    assert!(reasons_of(w).contains("panic"), "{}", reasons_of(w));
+    assert_eq!(w["recommendation"]["confidence"], 0.0);
+}
