@@ -222,7 +222,7 @@ fn workload(doc: &ReportInput<'_>, w: &WorkloadReport, h: &mut String) {
 const WIDTH: f64 = 560.0;
 const HEIGHT: f64 = 320.0;
 const LEFT: f64 = 56.0;
-const RIGHT: f64 = 130.0;
+const RIGHT: f64 = 150.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 44.0;
 const MAX_WORKERS_EXP: f64 = 6.0;

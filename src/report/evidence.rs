@@ -52,32 +52,34 @@ pub struct Evidence<'a> {
     pub threads: Vec<ModelPoint<'a>>,
     pub processes: Vec<ModelPoint<'a>>,
     pub findings: Vec<PathFinding<'a>>,
+    /// The sequential run's median setup time, left out of every comparison (ns).
+    pub baseline_setup_ns: u64,
 }
 
-/// Job-phase times of a run's counted samples (ns): wall time less the time spent in `setup`, which is
-/// serial in every model (once, or once per worker process in parallel). From the min / median / max
-/// spread when the profile carries no raw samples.
-pub fn job_phase_samples(run: &RunSummary) -> Vec<f64> {
+/// Times of a run's counted samples after one setup (ns): wall time less `baseline_setup_ns`, the
+/// sequential run's setup. Setup is serial in every model, so this compares the part that parallelism can
+/// change; processes that each build the input more slowly than one setup does keep that extra time.
+/// From the min / median / max spread when the profile carries no raw samples.
+pub fn job_phase_samples(run: &RunSummary, baseline_setup_ns: u64) -> Vec<f64> {
     let raw: Vec<f64> = run
         .raw_samples
         .iter()
-        .map(|s| s.wall_ns.saturating_sub(s.setup_ns) as f64)
+        .map(|s| s.wall_ns.saturating_sub(baseline_setup_ns) as f64)
         .filter(|w| *w > 0.0)
         .collect();
     if !raw.is_empty() {
         return raw;
     }
-    let setup = run.setup_ns.median;
     let s = run.wall_ns;
-    if s.median <= setup {
+    if s.median <= baseline_setup_ns {
         return Vec::new();
     }
     if run.samples <= 1 || s.min == s.max {
-        return vec![(s.median - setup) as f64];
+        return vec![(s.median - baseline_setup_ns) as f64];
     }
     [s.min, s.median, s.max]
         .iter()
-        .map(|w| w.saturating_sub(setup) as f64)
+        .map(|w| w.saturating_sub(baseline_setup_ns) as f64)
         .filter(|w| *w > 0.0)
         .collect()
 }
@@ -138,14 +140,21 @@ impl<'a> Evidence<'a> {
             .iter()
             .filter(|r| r.model == Model::Sequential)
             .min_by_key(|r| r.workers);
-        let seq_walls = sequential.map(job_phase_samples).unwrap_or_default();
+        let baseline_setup_ns = sequential.map(|s| s.setup_ns.median).unwrap_or(0);
+        let seq_walls = sequential
+            .map(|s| job_phase_samples(s, baseline_setup_ns))
+            .unwrap_or_default();
         let points = |model: Model| -> Vec<ModelPoint<'a>> {
             let mut runs: Vec<&RunSummary> = w.runs.iter().filter(|r| r.model == model).collect();
             runs.sort_by_key(|r| r.workers);
             runs.into_iter()
                 .filter_map(|run| {
                     let seed = seed_for(&[&w.name, model.as_str(), &run.workers.to_string()]);
-                    let speedup = ratio_of_medians(&seq_walls, &job_phase_samples(run), seed)?;
+                    let speedup = ratio_of_medians(
+                        &seq_walls,
+                        &job_phase_samples(run, baseline_setup_ns),
+                        seed,
+                    )?;
                     Some(ModelPoint {
                         run,
                         speedup,
@@ -161,6 +170,7 @@ impl<'a> Evidence<'a> {
             threads: points(Model::Threads),
             processes: points(Model::Processes),
             findings,
+            baseline_setup_ns,
         }
     }
 
@@ -268,16 +278,16 @@ mod tests {
             samples: 5,
             ..Default::default()
         };
-        assert_eq!(job_phase_samples(&run), vec![8.0, 10.0, 13.0]);
-        run.setup_ns.median = 3;
-        assert_eq!(job_phase_samples(&run), vec![5.0, 7.0, 10.0]);
-        assert!(job_phase_samples(&RunSummary::default()).is_empty());
+        assert_eq!(job_phase_samples(&run, 0), vec![8.0, 10.0, 13.0]);
+        assert_eq!(job_phase_samples(&run, 3), vec![5.0, 7.0, 10.0]);
+        assert!(job_phase_samples(&RunSummary::default(), 0).is_empty());
+        // Raw samples: the baseline comes off each, whatever setup the run itself took.
         run.raw_samples = vec![crate::profile::model::Sample {
             wall_ns: 100,
-            setup_ns: 40,
+            setup_ns: 70,
             ..Default::default()
         }];
-        assert_eq!(job_phase_samples(&run), vec![60.0]);
+        assert_eq!(job_phase_samples(&run, 40), vec![60.0]);
     }
 
     #[test]

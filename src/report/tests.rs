@@ -504,3 +504,23 @@ fn human_output_starts_each_workload_with_its_verdict_line() {
         "{first}"
     );
 }
+
+#[test]
+fn slower_setups_in_worker_processes_count_against_processes() {
+    // Each worker process builds the input at once and they slow each other down: 330 ms instead of 200.
+    let mut s = run(Sequential, 1, 600.0, 600.0);
+    s.setup_ms = 200.0;
+    let mut t2 = run(Threads, 2, 400.0, 600.0);
+    t2.setup_ms = 200.0;
+    let mut p2 = run(Processes, 2, 470.0, 860.0);
+    p2.setup_ms = 330.0;
+    p2.rss_mb = 400;
+    let w = workload("shared_input", 64, &[s, t2, p2], Vec::new());
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
+    let r = reasons(w);
+    // (470 - 200) / (400 - 200) = 1.35
+    assert!(r.contains("threads 1.35x faster than processes at 2 workers"), "{r}");
+    assert!(r.contains("setup is duplicated per process: 330.0 ms in each of 2 workers"), "{r}");
+}

@@ -186,8 +186,9 @@ fn setup_note(ev: &Evidence<'_>, winner: &ModelPoint<'_>) -> Option<String> {
     }
     let whole = wall / winner.run.wall_ns.median.max(1) as f64;
     Some(format!(
-        "setup takes {} of the {} sequential run and is serial in every model (once per worker with \
-         processes), so speedups compare the job phase; the whole run goes from {} to {} on {} ({})",
+        "setup takes {} of the {} sequential run and is serial in every model, so speedups compare the \
+         time after one setup (slower setups in worker processes count against them); the whole run goes \
+         from {} to {} on {} ({})",
         duration(setup),
         duration(wall),
         duration(wall),
@@ -358,8 +359,8 @@ fn faster_by(ev: &Evidence<'_>, a: &ModelPoint<'_>, b: &ModelPoint<'_>) -> Optio
         &b.run.workers.to_string(),
     ]);
     ratio_of_medians(
-        &super::evidence::job_phase_samples(b.run),
-        &super::evidence::job_phase_samples(a.run),
+        &super::evidence::job_phase_samples(b.run, ev.baseline_setup_ns),
+        &super::evidence::job_phase_samples(a.run, ev.baseline_setup_ns),
         seed,
     )
 }
