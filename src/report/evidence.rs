@@ -56,30 +56,35 @@ pub struct Evidence<'a> {
     pub baseline_setup_ns: u64,
 }
 
-/// Times of a run's counted samples after one setup (ns): wall time less `baseline_setup_ns`, the
-/// sequential run's setup. Setup is serial in every model, so this compares the part that parallelism can
-/// change; processes that each build the input more slowly than one setup does keep that extra time.
-/// From the min / median / max spread when the profile carries no raw samples.
+/// Times of a run's counted samples after one setup (ns): each sample's wall time less its own setup
+/// time (so setup noise cancels), plus how much longer this run's median setup took than
+/// `baseline_setup_ns`, the sequential run's (so worker processes that each build the input more slowly
+/// than one setup does are charged for it). Setup is serial in every model: this is the part that
+/// parallelism can change. From the min / median / max spread when the profile carries no raw samples.
 pub fn job_phase_samples(run: &RunSummary, baseline_setup_ns: u64) -> Vec<f64> {
+    let extra_setup = run.setup_ns.median.saturating_sub(baseline_setup_ns);
     let raw: Vec<f64> = run
         .raw_samples
         .iter()
-        .map(|s| s.wall_ns.saturating_sub(baseline_setup_ns) as f64)
+        .map(|s| (s.wall_ns.saturating_sub(s.setup_ns) + extra_setup) as f64)
         .filter(|w| *w > 0.0)
         .collect();
     if !raw.is_empty() {
         return raw;
     }
+    let setup = run.setup_ns.median;
     let s = run.wall_ns;
-    if s.median <= baseline_setup_ns {
+    if s.median <= setup {
         return Vec::new();
     }
-    if run.samples <= 1 || s.min == s.max {
-        return vec![(s.median - baseline_setup_ns) as f64];
-    }
-    [s.min, s.median, s.max]
+    let spread: &[u64] = if run.samples <= 1 || s.min == s.max {
+        &[s.median]
+    } else {
+        &[s.min, s.median, s.max]
+    };
+    spread
         .iter()
-        .map(|w| w.saturating_sub(baseline_setup_ns) as f64)
+        .map(|w| (w.saturating_sub(setup) + extra_setup) as f64)
         .filter(|w| *w > 0.0)
         .collect()
 }
@@ -279,15 +284,19 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(job_phase_samples(&run, 0), vec![8.0, 10.0, 13.0]);
+        run.setup_ns.median = 3;
         assert_eq!(job_phase_samples(&run, 3), vec![5.0, 7.0, 10.0]);
+        // A median setup 2 longer than the baseline is charged to every sample.
+        assert_eq!(job_phase_samples(&run, 1), vec![7.0, 9.0, 12.0]);
         assert!(job_phase_samples(&RunSummary::default(), 0).is_empty());
-        // Raw samples: the baseline comes off each, whatever setup the run itself took.
+        // Raw samples: each sample's own setup comes off, the run's extra median setup goes on.
+        run.setup_ns.median = 70;
         run.raw_samples = vec![crate::profile::model::Sample {
             wall_ns: 100,
-            setup_ns: 70,
+            setup_ns: 75,
             ..Default::default()
         }];
-        assert_eq!(job_phase_samples(&run, 40), vec![60.0]);
+        assert_eq!(job_phase_samples(&run, 40), vec![55.0]);
     }
 
     #[test]

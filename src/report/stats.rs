@@ -36,6 +36,16 @@ pub struct Bootstrapped {
     pub replicates: Vec<f64>,
 }
 
+impl Bootstrapped {
+    /// Share of the resampled ratios above `x`: a one-sided bootstrap probability that the ratio exceeds it.
+    pub fn share_above(&self, x: f64) -> f64 {
+        if self.replicates.is_empty() {
+            return if self.interval.estimate > x { 1.0 } else { 0.0 };
+        }
+        self.replicates.iter().filter(|r| **r > x).count() as f64 / self.replicates.len() as f64
+    }
+}
+
 /// splitmix64: a small, fast, well-mixed generator; seeded with constants so every report is reproducible.
 #[derive(Debug, Clone)]
 pub struct SplitMix64 {
@@ -228,6 +238,10 @@ mod tests {
         assert!(a.interval.low >= 2.9 / 1.2 - 1e-12);
         assert!(a.interval.high <= 3.1 / 0.9 + 1e-12);
         assert!(a.interval.low < a.interval.estimate && a.interval.estimate < a.interval.high);
+        assert_eq!(a.share_above(0.0), 1.0);
+        assert_eq!(a.share_above(10.0), 0.0);
+        let mid = a.share_above(a.interval.estimate);
+        assert!(mid > 0.0 && mid < 1.0, "{mid}");
     }
 
     #[test]

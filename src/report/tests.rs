@@ -521,6 +521,12 @@ fn slower_setups_in_worker_processes_count_against_processes() {
     assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
     let r = reasons(w);
     // (470 - 200) / (400 - 200) = 1.35
-    assert!(r.contains("threads 1.35x faster than processes at 2 workers"), "{r}");
-    assert!(r.contains("setup is duplicated per process: 330.0 ms in each of 2 workers"), "{r}");
+    assert!(
+        r.contains("threads 1.35x faster than processes at 2 workers"),
+        "{r}"
+    );
+    assert!(
+        r.contains("setup is duplicated per process: 330.0 ms in each of 2 workers"),
+        "{r}"
+    );
 }

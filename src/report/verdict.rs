@@ -14,6 +14,8 @@ use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
 
 /// Below this median speedup over sequential, parallelism is not worth it.
 pub const MEANINGFUL_SPEEDUP: f64 = 1.15;
+/// One-sided bootstrap probability of being faster than sequential needed to call a speedup real.
+pub const BEATS_SEQUENTIAL_PROBABILITY: f64 = 0.9;
 /// Sequential CPU / wall below this: the workload mostly waits (I/O-bound).
 pub const IO_BOUND_CPU_SHARE: f64 = 0.5;
 /// Two models within this factor of each other, or with an interval covering 1, are tied on speed.
@@ -32,6 +34,15 @@ pub struct Decision {
     pub reasons: Vec<String>,
     /// The workload itself failed (sequential run or every model); the verdict is only a fallback.
     pub failed: bool,
+}
+
+/// `1 worker`, `2 workers`
+fn workers_text(n: usize) -> String {
+    if n == 1 {
+        "1 worker".into()
+    } else {
+        format!("{n} workers")
+    }
 }
 
 /// Confidence from how far the lower end of a "better by" interval clears 1: 0.5 at 1, 0.95 at 1.3+.
@@ -320,9 +331,9 @@ fn gap_explanation(
         let setup_each = processes.setup_ns.median as f64;
         if setup_each > 0.05 * processes.wall_ns.median.max(1) as f64 {
             out.push(format!(
-                "setup is duplicated per process: {} in each of {} workers (threads run it once)",
+                "setup is duplicated per process: {} in each of {} (threads run it once)",
                 duration(setup_each),
-                processes.workers
+                workers_text(processes.workers)
             ));
         }
         if processes.peak_rss_kb_total > threads.peak_rss_kb_total * 5 / 4
@@ -365,8 +376,11 @@ fn faster_by(ev: &Evidence<'_>, a: &ModelPoint<'_>, b: &ModelPoint<'_>) -> Optio
     )
 }
 
+/// Beats sequential by a meaningful margin: a median speedup of at least [`MEANINGFUL_SPEEDUP`] and, by
+/// the bootstrap, faster than sequential with one-sided probability [`BEATS_SEQUENTIAL_PROBABILITY`].
 fn meaningful(p: &ModelPoint<'_>) -> bool {
-    p.speedup.interval.estimate >= MEANINGFUL_SPEEDUP && p.speedup.interval.low > 1.0
+    p.speedup.interval.estimate >= MEANINGFUL_SPEEDUP
+        && p.speedup.share_above(1.0) >= BEATS_SEQUENTIAL_PROBABILITY
 }
 
 /// An async runtime already on the workload's path.
@@ -526,9 +540,9 @@ fn compare<'e, 'a>(
         let (wm, lm) = (winner.run.model.as_str(), loser.run.model.as_str());
         if winner.run.workers == loser.run.workers {
             format!(
-                "{wm} {} faster than {lm} at {} workers ({})",
+                "{wm} {} faster than {lm} at {} ({})",
                 times(r.interval.estimate),
-                winner.run.workers,
+                workers_text(winner.run.workers),
                 ci(r)
             )
         } else {
