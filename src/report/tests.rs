@@ -530,3 +530,27 @@ fn slower_setups_in_worker_processes_count_against_processes() {
         "{r}"
     );
 }
+
+#[test]
+fn thousands_of_waiting_jobs_go_async() {
+    let w = workload(
+        "fanout",
+        5000,
+        &[
+            run(Sequential, 1, 5000.0, 4.0),
+            run(Threads, 2, 2510.0, 4.0),
+            run(Processes, 2, 2600.0, 9.0),
+        ],
+        Vec::new(),
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Async, "{}", reasons(w));
+    assert!(w.recommendation.workers >= 1000, "{}", w.recommendation.workers);
+    assert!(reasons(w).contains("too many for OS threads"), "{}", reasons(w));
+    assert!(w
+        .recommendation
+        .refactors
+        .iter()
+        .any(|f| f.message.contains("async tasks")));
+}
