@@ -103,9 +103,9 @@ impl FailOn {
 #[derive(Debug, Clone, Args)]
 pub struct AnalyzeArgs {
     #[command(flatten)]
-    pub manifest: ManifestArgs,
-    #[command(flatten)]
     pub packages: PackageArgs,
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = AnalyzeFormat::Human)]
     pub format: AnalyzeFormat,
@@ -143,9 +143,9 @@ pub struct MeasureArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ProfileArgs {
     #[command(flatten)]
-    pub manifest: ManifestArgs,
-    #[command(flatten)]
     pub packages: PackageArgs,
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
     #[command(flatten)]
     pub measure: MeasureArgs,
     /// Output format
@@ -159,9 +159,9 @@ pub struct ProfileArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
-    pub manifest: ManifestArgs,
-    #[command(flatten)]
     pub packages: PackageArgs,
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
     #[command(flatten)]
     pub measure: MeasureArgs,
     /// Use a saved `profile --format json` instead of profiling now
@@ -178,9 +178,9 @@ pub struct ReportArgs {
 #[derive(Debug, Clone, Args)]
 pub struct WorkloadsArgs {
     #[command(flatten)]
-    pub manifest: ManifestArgs,
-    #[command(flatten)]
     pub packages: PackageArgs,
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = ProfileFormat::Human)]
     pub format: ProfileFormat,

@@ -1,13 +1,331 @@
 //! The `analyze` pipeline: discover packages and targets, parse every file in parallel while extracting
 //! facts, link the call graph per package, and assemble the sorted `AnalysisDoc`.
+//!
+//! Files are processed level by level of the module trees (roots first), each level in parallel with rayon:
+//! a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave the
+//! thread that parsed them, so each file is read, parsed and reduced to plain facts in one task.
 
 pub mod model;
 
-use crate::cli::PackageSelection;
-use crate::error::Result;
-use model::AnalysisDoc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Instant;
 
+use rayon::prelude::*;
+
+use crate::cli::PackageSelection;
+use crate::discover::{self, ModuleFile, Workspace};
+use crate::error::Result;
+use crate::facts::{FileContext, FileFacts};
+use model::{AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, TargetDoc, ToolDoc, SCHEMA_VERSION};
+
+/// `cargo concur analyze`: discovery, then [`analyze_workspace`].
 pub fn run(selection: &PackageSelection) -> Result<AnalysisDoc> {
-    let _ = selection;
-    Err(crate::error::Error::internal("analyze: not built yet"))
+    let ws = discover::load(selection)?;
+    let names: Vec<&str> = ws.packages.iter().map(|p| p.name.as_str()).collect();
+    crate::render::status::progress("Analyzing", &names.join(", "));
+    let start = Instant::now();
+    let doc = analyze_workspace(&ws);
+    let f = &doc.files;
+    crate::render::status::progress(
+        "Finished",
+        &format!(
+            "{} files ({} unparsable, {} not reached from a target) in {:.2}s",
+            f.analyzed,
+            f.parse_errors.len(),
+            f.not_reached,
+            start.elapsed().as_secs_f64()
+        ),
+    );
+    for e in &f.parse_errors {
+        crate::render::status::warning(&format!(
+            "{}:{}:{}: skipped: {}",
+            e.file, e.line, e.column, e.message
+        ));
+    }
+    Ok(doc)
+}
+
+/// One file to read, parse and reduce to facts.
+struct FileJob {
+    package: usize,
+    module: ModuleFile,
+    ctx: FileContext,
+    reached: bool,
+}
+
+/// What one file gave.
+struct FileDone {
+    package: usize,
+    rel_path: String,
+    text: String,
+    facts: Option<FileFacts>,
+    children: Vec<ModuleFile>,
+    error: Option<ParseErrorDoc>,
+    ctx: FileContext,
+    reached: bool,
+}
+
+fn process(job: FileJob) -> FileDone {
+    let FileJob {
+        package,
+        module,
+        ctx,
+        reached,
+    } = job;
+    let rel_path = ctx.rel_path.clone();
+    let mut done = FileDone {
+        package,
+        rel_path: rel_path.clone(),
+        text: String::new(),
+        facts: None,
+        children: Vec::new(),
+        error: None,
+        ctx,
+        reached,
+    };
+    let text = match std::fs::read_to_string(&module.path) {
+        Ok(t) => t,
+        Err(e) => {
+            done.error = Some(ParseErrorDoc {
+                file: rel_path,
+                line: 1,
+                column: 1,
+                message: format!("cannot read: {e}"),
+            });
+            return done;
+        }
+    };
+    match crate::parse::parse_source(&text) {
+        Ok(ast) => {
+            done.children =
+                discover::modtree::children(&module, &discover::modtree::mod_decls(&ast));
+            let ctx = &done.ctx;
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::facts::extract(ctx, &ast)
+            })) {
+                Ok(facts) => done.facts = Some(facts),
+                Err(_) => {
+                    done.error = Some(ParseErrorDoc {
+                        file: rel_path,
+                        line: 1,
+                        column: 1,
+                        message:
+                            "internal error: the analyzer panicked on this file (please report it)"
+                                .into(),
+                    })
+                }
+            }
+        }
+        Err(e) => {
+            done.error = Some(ParseErrorDoc {
+                file: rel_path,
+                line: e.line,
+                column: e.column,
+                message: e.message,
+            })
+        }
+    }
+    done.text = text;
+    done
+}
+
+/// Analyzes every target of every selected package. Never fails: unreadable or unparsable files are
+/// recorded in `files.parse_errors` and skipped.
+pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
+    let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut level: Vec<FileJob> = Vec::new();
+    for (pi, pkg) in ws.packages.iter().enumerate() {
+        for t in &pkg.targets {
+            let module = ModuleFile {
+                path: t.src_path.clone(),
+                module_path: Vec::new(),
+                mod_rs: true,
+            };
+            if seen.insert(canonical(&module.path)) {
+                let ctx = context(ws, pi, &t.crate_name, &module);
+                level.push(FileJob {
+                    package: pi,
+                    module,
+                    ctx,
+                    reached: true,
+                });
+            }
+        }
+    }
+
+    let mut done: Vec<FileDone> = Vec::new();
+    while !level.is_empty() {
+        let finished: Vec<FileDone> = level.into_par_iter().map(process).collect();
+        level = Vec::new();
+        for d in &finished {
+            for child in &d.children {
+                if seen.insert(canonical(&child.path)) {
+                    let ctx = context(ws, d.package, &d.ctx.crate_name, child);
+                    level.push(FileJob {
+                        package: d.package,
+                        module: child.clone(),
+                        ctx,
+                        reached: true,
+                    });
+                }
+            }
+        }
+        done.extend(finished);
+    }
+
+    // Files under a package that no target reaches: analyzed too, with a module path from their place.
+    let mut unreached = Vec::new();
+    for (pi, pkg) in ws.packages.iter().enumerate() {
+        for path in discover::package_rs_files(pkg) {
+            if seen.insert(canonical(&path)) {
+                let module_path = discover::module_path_from_file(&pkg.root, &path);
+                let module = ModuleFile {
+                    path,
+                    module_path,
+                    mod_rs: true,
+                };
+                let ctx = context(ws, pi, &pkg.default_crate_name(), &module);
+                unreached.push(FileJob {
+                    package: pi,
+                    module,
+                    ctx,
+                    reached: false,
+                });
+            }
+        }
+    }
+    done.extend(unreached.into_par_iter().map(process).collect::<Vec<_>>());
+
+    assemble(ws, done)
+}
+
+fn context(ws: &Workspace, package: usize, crate_name: &str, module: &ModuleFile) -> FileContext {
+    let pkg = &ws.packages[package];
+    FileContext {
+        package: pkg.name.clone(),
+        crate_name: crate_name.to_string(),
+        module_path: module.module_path.clone(),
+        rel_path: discover::rel_path(&ws.root, &module.path),
+        edition: pkg.edition,
+    }
+}
+
+fn canonical(p: &std::path::Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
+    let mut files = FilesDoc {
+        analyzed: done.len(),
+        ..FilesDoc::default()
+    };
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let mut per_package: Vec<Vec<FileFacts>> = vec![Vec::new(); ws.packages.len()];
+    for d in done {
+        files.bytes += d.text.len() as u64;
+        if !d.reached {
+            files.not_reached += 1;
+        }
+        if let Some(e) = d.error {
+            files.parse_errors.push(e);
+        }
+        if let Some(f) = d.facts {
+            files.macros_not_expanded += f.macros_not_expanded;
+            per_package[d.package].push(f);
+        }
+        texts.insert(d.rel_path, d.text);
+    }
+    files
+        .parse_errors
+        .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+
+    let mut findings = Vec::new();
+    let mut functions = Vec::new();
+    for (pi, mut facts) in per_package.into_iter().enumerate() {
+        let pkg = &ws.packages[pi];
+        facts.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+        let out = crate::callgraph::link(&pkg.name, facts);
+        let offset = findings.len();
+        findings.extend(out.findings.into_iter().map(|mut f| {
+            f.package = pkg.name.clone();
+            f
+        }));
+        functions.extend(out.functions.into_iter().map(|mut f| {
+            f.package = pkg.name.clone();
+            for i in &mut f.reachable_findings {
+                *i += offset;
+            }
+            f
+        }));
+    }
+
+    // Sort findings (file, line, column, kind, function, message), drop exact duplicates, remap indices.
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    let key = |f: &model::Finding| {
+        (
+            f.file.clone(),
+            f.line,
+            f.column,
+            f.kind,
+            f.function.clone(),
+            f.message.clone(),
+        )
+    };
+    order.sort_by_key(|&i| key(&findings[i]));
+    let mut remap = vec![0usize; findings.len()];
+    let mut sorted: Vec<model::Finding> = Vec::with_capacity(findings.len());
+    for &old in &order {
+        let f = &findings[old];
+        if sorted
+            .last()
+            .is_some_and(|last| key(last) == key(f) && last.chain == f.chain)
+        {
+            remap[old] = sorted.len() - 1;
+            continue;
+        }
+        remap[old] = sorted.len();
+        let mut f = f.clone();
+        f.snippet = texts
+            .get(&f.file)
+            .and_then(|t| t.lines().nth(f.line.saturating_sub(1) as usize))
+            .map(str::to_string);
+        sorted.push(f);
+    }
+    for f in &mut functions {
+        let mut r: Vec<usize> = f.reachable_findings.iter().map(|&i| remap[i]).collect();
+        r.sort_unstable();
+        r.dedup();
+        f.reachable_findings = r;
+    }
+    functions.sort_by(|a, b| (&a.file, a.line, &a.path).cmp(&(&b.file, b.line, &b.path)));
+
+    let packages = ws
+        .packages
+        .iter()
+        .map(|p| PackageDoc {
+            name: p.name.clone(),
+            edition: p.edition.as_str().to_string(),
+            manifest_path: p.manifest_path.display().to_string(),
+            targets: p
+                .targets
+                .iter()
+                .map(|t| TargetDoc {
+                    name: t.name.clone(),
+                    kind: t.kind.as_str().to_string(),
+                    src_path: discover::rel_path(&ws.root, &t.src_path),
+                })
+                .collect(),
+        })
+        .collect();
+
+    AnalysisDoc {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolDoc::this(),
+        workspace_root: ws.root.display().to_string(),
+        packages,
+        files,
+        findings: sorted,
+        functions,
+    }
 }

@@ -362,7 +362,7 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
                     c.into_iter().map(path_of).collect::<Vec<_>>()
                 };
                 let info = locks.info[lock].clone();
-                if call.held.iter().any(|h| h.id == info.id) {
+                if call.held.iter().any(|h| h.id == info.id && !h.shared) {
                     if done_calls.insert((e.call, 2)) {
                         let msg = rules::double_lock::through_call(
                             short(&info.id),
@@ -377,7 +377,7 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
                         fd.chain = lock_chain();
                         findings.push((fd, Some(i)));
                     }
-                } else {
+                } else if !call.held.iter().any(|h| h.id == info.id) {
                     for h in &call.held {
                         let first = locks.intern(h);
                         pairs.push(PairSite {

@@ -304,6 +304,7 @@ impl BodyVisitor<'_, '_> {
                         id: format!("{}::{}", self.fn_path, n),
                         desc: desc.clone(),
                         is_async: *is_async,
+                        shared: false,
                     });
                     self.locals.insert(
                         n,
@@ -341,6 +342,7 @@ impl BodyVisitor<'_, '_> {
                     id: full,
                     desc,
                     is_async,
+                    shared: false,
                 })
             }
             syn::Expr::Field(f) => {
@@ -361,6 +363,7 @@ impl BodyVisitor<'_, '_> {
                         id: format!("{ty}.{member}"),
                         desc,
                         is_async,
+                        shared: false,
                     });
                 }
                 let ty_name = single_ident(base)
@@ -375,6 +378,7 @@ impl BodyVisitor<'_, '_> {
                     id: format!("{}::{}", self.fn_path, expr_text(e)),
                     desc,
                     is_async,
+                    shared: false,
                 })
             }
             syn::Expr::Call(c) => {
@@ -392,6 +396,7 @@ impl BodyVisitor<'_, '_> {
                             id: String::new(),
                             desc: lock.to_string(),
                             is_async,
+                            shared: false,
                         });
                     }
                 }
@@ -525,7 +530,8 @@ impl BodyVisitor<'_, '_> {
     fn visit_arg(&mut self, arg: &syn::Expr, detaches: bool, sync_context: bool) {
         let is_closure = matches!(arg, syn::Expr::Closure(_));
         let is_async_block = matches!(arg, syn::Expr::Async(_));
-        if !(is_closure || is_async_block) || !(detaches || sync_context) {
+        let moved_closure = matches!(arg, syn::Expr::Closure(c) if c.capture.is_some());
+        if !(is_closure || is_async_block) || !(detaches || sync_context || moved_closure) {
             self.visit_expr(arg);
             return;
         }
@@ -533,7 +539,7 @@ impl BodyVisitor<'_, '_> {
         if detaches {
             self.floor = self.guards.len();
         }
-        if sync_context && is_closure {
+        if (sync_context || moved_closure) && is_closure {
             self.in_async = false;
         }
         self.visit_expr(arg);
@@ -541,6 +547,28 @@ impl BodyVisitor<'_, '_> {
             .truncate(self.floor.max(floor).min(self.guards.len()));
         self.floor = floor;
         self.in_async = in_async;
+    }
+
+    /// Visits an argument; a guard passed by value (`f(m.lock().unwrap())`, `f(guard)`) moves into the
+    /// callee and is no longer held here.
+    fn visit_moving_arg(&mut self, arg: &syn::Expr, detaches: bool, sync_context: bool) {
+        let before = self.guards.len();
+        self.visit_arg(arg, detaches, sync_context);
+        if guard_call(arg).is_some() {
+            let from = before.min(self.guards.len());
+            for g in &mut self.guards[from..] {
+                g.alive = false;
+            }
+        } else if let Some(name) = single_ident(arg) {
+            let floor = self.floor.min(self.guards.len());
+            if let Some(g) = self.guards[floor..]
+                .iter_mut()
+                .rev()
+                .find(|g| g.alive && g.binding.as_deref() == Some(name.as_str()))
+            {
+                g.alive = false;
+            }
+        }
     }
 
     /// A lock acquisition `recv.method()`.
@@ -556,20 +584,26 @@ impl BodyVisitor<'_, '_> {
             id: String::new(),
             desc: "lock".into(),
             is_async: false,
+            shared: false,
         });
         if lock.id.is_empty() {
             lock.id = format!("{}::{}", self.fn_path, expr_text(strip_refs(&mc.receiver)));
         }
+        if lock.is_async && !awaited {
+            // An async lock's `lock()` only builds a future; nothing is held until it is awaited.
+            return;
+        }
         lock.is_async |= awaited;
+        lock.shared = apis::SHARED_GUARD_METHODS.contains(&method.as_str());
         let is_try = apis::TRY_GUARD_METHODS.contains(&method.as_str());
         let (line, column) = pos(mc.method.span());
         if !is_try {
             let live: Vec<HeldLock> = self.held();
             for held in &live {
-                if held.id == lock.id {
+                if held.id == lock.id && !(held.shared && lock.shared) {
                     let msg = rules::double_lock::direct(&short(&lock.id), &lock.desc);
                     self.push(FindingKind::DoubleLock, mc.method.span(), msg);
-                } else {
+                } else if held.id != lock.id {
                     self.out.lock_pairs.push(LockPair {
                         first: held.clone(),
                         second: lock.clone(),
@@ -790,6 +824,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 id: String::new(),
                 desc,
                 is_async,
+                shared: false,
             });
         }
         let Some(init) = &l.init else {
@@ -801,8 +836,12 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if let Some(mc) = guard_call(&init.expr) {
             let is_wild = matches!(&l.pat, syn::Pat::Wild(_));
             if !is_wild {
-                if let Some(mut g) = self.guards_from(mc) {
+                if let Some(mut g) = self
+                    .guards_from(mc)
+                    .filter(|g| !g.is_async || has_await(&init.expr))
+                {
                     g.is_async |= has_await(&init.expr);
+                    g.shared = apis::SHARED_GUARD_METHODS.contains(&mc.method.to_string().as_str());
                     self.guards.push(Guard {
                         lock: g,
                         binding: names.first().cloned(),
@@ -855,9 +894,11 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             return;
         }
         let detaches = found.contains(&Api::Detaches);
-        let sync_context = found.contains(&Api::SyncContext);
+        // Closures passed to an awaited call (`asyncify(|| ..).await`) run on a blocking pool.
+        let awaited = std::ptr::from_ref(c) as usize == self.awaited;
+        let sync_context = found.contains(&Api::SyncContext) || awaited;
         for a in &c.args {
-            self.visit_arg(a, detaches, sync_context);
+            self.visit_moving_arg(a, detaches, sync_context);
         }
         let span = fp.path.span();
         self.apply(&found, &primary, span);
@@ -907,7 +948,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 self.visit_arg(a, false, false);
                 self.adaptor_closure = prev;
             } else {
-                self.visit_arg(a, is_spawn, is_spawn);
+                self.visit_moving_arg(a, is_spawn, is_spawn);
             }
         }
         let mut found: Vec<Api> = Vec::new();
@@ -948,8 +989,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
 
     fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
         let prev = self.awaited;
-        if let syn::Expr::MethodCall(mc) = &*a.base {
-            self.awaited = std::ptr::from_ref(mc) as usize;
+        match &*a.base {
+            syn::Expr::MethodCall(mc) => self.awaited = std::ptr::from_ref(mc) as usize,
+            syn::Expr::Call(c) => self.awaited = std::ptr::from_ref(c) as usize,
+            _ => {}
         }
         let is_acquisition = guard_call(&a.base).is_some();
         self.visit_expr(&a.base);
@@ -964,12 +1007,19 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if adaptor {
             self.loop_depth += 1;
         }
-        let in_async = self.in_async;
+        let (in_async, floor) = (self.in_async, self.floor);
         if c.asyncness.is_some() {
             self.in_async = true;
         }
+        if c.capture.is_some() {
+            // A `move` closure runs later or elsewhere: the enclosing guards are not held in it.
+            self.floor = self.guards.len();
+        }
         self.with_temp_scope(|v| v.visit_expr(&c.body));
+        self.guards
+            .truncate(self.floor.max(floor).min(self.guards.len()));
         self.in_async = in_async;
+        self.floor = floor;
         if adaptor {
             self.loop_depth -= 1;
         }
@@ -1058,6 +1108,13 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         }
     }
 
+    fn visit_expr_cast(&mut self, c: &'ast syn::ExprCast) {
+        if self.loop_depth > 0 {
+            self.out.compute_score += self.loop_depth;
+        }
+        visit::visit_expr_cast(self, c);
+    }
+
     fn visit_expr_index(&mut self, i: &'ast syn::ExprIndex) {
         if self.loop_depth > 0 {
             self.out.compute_score += self.loop_depth;
@@ -1109,6 +1166,7 @@ impl BodyVisitor<'_, '_> {
             id: String::new(),
             desc: "lock".into(),
             is_async: false,
+            shared: false,
         });
         if lock.id.is_empty() {
             lock.id = format!("{}::{}", self.fn_path, expr_text(strip_refs(&mc.receiver)));

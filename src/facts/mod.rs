@@ -109,6 +109,8 @@ pub struct HeldLock {
     pub desc: String,
     /// Async lock (guard may be held across `.await`).
     pub is_async: bool,
+    /// Held in shared mode (`read()`): two shared guards of one lock are not a double lock.
+    pub shared: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

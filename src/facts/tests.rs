@@ -657,3 +657,76 @@ pub fn nothing() -> u8 { 1 }
     assert_eq!(f("demo::both").reachable_findings.len(), 1);
     assert!(f("demo::nothing").reachable_findings.is_empty());
 }
+
+#[test]
+fn read_guards_twice_and_moved_guards() {
+    check(
+        r#"
+use std::sync::{Mutex, RwLock};
+pub struct S { t: RwLock<u32>, m: Mutex<u32> }
+fn consume(_g: std::sync::MutexGuard<'_, u32>) { std::fs::read("x").unwrap(); } // expect: io
+impl S {
+    pub fn two_readers(&self) {
+        let a = self.t.read().unwrap();
+        let b = self.t.read().unwrap();
+        let _ = (a, b);
+    }
+    pub fn reader_then_writer(&self) {
+        let a = self.t.read().unwrap();
+        let b = self.t.write().unwrap(); // expect: double-lock
+        let _ = (a, b);
+    }
+    pub fn moved(&self) {
+        let g = self.m.lock().unwrap();
+        consume(g);
+        std::fs::read("y").unwrap(); // expect: io
+    }
+}
+"#,
+    );
+}
+
+#[test]
+fn move_closures_in_async_are_offloaded() {
+    check(
+        r#"
+async fn asyncify<F: FnOnce() -> u8>(f: F) -> u8 { f() }
+pub async fn read() -> u8 {
+    asyncify(move || { std::fs::read("x").unwrap(); 1 }).await // expect: io
+}
+pub async fn inline(v: Vec<u8>) -> usize {
+    v.iter().map(|_| std::fs::read("x").unwrap().len()).sum() // expect: io, blocking-in-async
+}
+"#,
+    );
+}
+
+#[test]
+fn async_lock_futures_stored_closures_and_builders() {
+    check(
+        r#"
+use std::sync::{Arc, Mutex};
+use tokio::sync::RwLock;
+async fn asyncify<F: FnOnce() -> u8>(f: F) -> u8 { f() }
+pub async fn offloaded() -> u8 {
+    asyncify(|| { std::fs::read("x").unwrap(); 1 }).await // expect: io
+}
+pub async fn future_only(lock: &RwLock<u8>) {
+    let _w = lock.write().await;
+    let fut = lock.read();
+    drop(fut);
+}
+pub fn stored(ready: Arc<Mutex<bool>>) { // expect: shared-lock
+    let _g = ready.lock().unwrap();
+    let other = ready.clone();
+    let later = move || { let _u = other.lock().unwrap(); };
+    drop(later);
+}
+pub fn builder() -> std::fs::OpenOptions {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    o
+}
+"#,
+    );
+}

@@ -18,7 +18,7 @@ pub fn parse_source(text: &str) -> Result<syn::File, ParseError> {
         ParseError {
             line: start.line.max(1) as u32,
             column: start.column as u32 + 1,
-            message: e.to_string(),
+            message: tidy(e.to_string()),
         }
     })
 }
@@ -71,6 +71,15 @@ pub fn macro_exprs(tokens: &TokenStream) -> Option<Vec<syn::Expr>> {
         })]);
     }
     None
+}
+
+/// proc-macro2's lexer error says nothing useful; say what it means.
+fn tidy(message: String) -> String {
+    if message == "cannot parse string into token stream" {
+        "cannot tokenize: unbalanced delimiter or invalid token".to_string()
+    } else {
+        message
+    }
 }
 
 #[cfg(test)]

@@ -176,6 +176,19 @@ pub const CALLS: &[(&str, Api)] = &[
     ("drop", Api::Drop),
 ];
 
+/// Paths under an I/O pattern that do no I/O (builders and plain data).
+pub const NOT_IO: &[&str] = &[
+    "std::fs::OpenOptions::new",
+    "std::fs::DirBuilder::new",
+    "std::fs::Permissions::*",
+    "std::fs::FileType::*",
+    "std::fs::Metadata::*",
+    "std::fs::File::from*",
+    "reqwest::blocking::Client::new",
+    "reqwest::blocking::Client::builder",
+    "reqwest::blocking::ClientBuilder::*",
+];
+
 /// Methods on receivers of a known type (the type of a local, a field, or the root of a builder chain):
 /// `(type path, method, api)`.
 pub const TYPED_METHODS: &[(&str, &str, Api)] = &[
@@ -332,6 +345,15 @@ pub const GUARD_METHODS: &[&str] = &[
 /// Methods that only try (never wait): no double-lock, no ordering.
 pub const TRY_GUARD_METHODS: &[&str] = &["try_lock", "try_read", "try_write"];
 
+/// Methods that acquire a lock in shared (read) mode.
+pub const SHARED_GUARD_METHODS: &[&str] = &[
+    "read",
+    "try_read",
+    "blocking_read",
+    "read_owned",
+    "upgradable_read",
+];
+
 /// Wrappers a guard passes through unchanged: `m.lock().unwrap()`, `.expect("..")`, `?`, `.await`.
 pub const GUARD_UNWRAP_METHODS: &[&str] = &["unwrap", "expect", "unwrap_or_else", "ok"];
 
@@ -418,6 +440,9 @@ pub fn call_apis(path: &str) -> Vec<Api> {
         if path.starts_with(prefix) && !out.contains(&api) {
             out.push(api);
         }
+    }
+    if out.contains(&Api::Io) && any_matches(NOT_IO, path) {
+        out.retain(|a| *a != Api::Io);
     }
     out
 }

@@ -35,5 +35,8 @@ pub fn concur() -> Command {
     c.env("NO_COLOR", "1").env_remove("CARGO_TARGET_DIR");
     c
 }
+
+mod analyze;
 mod profile;
+mod real_crates;
 mod report;

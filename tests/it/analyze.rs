@@ -1,0 +1,425 @@
+//! `analyze` end to end: every fixture's `// expect:` markers against the real binary's JSON (recall and
+//! precision), function classes, discovery cases, exit codes, errors, and snapshots of the output formats.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::{concur, fixture, root, shared};
+
+/// Runs `analyze --format json` (plus `extra`) on a fixture manifest; returns (exit code, doc, stderr).
+fn analyze_json(manifest: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let out = concur()
+        .args(["concur", "analyze", "--format", "json", "--manifest-path"])
+        .arg(manifest)
+        .args(extra)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+    (out.status.code().unwrap_or(-1), doc, stderr)
+}
+
+/// Every fixture crate: directories under `fixtures/` and `fixtures/kinds/` holding a `Cargo.toml` with a
+/// `[workspace]` table (standalone), except the broken one.
+fn fixture_roots() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for base in [root().join("fixtures"), root().join("fixtures/kinds")] {
+        let Ok(entries) = std::fs::read_dir(&base) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let manifest = e.path().join("Cargo.toml");
+            let Ok(text) = std::fs::read_to_string(&manifest) else {
+                continue;
+            };
+            if text.contains("[workspace]") && !e.path().ends_with("broken-manifest") {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if !p.ends_with("target") {
+                rs_files(&p, out);
+            }
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// `(file relative to the fixture, line)` → kinds marked with `// expect: a, b`.
+fn markers(fixture_root: &Path) -> BTreeMap<(String, u32), BTreeSet<String>> {
+    let mut files = Vec::new();
+    rs_files(fixture_root, &mut files);
+    let mut out = BTreeMap::new();
+    for f in files {
+        let rel = f
+            .strip_prefix(fixture_root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if let Some(pos) = line.find("// expect:") {
+                let kinds: BTreeSet<String> = line[pos + 10..]
+                    .split(',')
+                    .map(|k| k.trim().to_string())
+                    .filter(|k| !k.is_empty())
+                    .collect();
+                out.insert((rel.clone(), i as u32 + 1), kinds);
+            }
+        }
+    }
+    out
+}
+
+/// Recall: every marked kind is reported on its line. Precision: every finding's kind is marked on its line.
+fn check_fixture(dir: &Path) -> Vec<String> {
+    let (code, doc, stderr) = analyze_json(&dir.join("Cargo.toml"), &["--workspace"]);
+    let name = dir.strip_prefix(root()).unwrap().display().to_string();
+    if code != 0 {
+        return vec![format!("{name}: exit code {code}: {stderr}")];
+    }
+    let expected = markers(dir);
+    let mut found: BTreeMap<(String, u32), BTreeSet<String>> = BTreeMap::new();
+    for f in doc["findings"].as_array().unwrap() {
+        let key = (
+            f["file"].as_str().unwrap().to_string(),
+            f["line"].as_u64().unwrap() as u32,
+        );
+        found
+            .entry(key)
+            .or_default()
+            .insert(f["kind"].as_str().unwrap().to_string());
+    }
+    let mut problems = Vec::new();
+    for ((file, line), kinds) in &expected {
+        let got = found
+            .get(&(file.clone(), *line))
+            .cloned()
+            .unwrap_or_default();
+        for k in kinds.difference(&got) {
+            problems.push(format!(
+                "{name}/{file}:{line}: missed `{k}` (found {got:?})"
+            ));
+        }
+    }
+    for ((file, line), kinds) in &found {
+        let want = expected
+            .get(&(file.clone(), *line))
+            .cloned()
+            .unwrap_or_default();
+        for k in kinds.difference(&want) {
+            problems.push(format!(
+                "{name}/{file}:{line}: unexpected `{k}` (marked {want:?})"
+            ));
+        }
+    }
+    // Function classes, where the fixture states them.
+    if let Ok(text) = std::fs::read_to_string(dir.join("expect-classes.txt")) {
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let mut parts = line.split_whitespace();
+            let (Some(path), Some(class)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let got = doc["functions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["path"] == path)
+                .map(|f| f["class"].as_str().unwrap_or("").to_string());
+            if got.as_deref() != Some(class) {
+                problems.push(format!(
+                    "{name}: function `{path}` class {got:?}, expected {class}"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_fixture_marker_is_found_and_nothing_else() {
+    let _g = shared();
+    let fixtures = fixture_roots();
+    assert!(fixtures.len() >= 5, "fixtures found: {fixtures:?}");
+    let mut problems = Vec::new();
+    let mut markers_total = 0;
+    for dir in &fixtures {
+        markers_total += markers(dir).len();
+        problems.extend(check_fixture(dir));
+    }
+    assert!(
+        markers_total > 20,
+        "only {markers_total} markers across fixtures"
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn every_finding_kind_has_a_fixture_marker() {
+    let mut kinds = BTreeSet::new();
+    for dir in fixture_roots() {
+        for set in markers(&dir).into_values() {
+            kinds.extend(set);
+        }
+    }
+    for k in cargo_concur::analyze::model::FindingKind::ALL {
+        assert!(kinds.contains(k.id()), "no fixture marks `{}`", k.id());
+    }
+}
+
+#[test]
+fn unparsable_file_is_reported_and_skipped() {
+    let _g = shared();
+    let (code, doc, stderr) = analyze_json(&fixture("parse-error").join("Cargo.toml"), &[]);
+    assert_eq!(code, 0, "parse errors alone do not fail the run: {stderr}");
+    let errs = doc["files"]["parse_errors"].as_array().unwrap();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0]["file"], "src/broken.rs");
+    assert_eq!(errs[0]["line"], 3);
+    assert_eq!(doc["files"]["analyzed"], 3);
+    assert!(stderr.contains("src/broken.rs:3"), "{stderr}");
+    let (code, _, _) = analyze_json(
+        &fixture("parse-error").join("Cargo.toml"),
+        &["--fail-on", "warning"],
+    );
+    assert_eq!(code, 1, "--fail-on warning counts parse errors");
+}
+
+#[test]
+fn modules_inside_macros_and_path_attributes_are_walked() {
+    let _g = shared();
+    let (_, doc, _) = analyze_json(&fixture("cfg-if-mods").join("Cargo.toml"), &[]);
+    assert_eq!(doc["files"]["analyzed"], 6, "{}", doc["files"]);
+    assert_eq!(
+        doc["files"]["not_reached"], 1,
+        "only orphan/stray.rs is not reached"
+    );
+    let functions: Vec<&str> = doc["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    for want in [
+        "cfg_if_mods::unix_impl::now",
+        "cfg_if_mods::net::tcp::connect",
+        "cfg_if_mods::util::pause",
+    ] {
+        assert!(functions.contains(&want), "{want} not in {functions:?}");
+    }
+}
+
+#[test]
+fn package_selection_follows_cargo() {
+    let _g = shared();
+    let manifest = fixture("two-members").join("Cargo.toml");
+    let names = |doc: &Value| -> Vec<String> {
+        doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, doc, _) = analyze_json(&manifest, &[]);
+    assert_eq!(
+        names(&doc),
+        ["alpha", "beta-tool"],
+        "a virtual manifest selects all members"
+    );
+    let (_, doc, _) = analyze_json(&manifest, &["-p", "beta-tool"]);
+    assert_eq!(names(&doc), ["beta-tool"]);
+    assert!(doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["file"].as_str().unwrap().starts_with("beta/")));
+    let (_, doc, _) = analyze_json(&fixture("two-members").join("alpha/Cargo.toml"), &[]);
+    assert_eq!(
+        names(&doc),
+        ["alpha"],
+        "a member's manifest selects that member"
+    );
+    let (_, doc, _) = analyze_json(
+        &fixture("two-members").join("alpha/Cargo.toml"),
+        &["--workspace"],
+    );
+    assert_eq!(names(&doc), ["alpha", "beta-tool"]);
+}
+
+/// Runs the binary expecting failure; returns (code, stderr).
+fn fails(args: &[&str]) -> (i32, String) {
+    let out = concur().args(args).output().expect("runs");
+    assert!(out.stdout.is_empty(), "no data on stdout for an error");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_input_gets_one_line_and_exit_2() {
+    let _g = shared();
+    let missing = fixture("does-not-exist").join("Cargo.toml");
+    let (code, err) = fails(&["analyze", "--manifest-path", missing.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: manifest path") && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
+
+    let broken = fixture("broken-manifest").join("Cargo.toml");
+    let (code, err) = fails(&["analyze", "--manifest-path", broken.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("Cargo.toml"), "{err}");
+
+    let two = fixture("two-members").join("Cargo.toml");
+    let (code, err) = fails(&[
+        "analyze",
+        "--manifest-path",
+        two.to_str().unwrap(),
+        "-p",
+        "gamma",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("package `gamma` not found") && err.contains("alpha"),
+        "{err}"
+    );
+
+    let (code, err) = fails(&["analyze", "--format", "yaml"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn runs_as_cargo_subcommand_and_directly() {
+    let _g = shared();
+    let m = fixture("showcase").join("Cargo.toml");
+    let a = concur()
+        .args(["concur", "analyze", "--format", "json", "--manifest-path"])
+        .arg(&m)
+        .output()
+        .unwrap();
+    let b = concur()
+        .args(["analyze", "--format", "json", "--manifest-path"])
+        .arg(&m)
+        .output()
+        .unwrap();
+    assert!(a.status.success() && b.status.success());
+    assert_eq!(a.stdout, b.stdout, "same output, deterministic");
+    assert!(!a.stdout.is_empty());
+}
+
+#[test]
+fn output_file_is_written_and_stdout_stays_empty() {
+    let _g = shared();
+    let dir = root().join("target").join("it-output");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("analysis.sarif");
+    let _ = std::fs::remove_file(&path);
+    let out = concur()
+        .args(["analyze", "--format", "sarif", "--output"])
+        .arg(&path)
+        .arg("--manifest-path")
+        .arg(fixture("showcase").join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        rules.len(),
+        cargo_concur::analyze::model::FindingKind::ALL.len()
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("concur-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp file left: {leftovers:?}");
+}
+
+/// The showcase's output with the absolute workspace root replaced, for snapshots.
+fn showcase_output(format: &str) -> String {
+    let out = concur()
+        .args(["analyze", "--format", format, "--manifest-path"])
+        .arg(fixture("showcase").join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(&fixture("showcase").display().to_string(), "[ROOT]")
+}
+
+#[test]
+fn snapshot_human() {
+    let _g = shared();
+    let text = showcase_output("human");
+    assert!(!text.contains("\u{1b}["), "no colours with NO_COLOR");
+    insta::assert_snapshot!("analyze_showcase_human", text);
+}
+
+#[test]
+fn snapshot_json() {
+    let _g = shared();
+    insta::assert_snapshot!("analyze_showcase_json", showcase_output("json"));
+}
+
+#[test]
+fn snapshot_markdown() {
+    let _g = shared();
+    insta::assert_snapshot!("analyze_showcase_markdown", showcase_output("markdown"));
+}
+
+#[test]
+fn colour_only_when_forced() {
+    let _g = shared();
+    let out = concur()
+        .env_remove("NO_COLOR")
+        .args(["--color", "always", "analyze", "--manifest-path"])
+        .arg(fixture("showcase").join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\u{1b}["), "--color always colours");
+    let out = concur()
+        .env_remove("NO_COLOR")
+        .args(["analyze", "--manifest-path"])
+        .arg(fixture("showcase").join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("\u{1b}["),
+        "not a terminal: no colours"
+    );
+}
