@@ -5,6 +5,7 @@ use crate::analyze::model::FindingKind;
 
 use super::evidence::{Evidence, PathFinding};
 use super::model::{Refactor, Verdict};
+use super::verdict::Decision;
 
 /// Advice per finding kind; `None` when the kind needs no change for the verdict.
 fn advice_for(f: &PathFinding<'_>, verdict: Verdict) -> Option<String> {
@@ -61,7 +62,8 @@ fn advice_for(f: &PathFinding<'_>, verdict: Verdict) -> Option<String> {
 
 /// One refactor per finding on the path that calls for a change, in (file, line) order; a general
 /// pointer when nothing on the path does.
-pub fn advise(ev: &Evidence<'_>, verdict: Verdict, workers: usize) -> Vec<Refactor> {
+pub fn advise(ev: &Evidence<'_>, decision: &Decision) -> Vec<Refactor> {
+    let (verdict, workers) = (decision.model, decision.workers);
     let mut out: Vec<Refactor> = Vec::new();
     for f in &ev.findings {
         let Some(message) = advice_for(f, verdict) else {
@@ -77,6 +79,20 @@ pub fn advise(ev: &Evidence<'_>, verdict: Verdict, workers: usize) -> Vec<Refact
                 message,
                 file: Some(f.finding.file.clone()),
                 line: Some(f.finding.line),
+            });
+        }
+    }
+    // Globals the analysis did not trace to the path, when the reasons point at them.
+    if decision.cites_untraced_globals {
+        for f in &ev.crate_globals {
+            out.push(Refactor {
+                message: format!(
+                    "if the jobs use this global ({}): shard or remove it, or keep per-thread state and merge \
+                     it at the end, so that threads stop queueing on it",
+                    f.message
+                ),
+                file: Some(f.file.clone()),
+                line: Some(f.line),
             });
         }
     }

@@ -54,6 +54,8 @@ pub struct Evidence<'a> {
     pub findings: Vec<PathFinding<'a>>,
     /// The sequential run's median setup time, left out of every comparison (ns).
     pub baseline_setup_ns: u64,
+    /// Global declarations of the workload's crate not traced to its path (see [`crate_globals`]).
+    pub crate_globals: Vec<&'a Finding>,
 }
 
 /// Times of a run's counted samples after one setup (ns): each sample's wall time less its own setup
@@ -134,10 +136,37 @@ pub fn path_findings<'a>(analysis: &'a AnalysisDoc, w: &WorkloadProfile) -> Vec<
     out
 }
 
+/// Global-state and `static mut` declarations of the workload's crate that the analysis did not trace to
+/// its path (a declaration sits outside any function): candidates when the timings point at a lock.
+pub fn crate_globals<'a>(
+    analysis: &'a AnalysisDoc,
+    w: &WorkloadProfile,
+    on_path: &[PathFinding<'a>],
+) -> Vec<&'a Finding> {
+    let krate = w.package.replace('-', "_");
+    analysis
+        .findings
+        .iter()
+        .filter(|f| matches!(f.kind, FindingKind::GlobalState | FindingKind::StaticMut))
+        .filter(|f| f.function.is_none())
+        .filter(|f| {
+            f.package == w.package
+                || f.package.replace('-', "_") == krate
+                || (f.package.is_empty()
+                    && analysis
+                        .functions
+                        .iter()
+                        .any(|d| d.file == f.file && d.path.starts_with(&format!("{krate}::"))))
+        })
+        .filter(|f| !on_path.iter().any(|p| std::ptr::eq(p.finding, *f)))
+        .collect()
+}
+
 impl<'a> Evidence<'a> {
     pub fn gather(
         w: &'a WorkloadProfile,
         findings: Vec<PathFinding<'a>>,
+        crate_globals: Vec<&'a Finding>,
         cores: usize,
     ) -> Evidence<'a> {
         let sequential = w
@@ -176,6 +205,7 @@ impl<'a> Evidence<'a> {
             processes: points(Model::Processes),
             findings,
             baseline_setup_ns,
+            crate_globals,
         }
     }
 
@@ -210,6 +240,23 @@ impl<'a> Evidence<'a> {
     pub fn sequential_cpu_share(&self) -> Option<f64> {
         let s = self.sequential?;
         (s.wall_ns.median > 0).then(|| s.cpu_ns.median as f64 / s.wall_ns.median as f64)
+    }
+
+    /// Lines naming candidate locks when none is on the path: the crate's untraced globals.
+    pub fn untraced_lock_lines(&self, limit: usize) -> Vec<String> {
+        if !self.findings_of(&LOCK_KINDS).is_empty() {
+            return Vec::new();
+        }
+        self.crate_globals
+            .iter()
+            .take(limit)
+            .map(|f| {
+                format!(
+                    "a global in the workload's crate, not traced to its path by the analysis: {} at {}:{}",
+                    f.message, f.file, f.line
+                )
+            })
+            .collect()
     }
 
     pub fn findings_of(&self, kinds: &[FindingKind]) -> Vec<PathFinding<'a>> {

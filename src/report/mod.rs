@@ -55,9 +55,10 @@ fn fit_model(points: &[ModelPoint<'_>]) -> Option<ScalingFit> {
 
 fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize) -> WorkloadReport {
     let findings = evidence::path_findings(analysis, w);
-    let ev = Evidence::gather(w, findings, cores);
+    let globals = evidence::crate_globals(analysis, w, &findings);
+    let ev = Evidence::gather(w, findings, globals, cores);
     let decision = verdict::decide(&ev);
-    let refactors = advice::advise(&ev, decision.model, decision.workers);
+    let refactors = advice::advise(&ev, &decision);
 
     let measured: Vec<MeasuredPoint> = ev
         .threads

@@ -546,11 +546,50 @@ fn thousands_of_waiting_jobs_go_async() {
     let doc = recommend(&empty_analysis(), &profile(vec![w]));
     let w = only(&doc);
     assert_eq!(w.recommendation.model, Verdict::Async, "{}", reasons(w));
-    assert!(w.recommendation.workers >= 1000, "{}", w.recommendation.workers);
-    assert!(reasons(w).contains("too many for OS threads"), "{}", reasons(w));
+    assert!(
+        w.recommendation.workers >= 1000,
+        "{}",
+        w.recommendation.workers
+    );
+    assert!(
+        reasons(w).contains("too many for OS threads"),
+        "{}",
+        reasons(w)
+    );
     assert!(w
         .recommendation
         .refactors
         .iter()
         .any(|f| f.message.contains("async tasks")));
+}
+
+#[test]
+fn an_untraced_global_of_the_crate_is_named_as_a_candidate() {
+    // The analysis found the static's declaration but did not link it to the job.
+    let mut decl = finding(
+        FindingKind::GlobalState,
+        31,
+        "unused",
+        "`GLOBAL_LOCK` is a static holding `std::sync::Mutex`",
+    );
+    decl.function = None;
+    decl.chain.clear();
+    let a = analysis(vec![decl], &[("workloads::global_lock", &[])]);
+    let doc = recommend(&a, &profile(vec![global_lock()]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Processes);
+    let r = reasons(w);
+    assert!(
+        r.contains("not traced to its path by the analysis: `GLOBAL_LOCK` is a static holding `std::sync::Mutex` at src/lib.rs:31"),
+        "{r}"
+    );
+    assert!(
+        !r.contains("no lock or contention counter explains the gap"),
+        "{r}"
+    );
+    assert!(w
+        .recommendation
+        .refactors
+        .iter()
+        .any(|f| f.line == Some(31) && f.message.starts_with("if the jobs use this global")));
 }

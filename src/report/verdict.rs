@@ -34,6 +34,8 @@ pub struct Decision {
     pub reasons: Vec<String>,
     /// The workload itself failed (sequential run or every model); the verdict is only a fallback.
     pub failed: bool,
+    /// The reasons name globals of the crate that the analysis did not trace to the path.
+    pub cites_untraced_globals: bool,
 }
 
 /// `1 worker`, `2 workers`
@@ -219,6 +221,7 @@ fn sequential_limits(ev: &Evidence<'_>, best: Option<&ModelPoint<'_>>) -> Vec<St
             f.location()
         ));
     }
+    out.extend(ev.untraced_lock_lines(2));
     if let Some(seq) = ev.sequential {
         let jobs = ev.workload.jobs.max(1) as f64;
         let per_job = seq.wall_ns.median as f64 / jobs;
@@ -289,6 +292,7 @@ fn gap_explanation(
                 f.via
             ));
         }
+        out.extend(ev.untraced_lock_lines(2));
         if let Some(seq) = seq {
             let (ts, ss) = (threads.sys_ns.median as f64, seq.sys_ns.median as f64);
             let tc = threads.cpu_ns.median.max(1) as f64;
@@ -395,6 +399,13 @@ fn async_runtime_on_path<'a>(findings: &[PathFinding<'a>]) -> Option<PathFinding
 }
 
 pub fn decide(ev: &Evidence<'_>) -> Decision {
+    let mut d = decide_from_evidence(ev);
+    let untraced = ev.untraced_lock_lines(usize::MAX);
+    d.cites_untraced_globals = d.reasons.iter().any(|r| untraced.contains(r));
+    d
+}
+
+fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
     if let Some(reasons) = failure(ev) {
         return Decision {
             model: Verdict::Sequential,
@@ -402,6 +413,7 @@ pub fn decide(ev: &Evidence<'_>) -> Decision {
             confidence: 0.0,
             reasons,
             failed: true,
+            cites_untraced_globals: false,
         };
     }
     let quality = samples_quality(ev);
@@ -455,6 +467,7 @@ pub fn decide(ev: &Evidence<'_>) -> Decision {
                 confidence: round2(confidence * quality),
                 reasons,
                 failed: false,
+                cites_untraced_globals: false,
             };
         }
         (Some(only), None) | (None, Some(only)) => {
@@ -492,6 +505,7 @@ pub fn decide(ev: &Evidence<'_>) -> Decision {
             confidence: round2(if clearly_not { 0.9 } else { 0.6 } * quality),
             reasons,
             failed: false,
+            cites_untraced_globals: false,
         };
     }
     let confidence = decisiveness(winner.speedup.interval.low).min(c_other) * quality;
@@ -512,6 +526,7 @@ pub fn decide(ev: &Evidence<'_>) -> Decision {
         confidence: round2(confidence),
         reasons: all,
         failed: false,
+        cites_untraced_globals: false,
     }
 }
 
@@ -696,5 +711,6 @@ fn io_bound(
         confidence: round2(decisiveness(t.speedup.interval.low).max(0.6) * quality),
         reasons,
         failed: false,
+        cites_untraced_globals: false,
     }
 }
