@@ -221,10 +221,17 @@ fn sequential_limits(ev: &Evidence<'_>, best: Option<&ModelPoint<'_>>) -> Vec<St
             f.location()
         ));
     }
-    out.extend(ev.untraced_lock_lines(2));
     if let Some(seq) = ev.sequential {
         let jobs = ev.workload.jobs.max(1) as f64;
         let per_job = seq.wall_ns.median as f64 / jobs;
+        // CPU-bound jobs big enough to split that still do not scale on threads: maybe a lock the analysis
+        // did not trace to the path.
+        let cpu_bound = ev
+            .sequential_cpu_share()
+            .is_some_and(|s| s >= IO_BOUND_CPU_SHARE);
+        if cpu_bound && per_job >= SMALL_JOB_NS {
+            out.extend(ev.untraced_lock_lines(2));
+        }
         if per_job < SMALL_JOB_NS {
             out.push(format!(
                 "jobs too small for the dispatch cost: {} per job ({} jobs in {})",
@@ -496,8 +503,13 @@ fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
     };
 
     if !meaningful(winner) {
+        let spawn_told = speed_reasons.iter().any(|r| r.starts_with("spawn cost:"));
         reasons.extend(speed_reasons);
-        reasons.extend(sequential_limits(ev, Some(winner)));
+        reasons.extend(
+            sequential_limits(ev, Some(winner))
+                .into_iter()
+                .filter(|r| !(spawn_told && r.starts_with("starting worker processes costs"))),
+        );
         let clearly_not = winner.speedup.interval.high < MEANINGFUL_SPEEDUP;
         return Decision {
             model: Verdict::Sequential,
