@@ -70,7 +70,7 @@ pub struct ScalingFit {
     pub max_workers: usize,
     /// Residual standard deviation of the speedups (0 when the law has as many parameters as points).
     pub residual_sd: f64,
-    /// Highest measured speedup per worker (lets the band exceed linear only where the data did).
+    /// Highest median speedup per worker (lets the band exceed linear only where the data did).
     max_efficiency: f64,
     replicate_laws: Vec<Law>,
     /// The other law fitted to the same points: the data may not tell them apart, so the band covers both.
@@ -330,7 +330,7 @@ pub fn fit(points: &[ScalePoint]) -> Option<ScalingFit> {
     let max_workers = distinct.last().copied().unwrap_or(1);
     let max_efficiency = usable
         .iter()
-        .map(|p| p.high.max(p.speedup) / p.workers as f64)
+        .map(|p| p.speedup / p.workers as f64)
         .fold(0.0, f64::max);
     Some(ScalingFit {
         law,

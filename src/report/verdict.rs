@@ -223,13 +223,17 @@ fn sequential_limits(ev: &Evidence<'_>, best: Option<&ModelPoint<'_>>) -> Vec<St
     }
     if let Some(seq) = ev.sequential {
         let jobs = ev.workload.jobs.max(1) as f64;
-        let per_job = seq.wall_ns.median as f64 / jobs;
+        let job_phase = seq.wall_ns.median.saturating_sub(seq.setup_ns.median) as f64;
+        let per_job = job_phase / jobs;
         // CPU-bound jobs big enough to split that still do not scale on threads: maybe a lock the analysis
         // did not trace to the path.
         let cpu_bound = ev
             .sequential_cpu_share()
             .is_some_and(|s| s >= IO_BOUND_CPU_SHARE);
-        if cpu_bound && per_job >= SMALL_JOB_NS {
+        let threads_flat = ev
+            .best(Model::Threads)
+            .is_none_or(|t| t.speedup.interval.estimate < MEANINGFUL_SPEEDUP);
+        if cpu_bound && per_job >= SMALL_JOB_NS && threads_flat {
             out.extend(ev.untraced_lock_lines(2));
         }
         if per_job < SMALL_JOB_NS {
@@ -237,7 +241,7 @@ fn sequential_limits(ev: &Evidence<'_>, best: Option<&ModelPoint<'_>>) -> Vec<St
                 "jobs too small for the dispatch cost: {} per job ({} jobs in {})",
                 duration(per_job),
                 ev.workload.jobs,
-                duration(seq.wall_ns.median as f64)
+                duration(job_phase)
             ));
         }
         if let Some(t) = ev.best(Model::Threads) {
