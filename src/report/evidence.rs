@@ -218,7 +218,7 @@ impl<'a> Evidence<'a> {
     }
 
     /// The worker count with the highest median speedup, among runs whose results matched (all runs when
-    /// none did); ties go to fewer workers.
+    /// none did); within 3% of it, the fewest workers (as fast, and cheaper).
     pub fn best(&self, model: Model) -> Option<&ModelPoint<'a>> {
         let points = self.points(model);
         let matching: Vec<&ModelPoint<'a>> = points
@@ -230,10 +230,13 @@ impl<'a> Evidence<'a> {
         } else {
             matching
         };
-        pool.into_iter().fold(None, |best, p| match best {
-            Some(b) if b.speedup.interval.estimate >= p.speedup.interval.estimate => Some(b),
-            _ => Some(p),
-        })
+        let top = pool
+            .iter()
+            .map(|p| p.speedup.interval.estimate)
+            .fold(f64::NEG_INFINITY, f64::max);
+        // Points are sorted by workers: the fewest workers within 3% of the best speedup.
+        pool.into_iter()
+            .find(|p| p.speedup.interval.estimate >= 0.97 * top)
     }
 
     /// Sequential CPU time over wall time (None without a sequential run).
