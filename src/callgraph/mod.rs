@@ -14,7 +14,7 @@
 //! Classes (see [`class_of`]): over the function and everything it reaches, `io` = 10 per blocking I/O site
 //! (fs, net, process, sleep, blocking clients) + 1 per console site, `compute` = the sum of compute scores
 //! (`rules::compute_hotspot`). Shared callees are counted once per path (sums saturate at 1,000,000).
-//! io ≥ 10 and compute ≥ 4 → `mixed`; only io → `io-bound`; only compute → `compute-bound`; else `trivial`.
+//! io ≥ 10 and compute ≥ 5 → `mixed`; only io → `io-bound`; only compute → `compute-bound`; else `trivial`.
 
 #[cfg(test)]
 pub(crate) mod check;

@@ -18,7 +18,7 @@ use crate::analyze::model::{FindingKind, Level};
 /// Own-body score from which a function is reported as a hotspot.
 pub const THRESHOLD: u32 = 20;
 /// Reachable compute score from which compute is significant for the function's class.
-pub const CLASS_THRESHOLD: u32 = 4;
+pub const CLASS_THRESHOLD: u32 = 5;
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::ComputeHotspot,
