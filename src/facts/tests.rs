@@ -963,3 +963,22 @@ pub fn logs() {
 "#,
     );
 }
+
+#[test]
+fn edition_2015_use_paths_are_crate_relative() {
+    let src = r#"
+extern crate libc as c;
+use util::save;
+mod util {
+    pub fn save() { ::std::fs::write("x", "y").unwrap(); } // expect: io
+}
+pub fn run() -> i32 {
+    save();
+    unsafe { c::getpid() } // expect: ffi
+}
+"#;
+    let out = check_in(src, "old", Edition::E2015);
+    let run = out.functions.iter().find(|f| f.path == "old::run").unwrap();
+    assert_eq!(run.class, FnClass::IoBound);
+    assert_eq!(run.reachable_findings.len(), 2);
+}
