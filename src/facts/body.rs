@@ -242,6 +242,17 @@ fn is_ctor_name(last: &str) -> bool {
     apis::CTOR_NAMES.contains(&last)
 }
 
+/// True when a macro body is only literals, names, `,` and `=` (format arguments): it parses, and holds no
+/// call, method, index or closure that could matter.
+fn only_plain_args(tokens: &proc_macro2::TokenStream) -> bool {
+    use proc_macro2::TokenTree;
+    tokens.clone().into_iter().all(|tt| match tt {
+        TokenTree::Literal(_) | TokenTree::Ident(_) => true,
+        TokenTree::Punct(p) => p.as_char() == ',' || p.as_char() == '=',
+        TokenTree::Group(_) => false,
+    })
+}
+
 /// True when the last segment of `path` is written like a static (`CACHE`, `MAX_2`).
 fn is_static_name(path: &str) -> bool {
     let name = path.rsplit("::").next().unwrap_or(path);
@@ -715,6 +726,14 @@ impl BodyVisitor<'_, '_> {
     }
 
     fn macro_body(&mut self, mac: &syn::Macro, name: &str) {
+        // Names in `unsafe` may be `static mut` uses; `write!`'s first argument decides whether it is I/O.
+        let needs_exprs = self.unsafe_depth > 0
+            || apis::WRITE_MACROS.contains(&name)
+            || apis::ADDR_OF_MACROS.contains(&name);
+        if !needs_exprs && only_plain_args(&mac.tokens) {
+            // `println!("{}", x)`, `assert_eq!(a, b)`: literals and names, nothing to find; no need to parse.
+            return;
+        }
         match crate::parse::macro_exprs(&mac.tokens) {
             Some(exprs) => {
                 for e in &exprs {

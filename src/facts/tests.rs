@@ -982,3 +982,18 @@ pub fn run() -> i32 {
     assert_eq!(run.class, FnClass::IoBound);
     assert_eq!(run.reachable_findings.len(), 2);
 }
+
+#[test]
+fn plain_macro_args_in_unsafe_still_count_as_static_uses() {
+    check(
+        r#"
+static mut READY: bool = false; // expect: static-mut
+pub fn check() {
+    unsafe {
+        assert!(READY); // expect: static-mut
+    }
+    println!("{}", 1); // expect: io
+}
+"#,
+    );
+}
