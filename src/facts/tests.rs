@@ -204,7 +204,7 @@ pub fn run(v: &[u64]) -> u64 {
     h.join().unwrap();
     let s: u64 = v.par_iter().map(|x| x * 2).sum(); // expect: spawn
     let (a, b) = rayon::join(|| 1, || 2); // expect: spawn
-    let _child = std::process::Command::new("true").spawn(); // expect: spawn
+    let _child = std::process::Command::new("true").spawn(); // expect: spawn, io
     let (ctx, _crx) = crossbeam_channel::bounded::<u8>(4); // expect: channel
     drop(ctx);
     got + s + a + b

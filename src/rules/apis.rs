@@ -197,6 +197,7 @@ pub const TYPED_METHODS: &[(&str, &str, Api)] = &[
     ("std::process::Command", "output", Api::Io),
     ("std::process::Command", "status", Api::Io),
     ("std::process::Command", "spawn", Api::Spawn),
+    ("std::process::Command", "spawn", Api::Io),
     ("std::process::Child", "wait", Api::Io),
     ("std::process::Child", "wait_with_output", Api::Io),
     ("std::fs::File", "read", Api::Io),
