@@ -5,7 +5,8 @@
 //! - inside loops, each arithmetic or bitwise operator, compound assignment, cast, indexing and arithmetic
 //!   method (`wrapping_mul`, `pow`, `sqrt`...; see `apis::ARITH_METHODS`) adds `d` (other calls add nothing:
 //!   a state-machine `loop` full of calls is not compute);
-//!   closures passed to iterator adaptors (`map`, `fold`, `filter`...) count as one loop level deeper;
+//! - each iterator adaptor call (`map`, `fold`, `filter`...; `apis::LOOP_METHODS`) adds 1, and the closures
+//!   passed to it count as one loop level deeper;
 //! - each call of a known CPU-heavy API (sorting, hashing, compression, regex, serde) adds `6 x (d + 1)`;
 //! - a direct recursive call adds 10.
 //!
