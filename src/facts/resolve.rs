@@ -251,7 +251,7 @@ impl Resolver {
         // A glob of a known API module (`use std::fs::*;`) wins when the name is in the tables.
         for g in &globs {
             let cand = format!("{g}::{first}");
-            if !apis::call_apis(&cand).is_empty() || apis::lock_type(&cand).is_some() {
+            if apis::is_known(&cand) {
                 return vec![cand];
             }
         }

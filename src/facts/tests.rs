@@ -997,3 +997,58 @@ pub fn check() {
 "#,
     );
 }
+
+#[test]
+fn resolver_paths() {
+    use crate::facts::resolve::{flatten_use, Resolver};
+    let file: syn::File = syn::parse_str(
+        "use std::env as e; use std::{fs, io::{self, Write}}; use std::sync::atomic::*; \
+         use self::inner::helper; use super::up; use parking_lot::Mutex; mod inner {}",
+    )
+    .unwrap();
+    let module = vec!["m".to_string()];
+    let mut r = Resolver {
+        crate_name: "demo".into(),
+        ..Resolver::default()
+    };
+    r.declare(&module, "inner");
+    r.declare(&module, "local_fn");
+    let mut uses = Vec::new();
+    for item in &file.items {
+        if let syn::Item::Use(u) = item {
+            flatten_use(
+                &u.tree,
+                &mut Vec::new(),
+                &module,
+                u.leading_colon.is_some(),
+                &mut uses,
+            );
+        }
+    }
+    r.add_uses(&uses);
+    let res = |p: &str, lc: bool| -> String {
+        let segs: Vec<String> = p.split("::").map(str::to_string).collect();
+        r.resolve(&module, &[], Some("demo::m::T"), &segs, lc)
+            .remove(0)
+    };
+    assert_eq!(res("e::set_var", false), "std::env::set_var");
+    assert_eq!(res("fs::read", false), "std::fs::read");
+    assert_eq!(res("io::stdout", false), "std::io::stdout");
+    assert_eq!(res("Write", false), "std::io::Write");
+    assert_eq!(res("helper", false), "demo::m::inner::helper");
+    assert_eq!(res("up", false), "demo::up");
+    assert_eq!(res("Mutex::new", false), "parking_lot::Mutex::new");
+    assert_eq!(res("AtomicUsize", false), "std::sync::atomic::AtomicUsize");
+    assert_eq!(res("core::mem::drop", false), "std::mem::drop");
+    assert_eq!(res("std::fs::write", true), "std::fs::write");
+    assert_eq!(res("crate::x::y", false), "demo::x::y");
+    assert_eq!(res("super::z", false), "demo::z");
+    assert_eq!(res("Self::new", false), "demo::m::T::new");
+    assert_eq!(res("local_fn", false), "demo::m::local_fn");
+    assert_eq!(res("unknown", false), "demo::m::unknown");
+    assert_eq!(res("tokio::spawn", false), "tokio::spawn");
+    // A glob that names nothing known leaves the local fallback first, the glob candidates after it.
+    let segs = vec!["Ordering".to_string()];
+    let all = r.resolve(&module, &[], None, &segs, false);
+    assert_eq!(all, ["demo::m::Ordering", "std::sync::atomic::Ordering"]);
+}

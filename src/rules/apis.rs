@@ -587,6 +587,18 @@ pub fn return_type(path: &str) -> Option<String> {
     (is_type && is_fn).then(|| head.to_string())
 }
 
+/// True when some table knows `path` (a call, lock, atomic, cell or `Arc` type, or a constructor of one).
+pub fn is_known(path: &str) -> bool {
+    let ty = path.rsplit_once("::").map(|(head, _)| head).unwrap_or(path);
+    !call_apis(path).is_empty()
+        || [path, ty].iter().any(|p| {
+            lock_type(p).is_some()
+                || any_matches(ATOMIC_TYPES, p)
+                || any_matches(SINGLE_THREAD_TYPES, p)
+                || ARC_TYPES.contains(p)
+        })
+}
+
 /// The lock type named by `path`, with whether it is async.
 pub fn lock_type(path: &str) -> Option<(&'static str, bool)> {
     LOCK_TYPES.iter().find(|(p, _)| *p == path).copied()
