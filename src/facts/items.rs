@@ -316,8 +316,13 @@ impl Walker<'_, '_> {
                         _ => None,
                     };
                     for ii in &imp.items {
-                        if let syn::ImplItem::Fn(f) = ii {
-                            self.function(module, self_type.as_deref(), &f.sig, &f.block);
+                        match ii {
+                            syn::ImplItem::Fn(f) => {
+                                self.function(module, self_type.as_deref(), &f.sig, &f.block)
+                            }
+                            // Macros generating methods are not expanded.
+                            syn::ImplItem::Macro(_) => self.out.macros_not_expanded += 1,
+                            _ => {}
                         }
                     }
                 }
