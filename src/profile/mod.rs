@@ -323,12 +323,23 @@ pub fn another_round(
     round < min_rounds || elapsed + last_round <= BUDGET
 }
 
-/// The worker counts to measure: the explicit list, or 1..=cores plus 2x cores (and 4x, 8x when I/O-bound).
+/// The worker counts to measure: the explicit list, or 1..=cores (powers of two and the core count above
+/// 8 cores) plus 2x cores, and 4x and 8x cores when the workload is I/O-bound.
 pub fn worker_ladder(explicit: &[usize], cores: usize, io_bound: bool) -> Vec<usize> {
     if !explicit.is_empty() {
         return explicit.to_vec();
     }
-    let mut v: Vec<usize> = (1..=cores).collect();
+    // Every count up to 8 cores; above that, powers of two and the core count (a 64-core ladder of 64
+    // steps would not fit the time budget).
+    let mut v: Vec<usize> = if cores <= 8 {
+        (1..=cores).collect()
+    } else {
+        let mut p: Vec<usize> = std::iter::successors(Some(1usize), |n| Some(n * 2))
+            .take_while(|&n| n < cores)
+            .collect();
+        p.push(cores);
+        p
+    };
     v.push(2 * cores);
     if io_bound {
         v.push(4 * cores);
@@ -562,5 +573,6 @@ mod tests {
         assert_eq!(worker_ladder(&[], 2, true), vec![1, 2, 4, 8, 16]);
         assert_eq!(worker_ladder(&[], 4, false), vec![1, 2, 3, 4, 8]);
         assert_eq!(worker_ladder(&[3, 5], 2, true), vec![3, 5]);
+        assert_eq!(worker_ladder(&[], 12, false), vec![1, 2, 4, 8, 12, 24]);
     }
 }
