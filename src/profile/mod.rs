@@ -62,6 +62,19 @@ pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<Pr
     } else {
         Vec::new()
     };
+    for name in measure.workloads.iter().filter(|n| n.starts_with("test:")) {
+        if !tests.iter().any(|t| &t.spec.name == name) {
+            return Err(Error::usage(format!(
+                "--workload {name}: no test target `{}` with tests in the selected packages{}",
+                &name["test:".len()..],
+                if measure.tests {
+                    ""
+                } else {
+                    " (--no-tests was given)"
+                }
+            )));
+        }
+    }
     if selected.is_empty() && tests.is_empty() {
         return Err(Error::usage(
             "no workloads to profile: declare [[package.metadata.concur.workload]] in Cargo.toml \
@@ -80,10 +93,8 @@ pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<Pr
             .iter()
             .filter(|d| d.spec.package == package.name)
             .collect();
-        {
-            let h = harness::build(&project, package, &mine)?;
-            harnesses.insert(package.name.clone(), h);
-        }
+        let h = harness::build(&project, package, &mine)?;
+        harnesses.insert(package.name.clone(), h);
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut runner = Runner::new(measure.perf, project.target_dir.join("concur").join("run"))?;
@@ -113,17 +124,14 @@ pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<Pr
                 .arg(workers.to_string());
             c
         };
-        let mut p = profile_one(
+        workloads.push(profile_one(
             &d.spec,
             &mut command,
             &Interpret::Harness,
             &mut runner,
             measure,
             cores,
-        )?;
-        p.setup = d.spec.setup.clone();
-        p.run = d.spec.run.clone();
-        workloads.push(p);
+        )?);
     }
     for t in &tests {
         let p = tests_workload::profile(t, &mut runner, measure, cores)?;
