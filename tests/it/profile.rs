@@ -268,6 +268,14 @@ fn unknown_workload_name_is_a_usage_error() {
         stderr.contains("no_such_workload") && stderr.contains("global_lock"),
         "{stderr}"
     );
+
+    let out = concur()
+        .args(["profile", "--workload", "test:nope", "--manifest-path"])
+        .arg(manifest())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no test target `nope`"));
 }
 
 /// Median wall time of a run, in ns.
