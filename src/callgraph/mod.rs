@@ -3,7 +3,7 @@
 //!
 //! Linking: a path call goes to the function with that full path (or, for `Type::f`, to `f` in an impl of a
 //! type named `Type`); a method call `x.f()` goes to `f` of the receiver's type when known, otherwise to every
-//! method of the package named `f` (ambiguous edges count for reachability and classes, but lock and blocking
+//! method of the package named `f` (when there are at most [`MAX_AMBIGUOUS_TARGETS`]; ambiguous edges count for reachability and classes, but lock and blocking
 //! summaries only travel along edges with a single target, to keep findings precise). Calling an `async fn`
 //! only builds a future, so summaries never travel through async callees.
 //!
@@ -33,6 +33,10 @@ pub struct PackageOutput {
     /// `reachable_findings` index into `findings` above.
     pub functions: Vec<FunctionDoc>,
 }
+
+/// An untyped method call `x.f()` links to every method named `f` only up to this many: a name implemented by
+/// more types than this (`parse`, `fmt`, `to_tokens`) says nothing about which one runs.
+pub const MAX_AMBIGUOUS_TARGETS: usize = 8;
 
 /// I/O weight from which I/O is significant for a class.
 pub const IO_CLASS_THRESHOLD: u32 = 10;
@@ -99,11 +103,24 @@ fn link_edges(fns: &[FnFacts]) -> Vec<Vec<Edge>> {
                             by_type_method.get(&(ty, name))
                         })
                         .unwrap_or(&empty),
-                    CallTarget::Method { name, self_type } => match self_type {
+                    CallTarget::Method {
+                        name,
+                        self_type,
+                        on_self,
+                    } => match self_type {
                         Some(t) => by_type_method
                             .get(&(t.as_str(), name.as_str()))
+                            .or_else(|| {
+                                // `self.f()` where `f` comes from a trait of the package.
+                                by_method
+                                    .get(name.as_str())
+                                    .filter(|all| *on_self && all.len() <= MAX_AMBIGUOUS_TARGETS)
+                            })
                             .unwrap_or(&empty),
-                        None => by_method.get(name.as_str()).unwrap_or(&empty),
+                        None => by_method
+                            .get(name.as_str())
+                            .filter(|all| all.len() <= MAX_AMBIGUOUS_TARGETS)
+                            .unwrap_or(&empty),
                     },
                 };
                 let precise = targets.len() == 1;
@@ -452,10 +469,12 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
     let mut io_w = vec![0u32; sccs.len()];
     let mut cpu_w = vec![0u32; sccs.len()];
     const CAP: u32 = 1_000_000;
+    let mut seen_by = vec![usize::MAX; sccs.len()];
     for (c, scc) in sccs.iter().enumerate() {
         let mut bits = vec![0u64; words];
         let (mut io, mut cpu) = (0u32, 0u32);
         let mut callee_comps: Vec<usize> = Vec::new();
+        seen_by[c] = c;
         for &f in scc {
             for &fi in &own[f] {
                 bits[fi / 64] |= 1 << (fi % 64);
@@ -464,7 +483,8 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
             cpu = cpu.saturating_add(fns[f].compute_score);
             for e in &graph.edges[f] {
                 let cc = comp_of[e.callee];
-                if cc != c && !callee_comps.contains(&cc) {
+                if seen_by[cc] != c {
+                    seen_by[cc] = c;
                     callee_comps.push(cc);
                 }
             }

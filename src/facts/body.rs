@@ -78,6 +78,7 @@ pub(super) fn visit_fn(
         floor: 0,
         in_async: sig.asyncness.is_some(),
         loop_depth: 0,
+        unsafe_depth: u32::from(sig.unsafety.is_some()),
         adaptor_closure: false,
         locals: HashMap::new(),
         overlay: Vec::new(),
@@ -110,6 +111,8 @@ struct BodyVisitor<'i, 'a> {
     floor: usize,
     in_async: bool,
     loop_depth: u32,
+    /// Inside `unsafe` (or `addr_of!`, `&raw`): where `static mut` items can be accessed.
+    unsafe_depth: u32,
     /// The closures about to be visited are arguments of an iterator adaptor.
     adaptor_closure: bool,
     locals: HashMap<String, Local>,
@@ -170,10 +173,7 @@ fn strip_refs(e: &syn::Expr) -> &syn::Expr {
         syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => strip_refs(&u.expr),
         syn::Expr::MethodCall(mc)
             if mc.args.is_empty()
-                && matches!(
-                    mc.method.to_string().as_str(),
-                    "clone" | "as_ref" | "deref" | "borrow"
-                ) =>
+                && apis::ALIAS_METHODS.contains(&mc.method.to_string().as_str()) =>
         {
             strip_refs(&mc.receiver)
         }
@@ -239,10 +239,17 @@ fn is_arith(op: &syn::BinOp) -> bool {
 
 /// Ends of a constructor path that build a value of the type before them.
 fn is_ctor_name(last: &str) -> bool {
-    matches!(
-        last,
-        "new" | "default" | "from" | "new_cyclic" | "const_new"
-    )
+    apis::CTOR_NAMES.contains(&last)
+}
+
+/// True when the last segment of `path` is written like a static (`CACHE`, `MAX_2`).
+fn is_static_name(path: &str) -> bool {
+    let name = path.rsplit("::").next().unwrap_or(path);
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_uppercase() || c.is_ascii_digit() || c == '_')
+        && name.chars().any(|c| c.is_uppercase())
 }
 
 enum Blocking {
@@ -336,14 +343,25 @@ impl BodyVisitor<'_, '_> {
                     }
                 }
                 let full = self.resolve(&p.path).into_iter().next()?;
-                let ti = self.info.statics.get(&full)?;
-                let (desc, is_async) = ti.lock.clone()?;
-                Some(HeldLock {
-                    id: full,
-                    desc,
-                    is_async,
-                    shared: false,
-                })
+                match self.info.statics.get(&full) {
+                    Some(ti) => {
+                        let (desc, is_async) = ti.lock.clone()?;
+                        Some(HeldLock {
+                            id: full,
+                            desc,
+                            is_async,
+                            shared: false,
+                        })
+                    }
+                    // A static of another file (`crate::state::CACHE`): known by its path.
+                    None if is_static_name(&full) => Some(HeldLock {
+                        id: full,
+                        desc: "lock".into(),
+                        is_async: false,
+                        shared: false,
+                    }),
+                    None => None,
+                }
             }
             syn::Expr::Field(f) => {
                 let member = match &f.member {
@@ -575,7 +593,7 @@ impl BodyVisitor<'_, '_> {
     fn acquire(&mut self, mc: &syn::ExprMethodCall) {
         let method = mc.method.to_string();
         if let Some(ty) = self.type_of(&mc.receiver) {
-            if ty.starts_with("std::io::") {
+            if apis::any_matches(apis::NOT_LOCK_RECEIVERS, &ty) {
                 return;
             }
         }
@@ -675,12 +693,12 @@ impl BodyVisitor<'_, '_> {
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
         match name.as_str() {
-            "thread_local" | "lazy_static" => {
+            n if apis::DECLARATION_MACROS.contains(&n) => {
                 let found = macro_static_findings(self.info, mac, self.module, Some(&self.fn_path));
                 self.out.findings.extend(found);
                 return;
             }
-            "println" | "print" | "eprintln" | "eprint" => {
+            n if apis::CONSOLE_MACROS.contains(&n) => {
                 let what = format!("{name}!");
                 self.apply(&[Api::Console], &what, mac.path.span());
             }
@@ -689,10 +707,26 @@ impl BodyVisitor<'_, '_> {
         if mac.tokens.is_empty() {
             return;
         }
+        // `addr_of!(STATIC)` needs no `unsafe` but still touches the static.
+        let addr_of = apis::ADDR_OF_MACROS.contains(&name.as_str());
+        self.unsafe_depth += u32::from(addr_of);
+        self.macro_body(mac, &name);
+        self.unsafe_depth -= u32::from(addr_of);
+    }
+
+    fn macro_body(&mut self, mac: &syn::Macro, name: &str) {
         match crate::parse::macro_exprs(&mac.tokens) {
             Some(exprs) => {
                 for e in &exprs {
                     self.visit_expr(e);
+                }
+                if apis::WRITE_MACROS.contains(&name) {
+                    // `writeln!(out, ..)` is `out.write_fmt(..)`: I/O when `out` is a file, socket or console.
+                    let ty = exprs.first().and_then(|w| self.type_of(w));
+                    if let Some(ty) = ty {
+                        let found = apis::typed_method_apis(&ty, "write_all");
+                        self.apply(&found, &format!("{ty}::write_fmt"), mac.path.span());
+                    }
                 }
             }
             None => self.not_expanded += 1,
@@ -773,11 +807,29 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                     }
                     syn::Item::Macro(m) => {
                         let n = m.mac.path.segments.last().map(|s| s.ident.to_string());
-                        if matches!(n.as_deref(), Some("thread_local" | "lazy_static")) {
+                        if n.is_some_and(|n| apis::DECLARATION_MACROS.contains(&n.as_str())) {
                             self.visit_macro_call(&m.mac);
                         } else if m.ident.is_none() {
                             self.not_expanded += 1;
                         }
+                    }
+                    syn::Item::Static(st) => {
+                        // A static in a body is visible by name in it: remember what lock it is.
+                        let ti = self
+                            .info
+                            .classify(&st.ty, self.module, self.self_type.as_deref());
+                        let lock = ti.lock.as_ref().map(|(desc, is_async)| HeldLock {
+                            id: format!("{}::{}", self.fn_path, st.ident),
+                            desc: desc.clone(),
+                            is_async: *is_async,
+                            shared: false,
+                        });
+                        let local = Local {
+                            ty: ti.outer.clone(),
+                            lock,
+                        };
+                        self.locals.insert(st.ident.to_string(), local);
+                        self.nested.push(item.clone());
                     }
                     _ => self.nested.push(item.clone()),
                 }
@@ -833,7 +885,13 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             }
             return;
         };
-        if let Some(mc) = guard_call(&init.expr) {
+        // `let g = m.lock().unwrap();`, or `let g = match m.lock() { Ok(g) => g, Err(p) => p.into_inner() };`
+        let bound_guard =
+            guard_call(&init.expr).or_else(|| match strip_guard_wrappers(&init.expr) {
+                syn::Expr::Match(m) => guard_call(&m.expr),
+                _ => None,
+            });
+        if let Some(mc) = bound_guard {
             let is_wild = matches!(&l.pat, syn::Pat::Wild(_));
             if !is_wild {
                 if let Some(mut g) = self
@@ -875,7 +933,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         };
         let candidates = self.resolve(&fp.path);
         let primary = candidates.first().cloned().unwrap_or_default();
-        let raw_drop = fp.path.is_ident("drop");
+        let raw_drop = fp.path.segments.len() == 1
+            && apis::call_apis(&fp.path.segments[0].ident.to_string()).contains(&Api::Drop);
         let found = apis::call_apis(&primary);
         if raw_drop || found.contains(&Api::Drop) {
             for a in &c.args {
@@ -906,11 +965,12 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if primary == self.fn_path {
             self.out.compute_score += 10;
         }
-        if self.loop_depth > 0 {
-            self.out.compute_score += self.loop_depth;
-        }
-        let crate_prefix = format!("{}::", self.info.ctx.crate_name);
-        if candidates.iter().any(|p| p.starts_with(&crate_prefix)) {
+        // Any non-std path may be a function of the package (another target's crate: `use demo::f` in a bin).
+        if found.is_empty()
+            && candidates
+                .iter()
+                .any(|p| p.contains("::") && !p.starts_with("std::"))
+        {
             self.record_call(CallTarget::Path(candidates), span);
         } else if fp.path.segments.len() == 2 && found.is_empty() {
             // `Type::f` with a type the file cannot resolve (glob import, other file): link by type + name.
@@ -921,6 +981,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                     CallTarget::Method {
                         name,
                         self_type: Some(ty),
+                        on_self: false,
                     },
                     span,
                 );
@@ -937,7 +998,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         }
         let awaited = std::ptr::from_ref(mc) as usize == self.awaited;
         let is_adaptor = apis::LOOP_METHODS.contains(&name.as_str());
-        let is_spawn = name == "spawn" || name == "spawn_blocking";
+        let is_spawn = apis::DETACHING_METHODS.contains(&name.as_str());
         if is_adaptor {
             self.out.compute_score += 1;
         }
@@ -971,7 +1032,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             found.retain(|a| !matches!(a, Api::Io | Api::Sleep | Api::Recv | Api::Join));
         }
         self.apply(&found, &what, mc.method.span());
-        if self.loop_depth > 0 {
+        if self.loop_depth > 0 && apis::is_arith_method(&name) {
             self.out.compute_score += self.loop_depth;
         }
         let receiver_is_self = single_ident(strip_refs(&mc.receiver)).as_deref() == Some("self");
@@ -984,7 +1045,14 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if receiver_is_self && Some(&name) == Some(&self.out.name) {
             self.out.compute_score += 10;
         }
-        self.record_call(CallTarget::Method { name, self_type }, mc.method.span());
+        self.record_call(
+            CallTarget::Method {
+                name,
+                self_type,
+                on_self: receiver_is_self,
+            },
+            mc.method.span(),
+        );
     }
 
     fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
@@ -1123,19 +1191,15 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
     }
 
     fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-        if p.qself.is_some() {
+        // Static names are upper case by convention; only those are checked against `static mut` items.
+        if p.qself.is_some() || self.unsafe_depth == 0 {
             return;
         }
         let Some(last) = p.path.segments.last() else {
             return;
         };
         let name = last.ident.to_string();
-        let looks_static = name.len() > 1
-            && name
-                .chars()
-                .all(|c| c.is_uppercase() || c.is_ascii_digit() || c == '_')
-            && name.chars().any(|c| c.is_uppercase());
-        if looks_static && !self.locals.contains_key(&name) {
+        if is_static_name(&name) && !self.locals.contains_key(&name) {
             if let Some(full) = self.resolve(&p.path).into_iter().next() {
                 let (line, column) = pos(p.path.span());
                 self.out.static_uses.push(PathUse {
@@ -1145,6 +1209,18 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 });
             }
         }
+    }
+
+    fn visit_expr_unsafe(&mut self, u: &'ast syn::ExprUnsafe) {
+        self.unsafe_depth += 1;
+        visit::visit_expr_unsafe(self, u);
+        self.unsafe_depth -= 1;
+    }
+
+    fn visit_expr_raw_addr(&mut self, r: &'ast syn::ExprRawAddr) {
+        self.unsafe_depth += 1;
+        visit::visit_expr_raw_addr(self, r);
+        self.unsafe_depth -= 1;
     }
 
     fn visit_expr_macro(&mut self, m: &'ast syn::ExprMacro) {
@@ -1158,7 +1234,7 @@ impl BodyVisitor<'_, '_> {
     /// The lock held by a `let`-bound guard from `mc` (the acquisition was already recorded).
     fn guards_from(&self, mc: &syn::ExprMethodCall) -> Option<HeldLock> {
         if let Some(ty) = self.type_of(&mc.receiver) {
-            if ty.starts_with("std::io::") {
+            if apis::any_matches(apis::NOT_LOCK_RECEIVERS, &ty) {
                 return None;
             }
         }

@@ -11,7 +11,7 @@ use super::resolve::{flatten_use, segments, Resolver, UseEntry};
 use super::types::{classify, TypeInfo};
 use super::{body, pos, FileContext, FileFacts};
 use crate::analyze::model::{Finding, FindingKind};
-use crate::rules::{self, Site};
+use crate::rules::{self, apis, Site};
 
 /// What the body visitor needs to know about the whole file.
 pub(super) struct FileInfo<'a> {
@@ -99,7 +99,7 @@ fn macro_name(mac: &syn::Macro) -> String {
 
 /// Item macros whose bodies are declarations we parse ourselves (or definitions to skip).
 fn is_declaration_macro(name: &str) -> bool {
-    matches!(name, "macro_rules" | "thread_local" | "lazy_static")
+    name == "macro_rules" || apis::DECLARATION_MACROS.contains(&name)
 }
 
 /// Expands item-position macros (recursively, inline modules included) into `arena`.
@@ -339,10 +339,10 @@ impl Walker<'_, '_> {
                     }
                 }
                 syn::Item::Static(s) => self.static_item(s, module, function),
-                syn::Item::Struct(s) => self.fields(&s.fields, module, &s.ident),
+                syn::Item::Struct(s) => self.fields(&s.fields, &s.ident),
                 syn::Item::Enum(e) => {
                     for v in &e.variants {
-                        self.fields(&v.fields, module, &e.ident);
+                        self.fields(&v.fields, &e.ident);
                     }
                 }
                 syn::Item::Type(t) => {
@@ -352,7 +352,7 @@ impl Walker<'_, '_> {
                 }
                 syn::Item::Macro(m) => {
                     let name = macro_name(&m.mac);
-                    if name == "thread_local" || name == "lazy_static" {
+                    if apis::DECLARATION_MACROS.contains(&name.as_str()) {
                         let found = macro_static_findings(self.info, &m.mac, module, function);
                         self.out.item_findings.extend(found);
                     }
@@ -384,7 +384,7 @@ impl Walker<'_, '_> {
         let site = self.info.site(s.static_token.span, function);
         if s.attrs
             .iter()
-            .any(|a| a.path().is_ident("global_allocator"))
+            .any(|a| a.path().is_ident(apis::GLOBAL_ALLOCATOR_ATTR))
         {
             let msg = rules::process_global::allocator(&name);
             self.out.item_findings.push(rules::finding(
@@ -409,7 +409,7 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn fields(&mut self, fields: &syn::Fields, module: &[String], owner: &syn::Ident) {
+    fn fields(&mut self, fields: &syn::Fields, owner: &syn::Ident) {
         for (i, f) in fields.iter().enumerate() {
             let name = f
                 .ident
@@ -420,7 +420,6 @@ impl Walker<'_, '_> {
                 continue;
             };
             let site = self.info.site(f.ty.span(), None);
-            let _ = module;
             push_type_findings(&mut self.out.item_findings, ti, &site, true);
         }
     }

@@ -97,6 +97,8 @@ pub enum CallTarget {
     Method {
         name: String,
         self_type: Option<String>,
+        /// `self.f()`: when the impl type has no `f`, it may be a trait method of the package.
+        on_self: bool,
     },
 }
 

@@ -730,3 +730,236 @@ pub fn builder() -> std::fs::OpenOptions {
 "#,
     );
 }
+
+#[test]
+fn writeln_to_files_and_console_is_io() {
+    check(
+        r#"
+use std::fmt::Write as _;
+use std::io::Write;
+pub fn report(path: &str) -> std::io::Result<String> {
+    let mut f = std::fs::File::create(path)?; // expect: io
+    writeln!(f, "header")?; // expect: io
+    let mut out = std::io::stdout(); // expect: io
+    writeln!(out, "done")?; // expect: io
+    let mut s = String::new();
+    let _ = writeln!(s, "in memory");
+    Ok(s)
+}
+"#,
+    );
+}
+
+#[test]
+fn static_mut_through_addr_of_and_unsafe_fn() {
+    check(
+        r#"
+static mut BUF: [u8; 4] = [0; 4]; // expect: static-mut
+pub fn ptr() -> *const [u8; 4] {
+    std::ptr::addr_of!(BUF) // expect: static-mut
+}
+pub unsafe fn reset() {
+    BUF = [0; 4]; // expect: static-mut
+}
+pub const MAX: usize = 4;
+pub fn safe() -> usize { MAX }
+"#,
+    );
+}
+
+#[test]
+fn poison_tolerant_guards_are_guards() {
+    check(
+        r#"
+use std::sync::{Mutex, PoisonError};
+static M: Mutex<u32> = Mutex::new(0); // expect: global-state
+pub fn a() {
+    let g = match M.lock() { Ok(g) => g, Err(p) => p.into_inner() };
+    std::fs::write("x", g.to_string()).unwrap(); // expect: io, lock-across-blocking
+}
+pub fn b() {
+    let g = M.lock().unwrap_or_else(PoisonError::into_inner);
+    std::thread::sleep(std::time::Duration::from_millis(*g as u64)); // expect: io, lock-across-blocking
+}
+"#,
+    );
+}
+
+#[test]
+fn lock_order_through_calls_has_chain() {
+    let out = check(
+        r#"
+use std::sync::Mutex;
+pub struct Bank { a: Mutex<i64>, b: Mutex<i64> }
+impl Bank {
+    fn lock_b(&self) -> i64 { *self.b.lock().unwrap() }
+    pub fn ab(&self) -> i64 {
+        let a = self.a.lock().unwrap();
+        *a + self.lock_b() // expect: lock-order
+    }
+    pub fn ba(&self) {
+        let _b = self.b.lock().unwrap();
+        let _a = self.a.lock().unwrap(); // expect: lock-order
+    }
+}
+"#,
+    );
+    let through = out
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::LockOrder && f.line == 8)
+        .unwrap();
+    assert_eq!(through.chain, ["demo::Bank::ab", "demo::Bank::lock_b"]);
+    assert!(
+        through.message.contains("Bank.b") && through.message.contains("Bank.a"),
+        "{}",
+        through.message
+    );
+    assert!(
+        through.message.contains("demo::Bank::ba"),
+        "{}",
+        through.message
+    );
+}
+
+#[test]
+fn statics_in_bodies_and_for_loop_scrutinee() {
+    let out = check(
+        r#"
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+pub fn wait_all() {
+    static HANDLES: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new()); // expect: global-state
+    for h in std::mem::take(&mut *HANDLES.lock().unwrap()) {
+        let _ = h.join(); // expect: lock-across-blocking
+    }
+}
+"#,
+    );
+    let f = out
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::LockAcrossBlocking)
+        .unwrap();
+    assert!(
+        f.message.contains("`HANDLES` (std::sync::Mutex)"),
+        "{}",
+        f.message
+    );
+    let g = out
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::GlobalState)
+        .unwrap();
+    assert_eq!(g.function.as_deref(), Some("demo::wait_all"));
+}
+
+#[test]
+fn lock_order_across_threads_with_arc_clones() {
+    check(
+        r#"
+use std::sync::{Arc, Mutex};
+use std::thread;
+pub fn deadlock() {
+    let a = Arc::new(Mutex::new(0)); // expect: shared-lock
+    let b = Arc::new(Mutex::new(0)); // expect: shared-lock
+    let a2 = Arc::clone(&a);
+    let b2 = Arc::clone(&b);
+    let t = thread::spawn(move || { // expect: spawn
+        let _x = a2.lock().unwrap();
+        let _y = b2.lock().unwrap(); // expect: lock-order
+    });
+    let _y = b.lock().unwrap();
+    let _x = a.lock().unwrap(); // expect: lock-order
+    drop(_x);
+    drop(_y);
+    t.join().unwrap();
+}
+"#,
+    );
+}
+
+#[test]
+fn while_let_scrutinee_lives_through_body() {
+    check(
+        r#"
+use std::sync::Mutex;
+pub struct Q { jobs: Mutex<Vec<u32>> }
+impl Q {
+    pub fn drain_bad(&self) {
+        while let Some(j) = self.jobs.lock().unwrap().pop() {
+            std::fs::write("out", j.to_string()).unwrap(); // expect: io, lock-across-blocking
+        }
+    }
+    pub fn drain_good(&self) {
+        loop {
+            let next = self.jobs.lock().unwrap().pop();
+            let Some(j) = next else { break };
+            std::fs::write("out", j.to_string()).unwrap(); // expect: io
+        }
+    }
+}
+"#,
+    );
+}
+
+#[test]
+fn self_calls_reach_trait_default_methods() {
+    let out = check(
+        r#"
+pub trait Store {
+    fn save(&self) { std::fs::write("db", "x").unwrap(); } // expect: io
+}
+pub struct Disk;
+impl Store for Disk {}
+impl Disk {
+    pub fn flush(&self) { self.save() }
+}
+"#,
+    );
+    let flush = out
+        .functions
+        .iter()
+        .find(|f| f.path == "demo::Disk::flush")
+        .unwrap();
+    assert_eq!(flush.class, FnClass::IoBound);
+    assert_eq!(flush.reachable_findings.len(), 1);
+}
+
+#[test]
+fn condvar_barrier_and_block_on_block() {
+    check(
+        r#"
+use std::sync::{Barrier, Condvar, Mutex};
+pub struct Gate { ready: Mutex<bool>, cv: Condvar, other: Mutex<u8>, barrier: Barrier }
+impl Gate {
+    pub fn wait(&self) {
+        let _o = self.other.lock().unwrap();
+        let g = self.ready.lock().unwrap();
+        let _g = self.cv.wait(g).unwrap(); // expect: lock-across-blocking
+    }
+    pub fn meet(&self) {
+        let _o = self.other.lock().unwrap();
+        self.barrier.wait(); // expect: lock-across-blocking
+    }
+}
+pub async fn nested() {
+    futures::executor::block_on(async {}); // expect: blocking-in-async
+}
+"#,
+    );
+}
+
+#[test]
+fn logger_builders_install_globally() {
+    check(
+        r#"
+pub fn logs() {
+    env_logger::builder().format_timestamp(None).init(); // expect: process-global
+    tracing_subscriber::fmt().with_target(false).init(); // expect: process-global
+    let v: Vec<u8> = Vec::new();
+    let _ = v.iter().map(|x| x + 1).collect::<Vec<_>>();
+}
+"#,
+    );
+}

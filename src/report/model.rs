@@ -40,7 +40,8 @@ pub struct Recommendation {
     pub refactors: Vec<Refactor>,
 }
 
-/// Best measured speedup over sequential for each parallel model (None when it could not be measured).
+/// Best measured speedup over sequential for each parallel model (None when it could not be measured),
+/// on the job phase: wall time less `setup`, which is serial in every model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Speedup {
     pub threads: Option<f64>,
@@ -79,6 +80,9 @@ pub struct WorkloadReport {
     /// Notes on the fit (e.g. "poorly constrained: 2 parallel points").
     #[serde(default)]
     pub fit_notes: Vec<String>,
+    /// The workload itself failed (crash, timeout, panic in the sequential run): the verdict is a fallback.
+    #[serde(default)]
+    pub failed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,4 +118,68 @@ pub struct ReportDoc {
     /// Extension: the environment the measurements come from.
     #[serde(default)]
     pub environment: Option<crate::profile::model::Environment>,
+}
+
+/// One point of a speedup band: workers with low / estimate / high speedup.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BandPoint {
+    pub workers: usize,
+    pub low: f64,
+    pub estimate: f64,
+    pub high: f64,
+}
+
+impl WorkloadReport {
+    /// The measured points of one model, by workers.
+    pub fn measured_of(&self, model: crate::profile::model::Model) -> Vec<&MeasuredPoint> {
+        let mut v: Vec<&MeasuredPoint> =
+            self.measured.iter().filter(|p| p.model == model).collect();
+        v.sort_by_key(|p| p.workers);
+        v
+    }
+
+    /// The predicted band of one model, for charts: it starts at the largest measured worker count without
+    /// oversubscription (its measured interval) and goes through every prediction.
+    pub fn band_of(&self, model: crate::profile::model::Model) -> Vec<BandPoint> {
+        use crate::profile::model::Model;
+        let pick = |p: &Prediction| match model {
+            Model::Threads => p.threads,
+            Model::Processes => p.processes,
+            Model::Sequential => None,
+        };
+        let predicted: Vec<BandPoint> = self
+            .prediction
+            .iter()
+            .filter_map(|p| {
+                pick(p).map(|b| BandPoint {
+                    workers: p.cores,
+                    low: b.low,
+                    estimate: b.estimate,
+                    high: b.high,
+                })
+            })
+            .collect();
+        if predicted.is_empty() {
+            return predicted;
+        }
+        let start = self
+            .measured_of(model)
+            .into_iter()
+            .filter(|p| !p.oversubscribed && p.workers > 1)
+            .max_by_key(|p| p.workers)
+            .map(|p| BandPoint {
+                workers: p.workers,
+                low: p.low,
+                estimate: p.speedup,
+                high: p.high,
+            });
+        start
+            .into_iter()
+            .chain(
+                predicted
+                    .into_iter()
+                    .filter(|b| start.is_none_or(|s| b.workers > s.workers)),
+            )
+            .collect()
+    }
 }

@@ -27,9 +27,9 @@ pub enum Api {
     SyncContext,
     /// Creates a channel.
     Channel,
-    /// A blocking receive on a channel.
+    /// A blocking receive on a channel, or a wait on a condition variable or barrier.
     Recv,
-    /// Waits for a thread.
+    /// Waits for a thread or drives a future to completion (`block_on`).
     Join,
     /// CPU-heavy library work (sorting, hashing, compression, regex, serialization).
     Cpu,
@@ -169,6 +169,8 @@ pub const CALLS: &[(&str, Api)] = &[
     ("bincode::serialize", Api::Cpu),
     ("bincode::deserialize", Api::Cpu),
     ("toml::from_str", Api::Cpu),
+    // waiting for other work
+    ("futures::executor::block_on", Api::Join),
     // FFI
     ("libc::*", Api::Ffi),
     // drop
@@ -225,6 +227,12 @@ pub const TYPED_METHODS: &[(&str, &str, Api)] = &[
     ("std::thread::Builder", "spawn", Api::SyncContext),
     ("std::thread::JoinHandle", "join", Api::Join),
     ("std::sync::mpsc::Receiver", "recv", Api::Recv),
+    ("std::sync::Condvar", "wait", Api::Recv),
+    ("std::sync::Condvar", "wait_while", Api::Recv),
+    ("std::sync::Condvar", "wait_timeout", Api::Recv),
+    ("std::sync::Barrier", "wait", Api::Recv),
+    ("tokio::runtime::Runtime", "block_on", Api::Join),
+    ("tokio::runtime::Handle", "block_on", Api::Join),
     ("reqwest::blocking::Client", "send", Api::Io),
     ("reqwest::blocking::Client", "execute", Api::Io),
     ("ureq::Agent", "call", Api::Io),
@@ -237,6 +245,17 @@ pub const TYPED_METHODS: &[(&str, &str, Api)] = &[
     ("rusqlite::Connection", "execute_batch", Api::Io),
     ("env_logger::Builder", "init", Api::ProcessGlobal),
     ("env_logger::Builder", "try_init", Api::ProcessGlobal),
+    (
+        "tracing_subscriber::fmt::SubscriberBuilder",
+        "init",
+        Api::ProcessGlobal,
+    ),
+    (
+        "tracing_subscriber::fmt::SubscriberBuilder",
+        "try_init",
+        Api::ProcessGlobal,
+    ),
+    ("tracing_subscriber::Registry", "init", Api::ProcessGlobal),
     ("regex::Regex", "is_match", Api::Cpu),
     ("regex::Regex", "captures", Api::Cpu),
     ("regex::Regex", "find_iter", Api::Cpu),
@@ -290,6 +309,42 @@ pub const LOOP_METHODS: &[&str] = &[
     "retain",
 ];
 
+/// Arithmetic methods (also every `wrapping_*`, `checked_*`, `saturating_*`, `overflowing_*` method): they count
+/// like operators in the compute score.
+pub const ARITH_METHODS: &[&str] = &[
+    "pow",
+    "powi",
+    "powf",
+    "sqrt",
+    "abs",
+    "exp",
+    "ln",
+    "log2",
+    "log10",
+    "sin",
+    "cos",
+    "mul_add",
+    "rotate_left",
+    "rotate_right",
+    "count_ones",
+    "leading_zeros",
+    "trailing_zeros",
+    "swap_bytes",
+    "to_le_bytes",
+    "from_le_bytes",
+    "min",
+    "max",
+    "clamp",
+];
+
+/// True for an arithmetic method name (see [`ARITH_METHODS`]).
+pub fn is_arith_method(name: &str) -> bool {
+    ["wrapping_", "checked_", "saturating_", "overflowing_"]
+        .iter()
+        .any(|p| name.starts_with(p))
+        || ARITH_METHODS.contains(&name)
+}
+
 /// What a constructor or free function returns, where that is not the path minus its last segment.
 pub const RETURN_TYPES: &[(&str, &str)] = &[
     ("std::io::stdin", "std::io::Stdin"),
@@ -306,6 +361,15 @@ pub const RETURN_TYPES: &[(&str, &str)] = &[
         "reqwest::blocking::Client",
     ),
     ("ureq::agent", "ureq::Agent"),
+    ("env_logger::builder", "env_logger::Builder"),
+    (
+        "tracing_subscriber::fmt",
+        "tracing_subscriber::fmt::SubscriberBuilder",
+    ),
+    (
+        "tracing_subscriber::registry",
+        "tracing_subscriber::Registry",
+    ),
 ];
 
 /// Lock types; `true` when the lock is async (its guard may be held across `.await`).
@@ -356,6 +420,33 @@ pub const SHARED_GUARD_METHODS: &[&str] = &[
 
 /// Wrappers a guard passes through unchanged: `m.lock().unwrap()`, `.expect("..")`, `?`, `.await`.
 pub const GUARD_UNWRAP_METHODS: &[&str] = &["unwrap", "expect", "unwrap_or_else", "ok"];
+
+/// Methods that return the same lock (or a reference/handle to it): `Arc::clone`d locals alias the original.
+pub const ALIAS_METHODS: &[&str] = &["clone", "as_ref", "deref", "borrow"];
+
+/// Last path segments of constructors (`Type::new`): they build a value of the type before them.
+pub const CTOR_NAMES: &[&str] = &["new", "default", "from", "new_cyclic", "const_new"];
+
+/// Receiver types whose `lock()` is not a lock of shared state (`stdout().lock()`), as patterns.
+pub const NOT_LOCK_RECEIVERS: &[&str] = &["std::io::*"];
+
+/// Methods whose closure arguments run on another thread or task (`s.spawn(|| ..)` in a scope, a JoinSet).
+pub const DETACHING_METHODS: &[&str] = &["spawn", "spawn_blocking", "spawn_local"];
+
+/// Macros printing to the console (an `io` site each).
+pub const CONSOLE_MACROS: &[&str] = &["println", "print", "eprintln", "eprint"];
+
+/// Macros writing to their first argument (`writeln!(out, ..)`): I/O when that is a file, socket or console.
+pub const WRITE_MACROS: &[&str] = &["write", "writeln"];
+
+/// Macros declaring statics (parsed as declarations: global-state sources).
+pub const DECLARATION_MACROS: &[&str] = &["thread_local", "lazy_static"];
+
+/// Macros that take the address of a place (a `static mut` use without `unsafe`).
+pub const ADDR_OF_MACROS: &[&str] = &["addr_of", "addr_of_mut"];
+
+/// The attribute that installs a process-wide allocator.
+pub const GLOBAL_ALLOCATOR_ATTR: &str = "global_allocator";
 
 /// Atomic types (matched as patterns).
 pub const ATOMIC_TYPES: &[&str] = &[

@@ -2,7 +2,9 @@
 //!
 //! The score of a function body (computed in `facts::body`):
 //! - each loop (`for`, `while`, `loop`) adds `2 x d`, `d` being its nesting depth (1 for an outer loop);
-//! - inside loops, each arithmetic or bitwise operator, compound assignment, cast, indexing and call adds `d`;
+//! - inside loops, each arithmetic or bitwise operator, compound assignment, cast, indexing and arithmetic
+//!   method (`wrapping_mul`, `pow`, `sqrt`...; see `apis::ARITH_METHODS`) adds `d` (other calls add nothing:
+//!   a state-machine `loop` full of calls is not compute);
 //!   closures passed to iterator adaptors (`map`, `fold`, `filter`...) count as one loop level deeper;
 //! - each call of a known CPU-heavy API (sorting, hashing, compression, regex, serde) adds `6 x (d + 1)`;
 //! - a direct recursive call adds 10.

@@ -39,3 +39,4 @@ pub fn concur() -> Command {
 mod analyze;
 mod profile;
 mod real_crates;
+mod report;

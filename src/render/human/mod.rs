@@ -3,7 +3,7 @@
 
 mod analysis;
 mod profile;
-mod report;
+pub(crate) mod report;
 mod workloads;
 
 /// The human-readable format.

@@ -2,11 +2,369 @@
 
 use std::io::{self, Write};
 
+use anstyle::{AnsiColor, Effects, Style};
+
 use super::Human;
+use crate::profile::model::{Model, RunSummary, WorkloadProfile};
 use crate::render::{Export, ReportInput};
+use crate::report::model::{Verdict, WorkloadReport};
+
+const BOLD: Style = Style::new().effects(Effects::BOLD);
+const DIM: Style = Style::new().effects(Effects::DIMMED);
+const GREEN: Style = Style::new()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)))
+    .effects(Effects::BOLD);
+const RED: Style = Style::new()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)))
+    .effects(Effects::BOLD);
+const CYAN: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)));
 
 impl Export<ReportInput<'_>> for Human {
     fn export(&self, doc: &ReportInput<'_>, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "{} workloads", doc.report.workloads.len())
+        if let Some(env) = &doc.report.environment {
+            writeln!(
+                out,
+                "{DIM}{} cores, {} {}; {} analysis finding{}{DIM:#}",
+                env.cores,
+                env.os,
+                env.kernel,
+                doc.report.analysis.findings,
+                if doc.report.analysis.findings == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            )?;
+        }
+        if doc.report.workloads.is_empty() {
+            writeln!(out, "no workloads to report on")?;
+        }
+        for w in &doc.report.workloads {
+            writeln!(out)?;
+            let profile = doc
+                .profile
+                .workloads
+                .iter()
+                .find(|p| p.name == w.name && p.package == w.package);
+            workload(w, profile, out)?;
+        }
+        Ok(())
     }
+}
+
+/// `lookup: threads ×2 (confidence 0.91)`, or `lookup: FAILED ...`.
+pub(crate) fn verdict_line(w: &WorkloadReport) -> String {
+    let r = &w.recommendation;
+    if w.failed {
+        return format!("{}: failed: no verdict (falls back to sequential)", w.name);
+    }
+    let model = match r.model {
+        Verdict::Sequential => "sequential".to_string(),
+        m => format!("{} ×{}", m.as_str(), r.workers),
+    };
+    format!("{}: {model} (confidence {:.2})", w.name, r.confidence)
+}
+
+fn workload(
+    w: &WorkloadReport,
+    profile: Option<&WorkloadProfile>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let style = if w.failed { RED } else { GREEN };
+    writeln!(out, "{style}{}{style:#}", verdict_line(w))?;
+    if let Some(p) = profile {
+        let what = match (&p.setup, &p.run) {
+            (Some(s), Some(r)) => format!(", setup {s}, run {r}"),
+            (None, Some(r)) => format!(", run {r}"),
+            _ => String::new(),
+        };
+        writeln!(out, "{DIM}  {} · {} jobs{what}{DIM:#}", w.package, p.jobs)?;
+    }
+    writeln!(out, "{BOLD}  why{BOLD:#}")?;
+    for r in &w.recommendation.reasons {
+        writeln!(out, "    - {r}")?;
+    }
+    if !w.recommendation.refactors.is_empty() {
+        writeln!(out, "{BOLD}  advice{BOLD:#}")?;
+        for f in &w.recommendation.refactors {
+            match (&f.file, f.line) {
+                (Some(file), Some(line)) => {
+                    writeln!(out, "    - {CYAN}{file}:{line}{CYAN:#} {}", f.message)?
+                }
+                _ => writeln!(out, "    - {}", f.message)?,
+            }
+        }
+    }
+    let chart = chart_lines(w);
+    if !chart.is_empty() {
+        writeln!(out, "{BOLD}  speedup vs workers{BOLD:#}")?;
+        for line in chart {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    if let Some(p) = profile {
+        let table = measurement_lines(p);
+        if !table.is_empty() {
+            writeln!(out, "{BOLD}  measurements{BOLD:#}")?;
+            for line in table {
+                writeln!(out, "    {line}")?;
+            }
+        }
+    }
+    if !w.prediction.is_empty() {
+        writeln!(
+            out,
+            "{BOLD}  prediction{BOLD:#} {DIM}(speedup low / estimate / high){DIM:#}"
+        )?;
+        for line in prediction_lines(w) {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    for n in &w.fit_notes {
+        writeln!(out, "{DIM}  note: {n}{DIM:#}")?;
+    }
+    Ok(())
+}
+
+/// `1.00 s`, `12.3 ms`, `850 µs`
+pub(crate) fn duration(ns: u64) -> String {
+    crate::report::evidence::duration(ns as f64)
+}
+
+fn run_label(r: &RunSummary) -> String {
+    format!("{} ×{}", r.model.as_str(), r.workers)
+}
+
+/// Rows of text table cells: run, wall (median and range), cpu, sys, setup, peak RSS, faults, results.
+pub(crate) fn measurement_rows(p: &WorkloadProfile) -> Vec<[String; 8]> {
+    let mut runs: Vec<&RunSummary> = p.runs.iter().collect();
+    runs.sort_by_key(|r| (r.model, r.workers));
+    runs.into_iter()
+        .map(|r| {
+            [
+                format!(
+                    "{}{}",
+                    run_label(r),
+                    if r.oversubscribed { "*" } else { "" }
+                ),
+                format!(
+                    "{} ({}-{})",
+                    duration(r.wall_ns.median),
+                    duration(r.wall_ns.min),
+                    duration(r.wall_ns.max)
+                ),
+                duration(r.cpu_ns.median),
+                duration(r.sys_ns.median),
+                duration(r.setup_ns.median),
+                crate::report::evidence::megabytes(r.peak_rss_kb_total),
+                r.minor_faults.to_string(),
+                if r.model == Model::Sequential {
+                    "reference".into()
+                } else if r.results_match_sequential {
+                    "match".into()
+                } else {
+                    "DIFFER".into()
+                },
+            ]
+        })
+        .collect()
+}
+
+pub(crate) const MEASUREMENT_HEADER: [&str; 8] = [
+    "run", "wall", "cpu", "sys", "setup", "peak RSS", "faults", "results",
+];
+
+fn measurement_lines(p: &WorkloadProfile) -> Vec<String> {
+    let rows = measurement_rows(p);
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    let mut widths = MEASUREMENT_HEADER.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = vec![line(MEASUREMENT_HEADER.to_vec())];
+    for row in &rows {
+        out.push(line(row.iter().map(String::as_str).collect()));
+    }
+    if rows.iter().any(|r| r[0].ends_with('*')) {
+        out.push("* more workers than cores".into());
+    }
+    out
+}
+
+fn band_text(b: Option<crate::report::model::Band>) -> String {
+    b.map(|b| format!("{:.2} / {:.2} / {:.2}", b.low, b.estimate, b.high))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn prediction_lines(w: &WorkloadReport) -> Vec<String> {
+    let mut out = vec![format!("{:<6} {:<22} {}", "cores", "threads", "processes")];
+    for p in &w.prediction {
+        out.push(format!(
+            "{:<6} {:<22} {}",
+            p.cores,
+            band_text(p.threads),
+            band_text(p.processes)
+        ));
+    }
+    if let Some(c) = &w.crossover {
+        out.push(format!(
+            "{} predicted to overtake from {} cores",
+            c.leader.as_str(),
+            c.cores
+        ));
+    }
+    out
+}
+
+/// Columns per doubling of workers, and rows per doubling of speedup, in the terminal chart.
+const COLS_PER_DOUBLING: usize = 4;
+const ROWS_PER_DOUBLING: usize = 2;
+const CHART_MAX_WORKERS: usize = 64;
+
+fn column_of(workers: usize) -> usize {
+    ((workers.max(1) as f64).log2() * COLS_PER_DOUBLING as f64).round() as usize
+}
+
+/// Low / high of a band at a column, by linear interpolation between its anchors (None outside them).
+fn band_at(band: &[crate::report::model::BandPoint], col: usize) -> Option<(f64, f64)> {
+    band.windows(2).find_map(|pair| {
+        let (c0, c1) = (column_of(pair[0].workers), column_of(pair[1].workers));
+        if col < c0 || col > c1 || c1 == c0 {
+            return None;
+        }
+        let t = (col - c0) as f64 / (c1 - c0) as f64;
+        Some((
+            pair[0].low + (pair[1].low - pair[0].low) * t,
+            pair[0].high + (pair[1].high - pair[0].high) * t,
+        ))
+    })
+}
+
+/// A small log-log speedup-vs-workers chart: measured points (`T` threads, `P` processes), predicted
+/// estimates (`t`, `p`), the prediction band (`:` threads, `.` processes, `#` both) and the linear
+/// ideal (`/`). Plain text, so it also works inside a Markdown code block. Empty when nothing was measured.
+pub(crate) fn chart_lines(w: &WorkloadReport) -> Vec<String> {
+    if w.measured.is_empty() {
+        return Vec::new();
+    }
+    let models = [
+        (Model::Threads, 'T', 't', ':'),
+        (Model::Processes, 'P', 'p', '.'),
+    ];
+    let bands: Vec<_> = models.iter().map(|m| w.band_of(m.0)).collect();
+    let values = || {
+        w.measured
+            .iter()
+            .flat_map(|p| [p.low, p.speedup, p.high])
+            .chain(bands.iter().flatten().flat_map(|b| [b.low, b.high]))
+            .filter(|v| v.is_finite() && *v > 0.0)
+    };
+    // Powers of two from below the lowest value (at least 1/4) to above the highest (at most 64).
+    let top_exp = values()
+        .fold(2.0f64, f64::max)
+        .log2()
+        .ceil()
+        .clamp(1.0, 6.0) as i32;
+    let bottom_exp = values()
+        .fold(1.0f64, f64::min)
+        .log2()
+        .floor()
+        .clamp(-2.0, 0.0) as i32;
+    let rows = (top_exp - bottom_exp) as usize * ROWS_PER_DOUBLING + 1;
+    let width = column_of(CHART_MAX_WORKERS) + 1;
+    let mut grid = vec![vec![' '; width]; rows];
+    let row_of = |s: f64| -> usize {
+        let from_bottom =
+            ((s.max(1e-9).log2() - bottom_exp as f64) * ROWS_PER_DOUBLING as f64).round();
+        let r = rows as f64 - 1.0 - from_bottom;
+        r.clamp(0.0, rows as f64 - 1.0) as usize
+    };
+    // Linear ideal first, so everything else draws over it.
+    let ideal: Vec<(usize, usize)> = (0..width)
+        .map(|col| (col, 2f64.powf(col as f64 / COLS_PER_DOUBLING as f64)))
+        .filter(|(_, n)| n.log2() <= top_exp as f64)
+        .map(|(col, n)| (row_of(n), col))
+        .collect();
+    for (row, col) in ideal {
+        grid[row][col] = '/';
+    }
+    for ((_, _, _, fill), band) in models.iter().zip(&bands) {
+        for col in 0..width {
+            let Some((lo, hi)) = band_at(band, col) else {
+                continue;
+            };
+            let (r_hi, r_lo) = (row_of(hi), row_of(lo));
+            for line in grid.iter_mut().take(r_lo + 1).skip(r_hi) {
+                let cell = &mut line[col];
+                *cell = match *cell {
+                    ' ' | '/' => *fill,
+                    c if c == *fill => c,
+                    _ => '#',
+                };
+            }
+        }
+    }
+    for ((model, measured_mark, predicted_mark, _), band) in models.iter().zip(&bands) {
+        for b in band.iter().skip(1) {
+            grid[row_of(b.estimate)][column_of(b.workers)] = *predicted_mark;
+        }
+        for p in w.measured_of(*model) {
+            if p.workers <= CHART_MAX_WORKERS {
+                let cell = &mut grid[row_of(p.speedup)][column_of(p.workers)];
+                // Both models measured at the same spot.
+                *cell = if *cell == 'T' { '*' } else { *measured_mark };
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(rows + 3);
+    for (i, row) in grid.iter().enumerate() {
+        let from_bottom = rows - 1 - i;
+        let label = if from_bottom.is_multiple_of(ROWS_PER_DOUBLING) {
+            let exp = bottom_exp + (from_bottom / ROWS_PER_DOUBLING) as i32;
+            let value = 2f64.powi(exp);
+            if value < 1.0 {
+                format!("{value:>5.2}")
+            } else {
+                format!("{value:>5.0}")
+            }
+        } else {
+            " ".repeat(5)
+        };
+        let line: String = row.iter().collect();
+        out.push(format!("{label} |{}", line.trim_end()));
+    }
+    out.push(format!("{} +{}", " ".repeat(5), "-".repeat(width)));
+    let mut axis = vec![' '; width + 2];
+    for n in [1usize, 2, 4, 8, 16, 32, 64] {
+        let start = column_of(n);
+        for (k, ch) in n.to_string().chars().enumerate() {
+            if let Some(cell) = axis.get_mut(start + k) {
+                *cell = ch;
+            }
+        }
+    }
+    out.push(format!(
+        "{}  {}  workers",
+        " ".repeat(5),
+        axis.iter().collect::<String>().trim_end()
+    ));
+    out.push(
+        "T/P measured threads/processes (* both), t/p predicted, :/. band (# both), / linear"
+            .into(),
+    );
+    out
 }

@@ -3,10 +3,193 @@
 use std::io::{self, Write};
 
 use super::Markdown;
+use crate::render::human::report::{
+    chart_lines, measurement_rows, verdict_line, MEASUREMENT_HEADER,
+};
 use crate::render::{Export, ReportInput};
+use crate::report::model::{Band, Verdict, WorkloadReport};
+
+/// Escapes text for a table cell or list item: pipes, and outside `code spans` the characters that start
+/// HTML or emphasis (inside code spans they show literally anyway).
+fn cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    for c in text.chars() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '|' => out.push_str("\\|"),
+            c if in_code => out.push(c),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '*' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn verdict_cell(w: &WorkloadReport) -> String {
+    let r = &w.recommendation;
+    if w.failed {
+        return "**failed**".into();
+    }
+    match r.model {
+        Verdict::Sequential => "**sequential**".into(),
+        m => format!("**{} ×{}**", m.as_str(), r.workers),
+    }
+}
+
+fn speedup(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.2}x")).unwrap_or_else(|| "-".into())
+}
+
+fn band(b: Option<Band>) -> String {
+    b.map(|b| format!("{:.2} / {:.2} / {:.2}", b.low, b.estimate, b.high))
+        .unwrap_or_else(|| "-".into())
+}
 
 impl Export<ReportInput<'_>> for Markdown {
     fn export(&self, doc: &ReportInput<'_>, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "{} workloads", doc.report.workloads.len())
+        let report = doc.report;
+        writeln!(out, "## cargo concur report")?;
+        writeln!(out)?;
+        if let Some(env) = &report.environment {
+            writeln!(
+                out,
+                "Measured on {} cores ({} {}); {} analysis finding{}.",
+                env.cores,
+                cell(&env.os),
+                cell(&env.kernel),
+                report.analysis.findings,
+                if report.analysis.findings == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            )?;
+            writeln!(out)?;
+        }
+        if report.workloads.is_empty() {
+            writeln!(out, "No workloads to report on.")?;
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "| workload | verdict | confidence | best threads | best processes |"
+        )?;
+        writeln!(out, "| --- | --- | ---: | ---: | ---: |")?;
+        for w in &report.workloads {
+            writeln!(
+                out,
+                "| {} | {} | {:.2} | {} | {} |",
+                cell(&w.name),
+                verdict_cell(w),
+                w.recommendation.confidence,
+                speedup(w.speedup.threads),
+                speedup(w.speedup.processes)
+            )?;
+        }
+        for w in &report.workloads {
+            writeln!(out)?;
+            workload(doc, w, out)?;
+        }
+        Ok(())
     }
+}
+
+fn workload(doc: &ReportInput<'_>, w: &WorkloadReport, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "### {}", cell(&verdict_line(w)))?;
+    writeln!(out)?;
+    writeln!(out, "**Why**")?;
+    writeln!(out)?;
+    for r in &w.recommendation.reasons {
+        writeln!(out, "- {}", cell(r))?;
+    }
+    if !w.recommendation.refactors.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "**Advice**")?;
+        writeln!(out)?;
+        for f in &w.recommendation.refactors {
+            match (&f.file, f.line) {
+                (Some(file), Some(line)) => {
+                    writeln!(out, "- `{file}:{line}` {}", cell(&f.message))?
+                }
+                _ => writeln!(out, "- {}", cell(&f.message))?,
+            }
+        }
+    }
+    let chart = chart_lines(w);
+    if !chart.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "<details><summary>Speedup vs workers (log-log)</summary>"
+        )?;
+        writeln!(out)?;
+        writeln!(out, "```text")?;
+        for line in chart {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out, "```")?;
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+    }
+    if let Some(p) = doc
+        .profile
+        .workloads
+        .iter()
+        .find(|p| p.name == w.name && p.package == w.package)
+    {
+        let rows = measurement_rows(p);
+        if !rows.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "**Measurements**")?;
+            writeln!(out)?;
+            writeln!(out, "| {} |", MEASUREMENT_HEADER.join(" | "))?;
+            writeln!(out, "|{}", " --- |".repeat(MEASUREMENT_HEADER.len()))?;
+            for row in rows {
+                let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+                writeln!(out, "| {} |", cells.join(" | "))?;
+            }
+        }
+    }
+    if !w.prediction.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "**Predicted speedup** (low / estimate / high)")?;
+        writeln!(out)?;
+        writeln!(out, "| cores | threads | processes |")?;
+        writeln!(out, "| ---: | --- | --- |")?;
+        for p in &w.prediction {
+            writeln!(
+                out,
+                "| {} | {} | {} |",
+                p.cores,
+                band(p.threads),
+                band(p.processes)
+            )?;
+        }
+        if let Some(c) = &w.crossover {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Predicted crossover: {} overtake from {} cores.",
+                c.leader.as_str(),
+                c.cores
+            )?;
+        }
+    }
+    if !w.fit_notes.is_empty() {
+        writeln!(out)?;
+        for n in &w.fit_notes {
+            writeln!(out, "> {}", cell(n))?;
+        }
+    }
+    Ok(())
 }

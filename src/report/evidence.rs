@@ -1,0 +1,360 @@
+//! The evidence for one workload: its measured runs with bootstrap speedups over sequential, and the
+//! analysis findings on its path (reachable from its `run` and `setup`), plus the number formats the
+//! reasons use.
+
+use crate::analyze::model::{AnalysisDoc, Finding, FindingKind};
+use crate::profile::model::{Model, RunSummary, WorkloadProfile};
+
+use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
+
+/// A finding reachable from the workload, and from which entry point (`run` or `setup`).
+#[derive(Debug, Clone, Copy)]
+pub struct PathFinding<'a> {
+    pub finding: &'a Finding,
+    pub via: &'static str,
+}
+
+impl PathFinding<'_> {
+    /// `src/lib.rs:12`
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.finding.file, self.finding.line)
+    }
+
+    pub fn is(&self, kinds: &[FindingKind]) -> bool {
+        kinds.contains(&self.finding.kind)
+    }
+}
+
+/// Kinds that mean a lock (or lock-like global) the jobs may queue on.
+pub const LOCK_KINDS: [FindingKind; 5] = [
+    FindingKind::GlobalState,
+    FindingKind::StaticMut,
+    FindingKind::SharedLock,
+    FindingKind::LockAcrossBlocking,
+    FindingKind::DoubleLock,
+];
+
+/// One measured (model, workers) run and its speedup over sequential.
+#[derive(Debug, Clone)]
+pub struct ModelPoint<'a> {
+    pub run: &'a RunSummary,
+    pub speedup: Bootstrapped,
+    pub oversubscribed: bool,
+}
+
+/// Everything the verdict looks at for one workload.
+#[derive(Debug, Clone)]
+pub struct Evidence<'a> {
+    pub workload: &'a WorkloadProfile,
+    pub cores: usize,
+    pub sequential: Option<&'a RunSummary>,
+    /// Sorted by workers.
+    pub threads: Vec<ModelPoint<'a>>,
+    pub processes: Vec<ModelPoint<'a>>,
+    pub findings: Vec<PathFinding<'a>>,
+    /// The sequential run's median setup time, left out of every comparison (ns).
+    pub baseline_setup_ns: u64,
+    /// Global declarations of the workload's crate not traced to its path (see [`crate_globals`]).
+    pub crate_globals: Vec<&'a Finding>,
+}
+
+/// Times of a run's counted samples after one setup (ns): each sample's wall time less its own setup
+/// time (so setup noise cancels), plus how much longer this run's median setup took than
+/// `baseline_setup_ns`, the sequential run's (so worker processes that each build the input more slowly
+/// than one setup does are charged for it). Setup is serial in every model: this is the part that
+/// parallelism can change. From the min / median / max spread when the profile carries no raw samples.
+pub fn job_phase_samples(run: &RunSummary, baseline_setup_ns: u64) -> Vec<f64> {
+    let extra_setup = run.setup_ns.median.saturating_sub(baseline_setup_ns);
+    let raw: Vec<f64> = run
+        .raw_samples
+        .iter()
+        .map(|s| (s.wall_ns.saturating_sub(s.setup_ns) + extra_setup) as f64)
+        .filter(|w| *w > 0.0)
+        .collect();
+    if !raw.is_empty() {
+        return raw;
+    }
+    let setup = run.setup_ns.median;
+    let s = run.wall_ns;
+    if s.median <= setup {
+        return Vec::new();
+    }
+    let spread: &[u64] = if run.samples <= 1 || s.min == s.max {
+        &[s.median]
+    } else {
+        &[s.min, s.median, s.max]
+    };
+    spread
+        .iter()
+        .map(|w| (w.saturating_sub(setup) + extra_setup) as f64)
+        .filter(|w| *w > 0.0)
+        .collect()
+}
+
+/// `crate_name::item` as the analyzer spells it: hyphens in the crate name become underscores and a
+/// leading `crate::` becomes the package's crate name.
+pub fn normalize_path(path: &str, package: &str) -> String {
+    let krate = package.replace('-', "_");
+    let path = path.trim().trim_start_matches("::");
+    match path.split_once("::") {
+        Some(("crate", rest)) => format!("{krate}::{rest}"),
+        Some((first, rest)) => format!("{}::{rest}", first.replace('-', "_")),
+        None => format!("{krate}::{path}"),
+    }
+}
+
+/// Findings reachable from the workload's `run` and `setup`, each once, sorted by file and line.
+pub fn path_findings<'a>(analysis: &'a AnalysisDoc, w: &WorkloadProfile) -> Vec<PathFinding<'a>> {
+    let mut out: Vec<PathFinding<'a>> = Vec::new();
+    for (via, path) in [("run", &w.run), ("setup", &w.setup)] {
+        let Some(path) = path else { continue };
+        let normalized = normalize_path(path, &w.package);
+        let mut found = analysis.findings_reachable_from(&normalized);
+        if found.is_empty() && normalized != *path {
+            found = analysis.findings_reachable_from(path);
+        }
+        for f in found {
+            if !out.iter().any(|p| std::ptr::eq(p.finding, f)) {
+                out.push(PathFinding { finding: f, via });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (
+            &a.finding.file,
+            a.finding.line,
+            a.finding.column,
+            a.finding.kind,
+        )
+            .cmp(&(
+                &b.finding.file,
+                b.finding.line,
+                b.finding.column,
+                b.finding.kind,
+            ))
+    });
+    out
+}
+
+/// Global-state and `static mut` declarations of the workload's crate that the analysis did not trace to
+/// its path (a declaration sits outside any function): candidates when the timings point at a lock.
+pub fn crate_globals<'a>(
+    analysis: &'a AnalysisDoc,
+    w: &WorkloadProfile,
+    on_path: &[PathFinding<'a>],
+) -> Vec<&'a Finding> {
+    let krate = w.package.replace('-', "_");
+    analysis
+        .findings
+        .iter()
+        .filter(|f| matches!(f.kind, FindingKind::GlobalState | FindingKind::StaticMut))
+        .filter(|f| f.function.is_none())
+        .filter(|f| {
+            f.package == w.package
+                || f.package.replace('-', "_") == krate
+                || (f.package.is_empty()
+                    && analysis
+                        .functions
+                        .iter()
+                        .any(|d| d.file == f.file && d.path.starts_with(&format!("{krate}::"))))
+        })
+        .filter(|f| !on_path.iter().any(|p| std::ptr::eq(p.finding, *f)))
+        .collect()
+}
+
+impl<'a> Evidence<'a> {
+    pub fn gather(
+        w: &'a WorkloadProfile,
+        findings: Vec<PathFinding<'a>>,
+        crate_globals: Vec<&'a Finding>,
+        cores: usize,
+    ) -> Evidence<'a> {
+        let sequential = w
+            .runs
+            .iter()
+            .filter(|r| r.model == Model::Sequential)
+            .min_by_key(|r| r.workers);
+        let baseline_setup_ns = sequential.map(|s| s.setup_ns.median).unwrap_or(0);
+        let seq_walls = sequential
+            .map(|s| job_phase_samples(s, baseline_setup_ns))
+            .unwrap_or_default();
+        let points = |model: Model| -> Vec<ModelPoint<'a>> {
+            let mut runs: Vec<&RunSummary> = w.runs.iter().filter(|r| r.model == model).collect();
+            runs.sort_by_key(|r| r.workers);
+            runs.into_iter()
+                .filter_map(|run| {
+                    let seed = seed_for(&[&w.name, model.as_str(), &run.workers.to_string()]);
+                    let speedup = ratio_of_medians(
+                        &seq_walls,
+                        &job_phase_samples(run, baseline_setup_ns),
+                        seed,
+                    )?;
+                    Some(ModelPoint {
+                        run,
+                        speedup,
+                        oversubscribed: run.oversubscribed || run.workers > cores,
+                    })
+                })
+                .collect()
+        };
+        Evidence {
+            workload: w,
+            cores,
+            sequential,
+            threads: points(Model::Threads),
+            processes: points(Model::Processes),
+            findings,
+            baseline_setup_ns,
+            crate_globals,
+        }
+    }
+
+    pub fn points(&self, model: Model) -> &[ModelPoint<'a>] {
+        match model {
+            Model::Threads => &self.threads,
+            Model::Processes => &self.processes,
+            Model::Sequential => &[],
+        }
+    }
+
+    /// The worker count with the highest median speedup, among runs whose results matched (all runs when
+    /// none did); within 3% of it, the fewest workers (as fast, and cheaper).
+    pub fn best(&self, model: Model) -> Option<&ModelPoint<'a>> {
+        let points = self.points(model);
+        let matching: Vec<&ModelPoint<'a>> = points
+            .iter()
+            .filter(|p| p.run.results_match_sequential)
+            .collect();
+        let pool: Vec<&ModelPoint<'a>> = if matching.is_empty() {
+            points.iter().collect()
+        } else {
+            matching
+        };
+        let top = pool
+            .iter()
+            .map(|p| p.speedup.interval.estimate)
+            .fold(f64::NEG_INFINITY, f64::max);
+        // Points are sorted by workers: the fewest workers within 3% of the best speedup.
+        pool.into_iter()
+            .find(|p| p.speedup.interval.estimate >= 0.97 * top)
+    }
+
+    /// Sequential CPU time over wall time (None without a sequential run).
+    pub fn sequential_cpu_share(&self) -> Option<f64> {
+        let s = self.sequential?;
+        (s.wall_ns.median > 0).then(|| s.cpu_ns.median as f64 / s.wall_ns.median as f64)
+    }
+
+    /// Lines naming candidate locks when none is on the path: the crate's untraced globals.
+    pub fn untraced_lock_lines(&self, limit: usize) -> Vec<String> {
+        if !self.findings_of(&LOCK_KINDS).is_empty() {
+            return Vec::new();
+        }
+        self.crate_globals
+            .iter()
+            .take(limit)
+            .map(|f| {
+                format!(
+                    "a global in the workload's crate, not traced to its path by the analysis: {} at {}:{}",
+                    f.message, f.file, f.line
+                )
+            })
+            .collect()
+    }
+
+    pub fn findings_of(&self, kinds: &[FindingKind]) -> Vec<PathFinding<'a>> {
+        self.findings
+            .iter()
+            .filter(|f| f.is(kinds))
+            .copied()
+            .collect()
+    }
+}
+
+/// `1.93x`
+pub fn times(x: f64) -> String {
+    format!("{x:.2}x")
+}
+
+/// `95% CI 1.85-2.01`
+pub fn ci(b: &Bootstrapped) -> String {
+    format!("95% CI {:.2}-{:.2}", b.interval.low, b.interval.high)
+}
+
+/// `0.42 s`, `12.3 ms`, `850 µs`
+pub fn duration(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.1} ms", ns / 1e6)
+    } else {
+        format!("{:.0} µs", ns / 1e3)
+    }
+}
+
+/// `180 MB` from kB.
+pub fn megabytes(kb: u64) -> String {
+    let mb = kb as f64 / 1024.0;
+    if mb >= 10.0 {
+        format!("{mb:.0} MB")
+    } else {
+        format!("{mb:.1} MB")
+    }
+}
+
+/// `threads ×2`
+pub fn label(model: Model, workers: usize) -> String {
+    format!("{} ×{workers}", model.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::model::Spread;
+
+    #[test]
+    fn paths_are_normalized_like_the_analyzer_spells_them() {
+        assert_eq!(
+            normalize_path("my-crate::jobs::run", "my-crate"),
+            "my_crate::jobs::run"
+        );
+        assert_eq!(normalize_path("crate::run", "my-crate"), "my_crate::run");
+        assert_eq!(normalize_path("run", "demo"), "demo::run");
+    }
+
+    #[test]
+    fn job_phase_samples_leave_setup_out_and_fall_back_to_the_spread() {
+        let mut run = RunSummary {
+            wall_ns: Spread {
+                median: 10,
+                min: 8,
+                max: 13,
+            },
+            samples: 5,
+            ..Default::default()
+        };
+        assert_eq!(job_phase_samples(&run, 0), vec![8.0, 10.0, 13.0]);
+        run.setup_ns.median = 3;
+        assert_eq!(job_phase_samples(&run, 3), vec![5.0, 7.0, 10.0]);
+        // A median setup 2 longer than the baseline is charged to every sample.
+        assert_eq!(job_phase_samples(&run, 1), vec![7.0, 9.0, 12.0]);
+        assert!(job_phase_samples(&RunSummary::default(), 0).is_empty());
+        // Raw samples: each sample's own setup comes off, the run's extra median setup goes on.
+        run.setup_ns.median = 70;
+        run.raw_samples = vec![crate::profile::model::Sample {
+            wall_ns: 100,
+            setup_ns: 75,
+            ..Default::default()
+        }];
+        assert_eq!(job_phase_samples(&run, 40), vec![55.0]);
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(times(1.934), "1.93x");
+        assert_eq!(duration(4.2e8), "420.0 ms");
+        assert_eq!(duration(1.5e9), "1.50 s");
+        assert_eq!(megabytes(2048), "2.0 MB");
+        assert_eq!(label(Model::Threads, 2), "threads ×2");
+    }
+}

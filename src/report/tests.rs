@@ -1,0 +1,595 @@
+//! Verdict tests on synthetic profiles that mimic each fixture workload, built from known timings.
+
+use crate::analyze::model::{
+    AnalysisDoc, Finding, FindingKind, FnClass, FunctionDoc, Level, ToolDoc, SCHEMA_VERSION,
+};
+use crate::profile::model::{
+    CounterTier, Environment, MedianOnly, Model, ProfileDoc, RunSummary, Sample, Spread,
+    WorkloadError, WorkloadProfile,
+};
+
+use super::model::{ReportDoc, Verdict, WorkloadReport};
+use super::recommend;
+
+/// Timings of one (model, workers) run, in milliseconds.
+struct RunSpec {
+    model: Model,
+    workers: usize,
+    wall_ms: f64,
+    cpu_ms: f64,
+    setup_ms: f64,
+    rss_mb: u64,
+    matches: bool,
+}
+
+fn run(model: Model, workers: usize, wall_ms: f64, cpu_ms: f64) -> RunSpec {
+    RunSpec {
+        model,
+        workers,
+        wall_ms,
+        cpu_ms,
+        setup_ms: 0.0,
+        rss_mb: 4 * workers as u64,
+        matches: true,
+    }
+}
+
+/// Five samples within ±1.5% of the wall time, deterministic.
+fn summary(spec: &RunSpec, cores: usize) -> RunSummary {
+    let jitter = [1.0, 0.985, 1.012, 0.994, 1.015];
+    let digest = if spec.matches { "aaaa1111" } else { "bbbb2222" };
+    let raw: Vec<Sample> = jitter
+        .iter()
+        .map(|j| Sample {
+            wall_ns: (spec.wall_ms * 1e6 * j) as u64,
+            user_ns: (spec.cpu_ms * 1e6 * j) as u64,
+            sys_ns: 0,
+            setup_ns: (spec.setup_ms * 1e6) as u64,
+            peak_rss_kb_total: spec.rss_mb * 1024,
+            digest: digest.into(),
+            ..Default::default()
+        })
+        .collect();
+    let ms = |x: f64| (x * 1e6) as u64;
+    RunSummary {
+        model: spec.model,
+        workers: spec.workers,
+        wall_ns: Spread {
+            median: ms(spec.wall_ms),
+            min: ms(spec.wall_ms * 0.985),
+            max: ms(spec.wall_ms * 1.015),
+        },
+        cpu_ns: Spread {
+            median: ms(spec.cpu_ms),
+            min: ms(spec.cpu_ms * 0.985),
+            max: ms(spec.cpu_ms * 1.015),
+        },
+        setup_ns: MedianOnly {
+            median: ms(spec.setup_ms),
+        },
+        peak_rss_kb_total: spec.rss_mb * 1024,
+        samples: raw.len(),
+        results_match_sequential: spec.matches,
+        oversubscribed: spec.workers > cores,
+        raw_samples: raw,
+        ..Default::default()
+    }
+}
+
+fn workload(
+    name: &str,
+    jobs: usize,
+    runs: &[RunSpec],
+    errors: Vec<WorkloadError>,
+) -> WorkloadProfile {
+    // Through serde, so that fields other branches add (with defaults) need no change here.
+    let mut w: WorkloadProfile = serde_json::from_value(serde_json::json!({
+        "name": name, "package": "workloads", "jobs": jobs, "runs": [], "errors": [],
+        "kind": "declared", "run": format!("workloads::{name}")
+    }))
+    .expect("contract fields");
+    w.runs = runs.iter().map(|r| summary(r, 2)).collect();
+    w.errors = errors;
+    w
+}
+
+fn profile(workloads: Vec<WorkloadProfile>) -> ProfileDoc {
+    ProfileDoc {
+        schema_version: SCHEMA_VERSION,
+        environment: Environment {
+            cores: 2,
+            counters: CounterTier::Rusage,
+            os: "linux".into(),
+            kernel: "6.1".into(),
+            counters_note: None,
+        },
+        workloads,
+    }
+}
+
+fn finding(kind: FindingKind, line: u32, function: &str, message: &str) -> Finding {
+    Finding {
+        kind,
+        level: Level::Warning,
+        file: "src/lib.rs".into(),
+        line,
+        column: 5,
+        function: Some(function.into()),
+        message: message.into(),
+        help: String::new(),
+        chain: vec![function.into()],
+        package: "workloads".into(),
+        snippet: None,
+    }
+}
+
+/// An analysis where each listed function reaches the given findings.
+fn analysis(findings: Vec<Finding>, reach: &[(&str, &[usize])]) -> AnalysisDoc {
+    AnalysisDoc {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolDoc::this(),
+        workspace_root: "/ws".into(),
+        packages: Vec::new(),
+        files: Default::default(),
+        findings,
+        functions: reach
+            .iter()
+            .map(|(path, idx)| FunctionDoc {
+                path: (*path).into(),
+                file: "src/lib.rs".into(),
+                line: 1,
+                class: FnClass::ComputeBound,
+                package: "workloads".into(),
+                reachable_findings: idx.to_vec(),
+            })
+            .collect(),
+    }
+}
+
+fn empty_analysis() -> AnalysisDoc {
+    analysis(Vec::new(), &[])
+}
+
+fn only(doc: &ReportDoc) -> &WorkloadReport {
+    assert_eq!(doc.workloads.len(), 1);
+    &doc.workloads[0]
+}
+
+fn reasons(w: &WorkloadReport) -> String {
+    w.recommendation.reasons.join("\n")
+}
+
+use Model::{Processes, Sequential, Threads};
+
+fn global_lock() -> WorkloadProfile {
+    workload(
+        "global_lock",
+        64,
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            run(Threads, 1, 1005.0, 1000.0),
+            run(Threads, 2, 1010.0, 1150.0),
+            run(Processes, 1, 1020.0, 1000.0),
+            run(Processes, 2, 520.0, 1010.0),
+        ],
+        Vec::new(),
+    )
+}
+
+#[test]
+fn global_lock_goes_to_processes_and_names_the_lock() {
+    let a = analysis(
+        vec![finding(
+            FindingKind::GlobalState,
+            12,
+            "workloads::global_lock",
+            "static `TABLE` holds a Mutex",
+        )],
+        &[("workloads::global_lock", &[0])],
+    );
+    let doc = recommend(&a, &profile(vec![global_lock()]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Processes, "{}", reasons(w));
+    assert_eq!(w.recommendation.workers, 2);
+    assert!(
+        w.recommendation.confidence > 0.8,
+        "{}",
+        w.recommendation.confidence
+    );
+    let r = reasons(w);
+    assert!(
+        r.contains("processes 1.94x faster than threads at 2 workers (95% CI"),
+        "{r}"
+    );
+    assert!(r.contains("src/lib.rs:12"), "{r}");
+    assert!(r.contains("static `TABLE` holds a Mutex"), "{r}");
+    assert!(
+        w.recommendation
+            .refactors
+            .iter()
+            .any(|f| f.line == Some(12) && f.message.contains("shard")),
+        "{:?}",
+        w.recommendation.refactors
+    );
+    let sp = w.speedup.processes.expect("processes measured");
+    assert!((sp - 1000.0 / 520.0).abs() < 0.01, "{sp}");
+}
+
+#[test]
+fn global_lock_without_analysis_still_goes_to_processes() {
+    let doc = recommend(&empty_analysis(), &profile(vec![global_lock()]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Processes);
+    assert!(reasons(w).contains("no lock or contention counter explains the gap"));
+}
+
+#[test]
+fn independent_cpu_goes_to_threads() {
+    let w = workload(
+        "independent_cpu",
+        64,
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            run(Threads, 2, 505.0, 1000.0),
+            run(Processes, 2, 540.0, 1010.0),
+        ],
+        Vec::new(),
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
+    assert_eq!(w.recommendation.workers, 2);
+    assert!(
+        reasons(w).contains("threads ×2: 1.98x over sequential"),
+        "{}",
+        reasons(w)
+    );
+}
+
+#[test]
+fn a_tie_on_speed_is_decided_on_cost_for_threads() {
+    // Shared read-only input: processes load it once each, in parallel, so wall times tie, memory does not.
+    let mut p2 = run(Processes, 2, 402.0, 800.0);
+    p2.setup_ms = 200.0;
+    p2.rss_mb = 400;
+    let mut t2 = run(Threads, 2, 400.0, 600.0);
+    t2.setup_ms = 200.0;
+    t2.rss_mb = 200;
+    let mut s = run(Sequential, 1, 600.0, 600.0);
+    s.setup_ms = 200.0;
+    s.rss_mb = 200;
+    let w = workload("shared_input", 32, &[s, t2, p2], Vec::new());
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
+    let r = reasons(w);
+    assert!(r.contains("no clear winner on speed"), "{r}");
+    assert!(r.contains("peak memory 200 MB vs 400 MB"), "{r}");
+    assert!(
+        r.contains("setup takes 200.0 ms of the 600.0 ms sequential run"),
+        "{r}"
+    );
+    // Speed is compared on the job phase: 400 ms of jobs in 200 ms.
+    let st = w.speedup.threads.expect("threads measured");
+    assert!((st - 2.0).abs() < 0.05, "{st}");
+    assert!(w.recommendation.confidence <= 0.6);
+}
+
+#[test]
+fn sleeping_jobs_get_more_threads_than_cores() {
+    let w = workload(
+        "sleepy",
+        32,
+        &[
+            run(Sequential, 1, 320.0, 3.0),
+            run(Threads, 1, 321.0, 3.0),
+            run(Threads, 2, 161.0, 3.0),
+            run(Processes, 2, 175.0, 8.0),
+        ],
+        Vec::new(),
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
+    assert!(w.recommendation.workers > 2, "{}", w.recommendation.workers);
+    assert_eq!(w.recommendation.workers, 32);
+    assert!(reasons(w).contains("I/O-bound: the sequential run is on CPU 0.9% of its wall time"));
+}
+
+#[test]
+fn io_bound_code_on_an_async_runtime_goes_async() {
+    let w = workload(
+        "fetch",
+        32,
+        &[run(Sequential, 1, 320.0, 3.0), run(Threads, 2, 161.0, 3.0)],
+        Vec::new(),
+    );
+    let a = analysis(
+        vec![finding(
+            FindingKind::Spawn,
+            40,
+            "workloads::fetch",
+            "tokio::spawn of a task",
+        )],
+        &[("workloads::fetch", &[0])],
+    );
+    let doc = recommend(&a, &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Async, "{}", reasons(w));
+    assert!(reasons(w).contains("src/lib.rs:40"));
+}
+
+#[test]
+fn env_pass_rules_threads_out_with_the_source_line() {
+    let mut t2 = run(Threads, 2, 505.0, 1000.0);
+    t2.matches = false;
+    let mut w = workload(
+        "env_pass",
+        32,
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            t2,
+            run(Processes, 2, 540.0, 1010.0),
+        ],
+        Vec::new(),
+    );
+    w.setup = Some("workloads::env_setup".into());
+    let a = analysis(
+        vec![finding(
+            FindingKind::ProcessGlobal,
+            77,
+            "workloads::env_setup",
+            "`std::env::set_var` changes the process environment",
+        )],
+        &[("workloads::env_setup", &[0]), ("workloads::env_pass", &[])],
+    );
+    let doc = recommend(&a, &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Processes, "{}", reasons(w));
+    let r = reasons(w);
+    assert!(r.contains("threads ×2 gave different results from the sequential run (result digest bbbb2222 vs aaaa1111 sequential)"), "{r}");
+    assert!(r.contains("reachable from `setup` at src/lib.rs:77"), "{r}");
+    assert!(
+        w.recommendation.confidence >= 0.9,
+        "{}",
+        w.recommendation.confidence
+    );
+    assert!(w
+        .recommendation
+        .refactors
+        .iter()
+        .any(|f| f.line == Some(77) && f.message.contains("pass the values explicitly")));
+}
+
+#[test]
+fn a_process_global_finding_alone_rules_threads_out() {
+    // Threads look fastest and their results happened to match: the static finding still wins.
+    let w = workload(
+        "env_pass",
+        32,
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            run(Threads, 2, 500.0, 1000.0),
+            run(Processes, 2, 560.0, 1010.0),
+        ],
+        Vec::new(),
+    );
+    let a = analysis(
+        vec![finding(
+            FindingKind::ProcessGlobal,
+            9,
+            "workloads::env_pass",
+            "`set_current_dir` call",
+        )],
+        &[("workloads::env_pass", &[0])],
+    );
+    let doc = recommend(&a, &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Processes, "{}", reasons(w));
+    assert!(reasons(w).contains("src/lib.rs:9"));
+}
+
+#[test]
+fn nothing_beating_sequential_gives_sequential_with_the_limit() {
+    let w = workload(
+        "tiny",
+        10_000,
+        &[
+            run(Sequential, 1, 5.0, 5.0),
+            run(Threads, 2, 5.2, 9.0),
+            run(Processes, 1, 30.0, 6.0),
+            run(Processes, 2, 25.0, 9.0),
+        ],
+        Vec::new(),
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(
+        w.recommendation.model,
+        Verdict::Sequential,
+        "{}",
+        reasons(w)
+    );
+    assert_eq!(w.recommendation.workers, 1);
+    let r = reasons(w);
+    assert!(r.contains("jobs too small for the dispatch cost"), "{r}");
+    assert!(
+        r.contains("neither model beats sequential by a meaningful margin"),
+        "{r}"
+    );
+    assert!(w.recommendation.confidence >= 0.8);
+}
+
+#[test]
+fn a_failed_workload_is_reported_as_failed() {
+    let w = workload(
+        "panics",
+        8,
+        &[],
+        vec![WorkloadError {
+            model: Some(Sequential),
+            workers: Some(1),
+            kind: "panic".into(),
+            job: Some(3),
+            message: "job 3 panicked: boom".into(),
+        }],
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert!(w.failed);
+    assert_eq!(w.recommendation.confidence, 0.0);
+    assert!(reasons(w).contains("workload failed (panic in job 3): job 3 panicked: boom"));
+    assert!(w.prediction.is_empty());
+}
+
+#[test]
+fn a_crash_under_one_model_excludes_only_that_model() {
+    let w = workload(
+        "crashy",
+        8,
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            run(Threads, 2, 510.0, 1000.0),
+        ],
+        vec![WorkloadError {
+            model: Some(Processes),
+            workers: Some(2),
+            kind: "crash".into(),
+            job: None,
+            message: "worker killed by SIGSEGV".into(),
+        }],
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Threads);
+    assert!(reasons(w).contains("processes ×2 failed (crash): worker killed by SIGSEGV"));
+}
+
+#[test]
+fn predictions_cover_the_standard_core_counts_and_say_the_fit_is_poor() {
+    let doc = recommend(&empty_analysis(), &profile(vec![global_lock()]));
+    let w = only(&doc);
+    let cores: Vec<usize> = w.prediction.iter().map(|p| p.cores).collect();
+    assert_eq!(cores, vec![4, 8, 16, 64]);
+    for p in &w.prediction {
+        let t = p.threads.expect("threads band");
+        let pr = p.processes.expect("processes band");
+        assert!(t.low <= t.estimate && t.estimate <= t.high);
+        assert!(pr.estimate > t.estimate, "{p:?}");
+    }
+    assert!(w.fit_notes.iter().any(|n| n.contains("poorly constrained")));
+    // Measured points are all there, workers=1 included.
+    assert_eq!(w.measured.len(), 4);
+}
+
+#[test]
+fn reports_are_deterministic() {
+    let a = recommend(&empty_analysis(), &profile(vec![global_lock()]));
+    let b = recommend(&empty_analysis(), &profile(vec![global_lock()]));
+    assert_eq!(a, b);
+}
+
+#[test]
+fn human_output_starts_each_workload_with_its_verdict_line() {
+    let p = profile(vec![global_lock()]);
+    let a = empty_analysis();
+    let doc = recommend(&a, &p);
+    let mut out = Vec::new();
+    crate::render::write_report(&doc, &a, &p, crate::cli::ReportFormat::Human, &mut out)
+        .expect("render");
+    let text = anstream::adapter::strip_str(&String::from_utf8_lossy(&out)).to_string();
+    let first = text.lines().nth(2).expect("verdict line");
+    assert!(
+        first.starts_with("global_lock: processes ×2 (confidence 0."),
+        "{first}"
+    );
+}
+
+#[test]
+fn slower_setups_in_worker_processes_count_against_processes() {
+    // Each worker process builds the input at once and they slow each other down: 330 ms instead of 200.
+    let mut s = run(Sequential, 1, 600.0, 600.0);
+    s.setup_ms = 200.0;
+    let mut t2 = run(Threads, 2, 400.0, 600.0);
+    t2.setup_ms = 200.0;
+    let mut p2 = run(Processes, 2, 470.0, 860.0);
+    p2.setup_ms = 330.0;
+    p2.rss_mb = 400;
+    let w = workload("shared_input", 64, &[s, t2, p2], Vec::new());
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
+    let r = reasons(w);
+    // (470 - 200) / (400 - 200) = 1.35
+    assert!(
+        r.contains("threads 1.35x faster than processes at 2 workers"),
+        "{r}"
+    );
+    assert!(
+        r.contains("setup is duplicated per process: 330.0 ms in each of 2 workers"),
+        "{r}"
+    );
+}
+
+#[test]
+fn thousands_of_waiting_jobs_go_async() {
+    let w = workload(
+        "fanout",
+        5000,
+        &[
+            run(Sequential, 1, 5000.0, 4.0),
+            run(Threads, 2, 2510.0, 4.0),
+            run(Processes, 2, 2600.0, 9.0),
+        ],
+        Vec::new(),
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Async, "{}", reasons(w));
+    assert!(
+        w.recommendation.workers >= 1000,
+        "{}",
+        w.recommendation.workers
+    );
+    assert!(
+        reasons(w).contains("too many for OS threads"),
+        "{}",
+        reasons(w)
+    );
+    assert!(w
+        .recommendation
+        .refactors
+        .iter()
+        .any(|f| f.message.contains("async tasks")));
+}
+
+#[test]
+fn an_untraced_global_of_the_crate_is_named_as_a_candidate() {
+    // The analysis found the static's declaration but did not link it to the job.
+    let mut decl = finding(
+        FindingKind::GlobalState,
+        31,
+        "unused",
+        "`GLOBAL_LOCK` is a static holding `std::sync::Mutex`",
+    );
+    decl.function = None;
+    decl.chain.clear();
+    let a = analysis(vec![decl], &[("workloads::global_lock", &[])]);
+    let doc = recommend(&a, &profile(vec![global_lock()]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Processes);
+    let r = reasons(w);
+    assert!(
+        r.contains("not traced to its path by the analysis: `GLOBAL_LOCK` is a static holding `std::sync::Mutex` at src/lib.rs:31"),
+        "{r}"
+    );
+    assert!(
+        !r.contains("no lock or contention counter explains the gap"),
+        "{r}"
+    );
+    assert!(w
+        .recommendation
+        .refactors
+        .iter()
+        .any(|f| f.line == Some(31) && f.message.starts_with("if the jobs use this global")));
+}
