@@ -45,7 +45,7 @@ fn event(index: usize) -> Event {
 }
 
 /// The real opener: an inherited, disabled counter on this process. Software events (context switches,
-/// page faults) happen in the kernel, so they are opened with kernel counting where that is permitted.
+/// page faults) happen in the kernel, so they are opened with kernel counting, or not at all.
 pub fn open_real(index: usize) -> std::io::Result<Counter> {
     let build = |kernel: bool| {
         let mut b = Builder::new().kind(event(index)).observe_self();
@@ -54,10 +54,13 @@ pub fn open_real(index: usize) -> std::io::Result<Counter> {
         b.exclude_kernel(!kernel);
         b.build()
     };
-    if EVENTS[index].1 == Kind::Software {
-        build(true).or_else(|_| build(false))
-    } else {
-        build(false)
+    match index {
+        // Task-clock also counts in user mode only, where kernel counting is not permitted.
+        3 => build(true).or_else(|_| build(false)),
+        // Counted in user mode only, context switches and page faults would read 0: not opened then
+        // (rusage still has them).
+        4 | 5 => build(true),
+        _ => build(false),
     }
 }
 

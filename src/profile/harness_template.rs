@@ -423,6 +423,7 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
     // Jobs are handed out one at a time to whichever worker is free: a shared queue across processes.
     let mut next_job = 0usize;
     let mut outstanding: Vec<Option<usize>> = vec![None; count];
+    let mut ready = vec![false; count];
     let mut done = 0usize;
     let mut open = count;
     let mut failure: Option<Failure> = None;
@@ -449,6 +450,7 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
                 let mut parts = line.splitn(4, ' ');
                 match parts.next() {
                     Some("ready") => {
+                        ready[w] = true;
                         report.setup_ns_per_worker[w] =
                             parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
                         if failure.is_none() {
@@ -490,6 +492,13 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
             WorkerEvent::Closed(w) => {
                 open -= 1;
                 stdins[w] = None;
+                if !ready[w] && failure.is_none() {
+                    let message = format!("worker process {w} exited during setup");
+                    failure = Some(Failure { kind: "crash", job: None, message });
+                    for c in children.iter_mut() {
+                        let _ = c.kill();
+                    }
+                }
                 if let Some(job) = outstanding[w].take() {
                     if failure.is_none() {
                         let message = format!("worker process {w} exited while running job {job}");

@@ -62,6 +62,19 @@ pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<Pr
     } else {
         Vec::new()
     };
+    for name in measure.workloads.iter().filter(|n| n.starts_with("test:")) {
+        if !tests.iter().any(|t| &t.spec.name == name) {
+            return Err(Error::usage(format!(
+                "--workload {name}: no test target `{}` with tests in the selected packages{}",
+                &name["test:".len()..],
+                if measure.tests {
+                    ""
+                } else {
+                    " (--no-tests was given)"
+                }
+            )));
+        }
+    }
     if selected.is_empty() && tests.is_empty() {
         return Err(Error::usage(
             "no workloads to profile: declare [[package.metadata.concur.workload]] in Cargo.toml \
@@ -80,10 +93,8 @@ pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<Pr
             .iter()
             .filter(|d| d.spec.package == package.name)
             .collect();
-        {
-            let h = harness::build(&project, package, &mine)?;
-            harnesses.insert(package.name.clone(), h);
-        }
+        let h = harness::build(&project, package, &mine)?;
+        harnesses.insert(package.name.clone(), h);
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut runner = Runner::new(measure.perf, project.target_dir.join("concur").join("run"))?;
@@ -113,17 +124,14 @@ pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<Pr
                 .arg(workers.to_string());
             c
         };
-        let mut p = profile_one(
+        workloads.push(profile_one(
             &d.spec,
             &mut command,
             &Interpret::Harness,
             &mut runner,
             measure,
             cores,
-        )?;
-        p.setup = d.spec.setup.clone();
-        p.run = d.spec.run.clone();
-        workloads.push(p);
+        )?);
     }
     for t in &tests {
         let p = tests_workload::profile(t, &mut runner, measure, cores)?;
@@ -323,12 +331,23 @@ pub fn another_round(
     round < min_rounds || elapsed + last_round <= BUDGET
 }
 
-/// The worker counts to measure: the explicit list, or 1..=cores plus 2x cores (and 4x, 8x when I/O-bound).
+/// The worker counts to measure: the explicit list, or 1..=cores (powers of two and the core count above
+/// 8 cores) plus 2x cores, and 4x and 8x cores when the workload is I/O-bound.
 pub fn worker_ladder(explicit: &[usize], cores: usize, io_bound: bool) -> Vec<usize> {
     if !explicit.is_empty() {
         return explicit.to_vec();
     }
-    let mut v: Vec<usize> = (1..=cores).collect();
+    // Every count up to 8 cores; above that, powers of two and the core count (a 64-core ladder of 64
+    // steps would not fit the time budget).
+    let mut v: Vec<usize> = if cores <= 8 {
+        (1..=cores).collect()
+    } else {
+        let mut p: Vec<usize> = std::iter::successors(Some(1usize), |n| Some(n * 2))
+            .take_while(|&n| n < cores)
+            .collect();
+        p.push(cores);
+        p
+    };
     v.push(2 * cores);
     if io_bound {
         v.push(4 * cores);
@@ -562,5 +581,6 @@ mod tests {
         assert_eq!(worker_ladder(&[], 2, true), vec![1, 2, 4, 8, 16]);
         assert_eq!(worker_ladder(&[], 4, false), vec![1, 2, 3, 4, 8]);
         assert_eq!(worker_ladder(&[3, 5], 2, true), vec![3, 5]);
+        assert_eq!(worker_ladder(&[], 12, false), vec![1, 2, 4, 8, 12, 24]);
     }
 }

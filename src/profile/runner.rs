@@ -154,14 +154,23 @@ impl Runner {
         })
     }
 
+    /// This process's stdout/stderr files for runs: named by pid, so that two `cargo concur` processes
+    /// profiling the same project at once do not read each other's output.
+    fn scratch_files(&self) -> (PathBuf, PathBuf) {
+        let pid = std::process::id();
+        (
+            self.scratch.join(format!("run-{pid}.stdout")),
+            self.scratch.join(format!("run-{pid}.stderr")),
+        )
+    }
+
     /// Runs `cmd` to completion or until `timeout`, measuring it.
     pub fn run(&mut self, mut cmd: Command, timeout: Duration) -> Result<Outcome> {
         use std::os::unix::process::CommandExt;
         if interrupted() {
             return Err(interrupted_error());
         }
-        let out_path = self.scratch.join("run.stdout");
-        let err_path = self.scratch.join("run.stderr");
+        let (out_path, err_path) = self.scratch_files();
         let create = |p: &PathBuf| {
             std::fs::File::create(p)
                 .map_err(|e| Error::internal(format!("cannot create {}: {e}", p.display())))
@@ -244,6 +253,14 @@ impl Runner {
             stderr_tail,
             panic_marker,
         })
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let (out, err) = self.scratch_files();
+        let _ = std::fs::remove_file(out);
+        let _ = std::fs::remove_file(err);
     }
 }
 

@@ -26,10 +26,15 @@ pub fn profile(
         .unwrap_or_default();
     std::fs::create_dir_all(&list_dir)
         .map_err(|e| Error::internal(format!("cannot create {}: {e}", list_dir.display())))?;
-    let list = list_dir.join(format!("{}.list", t.spec.name.replace([':', '/'], "_")));
+    let list = list_dir.join(format!(
+        "{}-{}.list",
+        t.spec.name.replace([':', '/'], "_"),
+        std::process::id()
+    ));
     std::fs::write(&list, t.tests.join("\n") + "\n")
         .map_err(|e| Error::internal(format!("cannot write {}: {e}", list.display())))?;
     let exe = t.executable.clone();
+    let list_file = list.clone();
     let mut command = move |model: Model, workers: usize| match model {
         Model::Sequential | Model::Threads => {
             let mut c = Command::new(&exe);
@@ -46,7 +51,7 @@ pub fn profile(
             // processes would interleave libtest's own partial lines.
             let mut c = Command::new("xargs");
             c.arg("-a")
-                .arg(&list)
+                .arg(&list_file)
                 .args(["-d", "\n", "-P", &workers.to_string(), "-I{}", "sh", "-c"])
                 .arg(
                     "if \"$0\" --exact \"$1\" --test-threads 1 >/dev/null 2>&1; \
@@ -57,14 +62,16 @@ pub fn profile(
             c
         }
     };
-    profile_one(
+    let profiled = profile_one(
         &t.spec,
         &mut command,
         &Interpret::Libtest,
         runner,
         measure,
         cores,
-    )
+    );
+    let _ = std::fs::remove_file(&list);
+    profiled
 }
 
 /// Digest over the sorted (test name, outcome) lines a libtest run printed; `None` when it printed none.

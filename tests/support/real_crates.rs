@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-/// The crates checked, with version requirements.
+/// The crates checked, with version requirements (the benchmark uses only tokio).
+#[allow(dead_code)]
 pub const REAL_CRATES: &[(&str, &str)] = &[
     ("tokio", "1"),
     ("crossbeam-channel", "0.5"),
