@@ -455,8 +455,9 @@ impl BodyVisitor<'_, '_> {
             syn::Expr::Reference(r) => self.type_of(&r.expr),
             syn::Expr::Field(f) => {
                 let base = single_ident(&f.base)?;
-                let syn::Member::Named(m) = &f.member else {
-                    return None;
+                let member = match &f.member {
+                    syn::Member::Named(i) => i.to_string(),
+                    syn::Member::Unnamed(i) => i.index.to_string(),
                 };
                 let owner = if base == "self" {
                     self.self_type.clone()?
@@ -469,7 +470,7 @@ impl BodyVisitor<'_, '_> {
                         .next()?
                         .to_string()
                 };
-                self.info.fields.get(&(owner, m.to_string()))?.outer.clone()
+                self.info.fields.get(&(owner, member))?.outer.clone()
             }
             _ => None,
         }
@@ -629,7 +630,8 @@ impl BodyVisitor<'_, '_> {
         if !is_try {
             let live: Vec<HeldLock> = self.held();
             for held in &live {
-                if held.id == lock.id && !(held.shared && lock.shared) {
+                let reentrant = apis::REENTRANT_LOCKS.contains(&lock.desc.as_str());
+                if held.id == lock.id && !(held.shared && lock.shared) && !reentrant {
                     let msg = rules::double_lock::direct(&short(&lock.id), &lock.desc);
                     self.push(FindingKind::DoubleLock, mc.method.span(), msg);
                 } else if held.id != lock.id {
@@ -1055,11 +1057,23 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             self.out.compute_score += self.loop_depth;
         }
         let receiver_is_self = single_ident(strip_refs(&mc.receiver)).as_deref() == Some("self");
+        let receiver_type = if receiver_is_self {
+            None
+        } else {
+            self.type_of(&mc.receiver)
+        };
+        if receiver_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("std::") || apis::is_known(t))
+        {
+            // A method of a std or table type (`self.0.lock()` on a `std::sync::Mutex` field) is not a
+            // function of the package, even when a package type of the same name has one.
+            return;
+        }
         let self_type = if receiver_is_self {
             self.self_type.clone()
         } else {
-            self.type_of(&mc.receiver)
-                .and_then(|t| t.rsplit("::").next().map(str::to_string))
+            receiver_type.and_then(|t| t.rsplit("::").next().map(str::to_string))
         };
         if receiver_is_self && Some(&name) == Some(&self.out.name) {
             self.out.compute_score += 10;

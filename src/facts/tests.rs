@@ -1052,3 +1052,25 @@ fn resolver_paths() {
     let all = r.resolve(&module, &[], None, &segs, false);
     assert_eq!(all, ["demo::m::Ordering", "std::sync::atomic::Ordering"]);
 }
+
+#[test]
+fn wrapper_lock_types_and_reentrant_mutexes() {
+    check(
+        r#"
+pub struct Mutex<T>(std::sync::Mutex<T>);
+impl<T> Mutex<T> {
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, T> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+pub fn reentrant(m: &parking_lot::ReentrantMutex<u8>) {
+    let _a = m.lock();
+    let _b = m.lock();
+}
+pub fn wrapped(m: &Mutex<u8>) {
+    let _a = m.lock();
+    let _b = m.lock(); // expect: double-lock
+}
+"#,
+    );
+}

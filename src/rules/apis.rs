@@ -390,6 +390,9 @@ pub const LOCK_TYPES: &[(&str, bool)] = &[
     ("futures::lock::Mutex", true),
 ];
 
+/// Locks the same thread may acquire again (no double-lock).
+pub const REENTRANT_LOCKS: &[&str] = &["parking_lot::ReentrantMutex"];
+
 /// Methods that acquire a lock when called with no arguments.
 pub const GUARD_METHODS: &[&str] = &[
     "lock",
