@@ -1112,13 +1112,13 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if c.asyncness.is_some() {
             self.in_async = true;
         }
+        let mark = self.guards.len();
         if c.capture.is_some() {
             // A `move` closure runs later or elsewhere: the enclosing guards are not held in it.
-            self.floor = self.guards.len();
+            self.floor = mark;
         }
         self.with_temp_scope(|v| v.visit_expr(&c.body));
-        self.guards
-            .truncate(self.floor.max(floor).min(self.guards.len()));
+        self.guards.truncate(mark.min(self.guards.len()));
         self.in_async = in_async;
         self.floor = floor;
         if adaptor {

@@ -1074,3 +1074,27 @@ pub fn wrapped(m: &Mutex<u8>) {
 "#,
     );
 }
+
+#[test]
+fn closures_keep_the_enclosing_guards() {
+    check(
+        r#"
+use std::sync::Mutex;
+pub struct S { m: Mutex<Vec<u32>> }
+impl S {
+    pub fn f(&self) {
+        let g = self.m.lock().unwrap();
+        let n: u32 = g.iter().map(|x| x + 1).sum();
+        let _ = Some(n).and_then(|v| v.checked_add(1));
+        std::fs::write("x", n.to_string()).unwrap(); // expect: io, lock-across-blocking
+    }
+    pub fn after_drop(&self) {
+        let g = self.m.lock().unwrap();
+        drop(g);
+        let _k = Some(1).map(|v| v + 1);
+        let _h = self.m.lock().unwrap();
+    }
+}
+"#,
+    );
+}
