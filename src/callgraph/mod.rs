@@ -326,7 +326,8 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
         }
         let mut done_calls: HashSet<(usize, u8)> = HashSet::new();
         for e in &graph.edges[i] {
-            if !e.precise || fns[e.callee].is_async {
+            // Recursion under a guard is reported by its direct acquisitions, not as a call to itself.
+            if !e.precise || fns[e.callee].is_async || e.callee == i {
                 continue;
             }
             let call = &f.calls[e.call];

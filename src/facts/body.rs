@@ -874,6 +874,16 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
+        if l.attrs.iter().any(|a| a.path().is_ident("cfg")) {
+            // `#[cfg(a)] let g = ..; #[cfg(not(a))] let g = ..;` are alternatives: the earlier `g` is not held.
+            let mut names = Vec::new();
+            pat_idents(&l.pat, &mut names);
+            for g in &mut self.guards {
+                if g.binding.as_ref().is_some_and(|b| names.contains(b)) {
+                    g.alive = false;
+                }
+            }
+        }
         let mark = self.guards.len();
         if let Some(init) = &l.init {
             self.visit_expr(&init.expr);

@@ -1098,3 +1098,29 @@ impl S {
 "#,
     );
 }
+
+#[test]
+fn cfg_alternative_guards_and_self_recursion() {
+    check(
+        r#"
+use std::sync::Mutex;
+pub struct S { m: Mutex<Vec<u32>> }
+impl S {
+    pub fn record(&self) {
+        #[cfg(feature = "std")]
+        let g = self.m.lock().unwrap();
+        #[cfg(not(feature = "std"))]
+        let g = self.m.lock().unwrap();
+        drop(g);
+    }
+    pub fn update(&self, n: u32) {
+        let g = self.m.lock().unwrap();
+        if n > 0 {
+            drop(g);
+            self.update(n - 1);
+        }
+    }
+}
+"#,
+    );
+}
