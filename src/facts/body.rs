@@ -566,15 +566,15 @@ impl BodyVisitor<'_, '_> {
             return;
         }
         let (floor, in_async) = (self.floor, self.in_async);
+        let mark = self.guards.len();
         if detaches {
-            self.floor = self.guards.len();
+            self.floor = mark;
         }
         if (sync_context || moved_closure) && is_closure {
             self.in_async = false;
         }
         self.visit_expr(arg);
-        self.guards
-            .truncate(self.floor.max(floor).min(self.guards.len()));
+        self.guards.truncate(mark.min(self.guards.len()));
         self.floor = floor;
         self.in_async = in_async;
     }
@@ -962,6 +962,11 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             visit::visit_expr_call(self, c);
             return;
         };
+        if fp.path.get_ident().is_some_and(|i| self.locals.contains_key(&i.to_string())) {
+            // `f(x)` where `f` is a parameter or local: a closure call, not a function of the package.
+            visit::visit_expr_call(self, c);
+            return;
+        }
         let candidates = self.resolve(&fp.path);
         let primary = candidates.first().cloned().unwrap_or_default();
         let raw_drop = fp.path.segments.len() == 1

@@ -1124,3 +1124,21 @@ impl S {
 "#,
     );
 }
+
+#[test]
+fn offloaded_closures_keep_the_callers_guards() {
+    check(
+        r#"
+use std::sync::Mutex;
+static M: Mutex<u8> = Mutex::new(0); // expect: global-state
+fn run<F: FnOnce() -> u8>(f: F) -> u8 { f() }
+pub fn f() {
+    let g = M.lock().unwrap();
+    let v = *g;
+    let _ = run(move || v + 1);
+    let _ = tokio::task::block_in_place(|| 1);
+    std::thread::sleep(std::time::Duration::from_millis(1)); // expect: io, lock-across-blocking
+}
+"#,
+    );
+}
