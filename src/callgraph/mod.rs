@@ -240,7 +240,11 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
     let mut externs: HashSet<String> = HashSet::new();
     let mut static_muts: HashSet<String> = HashSet::new();
     let mut item_findings = Vec::new();
+    let mut field_locks: HashMap<String, String> = HashMap::new();
     for f in files {
+        for (field, lock) in f.field_locks {
+            field_locks.entry(field).or_insert(lock);
+        }
         externs.extend(f.extern_fns);
         static_muts.extend(f.static_muts);
         item_findings.extend(f.item_findings);
@@ -456,6 +460,7 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
             continue;
         }
         fd.package = package.to_string();
+        name_field_lock(&mut fd, &field_locks);
         if let Some(o) = owner {
             own[o].push(out_findings.len());
         }
@@ -532,6 +537,25 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
     PackageOutput {
         findings: out_findings,
         functions,
+    }
+}
+
+/// A lock named `Type.field` whose type the file could not see (declared in another file) gets it here.
+fn name_field_lock(fd: &mut Finding, field_locks: &HashMap<String, String>) {
+    if !matches!(
+        fd.kind,
+        FindingKind::LockAcrossBlocking | FindingKind::DoubleLock
+    ) || !fd.message.contains("` (lock)")
+    {
+        return;
+    }
+    let Some(name) = fd.message.split('`').nth(1) else {
+        return;
+    };
+    if let Some(lock) = field_locks.get(name) {
+        let from = format!("`{name}` (lock)");
+        let to = format!("`{name}` ({lock})");
+        fd.message = fd.message.replacen(&from, &to, 1);
     }
 }
 

@@ -230,3 +230,29 @@ fn statics_of_other_files_are_one_lock() {
     orders.sort();
     assert_eq!(orders, [("src/one.rs", 4), ("src/two.rs", 3)]);
 }
+
+#[test]
+fn lock_types_of_fields_declared_in_another_file_are_named() {
+    let types = facts_of(
+        "use std::sync::Mutex;\npub struct Store { pub data: Mutex<Vec<u8>> }\n",
+        "demo",
+        &["types"],
+        "src/types.rs",
+    );
+    let imp = facts_of(
+        "use crate::types::Store;\nimpl Store {\n    pub fn save(&self) {\n        let g = self.data.lock().unwrap();\n        std::fs::write(\"x\", &*g).unwrap();\n    }\n}\n",
+        "demo",
+        &["store"],
+        "src/store.rs",
+    );
+    let out = super::link("demo", vec![types, imp]);
+    let f = out
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::LockAcrossBlocking)
+        .unwrap();
+    assert_eq!(
+        f.message,
+        "`Store.data` (std::sync::Mutex) is locked while `std::fs::write` blocks"
+    );
+}

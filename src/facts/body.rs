@@ -962,7 +962,11 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             visit::visit_expr_call(self, c);
             return;
         };
-        if fp.path.get_ident().is_some_and(|i| self.locals.contains_key(&i.to_string())) {
+        if fp
+            .path
+            .get_ident()
+            .is_some_and(|i| self.locals.contains_key(&i.to_string()))
+        {
             // `f(x)` where `f` is a parameter or local: a closure call, not a function of the package.
             visit::visit_expr_call(self, c);
             return;

@@ -273,6 +273,13 @@ pub(super) fn extract_file(ctx: &FileContext, ast: &syn::File) -> FileFacts {
         let ti = info.classify(ty, module, None);
         info.fields.insert((owner.clone(), field.clone()), ti);
     }
+    for ((owner, field), ti) in &info.fields {
+        if let Some((lock, _)) = &ti.lock {
+            out.field_locks
+                .push((format!("{owner}.{field}"), lock.clone()));
+        }
+    }
+    out.field_locks.sort();
     for (module, name, ty, is_mut) in &pre.statics {
         let full = format!("{}::{}", info.resolver.module_path(module), name);
         if *is_mut {

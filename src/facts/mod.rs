@@ -44,6 +44,9 @@ pub struct FileFacts {
     pub extern_fns: Vec<String>,
     /// Full paths of `static mut` items.
     pub static_muts: Vec<String>,
+    /// Struct fields holding a lock: `(Type.field, lock type path)`, so that messages about locks of types
+    /// declared in another file can name the lock type.
+    pub field_locks: Vec<(String, String)>,
 }
 
 /// What one function does (closures and async blocks inside it included).
