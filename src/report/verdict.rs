@@ -346,9 +346,12 @@ fn gap_explanation(
         let setup_each = processes.setup_ns.median as f64;
         if setup_each > 0.05 * processes.wall_ns.median.max(1) as f64 {
             out.push(format!(
-                "setup is duplicated per process: {} in each of {} (threads run it once)",
+                "setup is duplicated per process: {} and about {} resident in each of {} (threads run it \
+                 once: {} in total)",
                 duration(setup_each),
-                workers_text(processes.workers)
+                megabytes(processes.peak_rss_kb_total / processes.workers.max(1) as u64),
+                workers_text(processes.workers),
+                megabytes(threads.peak_rss_kb_total)
             ));
         }
         if processes.peak_rss_kb_total > threads.peak_rss_kb_total * 5 / 4
