@@ -506,7 +506,27 @@ fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
             }
             (only, c, lines)
         }
-        (Some(t), Some(p)) => compare(ev, t, p),
+        (Some(t), Some(p)) => {
+            let (winner, c, mut lines) = compare(ev, t, p);
+            // Cost only breaks ties between models that both pay off: when the cheaper one does not beat
+            // sequential and the other does, the other wins.
+            let other = if winner.run.model == Model::Threads {
+                p
+            } else {
+                t
+            };
+            if !meaningful(winner) && meaningful(other) {
+                lines.push(format!(
+                    "{} does not beat sequential by a meaningful margin, {} does",
+                    winner.run.model.as_str(),
+                    other.run.model.as_str()
+                ));
+                lines.extend(gap_explanation(ev, other, winner));
+                (other, c.min(0.7), lines)
+            } else {
+                (winner, c, lines)
+            }
+        }
     };
 
     if !meaningful(winner) {
