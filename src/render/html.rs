@@ -405,6 +405,18 @@ pub fn chart_svg(w: &WorkloadReport) -> String {
             );
         }
     }
+    if let Some(c) = &w.crossover {
+        let x = axes.x(c.cores as f64);
+        let _ = writeln!(
+            s,
+            "<line x1=\"{x:.1}\" y1=\"{y0:.1}\" x2=\"{x:.1}\" y2=\"{y1:.1}\" stroke=\"#555\" stroke-dasharray=\"1 3\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#555\">{} ahead from {} cores</text>",
+            x + 3.0,
+            y1 + 10.0,
+            c.leader.as_str(),
+            c.cores
+        );
+    }
     // Legend.
     let lx = WIDTH - RIGHT + 14.0;
     for (i, (model, colour)) in models.iter().enumerate() {
@@ -431,4 +443,79 @@ pub fn chart_svg(w: &WorkloadReport) -> String {
     );
     s.push_str("</svg>\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::{Crossover, MeasuredPoint, Prediction, Recommendation, Speedup};
+
+    fn report_with_crossover() -> WorkloadReport {
+        let band = |e: f64| Band {
+            low: e * 0.8,
+            estimate: e,
+            high: e * 1.2,
+        };
+        WorkloadReport {
+            name: "a<b>".into(),
+            recommendation: Recommendation {
+                model: Verdict::Threads,
+                workers: 2,
+                confidence: 0.9,
+                reasons: vec!["x".into()],
+                refactors: Vec::new(),
+            },
+            speedup: Speedup {
+                threads: Some(1.9),
+                processes: Some(1.8),
+            },
+            prediction: vec![Prediction {
+                cores: 16,
+                threads: Some(band(5.0)),
+                processes: Some(band(9.0)),
+            }],
+            package: "p".into(),
+            measured: vec![
+                MeasuredPoint {
+                    model: Model::Threads,
+                    workers: 2,
+                    speedup: 1.9,
+                    low: 1.8,
+                    high: 2.0,
+                    oversubscribed: false,
+                },
+                MeasuredPoint {
+                    model: Model::Processes,
+                    workers: 2,
+                    speedup: 1.8,
+                    low: 1.7,
+                    high: 1.9,
+                    oversubscribed: false,
+                },
+            ],
+            crossover: Some(Crossover {
+                cores: 6,
+                leader: Model::Processes,
+            }),
+            fit_notes: Vec::new(),
+            failed: false,
+        }
+    }
+
+    #[test]
+    fn chart_marks_the_crossover_and_escapes_names() {
+        let svg = chart_svg(&report_with_crossover());
+        assert!(svg.contains("processes ahead from 6 cores"), "{svg}");
+        assert!(svg.contains("a&lt;b&gt;"), "{svg}");
+        assert_eq!(svg.matches("<polygon").count(), 2);
+        assert_eq!(svg.matches("<circle").count(), 2 + 2);
+    }
+
+    #[test]
+    fn escape_covers_markup_and_quotes() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
 }

@@ -20,6 +20,8 @@ struct RunSpec {
     setup_ms: f64,
     rss_mb: u64,
     matches: bool,
+    /// Wall times of the samples (ms), instead of the default five within ±1.5%.
+    walls_ms: Option<Vec<f64>>,
 }
 
 fn run(model: Model, workers: usize, wall_ms: f64, cpu_ms: f64) -> RunSpec {
@@ -31,6 +33,7 @@ fn run(model: Model, workers: usize, wall_ms: f64, cpu_ms: f64) -> RunSpec {
         setup_ms: 0.0,
         rss_mb: 4 * workers as u64,
         matches: true,
+        walls_ms: None,
     }
 }
 
@@ -38,10 +41,15 @@ fn run(model: Model, workers: usize, wall_ms: f64, cpu_ms: f64) -> RunSpec {
 fn summary(spec: &RunSpec, cores: usize) -> RunSummary {
     let jitter = [1.0, 0.985, 1.012, 0.994, 1.015];
     let digest = if spec.matches { "aaaa1111" } else { "bbbb2222" };
-    let raw: Vec<Sample> = jitter
+    let walls: Vec<f64> = match &spec.walls_ms {
+        Some(w) => w.clone(),
+        None => jitter.iter().map(|j| spec.wall_ms * j).collect(),
+    };
+    let raw: Vec<Sample> = walls
         .iter()
-        .map(|j| Sample {
-            wall_ns: (spec.wall_ms * 1e6 * j) as u64,
+        .zip(jitter.iter().cycle())
+        .map(|(wall, j)| Sample {
+            wall_ns: (wall * 1e6) as u64,
             user_ns: (spec.cpu_ms * 1e6 * j) as u64,
             sys_ns: 0,
             setup_ns: (spec.setup_ms * 1e6) as u64,
@@ -526,7 +534,7 @@ fn slower_setups_in_worker_processes_count_against_processes() {
         "{r}"
     );
     assert!(
-        r.contains("setup is duplicated per process: 330.0 ms in each of 2 workers"),
+        r.contains("setup is duplicated per process: 330.0 ms and about 200 MB resident in each of 2 workers"),
         "{r}"
     );
 }
@@ -592,4 +600,33 @@ fn an_untraced_global_of_the_crate_is_named_as_a_candidate() {
         .refactors
         .iter()
         .any(|f| f.line == Some(31) && f.message.starts_with("if the jobs use this global")));
+}
+
+#[test]
+fn cost_does_not_pick_a_model_that_does_not_pay_off() {
+    // Noisy samples: threads do not beat sequential, processes do (one slow sample of five).
+    let mut t2 = run(Threads, 2, 980.0, 1000.0);
+    t2.walls_ms = Some(vec![800.0, 700.0, 1100.0, 1050.0, 980.0]);
+    let mut p2 = run(Processes, 2, 530.0, 1000.0);
+    p2.walls_ms = Some(vec![520.0, 530.0, 540.0, 1000.0, 515.0]);
+    let w = workload(
+        "noisy",
+        32,
+        &[run(Sequential, 1, 1000.0, 1000.0), t2, p2],
+        Vec::new(),
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Processes, "{}", reasons(w));
+    assert!(
+        w.recommendation.confidence <= 0.7,
+        "{}",
+        w.recommendation.confidence
+    );
+    let r = reasons(w);
+    assert!(r.contains("no clear winner on speed"), "{r}");
+    assert!(
+        r.contains("threads does not beat sequential by a meaningful margin, processes does"),
+        "{r}"
+    );
 }

@@ -346,9 +346,12 @@ fn gap_explanation(
         let setup_each = processes.setup_ns.median as f64;
         if setup_each > 0.05 * processes.wall_ns.median.max(1) as f64 {
             out.push(format!(
-                "setup is duplicated per process: {} in each of {} (threads run it once)",
+                "setup is duplicated per process: {} and about {} resident in each of {} (threads run it \
+                 once: {} in total)",
                 duration(setup_each),
-                workers_text(processes.workers)
+                megabytes(processes.peak_rss_kb_total / processes.workers.max(1) as u64),
+                workers_text(processes.workers),
+                megabytes(threads.peak_rss_kb_total)
             ));
         }
         if processes.peak_rss_kb_total > threads.peak_rss_kb_total * 5 / 4
@@ -503,7 +506,27 @@ fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
             }
             (only, c, lines)
         }
-        (Some(t), Some(p)) => compare(ev, t, p),
+        (Some(t), Some(p)) => {
+            let (winner, c, mut lines) = compare(ev, t, p);
+            // Cost only breaks ties between models that both pay off: when the cheaper one does not beat
+            // sequential and the other does, the other wins.
+            let other = if winner.run.model == Model::Threads {
+                p
+            } else {
+                t
+            };
+            if !meaningful(winner) && meaningful(other) {
+                lines.push(format!(
+                    "{} does not beat sequential by a meaningful margin, {} does",
+                    winner.run.model.as_str(),
+                    other.run.model.as_str()
+                ));
+                lines.extend(gap_explanation(ev, other, winner));
+                (other, c.min(0.7), lines)
+            } else {
+                (winner, c, lines)
+            }
+        }
     };
 
     if !meaningful(winner) {

@@ -193,3 +193,17 @@ fn workload(doc: &ReportInput<'_>, w: &WorkloadReport, out: &mut dyn Write) -> i
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn cells_escape_pipes_everywhere_and_markup_outside_code() {
+        assert_eq!(cell("a | b"), "a \\| b");
+        assert_eq!(cell("<x> *y*"), "&lt;x&gt; \\*y\\*");
+        // Inside a code span `<` shows literally; a pipe still ends a table cell.
+        assert_eq!(cell("`Mutex<u8>|x`"), "`Mutex<u8>\\|x`");
+        assert_eq!(cell("a\nb"), "a b");
+    }
+}
