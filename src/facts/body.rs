@@ -125,9 +125,7 @@ struct BodyVisitor<'i, 'a> {
 
 fn strip_guard_wrappers(e: &syn::Expr) -> &syn::Expr {
     match e {
-        syn::Expr::MethodCall(mc)
-            if apis::GUARD_UNWRAP_METHODS.contains(&mc.method.to_string().as_str()) =>
-        {
+        syn::Expr::MethodCall(mc) if ident_in(&mc.method, apis::GUARD_UNWRAP_METHODS) => {
             strip_guard_wrappers(&mc.receiver)
         }
         syn::Expr::Try(t) => strip_guard_wrappers(&t.expr),
@@ -141,8 +139,7 @@ fn strip_guard_wrappers(e: &syn::Expr) -> &syn::Expr {
 fn guard_call(e: &syn::Expr) -> Option<&syn::ExprMethodCall> {
     match strip_guard_wrappers(e) {
         syn::Expr::MethodCall(mc)
-            if mc.args.is_empty()
-                && apis::GUARD_METHODS.contains(&mc.method.to_string().as_str()) =>
+            if mc.args.is_empty() && ident_in(&mc.method, apis::GUARD_METHODS) =>
         {
             Some(mc)
         }
@@ -150,13 +147,16 @@ fn guard_call(e: &syn::Expr) -> Option<&syn::ExprMethodCall> {
     }
 }
 
+/// True when `ident` is one of `names` (no allocation).
+fn ident_in(ident: &syn::Ident, names: &[&str]) -> bool {
+    names.iter().any(|n| ident == n)
+}
+
 /// True when the guard wrappers of `e` include `.await` (`m.lock().await`): an async lock.
 fn has_await(e: &syn::Expr) -> bool {
     match e {
         syn::Expr::Await(_) => true,
-        syn::Expr::MethodCall(mc)
-            if apis::GUARD_UNWRAP_METHODS.contains(&mc.method.to_string().as_str()) =>
-        {
+        syn::Expr::MethodCall(mc) if ident_in(&mc.method, apis::GUARD_UNWRAP_METHODS) => {
             has_await(&mc.receiver)
         }
         syn::Expr::Try(t) => has_await(&t.expr),
@@ -172,8 +172,7 @@ fn strip_refs(e: &syn::Expr) -> &syn::Expr {
         syn::Expr::Group(g) => strip_refs(&g.expr),
         syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => strip_refs(&u.expr),
         syn::Expr::MethodCall(mc)
-            if mc.args.is_empty()
-                && apis::ALIAS_METHODS.contains(&mc.method.to_string().as_str()) =>
+            if mc.args.is_empty() && ident_in(&mc.method, apis::ALIAS_METHODS) =>
         {
             strip_refs(&mc.receiver)
         }
@@ -584,6 +583,12 @@ impl BodyVisitor<'_, '_> {
     fn visit_moving_arg(&mut self, arg: &syn::Expr, detaches: bool, sync_context: bool) {
         let before = self.guards.len();
         self.visit_arg(arg, detaches, sync_context);
+        if before == self.guards.len()
+            && !self.guards.iter().any(|g| g.alive && g.binding.is_some())
+        {
+            // No guard created by the argument and none bound: nothing can move.
+            return;
+        }
         if guard_call(arg).is_some() {
             let from = before.min(self.guards.len());
             for g in &mut self.guards[from..] {
@@ -930,7 +935,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                     .filter(|g| !g.is_async || has_await(&init.expr))
                 {
                     g.is_async |= has_await(&init.expr);
-                    g.shared = apis::SHARED_GUARD_METHODS.contains(&mc.method.to_string().as_str());
+                    g.shared = ident_in(&mc.method, apis::SHARED_GUARD_METHODS);
                     self.guards.push(Guard {
                         lock: g,
                         binding: names.first().cloned(),
@@ -973,8 +978,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         }
         let candidates = self.resolve(&fp.path);
         let primary = candidates.first().cloned().unwrap_or_default();
-        let raw_drop = fp.path.segments.len() == 1
-            && apis::call_apis(&fp.path.segments[0].ident.to_string()).contains(&Api::Drop);
+        let raw_drop = fp
+            .path
+            .get_ident()
+            .is_some_and(|i| ident_in(i, apis::DROP_NAMES));
         let found = apis::call_apis(&primary);
         if raw_drop || found.contains(&Api::Drop) {
             for a in &c.args {

@@ -410,6 +410,9 @@ pub const GUARD_METHODS: &[&str] = &[
     "write_owned",
 ];
 
+/// Unqualified names that drop their argument (the prelude's `drop`).
+pub const DROP_NAMES: &[&str] = &["drop"];
+
 /// Methods that only try (never wait): no double-lock, no ordering.
 pub const TRY_GUARD_METHODS: &[&str] = &["try_lock", "try_read", "try_write"];
 
