@@ -258,6 +258,7 @@ pub(super) fn extract_file(ctx: &FileContext, ast: &syn::File) -> FileFacts {
         edition: Some(ctx.edition),
         scopes: HashMap::new(),
         extern_crates: pre.extern_crates.clone(),
+        modules_by_path: HashMap::new(),
     };
     for (module, name) in &pre.declared {
         resolver.declare(module, name);

@@ -32,6 +32,8 @@ pub struct Resolver {
     pub edition: Option<Edition>,
     pub scopes: HashMap<Vec<String>, ModuleScope>,
     pub extern_crates: Vec<String>,
+    /// Full path of each module of the file → its key in `scopes` (filled by [`Resolver::add_uses`]).
+    pub modules_by_path: HashMap<String, Vec<String>>,
 }
 
 /// Flattens a use tree into entries.
@@ -150,6 +152,11 @@ impl Resolver {
                 None => scope.globs.push(full),
             }
         }
+        self.modules_by_path = self
+            .scopes
+            .keys()
+            .map(|k| (self.module_path(k), k.clone()))
+            .collect();
     }
 
     fn resolve_use_path(&self, u: &UseEntry) -> Option<String> {
@@ -205,6 +212,47 @@ impl Resolver {
         Some(full)
     }
 
+    /// The module of this file whose full path is `full` (`demo::a::b` → `[a, b]`), when the file declares it.
+    fn file_module(&self, full: &str) -> Option<&Vec<String>> {
+        self.modules_by_path.get(full)
+    }
+
+    /// `name` as imported by a glob of a module of this file (`use super::*;`, `use crate::m::*;`): the items
+    /// that module declares and the names it imports, following its own globs of file modules. `extra_globs`
+    /// are block-level glob imports, searched first.
+    pub fn glob_lookup<'g>(
+        &self,
+        module: &[String],
+        extra_globs: impl Iterator<Item = &'g String>,
+        name: &str,
+    ) -> Option<String> {
+        // Block-level globs (innermost first), then the module's own, then theirs (breadth-first, each module
+        // once: glob cycles are legal).
+        let mut queue: std::collections::VecDeque<&str> = extra_globs.map(String::as_str).collect();
+        queue.make_contiguous().reverse();
+        if let Some(scope) = self.scopes.get(module) {
+            queue.extend(scope.globs.iter().map(String::as_str));
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        while let Some(glob) = queue.pop_front() {
+            if seen.contains(&glob) {
+                continue;
+            }
+            seen.push(glob);
+            let Some(key) = self.file_module(glob) else {
+                continue;
+            };
+            let Some(scope) = self.scopes.get(key) else {
+                continue;
+            };
+            if let Some(full) = scope.names.get(name) {
+                return Some(full.clone());
+            }
+            queue.extend(scope.globs.iter().map(String::as_str));
+        }
+        None
+    }
+
     /// Resolves a path in `module`. `overlay` holds block-level `use` items and nested fns (searched first;
     /// a name of `*` is a glob import).
     /// `self_type` is the full path of the impl's self type (for `Self::`). Returns the candidates: the first is
@@ -234,6 +282,10 @@ impl Resolver {
         let scope = self.scopes.get(module);
         if let Some(full) = scope.and_then(|s| s.names.get(first)) {
             return vec![join(full, &segs[1..])];
+        }
+        let overlay_globs = overlay.iter().filter(|(n, _)| n == "*").map(|(_, g)| g);
+        if let Some(full) = self.glob_lookup(module, overlay_globs, first) {
+            return vec![join(&full, &segs[1..])];
         }
         if let Some(root) = std_root(first) {
             return vec![join(root, &segs[1..])];

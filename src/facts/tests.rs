@@ -1142,3 +1142,68 @@ pub fn f() {
 "#,
     );
 }
+
+#[test]
+fn glob_of_parent_module_imports_its_uses_and_items() {
+    check(
+        r#"
+use std::thread;
+use std::fs as filesystem;
+pub fn ms(n: u64) -> std::time::Duration { std::time::Duration::from_millis(n) }
+mod a {
+    use super::*;
+    fn f() {
+        const N: u64 = 3;
+        thread::sleep(std::time::Duration::from_millis(N)); // expect: io
+    }
+    fn g() { thread::sleep(ms(1)); } // expect: io
+    mod deeper {
+        use super::*;
+        fn h() { let _ = filesystem::read("x"); } // expect: io
+    }
+}
+mod c {
+    // No glob: `thread` is not in scope here, so this path names an unknown crate.
+    fn unrelated() { thread::sleep(1); }
+}
+"#,
+    );
+}
+
+#[test]
+fn glob_lookup_follows_module_globs_once() {
+    use super::resolve::Resolver;
+    let m = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let mut r = Resolver {
+        crate_name: "demo".into(),
+        ..Resolver::default()
+    };
+    r.declare(&m(&["a"]), "item_a");
+    r.declare(&m(&["b"]), "item_b");
+    // a and b glob-import each other (legal in Rust): the lookup must terminate.
+    r.scopes
+        .entry(m(&["a"]))
+        .or_default()
+        .globs
+        .push("demo::b".into());
+    r.scopes
+        .entry(m(&["b"]))
+        .or_default()
+        .globs
+        .push("demo::a".into());
+    r.add_uses(&[]);
+    let none = std::iter::empty();
+    assert_eq!(
+        r.glob_lookup(&m(&["a"]), none, "item_b").as_deref(),
+        Some("demo::b::item_b")
+    );
+    assert_eq!(
+        r.glob_lookup(&m(&["a"]), std::iter::empty(), "missing"),
+        None
+    );
+    let segs = m(&["item_a"]);
+    assert_eq!(
+        r.resolve(&m(&["b"]), &[], None, &segs, false)[0],
+        "demo::a::item_a"
+    );
+}
