@@ -241,7 +241,14 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
     let mut static_muts: HashSet<String> = HashSet::new();
     let mut item_findings = Vec::new();
     let mut field_locks: HashMap<String, String> = HashMap::new();
+    // Static full path → (file, line) of its item finding.
+    let mut static_decls: HashMap<String, (String, u32)> = HashMap::new();
     for f in files {
+        for (path, line) in f.static_decls {
+            static_decls
+                .entry(path)
+                .or_insert_with(|| (f.rel_path.clone(), line));
+        }
         for (field, lock) in f.field_locks {
             field_locks.entry(field).or_insert(lock);
         }
@@ -465,6 +472,33 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
             own[o].push(out_findings.len());
         }
         out_findings.push(fd);
+    }
+
+    // A function using a static has the static's item finding on its path.
+    let mut static_findings: HashMap<(&str, u32), Vec<usize>> = HashMap::new();
+    for (k, fd) in out_findings.iter().enumerate() {
+        if matches!(fd.kind, FindingKind::GlobalState | FindingKind::StaticMut) {
+            static_findings
+                .entry((fd.file.as_str(), fd.line))
+                .or_default()
+                .push(k);
+        }
+    }
+    for (i, f) in fns.iter().enumerate() {
+        for u in &f.global_uses {
+            let Some((file, line)) = static_decls.get(&u.path) else {
+                continue;
+            };
+            for &k in static_findings
+                .get(&(file.as_str(), *line))
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                if !own[i].contains(&k) {
+                    own[i].push(k);
+                }
+            }
+        }
     }
 
     // Reachability (findings bitsets per SCC) and class weights, callees first.

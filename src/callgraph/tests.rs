@@ -256,3 +256,99 @@ fn lock_types_of_fields_declared_in_another_file_are_named() {
         "`Store.data` (std::sync::Mutex) is locked while `std::fs::write` blocks"
     );
 }
+
+/// Extract + link several files of crate `demo`: `(rel_path, module_path, source)`.
+fn run_files(files: &[(&str, &[&str], &str)]) -> crate::callgraph::PackageOutput {
+    let facts = files
+        .iter()
+        .map(|(rel, module, src)| {
+            let ast = crate::parse::parse_source(src).expect("parses");
+            let ctx = crate::facts::FileContext {
+                package: "demo".into(),
+                crate_name: "demo".into(),
+                module_path: module.iter().map(|m| m.to_string()).collect(),
+                rel_path: rel.to_string(),
+                edition: Edition::E2021,
+            };
+            crate::facts::extract(&ctx, &ast)
+        })
+        .collect();
+    crate::callgraph::link("demo", facts)
+}
+
+/// The kinds and lines of the findings on `path`'s path.
+fn reachable(out: &crate::callgraph::PackageOutput, path: &str) -> Vec<(FindingKind, u32)> {
+    let f = out
+        .functions
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("no function {path}"));
+    f.reachable_findings
+        .iter()
+        .map(|&k| (out.findings[k].kind, out.findings[k].line))
+        .collect()
+}
+
+#[test]
+fn statics_used_by_a_function_are_on_its_path_and_its_callers() {
+    let out = run_files(&[
+        (
+            "src/lib.rs",
+            &[],
+            "use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+pub mod state;
+static GLOBAL_LOCK: Mutex<u64> = Mutex::new(0);
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+static mut RAW: u64 = 0;
+thread_local! { static CELL: std::cell::RefCell<u32> = std::cell::RefCell::new(0); }
+pub fn locks() -> u64 { *GLOBAL_LOCK.lock().unwrap() }
+pub fn counts() -> u64 { COUNTER.fetch_add(1, Ordering::Relaxed) }
+pub fn raw() -> u64 { unsafe { RAW } }
+pub fn cell() -> u32 { CELL.with(|c| *c.borrow()) }
+pub fn job(n: usize) -> u64 { locks() + n as u64 }
+pub fn other_file() -> usize { state::CACHE.lock().unwrap().len() }
+pub fn pure(n: u64) -> u64 { const LIMIT: u64 = 3; n + LIMIT }
+",
+        ),
+        (
+            "src/state.rs",
+            &["state"],
+            "pub static CACHE: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());\n",
+        ),
+    ]);
+    assert_eq!(
+        reachable(&out, "demo::locks"),
+        vec![(FindingKind::GlobalState, 4)]
+    );
+    assert_eq!(
+        reachable(&out, "demo::job"),
+        vec![(FindingKind::GlobalState, 4)]
+    );
+    assert_eq!(
+        reachable(&out, "demo::counts"),
+        vec![(FindingKind::GlobalState, 5)]
+    );
+    assert!(reachable(&out, "demo::raw").contains(&(FindingKind::StaticMut, 6)));
+    assert_eq!(
+        reachable(&out, "demo::cell"),
+        vec![(FindingKind::GlobalState, 7)]
+    );
+    let cache: Vec<(FindingKind, u32)> = reachable(&out, "demo::other_file");
+    assert_eq!(cache.len(), 1);
+    let k = out
+        .functions
+        .iter()
+        .find(|f| f.path == "demo::other_file")
+        .unwrap()
+        .reachable_findings[0];
+    assert_eq!(
+        (
+            out.findings[k].kind,
+            out.findings[k].file.as_str(),
+            out.findings[k].line
+        ),
+        (FindingKind::GlobalState, "src/state.rs", 1)
+    );
+    assert!(reachable(&out, "demo::pure").is_empty());
+}

@@ -713,7 +713,7 @@ impl BodyVisitor<'_, '_> {
         match name.as_str() {
             n if apis::DECLARATION_MACROS.contains(&n) => {
                 let found = macro_static_findings(self.info, mac, self.module, Some(&self.fn_path));
-                self.out.findings.extend(found);
+                self.out.findings.extend(found.into_iter().map(|(_, f)| f));
                 return;
             }
             n if apis::CONSOLE_MACROS.contains(&n) => {
@@ -1250,8 +1250,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
     }
 
     fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-        // Static names are upper case by convention; only those are checked against `static mut` items.
-        if p.qself.is_some() || self.unsafe_depth == 0 {
+        // Static names are upper case by convention; only those are checked against `static mut` items
+        // (in unsafe code) and against statics with findings (anywhere).
+        if p.qself.is_some() {
             return;
         }
         let Some(last) = p.path.segments.last() else {
@@ -1261,11 +1262,15 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if is_static_name(&name) && !self.locals.contains_key(&name) {
             if let Some(full) = self.resolve(&p.path).into_iter().next() {
                 let (line, column) = pos(p.path.span());
-                self.out.static_uses.push(PathUse {
+                let found = PathUse {
                     path: full,
                     line,
                     column,
-                });
+                };
+                if self.unsafe_depth > 0 {
+                    self.out.static_uses.push(found.clone());
+                }
+                self.out.global_uses.push(found);
             }
         }
     }

@@ -367,7 +367,10 @@ impl Walker<'_, '_> {
                     let name = macro_name(&m.mac);
                     if apis::DECLARATION_MACROS.contains(&name.as_str()) {
                         let found = macro_static_findings(self.info, &m.mac, module, function);
-                        self.out.item_findings.extend(found);
+                        for (name, fd) in found {
+                            self.declare_static(module, &name, fd.line);
+                            self.out.item_findings.push(fd);
+                        }
                     }
                 }
                 _ => {}
@@ -407,6 +410,7 @@ impl Walker<'_, '_> {
             ));
         }
         if matches!(s.mutability, syn::StaticMutability::Mut(_)) {
+            self.declare_static(module, &name, site.line);
             let msg = rules::static_mut::declared(&name);
             self.out
                 .item_findings
@@ -415,11 +419,18 @@ impl Walker<'_, '_> {
         }
         let ti = self.info.classify(&s.ty, module, None);
         if let Some(what) = ti.interior() {
+            self.declare_static(module, &name, site.line);
             let msg = rules::global_state::message(&name, "static", what);
             self.out
                 .item_findings
                 .push(rules::finding(FindingKind::GlobalState, site, msg));
         }
+    }
+
+    /// Records a static with an item finding at `line`, for link to trace its uses.
+    fn declare_static(&mut self, module: &[String], name: &str, line: u32) {
+        let full = format!("{}::{}", self.info.resolver.module_path(module), name);
+        self.out.static_decls.push((full, line));
     }
 
     fn fields(&mut self, fields: &syn::Fields, owner: &syn::Ident) {
@@ -470,13 +481,13 @@ pub(super) fn push_type_findings(
     }
 }
 
-/// global-state findings for the statics of a `thread_local!` / `lazy_static!` call.
+/// global-state findings for the statics of a `thread_local!` / `lazy_static!` call, with each static's name.
 pub(super) fn macro_static_findings(
     info: &FileInfo,
     mac: &syn::Macro,
     module: &[String],
     function: Option<&str>,
-) -> Vec<Finding> {
+) -> Vec<(String, Finding)> {
     let holder = if macro_name(mac) == "thread_local" {
         "thread_local!"
     } else {
@@ -486,12 +497,14 @@ pub(super) fn macro_static_findings(
     for st in parse_macro_statics(&mac.tokens).unwrap_or_default() {
         let ti = info.classify(&st.ty, module, None);
         if let Some(what) = ti.interior() {
-            let msg = rules::global_state::message(&st.name.to_string(), holder, what);
-            out.push(rules::finding(
+            let name = st.name.to_string();
+            let msg = rules::global_state::message(&name, holder, what);
+            let fd = rules::finding(
                 FindingKind::GlobalState,
                 info.site(st.name.span(), function),
                 msg,
-            ));
+            );
+            out.push((name, fd));
         }
     }
     out

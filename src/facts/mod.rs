@@ -47,6 +47,9 @@ pub struct FileFacts {
     /// Struct fields holding a lock: `(Type.field, lock type path)`, so that messages about locks of types
     /// declared in another file can name the lock type.
     pub field_locks: Vec<(String, String)>,
+    /// Statics that got an item finding (`global-state`, `static-mut`): full path and the line of that finding,
+    /// so that link can put the finding on the path of every function using the static.
+    pub static_decls: Vec<(String, u32)>,
 }
 
 /// What one function does (closures and async blocks inside it included).
@@ -77,6 +80,9 @@ pub struct FnFacts {
     pub lock_pairs: Vec<LockPair>,
     /// Paths that may name statics (upper-case last segment), checked against `static mut` items at link time.
     pub static_uses: Vec<PathUse>,
+    /// Paths that may name statics, in any context (`LOCK.lock()`, `COUNTER.fetch_add(..)`): the function uses
+    /// that static, so its item finding is on the function's path.
+    pub global_uses: Vec<PathUse>,
 }
 
 /// A call whose target may be a function of the crate.
