@@ -98,14 +98,18 @@ fn process(job: FileJob) -> FileDone {
     };
     match crate::parse::parse_source(&text) {
         Ok(ast) => {
-            done.children =
-                discover::modtree::children(&module, &discover::modtree::mod_decls(&ast));
             let ctx = &done.ctx;
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 crate::facts::extract(ctx, &ast)
             })) {
-                Ok(facts) => done.facts = Some(facts),
+                Ok(facts) => {
+                    // The facts walk collects the `mod` declarations: no second walk of the file.
+                    done.children = discover::modtree::children(&module, &facts.mod_decls);
+                    done.facts = Some(facts);
+                }
                 Err(_) => {
+                    done.children =
+                        discover::modtree::children(&module, &discover::modtree::mod_decls(&ast));
                     done.error = Some(ParseErrorDoc {
                         file: rel_path,
                         line: 1,

@@ -59,7 +59,8 @@ fn collect(items: &[syn::Item], inline: &mut Vec<String>, out: &mut Vec<ModDecl>
     }
 }
 
-fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
+/// The `#[path = "..."]` value among `attrs`.
+pub(crate) fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
     attrs.iter().find_map(|a| {
         if !a.path().is_ident("path") {
             return None;

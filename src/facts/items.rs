@@ -11,6 +11,7 @@ use super::resolve::{flatten_use, segments, Resolver, UseEntry};
 use super::types::{classify, TypeInfo};
 use super::{body, pos, FileContext, FileFacts};
 use crate::analyze::model::{Finding, FindingKind};
+use crate::discover::modtree::{path_attr, ModDecl};
 use crate::rules::{self, apis, Site};
 
 /// What the body visitor needs to know about the whole file.
@@ -102,36 +103,50 @@ fn is_declaration_macro(name: &str) -> bool {
     name == "macro_rules" || apis::DECLARATION_MACROS.contains(&name)
 }
 
-/// Expands item-position macros (recursively, inline modules included) into `arena`.
-fn expand(
-    items: &[syn::Item],
-    module: &[String],
-    arena: &mut Vec<(Vec<String>, Vec<syn::Item>)>,
-    not_expanded: &mut usize,
-) {
-    for item in items {
-        match item {
-            syn::Item::Macro(m) => {
-                let name = macro_name(&m.mac);
-                if m.ident.is_some() || is_declaration_macro(&name) {
-                    continue;
-                }
-                match crate::parse::macro_items(&m.mac.tokens) {
-                    Some(new) => {
-                        expand(&new, module, arena, not_expanded);
-                        arena.push((module.to_vec(), new));
+/// What the expansion pass yields besides the expanded items.
+struct Expansion {
+    /// Module path of the file itself: the inline chain of a `mod` declaration is what follows it.
+    file_module_len: usize,
+    arena: Vec<(Vec<String>, Vec<syn::Item>)>,
+    not_expanded: usize,
+    /// Out-of-line `mod` declarations in source order (as `discover::modtree::mod_decls` finds them).
+    mod_decls: Vec<ModDecl>,
+}
+
+impl Expansion {
+    /// Expands item-position macros (recursively, inline modules included) into `arena`, and collects the
+    /// out-of-line `mod` declarations on the way (so that the file's items are walked, and its macros parsed,
+    /// once).
+    fn expand(&mut self, items: &[syn::Item], module: &[String]) {
+        for item in items {
+            match item {
+                syn::Item::Macro(m) => {
+                    let name = macro_name(&m.mac);
+                    if m.ident.is_some() || is_declaration_macro(&name) {
+                        continue;
                     }
-                    None => *not_expanded += 1,
+                    match crate::parse::macro_items(&m.mac.tokens) {
+                        Some(new) => {
+                            self.expand(&new, module);
+                            self.arena.push((module.to_vec(), new));
+                        }
+                        None => self.not_expanded += 1,
+                    }
                 }
+                syn::Item::Mod(m) => match &m.content {
+                    Some((_, content)) => {
+                        let mut sub = module.to_vec();
+                        sub.push(m.ident.to_string());
+                        self.expand(content, &sub);
+                    }
+                    None => self.mod_decls.push(ModDecl {
+                        name: m.ident.to_string(),
+                        inline: module[self.file_module_len.min(module.len())..].to_vec(),
+                        path_attr: path_attr(&m.attrs),
+                    }),
+                },
+                _ => {}
             }
-            syn::Item::Mod(m) => {
-                if let Some((_, content)) = &m.content {
-                    let mut sub = module.to_vec();
-                    sub.push(m.ident.to_string());
-                    expand(content, &sub, arena, not_expanded);
-                }
-            }
-            _ => {}
         }
     }
 }
@@ -240,13 +255,16 @@ pub(super) fn extract_file(ctx: &FileContext, ast: &syn::File) -> FileFacts {
         crate_name: ctx.crate_name.clone(),
         ..FileFacts::default()
     };
-    let mut arena = Vec::new();
-    expand(
-        &ast.items,
-        &ctx.module_path,
-        &mut arena,
-        &mut out.macros_not_expanded,
-    );
+    let mut expansion = Expansion {
+        file_module_len: ctx.module_path.len(),
+        arena: Vec::new(),
+        not_expanded: 0,
+        mod_decls: Vec::new(),
+    };
+    expansion.expand(&ast.items, &ctx.module_path);
+    let arena = expansion.arena;
+    out.macros_not_expanded = expansion.not_expanded;
+    out.mod_decls = expansion.mod_decls;
 
     let mut pre = Prepass::default();
     pre.items(&ast.items, &ctx.module_path);

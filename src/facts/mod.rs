@@ -50,6 +50,9 @@ pub struct FileFacts {
     /// Statics that got an item finding (`global-state`, `static-mut`): full path and the line of that finding,
     /// so that link can put the finding on the path of every function using the static.
     pub static_decls: Vec<(String, u32)>,
+    /// Out-of-line `mod` declarations (top level, inline modules, item macros), in source order: the same as
+    /// `discover::modtree::mod_decls`, collected during the item walk so the analysis walks the file once.
+    pub mod_decls: Vec<crate::discover::modtree::ModDecl>,
 }
 
 /// What one function does (closures and async blocks inside it included).

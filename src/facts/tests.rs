@@ -1207,3 +1207,46 @@ fn glob_lookup_follows_module_globs_once() {
         "demo::a::item_a"
     );
 }
+
+#[test]
+fn mod_declarations_are_collected_as_discover_finds_them() {
+    let src = "mod a; mod b { mod c; #[path = \"x/y.rs\"] mod d; mod inner { fn x() {} } }
+         cfg_if::cfg_if! { if #[cfg(unix)] { mod e; } else { mod f; } }
+         macro_rules! not_expanded { () => {} }
+         cfg_rt! { pub mod g; mod h { mod i; } }
+         fn body() { mod in_fn_inline { } }";
+    let ast = crate::parse::parse_source(src).expect("parses");
+    let ctx = crate::facts::FileContext {
+        package: "demo".into(),
+        crate_name: "demo".into(),
+        module_path: vec!["top".into(), "sub".into()],
+        rel_path: "src/top/sub.rs".into(),
+        edition: Edition::E2021,
+    };
+    let facts = crate::facts::extract(&ctx, &ast);
+    let expected = crate::discover::modtree::mod_decls(&ast);
+    assert_eq!(facts.mod_decls, expected);
+    let names: Vec<(&str, Vec<&str>)> = facts
+        .mod_decls
+        .iter()
+        .map(|d| {
+            (
+                d.name.as_str(),
+                d.inline.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("a", vec![]),
+            ("c", vec!["b"]),
+            ("d", vec!["b"]),
+            ("e", vec![]),
+            ("f", vec![]),
+            ("g", vec![]),
+            ("i", vec!["h"]),
+        ]
+    );
+    assert_eq!(facts.mod_decls[2].path_attr.as_deref(), Some("x/y.rs"));
+}
