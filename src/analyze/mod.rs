@@ -9,6 +9,7 @@ pub mod model;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -16,6 +17,7 @@ use rayon::prelude::*;
 use crate::cli::PackageSelection;
 use crate::discover::{self, ModuleFile, Workspace};
 use crate::error::Result;
+use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
 use model::{AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, TargetDoc, ToolDoc, SCHEMA_VERSION};
 
@@ -52,6 +54,8 @@ struct FileJob {
     module: ModuleFile,
     ctx: FileContext,
     reached: bool,
+    /// Module scopes of the ancestor files (for `use super::*;` of a module declared there).
+    inherited: Option<Arc<ScopeChain>>,
 }
 
 /// What one file gave.
@@ -64,6 +68,7 @@ struct FileDone {
     error: Option<ParseErrorDoc>,
     ctx: FileContext,
     reached: bool,
+    inherited: Option<Arc<ScopeChain>>,
 }
 
 fn process(job: FileJob) -> FileDone {
@@ -72,6 +77,7 @@ fn process(job: FileJob) -> FileDone {
         module,
         ctx,
         reached,
+        inherited,
     } = job;
     let rel_path = ctx.rel_path.clone();
     let mut done = FileDone {
@@ -83,6 +89,7 @@ fn process(job: FileJob) -> FileDone {
         error: None,
         ctx,
         reached,
+        inherited: inherited.clone(),
     };
     let text = match std::fs::read_to_string(&module.path) {
         Ok(t) => t,
@@ -100,7 +107,7 @@ fn process(job: FileJob) -> FileDone {
         Ok(ast) => {
             let ctx = &done.ctx;
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                crate::facts::extract(ctx, &ast)
+                crate::facts::extract_in(ctx, &ast, inherited)
             })) {
                 Ok(facts) => {
                     // The facts walk collects the `mod` declarations: no second walk of the file.
@@ -153,6 +160,7 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
                     module,
                     ctx,
                     reached: true,
+                    inherited: None,
                 });
             }
         }
@@ -160,9 +168,20 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
 
     let mut done: Vec<FileDone> = Vec::new();
     while !level.is_empty() {
-        let finished: Vec<FileDone> = level.into_par_iter().map(process).collect();
+        let mut finished: Vec<FileDone> = level.into_par_iter().map(process).collect();
         level = Vec::new();
-        for d in &finished {
+        for d in &mut finished {
+            if d.children.is_empty() {
+                continue;
+            }
+            // The children see this file's module scopes, then its ancestors'.
+            let chain = match d.facts.as_mut() {
+                Some(f) => Some(Arc::new(ScopeChain {
+                    scopes: std::mem::take(&mut f.scopes),
+                    parent: d.inherited.clone(),
+                })),
+                None => d.inherited.clone(),
+            };
             for child in &d.children {
                 if seen.insert(canonical(&child.path)) {
                     let ctx = context(ws, d.package, &d.ctx.crate_name, child);
@@ -171,6 +190,7 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
                         module: child.clone(),
                         ctx,
                         reached: true,
+                        inherited: chain.clone(),
                     });
                 }
             }
@@ -195,6 +215,7 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
                     module,
                     ctx,
                     reached: false,
+                    inherited: None,
                 });
             }
         }

@@ -249,7 +249,11 @@ impl<'a> Prepass<'a> {
 }
 
 /// Extracts one file: see the module docs.
-pub(super) fn extract_file(ctx: &FileContext, ast: &syn::File) -> FileFacts {
+pub(super) fn extract_file(
+    ctx: &FileContext,
+    ast: &syn::File,
+    inherited: Option<std::sync::Arc<super::resolve::ScopeChain>>,
+) -> FileFacts {
     let mut out = FileFacts {
         rel_path: ctx.rel_path.clone(),
         crate_name: ctx.crate_name.clone(),
@@ -277,6 +281,7 @@ pub(super) fn extract_file(ctx: &FileContext, ast: &syn::File) -> FileFacts {
         scopes: HashMap::new(),
         extern_crates: pre.extern_crates.clone(),
         modules_by_path: HashMap::new(),
+        inherited,
     };
     for (module, name) in &pre.declared {
         resolver.declare(module, name);
@@ -320,6 +325,12 @@ pub(super) fn extract_file(ctx: &FileContext, ast: &syn::File) -> FileFacts {
     for (module, items) in &arena {
         walker.items(items, module, None);
     }
+    let mut resolver = info.resolver;
+    let scopes = std::mem::take(&mut resolver.scopes);
+    out.scopes = scopes
+        .into_iter()
+        .map(|(k, v)| (resolver.module_path(&k), v))
+        .collect();
     out
 }
 

@@ -53,6 +53,9 @@ pub struct FileFacts {
     /// Out-of-line `mod` declarations (top level, inline modules, item macros), in source order: the same as
     /// `discover::modtree::mod_decls`, collected during the item walk so the analysis walks the file once.
     pub mod_decls: Vec<crate::discover::modtree::ModDecl>,
+    /// The file's module scopes (module full path → names and globs), for the files below it: see
+    /// [`resolve::ScopeChain`]. The analysis moves them out before linking.
+    pub scopes: std::collections::HashMap<String, resolve::ModuleScope>,
 }
 
 /// What one function does (closures and async blocks inside it included).
@@ -166,7 +169,16 @@ pub(crate) fn pos(span: proc_macro2::Span) -> (u32, u32) {
 
 /// Extracts the facts of one file.
 pub fn extract(ctx: &FileContext, ast: &syn::File) -> FileFacts {
-    items::extract_file(ctx, ast)
+    items::extract_file(ctx, ast, None)
+}
+
+/// Extracts the facts of one file whose ancestor files' module scopes are `inherited`.
+pub fn extract_in(
+    ctx: &FileContext,
+    ast: &syn::File,
+    inherited: Option<std::sync::Arc<resolve::ScopeChain>>,
+) -> FileFacts {
+    items::extract_file(ctx, ast, inherited)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! path is known by its full path (`fs::read` after `use std::fs;` is `std::fs::read`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::analyze::model::Edition;
 use crate::rules::apis;
@@ -25,6 +26,28 @@ pub struct ModuleScope {
     pub globs: Vec<String>,
 }
 
+/// The module scopes of the files above a file in its module tree (its parent file first, then that file's
+/// parent...), keyed by module full path: what `use super::*;` imports when the parent module is another file.
+#[derive(Debug, Default)]
+pub struct ScopeChain {
+    pub scopes: HashMap<String, ModuleScope>,
+    pub parent: Option<Arc<ScopeChain>>,
+}
+
+impl ScopeChain {
+    /// The scope of the module with full path `full`, from the nearest file that declares it.
+    pub fn get(&self, full: &str) -> Option<&ModuleScope> {
+        let mut at = Some(self);
+        while let Some(chain) = at {
+            if let Some(s) = chain.scopes.get(full) {
+                return Some(s);
+            }
+            at = chain.parent.as_deref();
+        }
+        None
+    }
+}
+
 /// Resolves paths for one file.
 #[derive(Debug, Default)]
 pub struct Resolver {
@@ -34,6 +57,8 @@ pub struct Resolver {
     pub extern_crates: Vec<String>,
     /// Full path of each module of the file → its key in `scopes` (filled by [`Resolver::add_uses`]).
     pub modules_by_path: HashMap<String, Vec<String>>,
+    /// Scopes of the modules of ancestor files, for glob imports of modules declared there.
+    pub inherited: Option<Arc<ScopeChain>>,
 }
 
 /// Flattens a use tree into entries.
@@ -217,9 +242,9 @@ impl Resolver {
         self.modules_by_path.get(full)
     }
 
-    /// `name` as imported by a glob of a module of this file (`use super::*;`, `use crate::m::*;`): the items
-    /// that module declares and the names it imports, following its own globs of file modules. `extra_globs`
-    /// are block-level glob imports, searched first.
+    /// `name` as imported by a glob of a module of this file or of an ancestor file (`use super::*;`,
+    /// `use crate::m::*;`): the items that module declares and the names it imports, following its own globs.
+    /// `extra_globs` are block-level glob imports, searched first.
     pub fn glob_lookup<'g>(
         &self,
         module: &[String],
@@ -239,10 +264,11 @@ impl Resolver {
                 continue;
             }
             seen.push(glob);
-            let Some(key) = self.file_module(glob) else {
-                continue;
+            let scope = match self.file_module(glob) {
+                Some(key) => self.scopes.get(key),
+                None => self.inherited.as_deref().and_then(|c| c.get(glob)),
             };
-            let Some(scope) = self.scopes.get(key) else {
+            let Some(scope) = scope else {
                 continue;
             };
             if let Some(full) = scope.names.get(name) {

@@ -1250,3 +1250,71 @@ fn mod_declarations_are_collected_as_discover_finds_them() {
     );
     assert_eq!(facts.mod_decls[2].path_attr.as_deref(), Some("x/y.rs"));
 }
+
+/// Extracts `src` as the file of module `module` of crate `demo`, below files whose scopes are `inherited`.
+fn extract_below(
+    src: &str,
+    module: &[&str],
+    inherited: Option<std::sync::Arc<crate::facts::resolve::ScopeChain>>,
+) -> crate::facts::FileFacts {
+    let ast = crate::parse::parse_source(src).expect("parses");
+    let ctx = crate::facts::FileContext {
+        package: "demo".into(),
+        crate_name: "demo".into(),
+        module_path: module.iter().map(|m| m.to_string()).collect(),
+        rel_path: format!("src/{}.rs", module.join("/")),
+        edition: Edition::E2021,
+    };
+    crate::facts::extract_in(&ctx, &ast, inherited)
+}
+
+fn io_lines(facts: &crate::facts::FileFacts) -> Vec<(String, u32)> {
+    let mut out: Vec<(String, u32)> = facts
+        .functions
+        .iter()
+        .flat_map(|f| f.findings.iter())
+        .filter(|fd| fd.kind == FindingKind::Io)
+        .map(|fd| (fd.file.clone(), fd.line))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn glob_of_a_parent_module_in_another_file_imports_its_uses() {
+    use crate::facts::resolve::ScopeChain;
+    use std::sync::Arc;
+    let mut root = extract_below(
+        "use std::fs as filesystem;\nmod a;\npub fn ms(n: u64) -> u64 { n }\n",
+        &[],
+        None,
+    );
+    let root_chain = Arc::new(ScopeChain {
+        scopes: std::mem::take(&mut root.scopes),
+        parent: None,
+    });
+    let child_src = "use super::*;\nuse std::thread;\nmod b;\nmod chan_test {\n    use super::*;\n    fn f() { thread::sleep(std::time::Duration::from_millis(1)); }\n}\nfn g() { let _ = filesystem::read(\"x\"); }\n";
+    let mut child = extract_below(child_src, &["a"], Some(root_chain.clone()));
+    assert_eq!(
+        io_lines(&child),
+        vec![("src/a.rs".to_string(), 6), ("src/a.rs".to_string(), 8)]
+    );
+    // Without the parent file's scopes, `filesystem` is unknown.
+    let alone = extract_below(child_src, &["a"], None);
+    assert_eq!(io_lines(&alone), vec![("src/a.rs".to_string(), 6)]);
+    // A grandchild follows `use super::*;` through the child's own glob up to the root file.
+    let child_chain = Arc::new(ScopeChain {
+        scopes: std::mem::take(&mut child.scopes),
+        parent: Some(root_chain),
+    });
+    let grandchild = extract_below(
+        "use super::*;\nfn h() { thread::sleep(std::time::Duration::from_millis(1)); let _ = filesystem::read(\"y\"); }\n",
+        &["a", "b"],
+        Some(child_chain),
+    );
+    // Both `thread::sleep` (the child's own `use`) and `filesystem::read` (the root file's).
+    assert_eq!(
+        io_lines(&grandchild),
+        vec![("src/a/b.rs".to_string(), 2), ("src/a/b.rs".to_string(), 2)]
+    );
+}
