@@ -448,7 +448,13 @@ impl BodyVisitor<'_, '_> {
                 syn::Expr::Path(fp) => apis::return_type(&self.resolve_type(&fp.path)),
                 _ => None,
             },
-            syn::Expr::MethodCall(mc) => self.type_of(&mc.receiver),
+            syn::Expr::MethodCall(mc) => {
+                let ty = self.type_of(&mc.receiver)?;
+                match apis::method_return_type(&ty, &mc.method.to_string()) {
+                    Some(returned) => Some(returned.to_string()),
+                    None => Some(ty),
+                }
+            }
             syn::Expr::Try(t) => self.type_of(&t.expr),
             syn::Expr::Paren(p) => self.type_of(&p.expr),
             syn::Expr::Reference(r) => self.type_of(&r.expr),

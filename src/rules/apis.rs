@@ -346,6 +346,21 @@ pub fn is_arith_method(name: &str) -> bool {
         || ARITH_METHODS.contains(&name)
 }
 
+/// Methods that turn a builder into another type: `(receiver type, method, returned type)`
+/// (`OpenOptions::new().append(true).open(p)?` is a `File`). Other methods keep the receiver's type.
+pub const METHOD_RETURN_TYPES: &[(&str, &str, &str)] = &[
+    ("std::fs::OpenOptions", "open", "std::fs::File"),
+    ("std::fs::File", "try_clone", "std::fs::File"),
+];
+
+/// The type a method call on `ty` returns, when [`METHOD_RETURN_TYPES`] knows it.
+pub fn method_return_type(ty: &str, method: &str) -> Option<&'static str> {
+    METHOD_RETURN_TYPES
+        .iter()
+        .find(|(t, m, _)| *t == ty && *m == method)
+        .map(|&(_, _, r)| r)
+}
+
 /// What a constructor or free function returns, where that is not the path minus its last segment.
 pub const RETURN_TYPES: &[(&str, &str)] = &[
     ("std::io::stdin", "std::io::Stdin"),
