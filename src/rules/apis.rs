@@ -130,6 +130,7 @@ pub const CALLS: &[(&str, Api)] = &[
     ("smol::spawn", Api::Detaches),
     ("crossbeam::scope", Api::Spawn),
     ("crossbeam::thread::scope", Api::Spawn),
+    ("crossbeam_utils::thread::scope", Api::Spawn),
     // channels
     ("std::sync::mpsc::channel", Api::Channel),
     ("std::sync::mpsc::sync_channel", Api::Channel),
