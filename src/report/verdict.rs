@@ -388,8 +388,8 @@ fn faster_by(ev: &Evidence<'_>, a: &ModelPoint<'_>, b: &ModelPoint<'_>) -> Optio
         &b.run.workers.to_string(),
     ]);
     ratio_of_medians(
-        &super::evidence::job_phase_samples(b.run, ev.baseline_setup_ns),
-        &super::evidence::job_phase_samples(a.run, ev.baseline_setup_ns),
+        &super::evidence::job_phase_samples(b.run, ev.baseline),
+        &super::evidence::job_phase_samples(a.run, ev.baseline),
         seed,
     )
 }
