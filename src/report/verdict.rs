@@ -212,7 +212,12 @@ fn setup_note(ev: &Evidence<'_>, winner: &ModelPoint<'_>) -> Option<String> {
 }
 
 /// What keeps parallel runs from paying off, with numbers and source lines.
-fn sequential_limits(ev: &Evidence<'_>, best: Option<&ModelPoint<'_>>) -> Vec<String> {
+/// `threads_usable`: threads are not ruled out (a lock only matters to threads that may run).
+fn sequential_limits(
+    ev: &Evidence<'_>,
+    best: Option<&ModelPoint<'_>>,
+    threads_usable: bool,
+) -> Vec<String> {
     let mut out = Vec::new();
     for f in ev.findings_of(&LOCK_KINDS).iter().take(2) {
         out.push(format!(
@@ -233,7 +238,7 @@ fn sequential_limits(ev: &Evidence<'_>, best: Option<&ModelPoint<'_>>) -> Vec<St
         let threads_flat = ev
             .best(Model::Threads)
             .is_none_or(|t| t.speedup.interval.estimate < MEANINGFUL_SPEEDUP);
-        if cpu_bound && per_job >= SMALL_JOB_NS && threads_flat {
+        if threads_usable && cpu_bound && per_job >= SMALL_JOB_NS && threads_flat {
             out.extend(ev.untraced_lock_lines(2));
         }
         if per_job < SMALL_JOB_NS {
@@ -466,7 +471,7 @@ fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
                         .into(),
                 );
             } else {
-                reasons.extend(sequential_limits(ev, best_any));
+                reasons.extend(sequential_limits(ev, best_any, t_excl.is_none()));
             }
             let confidence = if t_excl.as_ref().is_some_and(|e| e.measured)
                 && p_excl.as_ref().is_some_and(|e| e.measured)
@@ -533,7 +538,7 @@ fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
         let spawn_told = speed_reasons.iter().any(|r| r.starts_with("spawn cost:"));
         reasons.extend(speed_reasons);
         reasons.extend(
-            sequential_limits(ev, Some(winner))
+            sequential_limits(ev, Some(winner), t_excl.is_none())
                 .into_iter()
                 .filter(|r| !(spawn_told && r.starts_with("starting worker processes costs"))),
         );
