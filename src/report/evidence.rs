@@ -81,11 +81,9 @@ impl Baseline {
             .wall_ns
             .median
             .saturating_sub(sequential.setup_ns.median) as f64;
-        // Only where there is a shared input to drop, and never most of what is left: subtracting a rest
-        // that rivals tiny jobs would turn timer noise into huge ratios.
-        let usable = rest.is_finite()
-            && sequential.setup_ns.median >= 1_000_000
-            && rest <= 0.5 * after_setup;
+        // Never most of what is left: subtracting a rest that rivals tiny jobs would turn timer noise into
+        // huge ratios.
+        let usable = rest.is_finite() && rest <= 0.5 * after_setup;
         Baseline {
             setup_ns: sequential.setup_ns.median,
             serial_rest_ns: if usable { rest as u64 } else { 0 },
@@ -93,7 +91,9 @@ impl Baseline {
     }
 }
 
-/// Times of a run's counted samples in its job phase (ns): each sample's wall time less its own setup
+/// Times of a run's counted samples in its job phase (ns). Sequential and threads: the harness's own
+/// job-phase timer when the profile has it. Otherwise (and always for processes): each sample's wall time
+/// less its own setup
 /// time (so setup noise cancels) and less the serial rest of the sequential run (process start and exit,
 /// dropping the input), plus how much longer this run's median setup took than the sequential one (so
 /// worker processes that each build the input more slowly than one setup does are charged for it).
@@ -101,6 +101,19 @@ impl Baseline {
 /// From the min / median / max spread when the profile carries no raw samples.
 pub fn job_phase_samples(run: &RunSummary, baseline: Baseline) -> Vec<f64> {
     let extra_setup = run.setup_ns.median.saturating_sub(baseline.setup_ns);
+    // In one process (sequential, threads) the harness times the job phase itself: no start, exit or drop
+    // noise. Worker processes' start is part of their cost, so they are measured from the outside.
+    if run.model != Model::Processes {
+        let timed: Vec<f64> = run
+            .raw_samples
+            .iter()
+            .filter(|s| s.jobs_wall_ns > 0)
+            .map(|s| (s.jobs_wall_ns + extra_setup) as f64)
+            .collect();
+        if !timed.is_empty() {
+            return timed;
+        }
+    }
     let phase = |wall: u64, setup: u64| {
         (wall.saturating_sub(setup + baseline.serial_rest_ns) + extra_setup) as f64
     };
@@ -391,10 +404,13 @@ mod tests {
         let b = Baseline::of(&seq);
         assert_eq!(b.setup_ns, 300 * ms);
         assert_eq!(b.serial_rest_ns, 22 * ms);
-        // The sequential run's own job phase comes out as its job timer says (±the rest's spread).
+        // In one process the job timer is taken as it is.
+        assert_eq!(job_phase_samples(&seq, b), vec![80e6, 88e6, 80e6]);
+        // Worker processes are timed from the outside: wall less own setup less the sequential rest.
+        seq.model = Model::Processes;
         assert_eq!(job_phase_samples(&seq, b), vec![78e6, 88e6, 83e6]);
-        // Without a setup (no shared input to drop) the rest stays in.
-        seq.setup_ns.median = 0;
+        // A rest that rivals the jobs is not subtracted.
+        seq.raw_samples = vec![sample(400 * ms, 300 * ms, 20 * ms)];
         assert_eq!(Baseline::of(&seq).serial_rest_ns, 0);
     }
 
