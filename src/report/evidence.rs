@@ -52,23 +52,75 @@ pub struct Evidence<'a> {
     pub threads: Vec<ModelPoint<'a>>,
     pub processes: Vec<ModelPoint<'a>>,
     pub findings: Vec<PathFinding<'a>>,
-    /// The sequential run's median setup time, left out of every comparison (ns).
-    pub baseline_setup_ns: u64,
+    /// What the sequential run spends outside its jobs, left out of every comparison.
+    pub baseline: Baseline,
     /// Global declarations of the workload's crate not traced to its path (see [`crate_globals`]).
     pub crate_globals: Vec<&'a Finding>,
 }
 
-/// Times of a run's counted samples after one setup (ns): each sample's wall time less its own setup
-/// time (so setup noise cancels), plus how much longer this run's median setup took than
-/// `baseline_setup_ns`, the sequential run's (so worker processes that each build the input more slowly
-/// than one setup does are charged for it). Setup is serial in every model: this is the part that
-/// parallelism can change. From the min / median / max spread when the profile carries no raw samples.
-pub fn job_phase_samples(run: &RunSummary, baseline_setup_ns: u64) -> Vec<f64> {
-    let extra_setup = run.setup_ns.median.saturating_sub(baseline_setup_ns);
+/// What the sequential run spends outside its jobs, left out of every comparison.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Baseline {
+    /// Median setup time (ns).
+    pub setup_ns: u64,
+    /// Median of the rest outside the job phase: process start and exit, dropping the shared input (ns),
+    /// from the harness's own job-phase timer; 0 when the profile has none.
+    pub serial_rest_ns: u64,
+}
+
+impl Baseline {
+    pub fn of(sequential: &RunSummary) -> Baseline {
+        let rests: Vec<f64> = sequential
+            .raw_samples
+            .iter()
+            .filter(|s| s.jobs_wall_ns > 0)
+            .map(|s| s.wall_ns.saturating_sub(s.setup_ns + s.jobs_wall_ns) as f64)
+            .collect();
+        let rest = super::stats::median(&rests);
+        let after_setup = sequential
+            .wall_ns
+            .median
+            .saturating_sub(sequential.setup_ns.median) as f64;
+        // Never most of what is left: subtracting a rest that rivals tiny jobs would turn timer noise into
+        // huge ratios.
+        let usable = rest.is_finite() && rest <= 0.5 * after_setup;
+        Baseline {
+            setup_ns: sequential.setup_ns.median,
+            serial_rest_ns: if usable { rest as u64 } else { 0 },
+        }
+    }
+}
+
+/// Times of a run's counted samples in its job phase (ns). Sequential and threads: the harness's own
+/// job-phase timer when the profile has it. Otherwise (and always for processes): each sample's wall time
+/// less its own setup
+/// time (so setup noise cancels) and less the serial rest of the sequential run (process start and exit,
+/// dropping the input), plus how much longer this run's median setup took than the sequential one (so
+/// worker processes that each build the input more slowly than one setup does are charged for it).
+/// Setup and the rest are serial in every model: this is the part that parallelism can change.
+/// From the min / median / max spread when the profile carries no raw samples.
+pub fn job_phase_samples(run: &RunSummary, baseline: Baseline) -> Vec<f64> {
+    let extra_setup = run.setup_ns.median.saturating_sub(baseline.setup_ns);
+    // In one process (sequential, threads) the harness times the job phase itself: no start, exit or drop
+    // noise. Worker processes' start is part of their cost, so they are measured from the outside.
+    if run.model != Model::Processes {
+        let timed: Vec<f64> = run
+            .raw_samples
+            .iter()
+            .filter(|s| s.jobs_wall_ns > 0)
+            .map(|s| (s.jobs_wall_ns + extra_setup) as f64)
+            .collect();
+        if !timed.is_empty() {
+            return timed;
+        }
+    }
+    let phase = |wall: u64, setup: u64| {
+        (wall.saturating_sub(setup + baseline.serial_rest_ns) + extra_setup) as f64
+    };
     let raw: Vec<f64> = run
         .raw_samples
         .iter()
-        .map(|s| (s.wall_ns.saturating_sub(s.setup_ns) + extra_setup) as f64)
+        .map(|s| phase(s.wall_ns, s.setup_ns))
         .filter(|w| *w > 0.0)
         .collect();
     if !raw.is_empty() {
@@ -86,7 +138,7 @@ pub fn job_phase_samples(run: &RunSummary, baseline_setup_ns: u64) -> Vec<f64> {
     };
     spread
         .iter()
-        .map(|w| (w.saturating_sub(setup) + extra_setup) as f64)
+        .map(|w| phase(*w, setup))
         .filter(|w| *w > 0.0)
         .collect()
 }
@@ -174,9 +226,9 @@ impl<'a> Evidence<'a> {
             .iter()
             .filter(|r| r.model == Model::Sequential)
             .min_by_key(|r| r.workers);
-        let baseline_setup_ns = sequential.map(|s| s.setup_ns.median).unwrap_or(0);
+        let baseline = sequential.map(Baseline::of).unwrap_or_default();
         let seq_walls = sequential
-            .map(|s| job_phase_samples(s, baseline_setup_ns))
+            .map(|s| job_phase_samples(s, baseline))
             .unwrap_or_default();
         let points = |model: Model| -> Vec<ModelPoint<'a>> {
             let mut runs: Vec<&RunSummary> = w.runs.iter().filter(|r| r.model == model).collect();
@@ -184,11 +236,8 @@ impl<'a> Evidence<'a> {
             runs.into_iter()
                 .filter_map(|run| {
                     let seed = seed_for(&[&w.name, model.as_str(), &run.workers.to_string()]);
-                    let speedup = ratio_of_medians(
-                        &seq_walls,
-                        &job_phase_samples(run, baseline_setup_ns),
-                        seed,
-                    )?;
+                    let speedup =
+                        ratio_of_medians(&seq_walls, &job_phase_samples(run, baseline), seed)?;
                     Some(ModelPoint {
                         run,
                         speedup,
@@ -204,7 +253,7 @@ impl<'a> Evidence<'a> {
             threads: points(Model::Threads),
             processes: points(Model::Processes),
             findings,
-            baseline_setup_ns,
+            baseline,
             crate_globals,
         }
     }
@@ -322,6 +371,49 @@ mod tests {
         assert_eq!(normalize_path("run", "demo"), "demo::run");
     }
 
+    fn setup(ns: u64) -> Baseline {
+        Baseline {
+            setup_ns: ns,
+            serial_rest_ns: 0,
+        }
+    }
+
+    #[test]
+    fn the_serial_rest_of_the_sequential_run_is_measured_and_left_out() {
+        let sample = |wall, setup, jobs| crate::profile::model::Sample {
+            wall_ns: wall,
+            setup_ns: setup,
+            jobs_wall_ns: jobs,
+            ..Default::default()
+        };
+        let ms = 1_000_000;
+        let mut seq = RunSummary {
+            setup_ns: crate::profile::model::MedianOnly { median: 300 * ms },
+            wall_ns: Spread {
+                median: 405 * ms,
+                min: 400 * ms,
+                max: 410 * ms,
+            },
+            raw_samples: vec![
+                sample(400 * ms, 300 * ms, 80 * ms),
+                sample(410 * ms, 300 * ms, 88 * ms),
+                sample(405 * ms, 300 * ms, 80 * ms),
+            ],
+            ..Default::default()
+        };
+        let b = Baseline::of(&seq);
+        assert_eq!(b.setup_ns, 300 * ms);
+        assert_eq!(b.serial_rest_ns, 22 * ms);
+        // In one process the job timer is taken as it is.
+        assert_eq!(job_phase_samples(&seq, b), vec![80e6, 88e6, 80e6]);
+        // Worker processes are timed from the outside: wall less own setup less the sequential rest.
+        seq.model = Model::Processes;
+        assert_eq!(job_phase_samples(&seq, b), vec![78e6, 88e6, 83e6]);
+        // A rest that rivals the jobs is not subtracted.
+        seq.raw_samples = vec![sample(400 * ms, 300 * ms, 20 * ms)];
+        assert_eq!(Baseline::of(&seq).serial_rest_ns, 0);
+    }
+
     #[test]
     fn job_phase_samples_leave_setup_out_and_fall_back_to_the_spread() {
         let mut run = RunSummary {
@@ -333,12 +425,12 @@ mod tests {
             samples: 5,
             ..Default::default()
         };
-        assert_eq!(job_phase_samples(&run, 0), vec![8.0, 10.0, 13.0]);
+        assert_eq!(job_phase_samples(&run, setup(0)), vec![8.0, 10.0, 13.0]);
         run.setup_ns.median = 3;
-        assert_eq!(job_phase_samples(&run, 3), vec![5.0, 7.0, 10.0]);
+        assert_eq!(job_phase_samples(&run, setup(3)), vec![5.0, 7.0, 10.0]);
         // A median setup 2 longer than the baseline is charged to every sample.
-        assert_eq!(job_phase_samples(&run, 1), vec![7.0, 9.0, 12.0]);
-        assert!(job_phase_samples(&RunSummary::default(), 0).is_empty());
+        assert_eq!(job_phase_samples(&run, setup(1)), vec![7.0, 9.0, 12.0]);
+        assert!(job_phase_samples(&RunSummary::default(), setup(0)).is_empty());
         // Raw samples: each sample's own setup comes off, the run's extra median setup goes on.
         run.setup_ns.median = 70;
         run.raw_samples = vec![crate::profile::model::Sample {
@@ -346,7 +438,7 @@ mod tests {
             setup_ns: 75,
             ..Default::default()
         }];
-        assert_eq!(job_phase_samples(&run, 40), vec![55.0]);
+        assert_eq!(job_phase_samples(&run, setup(40)), vec![55.0]);
     }
 
     #[test]

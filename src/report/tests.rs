@@ -630,3 +630,27 @@ fn cost_does_not_pick_a_model_that_does_not_pay_off() {
         "{r}"
     );
 }
+
+#[test]
+fn a_tie_lets_one_model_confirm_the_other_s_speedup() {
+    // Threads' samples are noisy, processes' are steady, both at 1.33x: threads keep the cost tie-break.
+    let mut t2 = run(Threads, 2, 750.0, 1000.0);
+    t2.walls_ms = Some(vec![600.0, 750.0, 1050.0, 1100.0, 740.0]);
+    let mut p2 = run(Processes, 2, 750.0, 1000.0);
+    p2.walls_ms = Some(vec![750.0, 760.0, 745.0, 755.0, 750.0]);
+    let w = workload(
+        "shared",
+        32,
+        &[run(Sequential, 1, 1000.0, 1000.0), t2, p2],
+        Vec::new(),
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    let r = reasons(w);
+    assert_eq!(w.recommendation.model, Verdict::Threads, "{r}");
+    assert!(r.contains("no clear winner on speed"), "{r}");
+    assert!(
+        r.contains("the speedup is confirmed by the processes runs, as fast within the noise"),
+        "{r}"
+    );
+}

@@ -212,7 +212,12 @@ fn setup_note(ev: &Evidence<'_>, winner: &ModelPoint<'_>) -> Option<String> {
 }
 
 /// What keeps parallel runs from paying off, with numbers and source lines.
-fn sequential_limits(ev: &Evidence<'_>, best: Option<&ModelPoint<'_>>) -> Vec<String> {
+/// `threads_usable`: threads are not ruled out (a lock only matters to threads that may run).
+fn sequential_limits(
+    ev: &Evidence<'_>,
+    best: Option<&ModelPoint<'_>>,
+    threads_usable: bool,
+) -> Vec<String> {
     let mut out = Vec::new();
     for f in ev.findings_of(&LOCK_KINDS).iter().take(2) {
         out.push(format!(
@@ -233,7 +238,7 @@ fn sequential_limits(ev: &Evidence<'_>, best: Option<&ModelPoint<'_>>) -> Vec<St
         let threads_flat = ev
             .best(Model::Threads)
             .is_none_or(|t| t.speedup.interval.estimate < MEANINGFUL_SPEEDUP);
-        if cpu_bound && per_job >= SMALL_JOB_NS && threads_flat {
+        if threads_usable && cpu_bound && per_job >= SMALL_JOB_NS && threads_flat {
             out.extend(ev.untraced_lock_lines(2));
         }
         if per_job < SMALL_JOB_NS {
@@ -303,7 +308,9 @@ fn gap_explanation(
                 f.via
             ));
         }
-        out.extend(ev.untraced_lock_lines(2));
+        if loser.speedup.interval.estimate < MEANINGFUL_SPEEDUP {
+            out.extend(ev.untraced_lock_lines(2));
+        }
         if let Some(seq) = seq {
             let (ts, ss) = (threads.sys_ns.median as f64, seq.sys_ns.median as f64);
             let tc = threads.cpu_ns.median.max(1) as f64;
@@ -388,8 +395,8 @@ fn faster_by(ev: &Evidence<'_>, a: &ModelPoint<'_>, b: &ModelPoint<'_>) -> Optio
         &b.run.workers.to_string(),
     ]);
     ratio_of_medians(
-        &super::evidence::job_phase_samples(b.run, ev.baseline_setup_ns),
-        &super::evidence::job_phase_samples(a.run, ev.baseline_setup_ns),
+        &super::evidence::job_phase_samples(b.run, ev.baseline),
+        &super::evidence::job_phase_samples(a.run, ev.baseline),
         seed,
     )
 }
@@ -452,7 +459,7 @@ fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
         }
     }
 
-    let (winner, c_other, speed_reasons) = match (t_cand, p_cand) {
+    let (winner, c_other, speed_reasons, confirmed) = match (t_cand, p_cand) {
         (None, None) => {
             let best_any = [t_best, p_best].into_iter().flatten().max_by(|a, b| {
                 a.speedup
@@ -466,7 +473,7 @@ fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
                         .into(),
                 );
             } else {
-                reasons.extend(sequential_limits(ev, best_any));
+                reasons.extend(sequential_limits(ev, best_any, t_excl.is_none()));
             }
             let confidence = if t_excl.as_ref().is_some_and(|e| e.measured)
                 && p_excl.as_ref().is_some_and(|e| e.measured)
@@ -504,36 +511,44 @@ fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
             if let Some(o) = other_best {
                 lines.push(speedup_line(o));
             }
-            (only, c, lines)
+            (only, c, lines, false)
         }
         (Some(t), Some(p)) => {
-            let (winner, c, mut lines) = compare(ev, t, p);
-            // Cost only breaks ties between models that both pay off: when the cheaper one does not beat
-            // sequential and the other does, the other wins.
+            let (winner, c, mut lines, tie) = compare(ev, t, p);
             let other = if winner.run.model == Model::Threads {
                 p
             } else {
                 t
             };
-            if !meaningful(winner) && meaningful(other) {
-                lines.push(format!(
-                    "{} does not beat sequential by a meaningful margin, {} does",
-                    winner.run.model.as_str(),
-                    other.run.model.as_str()
-                ));
-                lines.extend(gap_explanation(ev, other, winner));
-                (other, c.min(0.7), lines)
+            if tie && !meaningful(winner) && meaningful(other) {
+                if winner.speedup.interval.estimate >= MEANINGFUL_SPEEDUP {
+                    // Same speed within the noise: the other model's runs confirm the speedup.
+                    lines.push(format!(
+                        "the speedup is confirmed by the {} runs, as fast within the noise",
+                        other.run.model.as_str()
+                    ));
+                    (winner, c, lines, true)
+                } else {
+                    // Cost only breaks ties between models that both pay off.
+                    lines.push(format!(
+                        "{} does not beat sequential by a meaningful margin, {} does",
+                        winner.run.model.as_str(),
+                        other.run.model.as_str()
+                    ));
+                    lines.extend(gap_explanation(ev, other, winner));
+                    (other, c.min(0.7), lines, false)
+                }
             } else {
-                (winner, c, lines)
+                (winner, c, lines, false)
             }
         }
     };
 
-    if !meaningful(winner) {
+    if !(meaningful(winner) || confirmed) {
         let spawn_told = speed_reasons.iter().any(|r| r.starts_with("spawn cost:"));
         reasons.extend(speed_reasons);
         reasons.extend(
-            sequential_limits(ev, Some(winner))
+            sequential_limits(ev, Some(winner), t_excl.is_none())
                 .into_iter()
                 .filter(|r| !(spawn_told && r.starts_with("starting worker processes costs"))),
         );
@@ -569,12 +584,13 @@ fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
     }
 }
 
-/// Both models usable: the faster one when the difference is outside the noise, else the cheaper one.
+/// Both models usable: the faster one when the difference is outside the noise, else the cheaper one
+/// (the last item: true for such a tie).
 fn compare<'e, 'a>(
     ev: &'e Evidence<'a>,
     t: &'e ModelPoint<'a>,
     p: &'e ModelPoint<'a>,
-) -> (&'e ModelPoint<'a>, f64, Vec<String>) {
+) -> (&'e ModelPoint<'a>, f64, Vec<String>, bool) {
     let mut lines = Vec::new();
     // Compare at one worker count when a model's run there is as good as its best (within 3%).
     let common = t.run.workers.max(p.run.workers);
@@ -616,7 +632,7 @@ fn compare<'e, 'a>(
             lines.push(speedup_line(p));
             lines.push(speedup_line(t));
             lines.extend(gap_explanation(ev, p, t));
-            return (p, decisiveness(i.low), lines);
+            return (p, decisiveness(i.low), lines, false);
         }
         if i.high < 1.0 && 1.0 / i.estimate >= TIE_MARGIN {
             let inverted = Bootstrapped {
@@ -631,7 +647,7 @@ fn compare<'e, 'a>(
             lines.push(speedup_line(t));
             lines.push(speedup_line(p));
             lines.extend(gap_explanation(ev, t, p));
-            return (t, decisiveness(inverted.interval.low), lines);
+            return (t, decisiveness(inverted.interval.low), lines, false);
         }
     }
     // A tie on speed: decide on cost, favouring threads.
@@ -674,7 +690,7 @@ fn compare<'e, 'a>(
     ));
     lines.push(speedup_line(winner));
     lines.push(speedup_line(if processes_cheaper { t } else { p }));
-    (winner, 0.6, lines)
+    (winner, 0.6, lines, true)
 }
 
 fn io_bound(
