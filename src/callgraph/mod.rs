@@ -11,6 +11,10 @@
 //! each with the next hop, so that a finding's `chain` lists caller → callee → ... → the function holding the
 //! construct. Recursion is handled by computing SCCs (Tarjan) and iterating each to a fixpoint.
 //!
+//! Statics: a function that names a static with an item finding (`GLOBAL_LOCK.lock()`, `COUNTER.fetch_add(..)`,
+//! `CELL.with(..)`) has that `global-state` / `static-mut` finding in its reachable findings, and so does every
+//! function that reaches it.
+//!
 //! Classes (see [`class_of`]): over the function and everything it reaches, `io` = 10 per blocking I/O site
 //! (fs, net, process, sleep, blocking clients) + 1 per console site, `compute` = the sum of compute scores
 //! (`rules::compute_hotspot`). Shared callees are counted once per path (sums saturate at 1,000,000).

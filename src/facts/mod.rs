@@ -2,7 +2,11 @@
 //! (calls, locks and guards, blocking sites, shared state, compute score). Pure: facts/ does no I/O.
 //!
 //! Entry point: [`extract`], called once per parsed file, on a rayon worker, while the AST is alive
-//! (syn's ASTs are not `Send`, so everything returned here is plain data).
+//! (syn's ASTs are not `Send`, so everything returned here is plain data). [`extract_in`] also takes the
+//! module scopes of the file's ancestor files ([`resolve::ScopeChain`]), so that `use super::*;` in a file
+//! module imports what its parent file declares and imports; the analysis processes the module tree level by
+//! level, so a file's ancestors are always extracted before it. The item walk also collects the file's
+//! out-of-line `mod` declarations, so that the analysis walks each file (and parses its item macros) once.
 //!
 //! Layout: `resolve` (use maps, full paths), `types` (what a type holds), `items` (module-level walk:
 //! statics, fields, `thread_local!`/`lazy_static!`, extern blocks), `body` (one visitor pass per function body:
