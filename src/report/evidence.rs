@@ -279,13 +279,26 @@ impl<'a> Evidence<'a> {
         } else {
             matching
         };
-        let top = pool
-            .iter()
-            .map(|p| p.speedup.interval.estimate)
-            .fold(f64::NEG_INFINITY, f64::max);
-        // Points are sorted by workers: the fewest workers within 3% of the best speedup.
+        let top_of = |pool: &[&ModelPoint<'a>]| {
+            pool.iter()
+                .map(|p| p.speedup.interval.estimate)
+                .fold(f64::NEG_INFINITY, f64::max)
+        };
+        // More workers than cores only when that gains more than 10% (waiting jobs): a few percent is not
+        // worth the oversubscription.
+        let within_cores: Vec<&ModelPoint<'a>> =
+            pool.iter().copied().filter(|p| !p.oversubscribed).collect();
+        let pool = if !within_cores.is_empty() && top_of(&pool) <= 1.10 * top_of(&within_cores) {
+            within_cores
+        } else {
+            pool
+        };
+        let top = top_of(&pool);
+        // Points are sorted by workers: the fewest workers not meaningfully slower than the best — within
+        // 3% of its speedup, or with the best estimate inside their own 95% interval (a difference in the
+        // noise does not justify more workers, least of all more workers than cores).
         pool.into_iter()
-            .find(|p| p.speedup.interval.estimate >= 0.97 * top)
+            .find(|p| p.speedup.interval.estimate >= 0.97 * top || p.speedup.interval.high >= top)
     }
 
     /// Sequential CPU time over wall time (None without a sequential run).

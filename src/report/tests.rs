@@ -255,6 +255,26 @@ fn independent_cpu_goes_to_threads() {
 }
 
 #[test]
+fn cpu_bound_work_is_not_advised_more_workers_than_cores_for_a_few_percent() {
+    // 2 cores: threads x4 is 5% faster than x2 (samples are exact, so both intervals are tight).
+    let w = workload(
+        "independent_cpu",
+        64,
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            run(Threads, 2, 520.0, 1000.0),
+            run(Threads, 4, 495.0, 1000.0),
+            run(Processes, 2, 560.0, 1010.0),
+        ],
+        Vec::new(),
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
+    assert_eq!(w.recommendation.workers, 2, "{}", reasons(w));
+}
+
+#[test]
 fn a_tie_on_speed_is_decided_on_cost_for_threads() {
     // Shared read-only input: processes load it once each, in parallel, so wall times tie, memory does not.
     let mut p2 = run(Processes, 2, 402.0, 800.0);
