@@ -1,17 +1,17 @@
-// The runtime of the cargo-concur harness. This file is a template: cargo-concur embeds it, appends a
-// generated `fn entries()` naming the user's workloads, and builds it as a standalone package. It uses std
-// only, so building it needs nothing but the user's crate.
-//
-// Private protocol with cargo-concur:
-//   harness run <workload> --model sequential|threads|processes --workers N [--jobs N]
-//       runs every job once and prints one JSON line on stdout (see `print_report`); exit 0, or 3 after a
-//       failed job (the JSON then carries "error").
-//   harness worker <workload>
-//       a worker process: runs setup once, prints `ready <setup_ns>`, then for each job id read from stdin
-//       prints `done <job> <digest hex> <nanos>`; exits on EOF. A panicking job prints
-//       `panic <job> <message>` and exits 101.
-//   harness list
-//       prints `<name> <jobs>` per workload.
+//! The runtime of the cargo-concur harness. This file is a template: cargo-concur embeds it, appends a
+//! generated `fn entries()` naming the user's workloads, and builds it as a standalone package. It uses std
+//! only, so building it needs nothing but the user's crate.
+//!
+//! Private protocol with cargo-concur:
+//!   harness run <workload> --model sequential|threads|processes --workers N [--jobs N]
+//!       runs every job once and prints one JSON line on stdout (see `print_report`); exit 0, or 3 after a
+//!       failed job (the JSON then carries "error").
+//!   harness worker <workload>
+//!       a worker process: runs setup once, prints `ready <setup_ns>`, then for each job id read from stdin
+//!       prints `done <job> <digest hex> <nanos>`; exits on EOF. A panicking job prints
+//!       `panic <job> <message>` and exits 101.
+//!   harness list
+//!       prints `<name> <jobs>` per workload.
 
 use std::fmt::Debug;
 use std::io::{BufRead, BufReader, Write};
