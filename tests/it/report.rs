@@ -352,42 +352,39 @@ fn html_report_is_written_to_the_output_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `report --format json` on the fixture workloads, profiled once: five samples of sequential, threads ×2
-/// and processes ×2 (a median one disturbed sample cannot move, in the time of three at 1 and 2 workers).
-fn fixture_report() -> &'static (i32, Value, String) {
-    static REPORT: std::sync::OnceLock<(i32, Value, String)> = std::sync::OnceLock::new();
-    REPORT.get_or_init(|| {
-        let mut cmd = crate::concur();
-        cmd.args(["concur", "report", "--manifest-path"])
-            .arg(crate::fixture("workloads").join("Cargo.toml"))
-            .args([
-                "--no-tests",
-                "--runs",
-                "5",
-                "--workers",
-                "2",
-                "--timeout",
-                "20",
-            ]);
-        for w in [
-            "global_lock",
-            "independent_cpu",
-            "sleepy",
-            "shared_input",
-            "env_pass",
-            "panics",
-        ] {
-            cmd.args(["--workload", w]);
-        }
-        let out = cmd
-            .args(["--format", "json"])
-            .output()
-            .expect("run cargo-concur");
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let doc: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
-        (out.status.code().unwrap_or(-1), doc, stderr)
-    })
+/// `report --format json` on the fixture workloads: five samples of sequential, threads ×2 and processes ×2
+/// (a median one disturbed sample cannot move, in the time of three at 1 and 2 workers).
+fn fixture_report() -> (i32, Value, String) {
+    let mut cmd = crate::concur();
+    cmd.args(["concur", "report", "--manifest-path"])
+        .arg(crate::fixture("workloads").join("Cargo.toml"))
+        .args([
+            "--no-tests",
+            "--runs",
+            "5",
+            "--workers",
+            "2",
+            "--timeout",
+            "20",
+        ]);
+    for w in [
+        "global_lock",
+        "independent_cpu",
+        "sleepy",
+        "shared_input",
+        "env_pass",
+        "panics",
+    ] {
+        cmd.args(["--workload", w]);
+    }
+    let out = cmd
+        .args(["--format", "json"])
+        .output()
+        .expect("run cargo-concur");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+    (out.status.code().unwrap_or(-1), doc, stderr)
 }
 
 fn verdict<'a>(doc: &'a Value, name: &str) -> &'a Value {
@@ -409,57 +406,100 @@ fn reasons_of(w: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// Fails the check with a message (the fixture test collects them instead of panicking at once).
+macro_rules! ensure {
+    ($cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            return Err(format!($($fmt)+));
+        }
+    };
+}
+
 /// The verdict each fixture workload must get by construction on a machine with 2 or more cores, with
 /// reasons that cite the evidence behind it.
-#[test]
-fn fixture_workloads_get_the_verdicts_that_are_right_by_construction() {
-    let _g = crate::exclusive();
-    let (code, doc, stderr) = fixture_report();
+fn check_fixture_verdicts(code: i32, doc: &Value, stderr: &str) -> Result<(), String> {
     // `panics` fails: exit 3, and the report is still complete.
-    assert_eq!(*code, 3, "{stderr}");
+    ensure!(code == 3, "exit code {code}: {stderr}");
     let model = |name: &str| verdict(doc, name)["recommendation"]["model"].clone();
 
-    let w = verdict(doc, "global_lock");
-    let r = reasons_of(w);
-    assert_eq!(model("global_lock"), "processes", "{r}");
-    assert!(r.contains("faster than threads"), "{r}");
-    assert!(r.contains("95% CI"), "{r}");
+    let r = reasons_of(verdict(doc, "global_lock"));
+    ensure!(
+        model("global_lock") == "processes",
+        "global_lock: {}: {r}",
+        model("global_lock")
+    );
+    ensure!(
+        r.contains("faster than threads") && r.contains("95% CI"),
+        "global_lock: {r}"
+    );
     // The lock the threads queue on, with its line.
-    assert!(r.contains("src/lib.rs:"), "{r}");
+    ensure!(r.contains("src/lib.rs:"), "global_lock: {r}");
 
-    let w = verdict(doc, "independent_cpu");
-    let r = reasons_of(w);
-    assert_eq!(model("independent_cpu"), "threads", "{r}");
-    assert!(r.contains("threads ×2:"), "{r}");
+    let r = reasons_of(verdict(doc, "independent_cpu"));
+    ensure!(
+        model("independent_cpu") == "threads",
+        "independent_cpu: {}: {r}",
+        model("independent_cpu")
+    );
+    ensure!(r.contains("threads ×2:"), "independent_cpu: {r}");
 
     let w = verdict(doc, "sleepy");
     let r = reasons_of(w);
     let m = model("sleepy");
-    assert!(m == "threads" || m == "async", "{m}: {r}");
+    ensure!(m == "threads" || m == "async", "sleepy: {m}: {r}");
     let workers = w["recommendation"]["workers"].as_u64().unwrap_or(0);
-    assert!(workers > 2, "{workers}: {r}");
-    assert!(r.contains("I/O-bound"), "{r}");
+    ensure!(workers > 2, "sleepy: {workers} workers: {r}");
+    ensure!(r.contains("I/O-bound"), "sleepy: {r}");
 
-    let w = verdict(doc, "shared_input");
-    let r = reasons_of(w);
     // Never processes: each would build the 256 MB input again; threads share the one built by setup.
-    assert_eq!(model("shared_input"), "threads", "{r}");
-    assert!(r.contains("setup"), "{r}");
-
-    let w = verdict(doc, "env_pass");
-    let r = reasons_of(w);
-    assert_eq!(model("env_pass"), "processes", "{r}");
-    assert!(
-        r.contains("gave different results from the sequential run"),
-        "{r}"
+    let r = reasons_of(verdict(doc, "shared_input"));
+    ensure!(
+        model("shared_input") == "threads",
+        "shared_input: {}: {r}",
+        model("shared_input")
     );
-    assert!(
+    ensure!(r.contains("setup"), "shared_input: {r}");
+
+    let r = reasons_of(verdict(doc, "env_pass"));
+    ensure!(
+        model("env_pass") == "processes",
+        "env_pass: {}: {r}",
+        model("env_pass")
+    );
+    ensure!(
+        r.contains("gave different results from the sequential run"),
+        "env_pass: {r}"
+    );
+    ensure!(
         r.contains("process-global mutation reachable from `run` at src/lib.rs:"),
-        "{r}"
+        "env_pass: {r}"
     );
 
     let w = verdict(doc, "panics");
-    assert_eq!(w["failed"], true);
-    assert!(reasons_of(w).contains("panic"), "{}", reasons_of(w));
-    assert_eq!(w["recommendation"]["confidence"], 0.0);
+    ensure!(w["failed"] == true, "panics: not failed");
+    ensure!(reasons_of(w).contains("panic"), "panics: {}", reasons_of(w));
+    ensure!(
+        w["recommendation"]["confidence"] == 0.0,
+        "panics: confidence"
+    );
+    Ok(())
+}
+
+/// Measured on a shared machine: another process taking a core for a while can turn a speedup into a tie.
+/// The whole report is taken again (up to 3 times) when a check fails; every check must hold in one run.
+#[test]
+fn fixture_workloads_get_the_verdicts_that_are_right_by_construction() {
+    let _g = crate::exclusive();
+    let mut failures = Vec::new();
+    for attempt in 1..=3 {
+        let (code, doc, stderr) = fixture_report();
+        match check_fixture_verdicts(code, &doc, &stderr) {
+            Ok(()) => return,
+            Err(e) => {
+                eprintln!("attempt {attempt}: {e}");
+                failures.push(e);
+            }
+        }
+    }
+    panic!("no run gave every right verdict:\n{}", failures.join("\n"));
 }
