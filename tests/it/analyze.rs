@@ -423,3 +423,31 @@ fn colour_only_when_forced() {
         "not a terminal: no colours"
     );
 }
+
+#[test]
+fn fail_on_sets_exit_code_1_at_or_above_the_level() {
+    let _g = shared();
+    let m = fixture("showcase").join("Cargo.toml");
+    let (code, doc, _) = analyze_json(&m, &[]);
+    assert_eq!(code, 0, "never fails by default");
+    let levels: BTreeSet<String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["level"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        levels.contains("warning") && !levels.contains("error"),
+        "{levels:?}"
+    );
+    for (level, want) in [("note", 1), ("warning", 1), ("error", 0), ("never", 0)] {
+        let (code, _, _) = analyze_json(&m, &["--fail-on", level]);
+        assert_eq!(code, want, "--fail-on {level}");
+    }
+    // The lock-order fixture has an error-level finding.
+    let (code, _, _) = analyze_json(
+        &fixture("kinds/lock-order").join("Cargo.toml"),
+        &["--fail-on", "error"],
+    );
+    assert_eq!(code, 1, "--fail-on error with a lock-order finding");
+}
