@@ -1,11 +1,12 @@
 //! Checks that a declared `setup`/`run` path names a `pub fn` of the library with a fitting signature,
 //! by walking the library's module tree (parsed with syn) from its root file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use syn::{FnArg, Item, ReturnType, Visibility};
 
 use super::project::LibTarget;
+use crate::discover::modtree::{self, ModDecl, ModuleFile};
 use crate::error::{Error, Result};
 
 /// What the function is declared as.
@@ -47,10 +48,15 @@ pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Optio
             "{ctx}: {key} = \"{path}\" names no function"
         )));
     };
-    let mut file = lib.src_path.clone();
-    let mut items = with_macro_items(read_items(&file, ctx)?);
-    // Directory where `mod x;` of the current module looks for `x.rs` / `x/mod.rs`.
-    let mut dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    // The file being walked, and the inline modules entered in it since (the module tree rules are
+    // `discover::modtree`'s).
+    let mut current = ModuleFile {
+        path: lib.src_path.clone(),
+        module_path: Vec::new(),
+        mod_rs: true,
+    };
+    let mut inline: Vec<String> = Vec::new();
+    let mut items = with_macro_items(read_items(&current.path, ctx)?);
     for (depth, module) in modules.iter().enumerate() {
         let found = items.iter().find_map(|i| match i {
             Item::Mod(m) if m.ident == module => Some(m.clone()),
@@ -77,30 +83,21 @@ pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Optio
         match m.content {
             Some((_, inner)) => {
                 items = with_macro_items(inner);
-                dir = dir.join(module);
+                inline.push(module.to_string());
             }
             None => {
-                let explicit = path_attr(&m.attrs);
-                let candidates: Vec<PathBuf> = match explicit {
-                    Some(p) => vec![file.parent().unwrap_or(Path::new(".")).join(p)],
-                    None => vec![
-                        dir.join(format!("{module}.rs")),
-                        dir.join(module).join("mod.rs"),
-                    ],
+                let decl = ModDecl {
+                    name: module.to_string(),
+                    inline: std::mem::take(&mut inline),
+                    path_attr: modtree::path_attr(&m.attrs),
                 };
-                let Some(next) = candidates.into_iter().find(|p| p.is_file()) else {
+                let Some(next) = modtree::children(&current, &[decl]).into_iter().next() else {
                     return Err(Error::usage(format!(
                         "{ctx}: {key} = \"{path}\": cannot find the file of module `{module}`"
                     )));
                 };
-                let is_mod_rs = next.file_name().is_some_and(|n| n == "mod.rs");
-                dir = if is_mod_rs {
-                    next.parent().map(Path::to_path_buf).unwrap_or_default()
-                } else {
-                    dir.join(module)
-                };
-                items = with_macro_items(read_items(&next, ctx)?);
-                file = next;
+                items = with_macro_items(read_items(&next.path, ctx)?);
+                current = next;
             }
         }
     }
@@ -209,24 +206,6 @@ fn read_items(file: &Path, ctx: &str) -> Result<Vec<Item>> {
                 e.message
             ))
         })
-}
-
-fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
-    attrs.iter().find_map(|a| {
-        if !a.path().is_ident("path") {
-            return None;
-        }
-        match &a.meta {
-            syn::Meta::NameValue(nv) => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) => Some(s.value()),
-                _ => None,
-            },
-            _ => None,
-        }
-    })
 }
 
 /// True when a `pub use` in `items` may bring `name` into scope (by name, rename or glob).
