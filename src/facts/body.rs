@@ -615,21 +615,10 @@ impl BodyVisitor<'_, '_> {
     /// A lock acquisition `recv.method()`.
     fn acquire(&mut self, mc: &syn::ExprMethodCall) {
         let method = mc.method.to_string();
-        if let Some(ty) = self.type_of(&mc.receiver) {
-            if apis::any_matches(apis::NOT_LOCK_RECEIVERS, &ty) {
-                return;
-            }
-        }
+        let Some(mut lock) = self.guards_from(mc) else {
+            return;
+        };
         let awaited = std::ptr::from_ref(mc) as usize == self.awaited;
-        let mut lock = self.lock_of(&mc.receiver).unwrap_or_else(|| HeldLock {
-            id: String::new(),
-            desc: "lock".into(),
-            is_async: false,
-            shared: false,
-        });
-        if lock.id.is_empty() {
-            lock.id = format!("{}::{}", self.fn_path, expr_text(strip_refs(&mc.receiver)));
-        }
         if lock.is_async && !awaited {
             // An async lock's `lock()` only builds a future; nothing is held until it is awaited.
             return;
@@ -1301,7 +1290,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
 }
 
 impl BodyVisitor<'_, '_> {
-    /// The lock held by a `let`-bound guard from `mc` (the acquisition was already recorded).
+    /// The lock that `mc` (`recv.lock()`, `recv.read()`...) acquires, identified by its path, or by the
+    /// receiver's text within this function when its path is unknown; `None` when the receiver's type is
+    /// known not to be a lock.
     fn guards_from(&self, mc: &syn::ExprMethodCall) -> Option<HeldLock> {
         if let Some(ty) = self.type_of(&mc.receiver) {
             if apis::any_matches(apis::NOT_LOCK_RECEIVERS, &ty) {

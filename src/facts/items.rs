@@ -237,11 +237,7 @@ impl<'a> Prepass<'a> {
 
     fn fields_of(&mut self, fields: &'a syn::Fields, module: &[String], owner: &syn::Ident) {
         for (i, f) in fields.iter().enumerate() {
-            let name = f
-                .ident
-                .as_ref()
-                .map(|i| i.to_string())
-                .unwrap_or_else(|| i.to_string());
+            let name = field_name(i, f);
             self.fields
                 .push((module.to_vec(), owner.to_string(), name, &f.ty));
         }
@@ -464,11 +460,7 @@ impl Walker<'_, '_> {
 
     fn fields(&mut self, fields: &syn::Fields, owner: &syn::Ident) {
         for (i, f) in fields.iter().enumerate() {
-            let name = f
-                .ident
-                .as_ref()
-                .map(|i| i.to_string())
-                .unwrap_or_else(|| i.to_string());
+            let name = field_name(i, f);
             let Some(ti) = self.info.fields.get(&(owner.to_string(), name)) else {
                 continue;
             };
@@ -542,4 +534,11 @@ pub(super) fn macro_static_findings(
 /// Path segments of a syn path, re-exported for `body`.
 pub(super) fn path_segments(path: &syn::Path) -> Vec<String> {
     segments(path)
+}
+
+/// A field's name: its identifier, or its index in a tuple struct.
+fn field_name(index: usize, f: &syn::Field) -> String {
+    f.ident
+        .as_ref()
+        .map_or_else(|| index.to_string(), |i| i.to_string())
 }

@@ -160,12 +160,7 @@ fn workload(doc: &ReportInput<'_>, w: &WorkloadReport, h: &mut String) {
     }
     h.push_str("<h3>Speedup vs workers</h3>\n");
     h.push_str(&chart_svg(w));
-    if let Some(p) = doc
-        .profile
-        .workloads
-        .iter()
-        .find(|p| p.name == w.name && p.package == w.package)
-    {
+    if let Some(p) = doc.profile_of(w) {
         let rows = measurement_rows(p);
         if !rows.is_empty() {
             h.push_str("<h3>Measurements</h3>\n<table>\n<thead><tr>");

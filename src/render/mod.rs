@@ -31,6 +31,19 @@ pub struct ReportInput<'a> {
     pub profile: &'a ProfileDoc,
 }
 
+impl ReportInput<'_> {
+    /// The measurements behind one verdict.
+    pub fn profile_of(
+        &self,
+        w: &crate::report::model::WorkloadReport,
+    ) -> Option<&crate::profile::model::WorkloadProfile> {
+        self.profile
+            .workloads
+            .iter()
+            .find(|p| p.name == w.name && p.package == w.package)
+    }
+}
+
 /// Sets the process-wide colour choice from `--color` (auto still honours NO_COLOR and non-terminals).
 pub fn init_color(when: ColorWhen) {
     let choice = match when {

@@ -41,11 +41,7 @@ impl Export<ReportInput<'_>> for Human {
         }
         for w in &doc.report.workloads {
             writeln!(out)?;
-            let profile = doc
-                .profile
-                .workloads
-                .iter()
-                .find(|p| p.name == w.name && p.package == w.package);
+            let profile = doc.profile_of(w);
             workload(w, profile, out)?;
         }
         Ok(())

@@ -141,12 +141,7 @@ fn workload(doc: &ReportInput<'_>, w: &WorkloadReport, out: &mut dyn Write) -> i
         writeln!(out)?;
         writeln!(out, "</details>")?;
     }
-    if let Some(p) = doc
-        .profile
-        .workloads
-        .iter()
-        .find(|p| p.name == w.name && p.package == w.package)
-    {
+    if let Some(p) = doc.profile_of(w) {
         let rows = measurement_rows(p);
         if !rows.is_empty() {
             writeln!(out)?;
