@@ -32,10 +32,14 @@ pub fn run(cli: Cli) -> Result<i32> {
         Verb::Report(a) => {
             let selection = PackageSelection::new(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
-            let analysis = crate::analyze::run(&selection)?;
+            // One `cargo metadata` for both halves.
+            let ws = crate::discover::load(&selection)?;
+            let analysis = crate::analyze::run_in(&ws);
             let profile = match &a.from {
                 Some(path) => load_profile(path, &measure.workloads)?,
-                None => crate::profile::run(&selection, &measure)?,
+                None => {
+                    crate::profile::run_in(&crate::workload::Project::from_workspace(ws), &measure)?
+                }
             };
             let doc = crate::report::recommend(&analysis, &profile);
             let mut out = render::Sink::open(a.output.as_deref())?;

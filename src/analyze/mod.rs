@@ -21,13 +21,17 @@ use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
 use model::{AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, TargetDoc, ToolDoc, SCHEMA_VERSION};
 
-/// `cargo concur analyze`: discovery, then [`analyze_workspace`].
+/// `cargo concur analyze`: discovery, then [`run_in`].
 pub fn run(selection: &PackageSelection) -> Result<AnalysisDoc> {
-    let ws = discover::load(selection)?;
+    Ok(run_in(&discover::load(selection)?))
+}
+
+/// [`analyze_workspace`] with progress and skipped files on stderr.
+pub fn run_in(ws: &Workspace) -> AnalysisDoc {
     let names: Vec<&str> = ws.packages.iter().map(|p| p.name.as_str()).collect();
     crate::render::status::progress("Analyzing", &names.join(", "));
     let start = Instant::now();
-    let doc = analyze_workspace(&ws);
+    let doc = analyze_workspace(ws);
     let f = &doc.files;
     crate::render::status::progress(
         "Finished",
@@ -45,7 +49,7 @@ pub fn run(selection: &PackageSelection) -> Result<AnalysisDoc> {
             e.file, e.line, e.column, e.message
         ));
     }
-    Ok(doc)
+    doc
 }
 
 /// One file to read, parse and reduce to facts.

@@ -35,8 +35,12 @@ pub const IO_BOUND_RATIO: f64 = 0.5;
 pub const STABLE_MEDIAN: f64 = 0.01;
 
 pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<ProfileDoc> {
-    let project = Project::load(selection)?;
-    let (declared, warnings) = crate::workload::declared(&project)?;
+    run_in(&Project::load(selection)?, measure)
+}
+
+/// Profiles the selected workloads of an already discovered project.
+pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc> {
+    let (declared, warnings) = crate::workload::declared(project)?;
     for w in &warnings {
         crate::render::status::warning(w);
     }
@@ -58,7 +62,7 @@ pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<Pr
         .filter(|d| measure.workloads.is_empty() || measure.workloads.contains(&d.spec.name))
         .collect();
     let tests: Vec<TestWorkload> = if measure.tests {
-        crate::workload::test_workloads(&project, &measure.workloads)?
+        crate::workload::test_workloads(project, &measure.workloads)?
     } else {
         Vec::new()
     };
@@ -93,7 +97,7 @@ pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<Pr
             .iter()
             .filter(|d| d.spec.package == package.name)
             .collect();
-        let h = harness::build(&project, package, &mine)?;
+        let h = harness::build(project, package, &mine)?;
         harnesses.insert(package.name.clone(), h);
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

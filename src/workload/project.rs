@@ -41,8 +41,12 @@ pub struct Project {
 impl Project {
     /// The selected packages, as `crate::discover` finds them (`cargo metadata --no-deps`).
     pub fn load(selection: &PackageSelection) -> Result<Project> {
+        Ok(Project::from_workspace(crate::discover::load(selection)?))
+    }
+
+    /// The part of a discovered workspace that workloads need.
+    pub fn from_workspace(ws: crate::discover::Workspace) -> Project {
         use crate::discover::TargetKind;
-        let ws = crate::discover::load(selection)?;
         let packages = ws
             .packages
             .iter()
@@ -61,12 +65,12 @@ impl Project {
                     .any(|t| matches!(t.kind, TargetKind::Lib | TargetKind::Test)),
             })
             .collect();
-        Ok(Project {
+        Project {
             root: ws.root,
             target_dir: ws.target_dir,
             packages,
             workspace_metadata: ws.workspace_metadata,
-        })
+        }
     }
 
     /// Runs `cargo test --no-run` for one package and returns its libtest executables as
