@@ -596,6 +596,21 @@ fn no_perf_falls_back_to_rusage_and_json_has_contract_fields() {
     }
 }
 
+/// Whether this process may open perf events for its own children: root, or `perf_event_paranoid` <= 1.
+fn perf_permitted() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1))
+        == Some("0");
+    let paranoid = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
+        .ok()
+        .and_then(|t| t.trim().parse::<i32>().ok());
+    std::path::Path::new("/proc/sys/kernel/perf_event_paranoid").exists()
+        && (root || paranoid.is_some_and(|p| p <= 1))
+}
+
 #[test]
 fn perf_seam_selects_the_tier() {
     let _g = shared();
@@ -632,8 +647,13 @@ fn perf_seam_selects_the_tier() {
     .expect("run");
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
     let tier = doc["environment"]["counters"].as_str().unwrap_or("");
-    // Software events where perf is permitted, rusage where it is not; never hardware.
+    // Software events where perf is permitted, rusage where it is not; never hardware. Where this kernel
+    // lets us open counters (root, or perf_event_paranoid <= 1), they must open: a broken opener would
+    // otherwise hide behind the fallback.
     assert!(tier == "software" || tier == "rusage", "{tier}");
+    if perf_permitted() {
+        assert_eq!(tier, "software", "{}", doc["environment"]);
+    }
     if tier == "software" {
         // task-clock counts every thread and every process below the harness (the worker processes of
         // the processes model are its children): it agrees with rusage CPU within 20%.
