@@ -1,20 +1,31 @@
 //! Runs one verb from settled settings: wires the engine's stages together and picks the exit code.
 
 use crate::analyze::model::AnalysisDoc;
-use crate::cli::{Cli, MeasureSettings, PackageSelection, Verb};
+use crate::cli::{AnalyzeArgs, Cli, MeasureSettings, PackageSelection, Verb};
 use crate::error::{Error, Result};
 use crate::exit;
 use crate::render;
 
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.verb {
-        Verb::Analyze(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
-            let doc = crate::analyze::run(&selection)?;
-            let mut out = render::Sink::open(a.output.as_deref())?;
-            render::write_analysis(&doc, a.format, &mut out)?;
+        Verb::Analyze(a) => analyze(&a),
+        Verb::Rules(a) => {
+            let mut out = render::Sink::open(None)?;
+            render::write_rules(a.format, &mut out)?;
             out.finish()?;
-            Ok(analysis_exit_code(&doc, a.fail_on.threshold()))
+            Ok(exit::SUCCESS)
+        }
+        Verb::Explain(a) => {
+            let kind = crate::analyze::model::FindingKind::from_id(&a.kind).ok_or_else(|| {
+                Error::usage(format!(
+                    "`{}` is not a finding kind (`cargo concur rules` lists them)",
+                    a.kind
+                ))
+            })?;
+            let mut out = render::Sink::open(None)?;
+            render::write_explain(kind, &mut out)?;
+            out.finish()?;
+            Ok(exit::SUCCESS)
         }
         Verb::Profile(a) => {
             let selection = PackageSelection::new(&a.manifest, &a.packages);
@@ -34,7 +45,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             let measure = MeasureSettings::new(&a.measure)?;
             // One `cargo metadata` for both halves.
             let ws = crate::discover::load(&selection)?;
-            let analysis = crate::analyze::run_in(&ws);
+            let config = crate::config::load(&ws, &Default::default())?;
+            let analysis = crate::analyze::run_in(&ws, &config);
             let profile = match &a.from {
                 Some(path) => load_profile(path, &measure.workloads)?,
                 None => {
@@ -62,21 +74,175 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+fn analyze(a: &AnalyzeArgs) -> Result<i32> {
+    let selection = PackageSelection::new(&a.manifest, &a.packages);
+    let overrides = a.overrides()?;
+    let (mut doc, config) = crate::analyze::run(&selection, &overrides)?;
+    if let Some(path) = &a.write_baseline {
+        let mut out = render::Sink::open(Some(path))?;
+        render::write_analysis(
+            &render::AnalysisView::new(&doc, &Default::default()),
+            crate::cli::AnalyzeFormat::Json,
+            crate::cli::MessageFormat::Human,
+            &mut out,
+        )?;
+        out.finish()?;
+    }
+    if let Some(path) = &a.baseline {
+        let old = load_analysis(path)?;
+        crate::baseline::apply(&mut doc, &old).map_err(|p| match p {
+            crate::baseline::BaselineProblem::NoFingerprints => Error::usage(format!(
+                "--baseline {}: its findings have no `fingerprint`; write it again with this version \
+                 (`analyze --format json` or --write-baseline)",
+                path.display()
+            )),
+        })?;
+    }
+    let opts = render::AnalysisOptions {
+        show_suppressed: a.show_suppressed,
+        sarif_category: a.sarif_category.clone(),
+        repo: repo_location(&doc.workspace_root, a.repo_url.as_deref()),
+        markdown_limit: render::GITHUB_COMMENT_LIMIT,
+    };
+    let mut out = render::Sink::open(a.output.as_deref())?;
+    render::write_analysis(
+        &render::AnalysisView::new(&doc, &opts),
+        a.format,
+        a.message_format,
+        &mut out,
+    )?;
+    out.finish()?;
+    let failing = failing_findings(&doc, &config);
+    if failing.count == 0 {
+        return Ok(exit::SUCCESS);
+    }
+    render::status::error(&failing.reason(a.fail_on.is_some(), doc.baseline.is_some()));
+    Ok(exit::FINDINGS)
+}
+
+/// Where the workspace sits in its repository, and the link base: `--repo-url`, else GitHub Actions'
+/// `GITHUB_SERVER_URL/GITHUB_REPOSITORY/blob/GITHUB_SHA`.
+fn repo_location(workspace_root: &str, repo_url: Option<&str>) -> render::RepoLocation {
+    let ws = std::path::Path::new(workspace_root);
+    let root = crate::discover::repo_root(ws).unwrap_or_else(|| ws.to_path_buf());
+    let rel = crate::discover::rel_path(&root, ws);
+    let prefix = if rel.is_empty() || rel == "." || ws == root {
+        String::new()
+    } else {
+        format!("{}/", rel.trim_end_matches('/'))
+    };
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let link_base = match repo_url {
+        Some(u) => Some(u.trim_end_matches('/').to_string()),
+        None => match (
+            env("GITHUB_SERVER_URL"),
+            env("GITHUB_REPOSITORY"),
+            env("GITHUB_SHA"),
+        ) {
+            (Some(server), Some(repo), Some(sha)) => Some(format!(
+                "{}/{repo}/blob/{sha}",
+                server.trim_end_matches('/')
+            )),
+            _ => None,
+        },
+    };
+    render::RepoLocation {
+        root: root.display().to_string(),
+        prefix,
+        link_base,
+    }
+}
+
+/// The findings that fail the run, and the threshold they met.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failing {
+    pub count: usize,
+    /// Of `count`, unparsable files (counted as warnings).
+    pub parse_errors: usize,
+    /// The lowest threshold that applied.
+    pub threshold: Option<crate::analyze::model::Level>,
+}
+
+impl Failing {
+    /// `3 findings at or above --fail-on warning`.
+    pub fn reason(&self, from_cli: bool, baseline: bool) -> String {
+        let level = self.threshold.map(|l| l.as_str()).unwrap_or("never");
+        let what = if baseline { "new finding" } else { "finding" };
+        let source = if from_cli {
+            format!("--fail-on {level}")
+        } else {
+            format!("fail-on = \"{level}\" (Cargo.toml [*.metadata.concur])")
+        };
+        let mut s = format!(
+            "{} {what}{} at or above {source}",
+            self.count,
+            if self.count == 1 { "" } else { "s" }
+        );
+        if self.parse_errors > 0 {
+            s.push_str(&format!(
+                " ({} of them unparsable file{}, counted as warnings)",
+                self.parse_errors,
+                if self.parse_errors == 1 { "" } else { "s" }
+            ));
+        }
+        s
+    }
+}
+
+/// Findings at or above their package's `fail-on` (command line over configuration), plus parse errors as
+/// warnings against the strictest threshold.
+pub fn failing_findings(doc: &AnalysisDoc, config: &crate::config::ProjectConfig) -> Failing {
+    let mut count = 0;
+    let mut threshold = None;
+    for f in &doc.findings {
+        if let Some(t) = config.fail_on(&f.package) {
+            if f.level >= t {
+                count += 1;
+                threshold = Some(threshold.map_or(t, |x: crate::analyze::model::Level| x.min(t)));
+            }
+        }
+    }
+    let mut parse_errors = 0;
+    if let Some(t) = config.any_fail_on() {
+        if crate::analyze::model::Level::Warning >= t {
+            parse_errors = doc.files.parse_errors.len();
+            if parse_errors > 0 {
+                threshold = Some(threshold.map_or(t, |x: crate::analyze::model::Level| x.min(t)));
+            }
+        }
+    }
+    Failing {
+        count: count + parse_errors,
+        parse_errors,
+        threshold,
+    }
+}
+
 /// 1 when a finding (or a parse error, counted as a warning) is at or above the threshold.
 pub fn analysis_exit_code(
     doc: &AnalysisDoc,
     threshold: Option<crate::analyze::model::Level>,
 ) -> i32 {
-    let Some(t) = threshold else {
-        return exit::SUCCESS;
+    let config = crate::config::ProjectConfig {
+        fail_on_cli: Some(threshold),
+        ..Default::default()
     };
-    let worst_finding = doc.findings.iter().map(|f| f.level).max();
-    let parse_level =
-        (!doc.files.parse_errors.is_empty()).then_some(crate::analyze::model::Level::Warning);
-    match worst_finding.max(parse_level) {
-        Some(l) if l >= t => exit::FINDINGS,
-        _ => exit::SUCCESS,
+    if failing_findings(doc, &config).count > 0 {
+        exit::FINDINGS
+    } else {
+        exit::SUCCESS
     }
+}
+
+fn load_analysis(path: &std::path::Path) -> Result<AnalysisDoc> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("--baseline {}: cannot read: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::usage(format!(
+            "--baseline {}: not a cargo-concur `analyze --format json` document: {e}",
+            path.display()
+        ))
+    })
 }
 
 fn load_profile(

@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::analyze::model::Level;
+use crate::analyze::model::{FindingKind, Level};
+use crate::config::LevelSetting;
 
 /// Tells you, per workload, whether to run it on threads, processes, async tasks or sequentially — and proves it.
 #[derive(Debug, Parser)]
@@ -12,9 +13,59 @@ use crate::analyze::model::Level;
 pub struct Cli {
     #[command(subcommand)]
     pub verb: Verb,
-    /// Coloring: auto (only on a terminal, never with NO_COLOR), always, never
-    #[arg(long, value_enum, global = true, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
-    pub color: ColorWhen,
+    /// Coloring: auto (only on a terminal, never with NO_COLOR), always, never [default: CARGO_TERM_COLOR, else auto]
+    #[arg(long, value_enum, global = true, value_name = "WHEN")]
+    pub color: Option<ColorWhen>,
+    /// Print no status or progress lines on stderr (errors still)
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more status: commands run, settings used (-vv: more)
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl Cli {
+    /// Parses the command line (after [`normalize_args`]); `-A/-W/-D` keep the order they were given in.
+    pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+        let m = Cli::command().try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&m)?;
+        if let (Verb::Analyze(a), Some(sm)) = (&mut cli.verb, m.subcommand_matches("analyze")) {
+            let mut order: Vec<(usize, LevelSetting, String)> = Vec::new();
+            for (id, setting) in [
+                ("allow", LevelSetting::Allow),
+                ("warn", LevelSetting::Report(Level::Warning)),
+                ("deny", LevelSetting::Report(Level::Error)),
+            ] {
+                if let (Some(vals), Some(idx)) = (sm.get_many::<String>(id), sm.indices_of(id)) {
+                    for (v, i) in vals.zip(idx) {
+                        order.push((i, setting, v.clone()));
+                    }
+                }
+            }
+            order.sort_by_key(|(i, _, _)| *i);
+            a.lint_order = order.into_iter().map(|(_, s, k)| (s, k)).collect();
+        }
+        Ok(cli)
+    }
+
+    /// The colour choice: `--color`, else `CARGO_TERM_COLOR` (as cargo reads it), else auto.
+    pub fn color_when(&self) -> ColorWhen {
+        self.color
+            .unwrap_or_else(|| match std::env::var("CARGO_TERM_COLOR").ok().as_deref() {
+                Some("always") => ColorWhen::Always,
+                Some("never") => ColorWhen::Never,
+                _ => ColorWhen::Auto,
+            })
+    }
+
+    /// -q: 0, default: 1, -v: 2, -vv: 3.
+    pub fn verbosity(&self) -> u8 {
+        if self.quiet {
+            0
+        } else {
+            1 + self.verbose
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -34,6 +85,63 @@ pub enum Verb {
     Report(ReportArgs),
     /// List declared and discovered workloads
     Workloads(WorkloadsArgs),
+    /// List every finding kind with its default level and summary
+    Rules(RulesArgs),
+    /// Explain a finding kind at length, with an example (like `rustc --explain`)
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RulesArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ProfileFormat::Human)]
+    pub format: ProfileFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The finding kind, e.g. `lock-order`
+    #[arg(value_name = "KIND")]
+    pub kind: String,
+}
+
+/// Cargo flags passed through to the cargo commands `profile` and `report` run (`cargo metadata`, the
+/// harness build).
+#[derive(Debug, Clone, Default, Args)]
+pub struct CargoArgs {
+    /// Require Cargo.lock to be up to date (passed to cargo; the harness keeps your lock file exact)
+    #[arg(long, help_heading = "Manifest Options")]
+    pub locked: bool,
+    /// Run without accessing the network (passed to cargo)
+    #[arg(long, help_heading = "Manifest Options")]
+    pub offline: bool,
+    /// Equivalent to specifying both --locked and --offline (passed to cargo)
+    #[arg(long, help_heading = "Manifest Options")]
+    pub frozen: bool,
+    /// Directory for all generated artifacts (passed to cargo; default: the workspace's target directory)
+    #[arg(long, value_name = "DIRECTORY", help_heading = "Compilation Options")]
+    pub target_dir: Option<PathBuf>,
+}
+
+impl CargoArgs {
+    /// The flags as cargo takes them.
+    pub fn cargo_flags(&self) -> Vec<std::ffi::OsString> {
+        let mut v: Vec<std::ffi::OsString> = Vec::new();
+        for (on, flag) in [
+            (self.locked, "--locked"),
+            (self.offline, "--offline"),
+            (self.frozen, "--frozen"),
+        ] {
+            if on {
+                v.push(flag.into());
+            }
+        }
+        if let Some(d) = &self.target_dir {
+            v.push("--target-dir".into());
+            v.push(d.clone().into_os_string());
+        }
+        v
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -64,6 +172,27 @@ pub enum AnalyzeFormat {
     Json,
     Sarif,
     Markdown,
+    /// GitHub Actions workflow commands (`::warning file=...::message`), one annotation per finding
+    Github,
+}
+
+/// `--message-format`: how diagnostics are written, as cargo names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// As `--format` says
+    Human,
+    /// One JSON object per line in cargo's `compiler-message` shape, then `build-finished`
+    Json,
+}
+
+/// What makes `report --baseline` fail the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFailOn {
+    Never,
+    /// A workload's verdict differs from the baseline's
+    VerdictChange,
+    /// A model's best speedup fell below the baseline's confidence interval
+    Regression,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -109,12 +238,101 @@ pub struct AnalyzeArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = AnalyzeFormat::Human)]
     pub format: AnalyzeFormat,
+    /// Diagnostics as cargo/clippy JSON lines (`json`) for tools that read cargo's messages
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FMT")]
+    pub message_format: MessageFormat,
     /// Exit with code 1 when a finding (or parse error, counted as a warning) is at or above this level
-    #[arg(long, value_enum, default_value_t = FailOn::Never, value_name = "LEVEL")]
-    pub fail_on: FailOn,
+    /// [default: `fail-on` of the configuration, else never]
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
     /// Write the output to this file instead of stdout
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Drop findings of this kind (repeatable; later flags win, over the configuration)
+    #[arg(
+        short = 'A',
+        long = "allow",
+        value_name = "KIND",
+        help_heading = "Levels"
+    )]
+    pub allow: Vec<String>,
+    /// Report this kind as a warning
+    #[arg(
+        short = 'W',
+        long = "warn",
+        value_name = "KIND",
+        help_heading = "Levels"
+    )]
+    pub warn: Vec<String>,
+    /// Report this kind as an error
+    #[arg(
+        short = 'D',
+        long = "deny",
+        value_name = "KIND",
+        help_heading = "Levels"
+    )]
+    pub deny: Vec<String>,
+    /// `-A/-W/-D` in command-line order (filled by `Cli::parse_args`).
+    #[arg(skip)]
+    pub lint_order: Vec<(LevelSetting, String)>,
+    /// Also list findings silenced by `// concur:allow(kind) reason` comments
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// Report only findings that are not in this earlier `analyze --format json` output
+    #[arg(long, value_name = "OLD.json", help_heading = "Baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Also write this run's findings as JSON to PATH, to serve as a later --baseline
+    #[arg(long, value_name = "PATH", help_heading = "Baseline")]
+    pub write_baseline: Option<PathBuf>,
+    /// SARIF `runAutomationDetails.id` (GitHub code scanning's category), e.g. `concur/linux`
+    #[arg(long, value_name = "NAME")]
+    pub sarif_category: Option<String>,
+    /// Link findings in Markdown to `URL/<path>#L<line>` (e.g. https://github.com/o/r/blob/<sha>)
+    /// [default: from GITHUB_SERVER_URL, GITHUB_REPOSITORY and GITHUB_SHA when set]
+    #[arg(long, value_name = "URL")]
+    pub repo_url: Option<String>,
+}
+
+impl AnalyzeArgs {
+    /// The command line's overrides of the configuration.
+    pub fn overrides(&self) -> crate::error::Result<crate::config::Overrides> {
+        let mut levels = Vec::new();
+        let order: Vec<(LevelSetting, String)> = if self.lint_order.is_empty() {
+            // Built without `parse_args` (tests): -A, then -W, then -D.
+            self.allow
+                .iter()
+                .map(|k| (LevelSetting::Allow, k.clone()))
+                .chain(
+                    self.warn
+                        .iter()
+                        .map(|k| (LevelSetting::Report(Level::Warning), k.clone())),
+                )
+                .chain(
+                    self.deny
+                        .iter()
+                        .map(|k| (LevelSetting::Report(Level::Error), k.clone())),
+                )
+                .collect()
+        } else {
+            self.lint_order.clone()
+        };
+        for (setting, name) in order {
+            let kinds: Vec<FindingKind> = if name == "all" {
+                FindingKind::ALL.to_vec()
+            } else {
+                vec![FindingKind::from_id(&name).ok_or_else(|| {
+                    crate::error::Error::usage(format!(
+                        "`{name}` is not a finding kind (see `cargo concur rules`)"
+                    ))
+                })?]
+            };
+            levels.extend(kinds.into_iter().map(|k| (k, setting)));
+        }
+        Ok(crate::config::Overrides {
+            levels,
+            fail_on: self.fail_on.map(FailOn::threshold),
+        })
+    }
 }
 
 /// Options shared by `profile` and by `report` when it profiles.
@@ -148,6 +366,8 @@ pub struct ProfileArgs {
     pub manifest: ManifestArgs,
     #[command(flatten)]
     pub measure: MeasureArgs,
+    #[command(flatten)]
+    pub cargo: CargoArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = ProfileFormat::Human)]
     pub format: ProfileFormat,
@@ -164,9 +384,17 @@ pub struct ReportArgs {
     pub manifest: ManifestArgs,
     #[command(flatten)]
     pub measure: MeasureArgs,
+    #[command(flatten)]
+    pub cargo: CargoArgs,
     /// Use a saved `profile --format json` instead of profiling now
     #[arg(long, value_name = "PROFILE.json")]
     pub from: Option<PathBuf>,
+    /// Compare with an earlier `report --format json`: verdict changes, speedup regressions, new findings
+    #[arg(long, value_name = "OLD-report.json")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: exit with code 1 on a verdict change or a speedup regression (repeatable)
+    #[arg(long, value_enum, value_name = "WHAT", requires = "baseline")]
+    pub fail_on: Vec<ReportFailOn>,
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,

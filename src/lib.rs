@@ -6,8 +6,10 @@
 
 pub mod analyze;
 pub mod app;
+pub mod baseline;
 pub mod callgraph;
 pub mod cli;
+pub mod config;
 pub mod discover;
 pub mod error;
 pub mod exit;
@@ -17,4 +19,5 @@ pub mod profile;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod suppress;
 pub mod workload;

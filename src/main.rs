@@ -1,10 +1,8 @@
 //! `cargo-concur`: the thin front. Parses arguments, runs the verb, maps the outcome to an exit code.
 
-use clap::Parser;
-
 fn main() {
     let args = cargo_concur::cli::normalize_args(std::env::args_os().collect());
-    let cli = match cargo_concur::cli::Cli::try_parse_from(args) {
+    let cli = match cargo_concur::cli::Cli::parse_args(args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -16,7 +14,8 @@ fn main() {
             std::process::exit(code);
         }
     };
-    cargo_concur::render::init_color(cli.color);
+    cargo_concur::render::init_color(cli.color_when());
+    cargo_concur::render::status::set_verbosity(cli.verbosity());
     let code = match cargo_concur::app::run(cli) {
         Ok(code) => code,
         Err(e) => {

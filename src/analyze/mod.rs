@@ -5,6 +5,7 @@
 //! a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave the
 //! thread that parsed them, so each file is read, parsed and reduced to plain facts in one task.
 
+pub mod identity;
 pub mod model;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,23 +16,29 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::cli::PackageSelection;
+use crate::config::ProjectConfig;
 use crate::discover::{self, ModuleFile, Workspace};
 use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
 use model::{AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, TargetDoc, ToolDoc, SCHEMA_VERSION};
 
-/// `cargo concur analyze`: discovery, then [`run_in`].
-pub fn run(selection: &PackageSelection) -> Result<AnalysisDoc> {
-    Ok(run_in(&discover::load(selection)?))
+/// `cargo concur analyze`: discovery, configuration, then [`run_in`].
+pub fn run(
+    selection: &PackageSelection,
+    overrides: &crate::config::Overrides,
+) -> Result<(AnalysisDoc, ProjectConfig)> {
+    let ws = discover::load(selection)?;
+    let config = crate::config::load(&ws, overrides)?;
+    Ok((run_in(&ws, &config), config))
 }
 
-/// [`analyze_workspace`] with progress and skipped files on stderr.
-pub fn run_in(ws: &Workspace) -> AnalysisDoc {
+/// [`analyze_with`] with progress and skipped files on stderr.
+pub fn run_in(ws: &Workspace, config: &ProjectConfig) -> AnalysisDoc {
     let names: Vec<&str> = ws.packages.iter().map(|p| p.name.as_str()).collect();
     crate::render::status::progress("Analyzing", &names.join(", "));
     let start = Instant::now();
-    let doc = analyze_workspace(ws);
+    let doc = analyze_with(ws, config);
     let f = &doc.files;
     crate::render::status::progress(
         "Finished",
@@ -73,6 +80,8 @@ struct FileDone {
     ctx: FileContext,
     reached: bool,
     inherited: Option<Arc<ScopeChain>>,
+    /// `// concur:allow(...)` comments of the file.
+    directives: Vec<crate::suppress::Directive>,
 }
 
 fn process(job: FileJob) -> FileDone {
@@ -94,6 +103,7 @@ fn process(job: FileJob) -> FileDone {
         ctx,
         reached,
         inherited: inherited.clone(),
+        directives: Vec::new(),
     };
     let text = match std::fs::read_to_string(&module.path) {
         Ok(t) => t,
@@ -109,6 +119,7 @@ fn process(job: FileJob) -> FileDone {
     };
     match crate::parse::parse_source(&text) {
         Ok(ast) => {
+            done.directives = crate::suppress::scan(&text, Some(&ast));
             let ctx = &done.ctx;
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 crate::facts::extract_in(ctx, &ast, inherited)
@@ -145,9 +156,14 @@ fn process(job: FileJob) -> FileDone {
     done
 }
 
+/// [`analyze_with`] with no configuration (every rule at its default level).
+pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
+    analyze_with(ws, &ProjectConfig::default())
+}
+
 /// Analyzes every target of every selected package. Never fails: unreadable or unparsable files are
 /// recorded in `files.parse_errors` and skipped.
-pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
+pub fn analyze_with(ws: &Workspace, config: &ProjectConfig) -> AnalysisDoc {
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     let mut level: Vec<FileJob> = Vec::new();
     for (pi, pkg) in ws.packages.iter().enumerate() {
@@ -226,7 +242,7 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
     }
     done.extend(unreached.into_par_iter().map(process).collect::<Vec<_>>());
 
-    assemble(ws, done)
+    assemble(ws, done, config)
 }
 
 fn context(ws: &Workspace, package: usize, crate_name: &str, module: &ModuleFile) -> FileContext {
@@ -244,12 +260,13 @@ fn canonical(p: &std::path::Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
+fn assemble(ws: &Workspace, done: Vec<FileDone>, config: &ProjectConfig) -> AnalysisDoc {
     let mut files = FilesDoc {
         analyzed: done.len(),
         ..FilesDoc::default()
     };
     let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let mut directives: BTreeMap<String, Vec<crate::suppress::Directive>> = BTreeMap::new();
     let mut per_package: Vec<Vec<FileFacts>> = vec![Vec::new(); ws.packages.len()];
     for d in done {
         files.bytes += d.text.len() as u64;
@@ -262,6 +279,9 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         if let Some(f) = d.facts {
             files.macros_not_expanded += f.macros_not_expanded;
             per_package[d.package].push(f);
+        }
+        if !d.directives.is_empty() {
+            directives.insert(d.rel_path.clone(), d.directives);
         }
         texts.insert(d.rel_path, d.text);
     }
@@ -321,8 +341,13 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
             .map(str::to_string);
         sorted.push(f);
     }
+    let (findings, suppressed, settled) = settle(sorted, &directives, &texts, config);
     for f in &mut functions {
-        let mut r: Vec<usize> = f.reachable_findings.iter().map(|&i| remap[i]).collect();
+        let mut r: Vec<usize> = f
+            .reachable_findings
+            .iter()
+            .filter_map(|&i| settled[remap[i]])
+            .collect();
         r.sort_unstable();
         r.dedup();
         f.reachable_findings = r;
@@ -354,7 +379,78 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         workspace_root: ws.root.display().to_string(),
         packages,
         files,
-        findings: sorted,
+        findings,
         functions,
+        suppressed,
+        baseline: None,
     }
+}
+
+/// Applies the configuration (levels, excludes) and the suppression comments to the sorted, deduplicated
+/// findings, adds the `suppression` notes, and assigns end positions and fingerprints. Returns (findings,
+/// suppressed, remap): `remap[i]` is the new index of the input's `i`-th finding in `findings`, if it is there.
+fn settle(
+    sorted: Vec<model::Finding>,
+    directives: &BTreeMap<String, Vec<crate::suppress::Directive>>,
+    texts: &BTreeMap<String, String>,
+    config: &ProjectConfig,
+) -> (Vec<model::Finding>, Vec<model::Finding>, Vec<Option<usize>>) {
+    let n = sorted.len();
+    // Remember each finding's input index through the passes (as a fingerprint placeholder).
+    let mut configured = Vec::with_capacity(n);
+    for (i, mut f) in sorted.into_iter().enumerate() {
+        let pc = config.package(&f.package);
+        let Some(level) = pc.decide(f.kind, &f.file, f.level) else {
+            continue;
+        };
+        f.level = level;
+        f.fingerprint = i.to_string();
+        configured.push(f);
+    }
+    let (mut kept, mut suppressed, problems) = crate::suppress::apply(configured, directives);
+    let package_of = |file: &str| {
+        kept.iter()
+            .chain(suppressed.iter())
+            .find(|f| f.file == file)
+            .map(|f| f.package.clone())
+            .unwrap_or_default()
+    };
+    let mut notes = Vec::new();
+    for (file, d, problem, detail) in problems {
+        let mut f = crate::rules::finding(
+            model::FindingKind::Suppression,
+            crate::rules::Site {
+                file: file.clone(),
+                line: d.line,
+                column: d.column,
+                function: None,
+            },
+            crate::rules::suppression::message(problem, &d.kinds, &detail),
+        );
+        f.package = package_of(&file);
+        let pc = config.package(&f.package);
+        let Some(level) = pc.decide(f.kind, &f.file, f.level) else {
+            continue;
+        };
+        f.level = level;
+        f.snippet = texts
+            .get(&file)
+            .and_then(|t| t.lines().nth(d.line.saturating_sub(1) as usize))
+            .map(str::to_string);
+        f.fingerprint = String::new();
+        notes.push(f);
+    }
+    kept.extend(notes);
+    let key = |f: &model::Finding| (f.file.clone(), f.line, f.column, f.kind);
+    kept.sort_by_key(key);
+    let mut remap = vec![None; n];
+    for (at, f) in kept.iter().enumerate() {
+        if let Ok(i) = f.fingerprint.parse::<usize>() {
+            remap[i] = Some(at);
+        }
+    }
+    let mut all: Vec<&mut model::Finding> = kept.iter_mut().chain(suppressed.iter_mut()).collect();
+    all.sort_by_key(|f| key(f));
+    identity::assign(&mut all);
+    (kept, suppressed, remap)
 }

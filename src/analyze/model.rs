@@ -56,10 +56,11 @@ pub enum FindingKind {
     DoubleLock,
     LockOrder,
     BlockingInAsync,
+    Suppression,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 15] = [
+    pub const ALL: [FindingKind; 16] = [
         FindingKind::StaticMut,
         FindingKind::GlobalState,
         FindingKind::SharedLock,
@@ -75,6 +76,7 @@ impl FindingKind {
         FindingKind::DoubleLock,
         FindingKind::LockOrder,
         FindingKind::BlockingInAsync,
+        FindingKind::Suppression,
     ];
 
     /// The kebab-case id used in JSON, SARIF rule ids and `// expect:` markers.
@@ -95,6 +97,7 @@ impl FindingKind {
             FindingKind::DoubleLock => "double-lock",
             FindingKind::LockOrder => "lock-order",
             FindingKind::BlockingInAsync => "blocking-in-async",
+            FindingKind::Suppression => "suppression",
         }
     }
 
@@ -166,6 +169,49 @@ pub struct Finding {
     /// The source line of the construct, filled by the pipeline for human output; not serialized.
     #[serde(skip)]
     pub snippet: Option<String>,
+    /// Extension: 1-based line where the marked construct ends (the token at `line`/`column`).
+    #[serde(default)]
+    pub end_line: u32,
+    /// Extension: 1-based column just past the marked token (exclusive), in characters.
+    #[serde(default)]
+    pub end_column: u32,
+    /// Extension: stable identity without line numbers (kind, file, function, normalised line text,
+    /// occurrence index), unique within a run; what `--baseline` compares.
+    #[serde(default)]
+    pub fingerprint: String,
+    /// Extension: other places that belong to this finding (for `lock-order`, the opposite acquisition).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+    /// Extension: set when a `// concur:allow(kind) reason` comment covers this finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
+}
+
+/// Another source location tied to a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Related {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub function: Option<String>,
+    pub role: RelatedRole,
+}
+
+/// What a related location is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RelatedRole {
+    /// The acquisition on the other path of a lock-order pair.
+    OppositeOrder,
+}
+
+/// The in-source comment that suppresses a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// Line of the `concur:allow` comment.
+    pub line: u32,
+    /// The text after the comment's `)` (empty when none was given).
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,6 +297,23 @@ pub struct AnalysisDoc {
     pub findings: Vec<Finding>,
     /// Sorted by (file, line, path).
     pub functions: Vec<FunctionDoc>,
+    /// Extension: findings silenced by a `// concur:allow(kind) reason` comment (same order as `findings`).
+    #[serde(default)]
+    pub suppressed: Vec<Finding>,
+    /// Extension: present when `--baseline` filtered `findings` down to the new ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineCounts>,
+}
+
+/// How a run compares with a `--baseline` document.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaselineCounts {
+    /// In this run, not in the baseline (these are the `findings` left).
+    pub new: usize,
+    /// In the baseline, not in this run.
+    pub fixed: usize,
+    /// In both.
+    pub unchanged: usize,
 }
 
 impl AnalysisDoc {

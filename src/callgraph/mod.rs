@@ -459,6 +459,13 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
             msg,
         );
         fd.chain = p.chain.clone();
+        fd.related = vec![crate::analyze::model::Related {
+            file: o.file.clone(),
+            line: o.line,
+            column: o.column,
+            function: Some(fns[o.owner].path.clone()),
+            role: crate::analyze::model::RelatedRole::OppositeOrder,
+        }];
         findings.push((fd, Some(p.owner)));
     }
 

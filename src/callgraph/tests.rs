@@ -14,6 +14,10 @@ fn kinds_dir() -> PathBuf {
 fn every_kind_has_a_fixture_that_matches_its_markers() {
     let mut problems = Vec::new();
     for kind in FindingKind::ALL {
+        if kind == FindingKind::Suppression {
+            // Made by analyze's suppression pass from comments, not by the call graph: checked end to end.
+            continue;
+        }
         let dir = kinds_dir().join(kind.id());
         let src = std::fs::read_to_string(dir.join("src/lib.rs"))
             .unwrap_or_else(|e| panic!("fixture {}: {e}", kind.id()));

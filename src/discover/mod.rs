@@ -306,6 +306,14 @@ pub fn module_files(_package: &Package, target: &Target) -> Vec<ModuleFile> {
     out
 }
 
+/// The root of the repository holding `dir`: the nearest ancestor with a `.git` (directory, or file for a
+/// worktree or submodule), `None` outside any repository. Looks at the file system only.
+pub fn repo_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
 /// `/`-separated path of `file` relative to `root` (or the path itself when outside).
 pub fn rel_path(root: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(root).unwrap_or(file);

@@ -2,10 +2,13 @@
 //! output sink (stdout or `--output` file, colours only on a terminal and never with `NO_COLOR`) and
 //! status lines on stderr.
 
+pub mod cargo_json;
+pub mod github;
 pub mod html;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod rules;
 pub mod sarif;
 pub mod status;
 
@@ -13,7 +16,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::analyze::model::AnalysisDoc;
-use crate::cli::{AnalyzeFormat, ColorWhen, ProfileFormat, ReportFormat};
+use crate::cli::{AnalyzeFormat, ColorWhen, MessageFormat, ProfileFormat, ReportFormat};
 use crate::error::{Error, Result};
 use crate::profile::model::ProfileDoc;
 use crate::report::model::ReportDoc;
@@ -22,6 +25,77 @@ use crate::workload::WorkloadSpec;
 /// One output format for one kind of document.
 pub trait Export<D: ?Sized> {
     fn export(&self, doc: &D, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// Where the analyzed workspace sits in its repository, for URIs and links.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepoLocation {
+    /// Absolute path of the repository root (the git root when there is one, else the workspace root).
+    pub root: String,
+    /// The workspace root relative to `root`, `""` or ending in `/`.
+    pub prefix: String,
+    /// Base URL of file links, e.g. `https://github.com/o/r/blob/<sha>` (no trailing `/`).
+    pub link_base: Option<String>,
+}
+
+impl RepoLocation {
+    /// `file` (relative to the workspace root) relative to the repository root.
+    pub fn path(&self, file: &str) -> String {
+        format!("{}{file}", self.prefix)
+    }
+
+    /// A link to `file` at `line`, when a link base is known.
+    pub fn link(&self, file: &str, line: u32) -> Option<String> {
+        self.link_base.as_ref().map(|b| {
+            format!(
+                "{b}/{}#L{line}",
+                crate::render::sarif::encode_path(&self.path(file))
+            )
+        })
+    }
+}
+
+/// Settings of the analysis renderers.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisOptions {
+    /// List suppressed findings too (human, Markdown); JSON and SARIF always carry them.
+    pub show_suppressed: bool,
+    /// SARIF `automationDetails.id`.
+    pub sarif_category: Option<String>,
+    pub repo: RepoLocation,
+    /// Markdown size limit in characters (GitHub's comment limit by default).
+    pub markdown_limit: usize,
+}
+
+/// `against the baseline: 2 new, 1 fixed, 5 unchanged`, for summaries.
+pub(crate) fn baseline_summary(b: &crate::analyze::model::BaselineCounts) -> String {
+    format!(
+        "against the baseline: {} new, {} fixed, {} unchanged",
+        b.new, b.fixed, b.unchanged
+    )
+}
+
+/// GitHub's limit on a pull-request comment body, in characters.
+pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
+
+/// What analysis renderers get: the document and how to show it.
+pub struct AnalysisView<'a> {
+    pub doc: &'a AnalysisDoc,
+    pub opts: &'a AnalysisOptions,
+    pub repo: &'a RepoLocation,
+}
+
+impl AnalysisView<'_> {
+    pub fn new<'a>(doc: &'a AnalysisDoc, opts: &'a AnalysisOptions) -> AnalysisView<'a> {
+        AnalysisView {
+            doc,
+            opts,
+            repo: &opts.repo,
+        }
+    }
+    pub fn repo_path(&self, file: &str) -> String {
+        self.repo.path(file)
+    }
 }
 
 /// What `report` renderers get: the verdicts and the documents behind them.
@@ -142,13 +216,35 @@ fn finish_write(r: io::Result<()>) -> Result<()> {
     r.or_else(ignore_broken_pipe).map_err(io_err)
 }
 
-pub fn write_analysis(doc: &AnalysisDoc, format: AnalyzeFormat, out: &mut dyn Write) -> Result<()> {
+pub fn write_analysis(
+    view: &AnalysisView<'_>,
+    format: AnalyzeFormat,
+    message_format: MessageFormat,
+    out: &mut dyn Write,
+) -> Result<()> {
+    if message_format == MessageFormat::Json {
+        return finish_write(cargo_json::CargoJson.export(view, out));
+    }
     finish_write(match format {
-        AnalyzeFormat::Human => human::Human.export(doc, out),
-        AnalyzeFormat::Json => json::Json.export(doc, out),
-        AnalyzeFormat::Sarif => sarif::Sarif.export(doc, out),
-        AnalyzeFormat::Markdown => markdown::Markdown.export(doc, out),
+        AnalyzeFormat::Human => human::Human.export(view, out),
+        AnalyzeFormat::Json => json::Json.export(view.doc, out),
+        AnalyzeFormat::Sarif => sarif::Sarif.export(view, out),
+        AnalyzeFormat::Markdown => markdown::Markdown.export(view, out),
+        AnalyzeFormat::Github => github::Github.export(view, out),
     })
+}
+
+/// `cargo concur rules`.
+pub fn write_rules(format: ProfileFormat, out: &mut dyn Write) -> Result<()> {
+    finish_write(match format {
+        ProfileFormat::Human => rules::rules_text(out),
+        ProfileFormat::Json => rules::rules_json(out),
+    })
+}
+
+/// `cargo concur explain KIND`.
+pub fn write_explain(kind: crate::analyze::model::FindingKind, out: &mut dyn Write) -> Result<()> {
+    finish_write(rules::explain(kind, out))
 }
 
 pub fn write_profile(doc: &ProfileDoc, format: ProfileFormat, out: &mut dyn Write) -> Result<()> {
@@ -185,6 +281,19 @@ pub fn write_workloads(
 ) -> Result<()> {
     finish_write(match format {
         ProfileFormat::Human => human::Human.export(list, out),
-        ProfileFormat::Json => json::Json.export(list, out),
+        ProfileFormat::Json => json::Json.export(
+            &WorkloadsDoc {
+                schema_version: crate::analyze::model::SCHEMA_VERSION,
+                workloads: list,
+            },
+            out,
+        ),
     })
+}
+
+/// `workloads --format json`: the list with the `schema_version` every JSON document carries.
+#[derive(serde::Serialize)]
+struct WorkloadsDoc<'a> {
+    schema_version: u32,
+    workloads: &'a [WorkloadSpec],
 }

@@ -1,6 +1,7 @@
 //! Status and progress lines on stderr, cargo-style (`error:`, `warning:`, right-aligned verbs).
 
 use std::io::Write;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use anstyle::{AnsiColor, Effects, Style};
 
@@ -14,20 +15,46 @@ const VERB: Style = Style::new()
     .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)))
     .effects(Effects::BOLD);
 
+/// 0: quiet (`-q`), 1: normal, 2 and more: verbose (`-v`, `-vv`).
+static VERBOSITY: AtomicU8 = AtomicU8::new(1);
+
+/// Sets how much status goes to stderr (from `-q`/`-v`).
+pub fn set_verbosity(v: u8) {
+    VERBOSITY.store(v, Ordering::Relaxed);
+}
+
+pub fn verbosity() -> u8 {
+    VERBOSITY.load(Ordering::Relaxed)
+}
+
+/// A `-v` line: `     Running cargo build ...` on stderr, only when verbose.
+pub fn verbose(verb: &str, message: &str) {
+    if verbosity() >= 2 {
+        let mut e = anstream::stderr().lock();
+        let _ = writeln!(e, "{VERB}{verb:>12}{VERB:#} {message}");
+    }
+}
+
 /// `error: message` on stderr.
 pub fn error(message: &str) {
     let mut e = anstream::stderr().lock();
     let _ = writeln!(e, "{ERROR}error{ERROR:#}: {message}");
 }
 
-/// `warning: message` on stderr.
+/// `warning: message` on stderr (not with `-q`).
 pub fn warning(message: &str) {
+    if verbosity() == 0 {
+        return;
+    }
     let mut e = anstream::stderr().lock();
     let _ = writeln!(e, "{WARNING}warning{WARNING:#}: {message}");
 }
 
 /// `   Analyzing demo (3 targets)` on stderr, as cargo prints its progress.
 pub fn progress(verb: &str, message: &str) {
+    if verbosity() == 0 {
+        return;
+    }
     let mut e = anstream::stderr().lock();
     let _ = writeln!(e, "{VERB}{verb:>12}{VERB:#} {message}");
 }

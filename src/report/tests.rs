@@ -128,6 +128,11 @@ fn finding(kind: FindingKind, line: u32, function: &str, message: &str) -> Findi
         chain: vec![function.into()],
         package: "workloads".into(),
         snippet: None,
+        end_line: line,
+        end_column: 6,
+        fingerprint: format!("{}-{line}", kind.id()),
+        related: Vec::new(),
+        suppression: None,
     }
 }
 
@@ -151,6 +156,8 @@ fn analysis(findings: Vec<Finding>, reach: &[(&str, &[usize])]) -> AnalysisDoc {
                 reachable_findings: idx.to_vec(),
             })
             .collect(),
+        suppressed: Vec::new(),
+        baseline: None,
     }
 }
 

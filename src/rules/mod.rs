@@ -4,6 +4,7 @@
 pub mod apis;
 pub mod atomic;
 pub mod blocking_in_async;
+pub mod catalog;
 pub mod channel;
 pub mod compute_hotspot;
 pub mod double_lock;
@@ -17,6 +18,7 @@ pub mod shared_lock;
 pub mod single_thread_state;
 pub mod spawn;
 pub mod static_mut;
+pub mod suppression;
 
 use crate::analyze::model::{Finding, FindingKind, Level};
 
@@ -35,7 +37,7 @@ pub struct Rule {
 }
 
 /// The registry, in `FindingKind::ALL` order.
-pub static RULES: [Rule; 15] = [
+pub static RULES: [Rule; 16] = [
     static_mut::RULE,
     global_state::RULE,
     shared_lock::RULE,
@@ -51,6 +53,7 @@ pub static RULES: [Rule; 15] = [
     double_lock::RULE,
     lock_order::RULE,
     blocking_in_async::RULE,
+    suppression::RULE,
 ];
 
 /// The descriptor of `kind`.
@@ -86,6 +89,11 @@ pub fn finding(kind: FindingKind, site: Site, message: String) -> Finding {
         chain: Vec::new(),
         package: String::new(),
         snippet: None,
+        end_line: 0,
+        end_column: 0,
+        fingerprint: String::new(),
+        related: Vec::new(),
+        suppression: None,
     }
 }
 

@@ -157,8 +157,9 @@ fn workloads_lists_every_declared_workload() {
         .arg(manifest())
         .output()
         .expect("run");
-    let list: Value = serde_json::from_slice(&json.stdout).expect("json");
-    let gl = list
+    let doc: Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(doc["schema_version"], 1);
+    let gl = doc["workloads"]
         .as_array()
         .and_then(|l| l.iter().find(|w| w["name"] == "global_lock"))
         .expect("global_lock in json");

@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Effects, Style};
 
 use super::Human;
 use crate::analyze::model::{AnalysisDoc, Finding, FnClass, Level};
-use crate::render::Export;
+use crate::render::{AnalysisView, Export};
 
 const BOLD: Style = Style::new().effects(Effects::BOLD);
 const BLUE: Style = Style::new()
@@ -25,8 +25,9 @@ pub(crate) fn level_style(level: Level) -> Style {
         .effects(Effects::BOLD)
 }
 
-impl Export<AnalysisDoc> for Human {
-    fn export(&self, doc: &AnalysisDoc, out: &mut dyn Write) -> io::Result<()> {
+impl Export<AnalysisView<'_>> for Human {
+    fn export(&self, view: &AnalysisView<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let doc = view.doc;
         for pkg in &doc.packages {
             let findings: Vec<&Finding> = doc
                 .findings
@@ -60,11 +61,48 @@ impl Export<AnalysisDoc> for Human {
             )?;
             writeln!(out)?;
         }
+        if view.opts.show_suppressed {
+            for f in &doc.suppressed {
+                suppressed(f, out)?;
+            }
+        }
         summary(doc, out)
     }
 }
 
-fn diagnostic(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
+/// A suppressed finding, shown with `--show-suppressed`.
+fn suppressed(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
+    let reason = f
+        .suppression
+        .as_ref()
+        .map(|s| {
+            if s.reason.is_empty() {
+                format!("line {}, no reason given", s.line)
+            } else {
+                format!("line {}: {}", s.line, s.reason)
+            }
+        })
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{BOLD}suppressed[{}]{BOLD:#}: {}",
+        f.kind.id(),
+        f.message
+    )?;
+    writeln!(
+        out,
+        "  {BLUE}-->{BLUE:#} {}:{}:{}",
+        f.file, f.line, f.column
+    )?;
+    writeln!(
+        out,
+        "  {BLUE}={BLUE:#} {BOLD}note{BOLD:#}: allowed by the comment on {reason}"
+    )?;
+    writeln!(out)
+}
+
+/// One rustc-style diagnostic (also `rendered` of `--message-format json`).
+pub(crate) fn diagnostic(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
     let st = level_style(f.level);
     writeln!(
         out,
@@ -135,9 +173,16 @@ fn summary(doc: &AnalysisDoc, out: &mut dyn Write) -> io::Result<()> {
             .entry((std::cmp::Reverse(f.level), f.kind.id()))
             .or_default() += 1;
     }
+    let mut extra = String::new();
+    if !doc.suppressed.is_empty() {
+        extra.push_str(&format!(", {} suppressed", doc.suppressed.len()));
+    }
+    if let Some(b) = &doc.baseline {
+        extra.push_str(&format!("; {}", crate::render::baseline_summary(b)));
+    }
     writeln!(
         out,
-        "{BOLD}summary{BOLD:#}: {} finding{}",
+        "{BOLD}summary{BOLD:#}: {} finding{}{extra}",
         doc.findings.len(),
         plural(doc.findings.len())
     )?;

@@ -2,6 +2,7 @@
 //! and terminal charts for `report`. Styles are ANSI; the sink strips them when colour is off.
 
 mod analysis;
+pub(crate) use analysis::diagnostic;
 mod profile;
 pub(crate) mod report;
 mod workloads;
