@@ -20,9 +20,10 @@ use super::items::{macro_static_findings, path_segments, push_type_findings, Fil
 use super::{
     pos, BlockingSite, CallSite, CallTarget, FnFacts, HeldLock, LockPair, LockUse, PathUse,
 };
-use crate::analyze::model::{Edition, FindingKind};
+use crate::parse::Edition;
 use crate::rules::apis::{self, Api};
 use crate::rules::{self, compute_hotspot};
+use crate::vocab::FindingKind;
 
 #[derive(Debug, Clone)]
 struct Guard {

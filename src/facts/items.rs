@@ -10,9 +10,9 @@ use syn::spanned::Spanned;
 use super::resolve::{flatten_use, segments, Resolver, UseEntry};
 use super::types::{classify, TypeInfo};
 use super::{body, pos, FileContext, FileFacts};
-use crate::analyze::model::{Finding, FindingKind};
 use crate::discover::modtree::{path_attr, ModDecl};
 use crate::rules::{self, apis, Site};
+use crate::vocab::{Finding, FindingKind};
 
 /// What the body visitor needs to know about the whole file.
 pub(super) struct FileInfo<'a> {

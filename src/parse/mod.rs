@@ -1,6 +1,9 @@
 //! Reading and parsing source files with syn; parsing never fails: a file yields its AST or a positioned
 //! error. Also the one place that looks into macro bodies (`macro_items`, `macro_exprs`).
 
+mod edition;
+pub use edition::Edition;
+
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
 /// A parse error with a 1-based position.

@@ -6,8 +6,9 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Effects, Style};
 
 use super::Human;
-use crate::analyze::model::{AnalysisDoc, Finding, FnClass, Level};
+use crate::analyze::doc::AnalysisDoc;
 use crate::render::Export;
+use crate::vocab::{Finding, FnClass, Level};
 
 const BOLD: Style = Style::new().effects(Effects::BOLD);
 const BLUE: Style = Style::new()
