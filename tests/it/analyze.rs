@@ -455,10 +455,15 @@ fn human_output_shows_hazards_and_summarises_notes() {
     let findings = doc["findings"].as_array().unwrap();
     let hazards = findings.iter().filter(|f| f["level"] != "note").count();
     let notes = findings.len() - hazards;
-    assert!(hazards > 0 && notes > 0, "the showcase has both: {findings:?}");
+    assert!(
+        hazards > 0 && notes > 0,
+        "the showcase has both: {findings:?}"
+    );
     let diagnostics = |text: &str| {
         text.lines()
-            .filter(|l| l.starts_with("warning[") || l.starts_with("error[") || l.starts_with("note["))
+            .filter(|l| {
+                l.starts_with("warning[") || l.starts_with("error[") || l.starts_with("note[")
+            })
             .count()
     };
     let quiet = showcase_output("human");
