@@ -152,7 +152,9 @@ fn notes_summary(notes: &[&Finding], out: &mut dyn Write) -> io::Result<()> {
             .entry(f.file.as_str())
             .or_default() += 1;
     }
-    let mut kinds: Vec<(&str, usize, Vec<(&str, usize)>)> = per_kind
+    /// A kind, its count, and its files with their counts (most first).
+    type KindRow<'a> = (&'a str, usize, Vec<(&'a str, usize)>);
+    let mut kinds: Vec<KindRow> = per_kind
         .into_iter()
         .map(|(kind, files)| {
             let n = files.values().sum();
