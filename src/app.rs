@@ -1,7 +1,9 @@
 //! Runs one verb from settled settings: wires the engine's stages together and picks the exit code.
 
-use crate::analyze::model::AnalysisDoc;
-use crate::cli::{AnalyzeArgs, Cli, MeasureSettings, PackageSelection, Verb};
+use crate::analyze::doc::AnalysisDoc;
+use crate::cli::{
+    AnalyzeArgs, Cli, MeasureSettings, PackageSelection, ReportArgs, ReportFailOn, Verb,
+};
 use crate::error::{Error, Result};
 use crate::exit;
 use crate::render;
@@ -16,7 +18,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(exit::SUCCESS)
         }
         Verb::Explain(a) => {
-            let kind = crate::analyze::model::FindingKind::from_id(&a.kind).ok_or_else(|| {
+            let kind = crate::vocab::FindingKind::from_id(&a.kind).ok_or_else(|| {
                 Error::usage(format!(
                     "`{}` is not a finding kind (`cargo concur rules` lists them)",
                     a.kind
@@ -30,7 +32,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Verb::Profile(a) => {
             let selection = PackageSelection::new(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
-            let doc = crate::profile::run(&selection, &measure)?;
+            let mut project = crate::workload::Project::load(&selection)?;
+            a.cargo.apply(&mut project);
+            let doc = crate::profile::run_in(&project, &measure)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_profile(&doc, a.format, &mut out)?;
             out.finish()?;
@@ -40,29 +44,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 exit::SUCCESS
             })
         }
-        Verb::Report(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
-            let measure = MeasureSettings::new(&a.measure)?;
-            // One `cargo metadata` for both halves.
-            let ws = crate::discover::load(&selection)?;
-            let config = crate::config::load(&ws, &Default::default())?;
-            let analysis = crate::analyze::run_in(&ws, &config);
-            let profile = match &a.from {
-                Some(path) => load_profile(path, &measure.workloads)?,
-                None => {
-                    crate::profile::run_in(&crate::workload::Project::from_workspace(ws), &measure)?
-                }
-            };
-            let doc = crate::report::recommend(&analysis, &profile);
-            let mut out = render::Sink::open(a.output.as_deref())?;
-            render::write_report(&doc, &analysis, &profile, a.format, &mut out)?;
-            out.finish()?;
-            Ok(if profile.workloads.iter().any(|w| !w.errors.is_empty()) {
-                exit::WORKLOAD_FAILED
-            } else {
-                exit::SUCCESS
-            })
-        }
+        Verb::Report(a) => report(&a),
         Verb::Workloads(a) => {
             let selection = PackageSelection::new(&a.manifest, &a.packages);
             let list = crate::workload::list(&selection)?;
@@ -72,6 +54,72 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(exit::SUCCESS)
         }
     }
+}
+
+fn report(a: &ReportArgs) -> Result<i32> {
+    let selection = PackageSelection::new(&a.manifest, &a.packages);
+    let measure = MeasureSettings::new(&a.measure)?;
+    // One `cargo metadata` for both halves.
+    let ws = crate::discover::load(&selection)?;
+    let config = crate::config::load(&ws, &Default::default())?;
+    let analysis = crate::analyze::run_in(&ws, &config);
+    let profile = match &a.from {
+        Some(path) => load_profile(path, &measure.workloads)?,
+        None => {
+            let mut project = crate::workload::Project::from_workspace(ws);
+            a.cargo.apply(&mut project);
+            crate::profile::run_in(&project, &measure)?
+        }
+    };
+    let mut doc = crate::report::recommend(&analysis, &profile);
+    if let Some(path) = &a.baseline {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::usage(format!("--baseline {}: cannot read: {e}", path.display()))
+        })?;
+        let old: crate::report::doc::ReportDoc = serde_json::from_str(&text).map_err(|e| {
+            Error::usage(format!(
+                "--baseline {}: not a cargo-concur `report --format json` document: {e}",
+                path.display()
+            ))
+        })?;
+        doc.baseline = Some(crate::report::compare::compare(&doc, &old));
+    }
+    let mut out = render::Sink::open(a.output.as_deref())?;
+    render::write_report(&doc, &analysis, &profile, a.format, &mut out)?;
+    out.finish()?;
+    if profile.workloads.iter().any(|w| !w.errors.is_empty()) {
+        return Ok(exit::WORKLOAD_FAILED);
+    }
+    let changes = doc.baseline.as_deref().unwrap_or_default();
+    let mut reasons = Vec::new();
+    for c in changes {
+        if a.fail_on.contains(&ReportFailOn::VerdictChange) {
+            if let Some(v) = &c.verdict {
+                reasons.push(format!(
+                    "`{}` changed verdict: {} → {}",
+                    c.workload,
+                    v.before.as_str(),
+                    v.after.as_str()
+                ));
+            }
+        }
+        if a.fail_on.contains(&ReportFailOn::Regression) {
+            for r in &c.regressions {
+                reasons.push(format!(
+                    "`{}` regressed on {}: {:.2}x → {:.2}x, outside the 95% intervals",
+                    c.workload,
+                    r.model.as_str(),
+                    r.before.speedup,
+                    r.after.speedup
+                ));
+            }
+        }
+    }
+    if reasons.is_empty() {
+        return Ok(exit::SUCCESS);
+    }
+    render::status::error(&reasons.join("; "));
+    Ok(exit::FINDINGS)
 }
 
 fn analyze(a: &AnalyzeArgs) -> Result<i32> {
@@ -103,6 +151,11 @@ fn analyze(a: &AnalyzeArgs) -> Result<i32> {
         sarif_category: a.sarif_category.clone(),
         repo: repo_location(&doc.workspace_root, a.repo_url.as_deref()),
         markdown_limit: render::GITHUB_COMMENT_LIMIT,
+        notes: if a.all_notes {
+            render::NoteDetail::All
+        } else {
+            render::NoteDetail::Summary
+        },
     };
     let mut out = render::Sink::open(a.output.as_deref())?;
     render::write_analysis(
@@ -160,7 +213,7 @@ pub struct Failing {
     /// Of `count`, unparsable files (counted as warnings).
     pub parse_errors: usize,
     /// The lowest threshold that applied.
-    pub threshold: Option<crate::analyze::model::Level>,
+    pub threshold: Option<crate::vocab::Level>,
 }
 
 impl Failing {
@@ -198,16 +251,16 @@ pub fn failing_findings(doc: &AnalysisDoc, config: &crate::config::ProjectConfig
         if let Some(t) = config.fail_on(&f.package) {
             if f.level >= t {
                 count += 1;
-                threshold = Some(threshold.map_or(t, |x: crate::analyze::model::Level| x.min(t)));
+                threshold = Some(threshold.map_or(t, |x: crate::vocab::Level| x.min(t)));
             }
         }
     }
     let mut parse_errors = 0;
     if let Some(t) = config.any_fail_on() {
-        if crate::analyze::model::Level::Warning >= t {
+        if crate::vocab::Level::Warning >= t {
             parse_errors = doc.files.parse_errors.len();
             if parse_errors > 0 {
-                threshold = Some(threshold.map_or(t, |x: crate::analyze::model::Level| x.min(t)));
+                threshold = Some(threshold.map_or(t, |x: crate::vocab::Level| x.min(t)));
             }
         }
     }
@@ -219,10 +272,7 @@ pub fn failing_findings(doc: &AnalysisDoc, config: &crate::config::ProjectConfig
 }
 
 /// 1 when a finding (or a parse error, counted as a warning) is at or above the threshold.
-pub fn analysis_exit_code(
-    doc: &AnalysisDoc,
-    threshold: Option<crate::analyze::model::Level>,
-) -> i32 {
+pub fn analysis_exit_code(doc: &AnalysisDoc, threshold: Option<crate::vocab::Level>) -> i32 {
     let config = crate::config::ProjectConfig {
         fail_on_cli: Some(threshold),
         ..Default::default()
@@ -248,10 +298,10 @@ fn load_analysis(path: &std::path::Path) -> Result<AnalysisDoc> {
 fn load_profile(
     path: &std::path::Path,
     only: &[String],
-) -> Result<crate::profile::model::ProfileDoc> {
+) -> Result<crate::profile::doc::ProfileDoc> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::usage(format!("--from {}: cannot read: {e}", path.display())))?;
-    let mut doc: crate::profile::model::ProfileDoc = serde_json::from_str(&text).map_err(|e| {
+    let mut doc: crate::profile::doc::ProfileDoc = serde_json::from_str(&text).map_err(|e| {
         Error::usage(format!(
             "--from {}: not a cargo-concur profile: {e}",
             path.display()

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::analyze::model::{AnalysisDoc, BaselineCounts};
+use crate::analyze::doc::{AnalysisDoc, BaselineCounts};
 
 /// Why a baseline cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]

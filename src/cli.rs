@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::analyze::model::{FindingKind, Level};
 use crate::config::LevelSetting;
+use crate::vocab::{FindingKind, Level};
 
 /// Tells you, per workload, whether to run it on threads, processes, async tasks or sequentially — and proves it.
 #[derive(Debug, Parser)]
@@ -124,23 +124,22 @@ pub struct CargoArgs {
 }
 
 impl CargoArgs {
-    /// The flags as cargo takes them.
-    pub fn cargo_flags(&self) -> Vec<std::ffi::OsString> {
-        let mut v: Vec<std::ffi::OsString> = Vec::new();
-        for (on, flag) in [
-            (self.locked, "--locked"),
-            (self.offline, "--offline"),
-            (self.frozen, "--frozen"),
-        ] {
-            if on {
-                v.push(flag.into());
-            }
-        }
+    /// Applies the flags to the project the workloads are built in.
+    pub fn apply(&self, project: &mut crate::workload::Project) {
+        project.cargo = crate::workload::project::CargoFlags {
+            locked: self.locked,
+            offline: self.offline,
+            frozen: self.frozen,
+        };
         if let Some(d) = &self.target_dir {
-            v.push("--target-dir".into());
-            v.push(d.clone().into_os_string());
+            project.target_dir = if d.is_absolute() {
+                d.clone()
+            } else {
+                std::env::current_dir()
+                    .map(|c| c.join(d))
+                    .unwrap_or_else(|_| d.clone())
+            };
         }
-        v
     }
 }
 
@@ -291,6 +290,10 @@ pub struct AnalyzeArgs {
     /// [default: from GITHUB_SERVER_URL, GITHUB_REPOSITORY and GITHUB_SHA when set]
     #[arg(long, value_name = "URL")]
     pub repo_url: Option<String>,
+    /// Human format: show every inventory note in full (by default only hazards are, and notes are counted
+    /// per kind with the files holding most of them); machine formats always carry every finding
+    #[arg(long)]
+    pub all_notes: bool,
 }
 
 impl AnalyzeArgs {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::analyze::model::Finding;
+use crate::vocab::Finding;
 
 /// Fills `end_line`, `end_column` and `fingerprint` of every finding. `all` must hold every finding of the
 /// run (kept and suppressed), sorted by position, so occurrence indices and uniqueness cover the whole run.
@@ -63,8 +63,8 @@ fn fnv(parts: &[&str]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::model::FindingKind;
     use crate::rules::{finding, Site};
+    use crate::vocab::FindingKind;
 
     fn at(kind: FindingKind, line: u32, column: u32, function: &str, text: &str) -> Finding {
         let mut f = finding(

@@ -26,9 +26,10 @@ mod scc;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::analyze::model::{Finding, FindingKind, FnClass, FunctionDoc};
+use crate::analyze::doc::FunctionDoc;
 use crate::facts::{CallTarget, FileFacts, FnFacts, HeldLock};
 use crate::rules::{self, compute_hotspot, Site};
+use crate::vocab::{Finding, FindingKind, FnClass};
 
 /// Findings and function summaries of one package.
 #[derive(Debug, Clone, Default)]
@@ -459,12 +460,12 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
             msg,
         );
         fd.chain = p.chain.clone();
-        fd.related = vec![crate::analyze::model::Related {
+        fd.related = vec![crate::vocab::Related {
             file: o.file.clone(),
             line: o.line,
             column: o.column,
             function: Some(fns[o.owner].path.clone()),
-            role: crate::analyze::model::RelatedRole::OppositeOrder,
+            role: crate::vocab::RelatedRole::OppositeOrder,
         }];
         findings.push((fd, Some(p.owner)));
     }

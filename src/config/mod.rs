@@ -8,9 +8,9 @@ use std::path::Path;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_json::Value;
 
-use crate::analyze::model::{FindingKind, Level};
 use crate::discover::Workspace;
 use crate::error::{Error, Result};
+use crate::vocab::{FindingKind, Level};
 
 /// Keys of the `concur` table; `workload` belongs to `crate::workload`.
 pub const KEYS: &[&str] = &["workload", "fail-on", "exclude", "levels", "apis"];

@@ -140,6 +140,7 @@ pub fn build(
         .arg(dir.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&project.target_dir)
+        .args(project.cargo.harness_args())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .status()
@@ -150,6 +151,9 @@ pub fn build(
              functions' results implement Debug and that setup values are Sync",
             package.name
         )));
+    }
+    if project.cargo.lock_exact() && user_lock.exists() {
+        lock_unchanged(&user_lock, &lock)?;
     }
     let executable = project
         .target_dir
@@ -166,6 +170,39 @@ pub fn build(
         dir,
         executable,
     })
+}
+
+/// Under `--locked`: every package of the user's lock file has the same version in the harness's.
+fn lock_unchanged(user: &Path, harness: &Path) -> Result<()> {
+    let read = |p: &Path| -> Result<std::collections::BTreeSet<(String, String)>> {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| Error::internal(format!("cannot read {}: {e}", p.display())))?;
+        let v: toml::Value = toml::from_str(&text)
+            .map_err(|e| Error::usage(format!("{}: not a lock file: {e}", p.display())))?;
+        Ok(v.get("package")
+            .and_then(|p| p.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| {
+                        Some((
+                            p.get("name")?.as_str()?.to_string(),
+                            p.get("version")?.as_str()?.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    };
+    let mine = read(user)?;
+    let theirs = read(harness)?;
+    if let Some((name, version)) = mine.iter().find(|p| !theirs.contains(*p)) {
+        return Err(Error::usage(format!(
+            "--locked: the harness build would not use {name} {version} from {} (run without --locked to \
+             let cargo update the harness's copy)",
+            user.display()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

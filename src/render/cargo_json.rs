@@ -6,8 +6,9 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use crate::analyze::model::{Finding, Level, PackageDoc};
+use crate::analyze::doc::PackageDoc;
 use crate::render::{AnalysisView, Export};
+use crate::vocab::{Finding, Level};
 
 /// cargo's JSON message format.
 pub struct CargoJson;

@@ -4,8 +4,8 @@
 
 use std::io::{self, Write};
 
-use crate::analyze::model::Level;
 use crate::render::{AnalysisView, Export};
+use crate::vocab::Level;
 
 /// The GitHub Actions annotation format.
 pub struct Github;

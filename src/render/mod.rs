@@ -8,6 +8,7 @@ pub mod html;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod report_baseline;
 pub mod rules;
 pub mod sarif;
 pub mod status;
@@ -15,11 +16,11 @@ pub mod status;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::analyze::model::AnalysisDoc;
+use crate::analyze::doc::AnalysisDoc;
 use crate::cli::{AnalyzeFormat, ColorWhen, MessageFormat, ProfileFormat, ReportFormat};
 use crate::error::{Error, Result};
-use crate::profile::model::ProfileDoc;
-use crate::report::model::ReportDoc;
+use crate::profile::doc::ProfileDoc;
+use crate::report::doc::ReportDoc;
 use crate::workload::WorkloadSpec;
 
 /// One output format for one kind of document.
@@ -65,10 +66,12 @@ pub struct AnalysisOptions {
     pub repo: RepoLocation,
     /// Markdown size limit in characters (GitHub's comment limit by default).
     pub markdown_limit: usize,
+    /// How many notes the human format shows.
+    pub notes: NoteDetail,
 }
 
 /// `against the baseline: 2 new, 1 fixed, 5 unchanged`, for summaries.
-pub(crate) fn baseline_summary(b: &crate::analyze::model::BaselineCounts) -> String {
+pub(crate) fn baseline_summary(b: &crate::analyze::doc::BaselineCounts) -> String {
     format!(
         "against the baseline: {} new, {} fixed, {} unchanged",
         b.new, b.fixed, b.unchanged
@@ -109,8 +112,8 @@ impl ReportInput<'_> {
     /// The measurements behind one verdict.
     pub fn profile_of(
         &self,
-        w: &crate::report::model::WorkloadReport,
-    ) -> Option<&crate::profile::model::WorkloadProfile> {
+        w: &crate::report::doc::WorkloadReport,
+    ) -> Option<&crate::profile::doc::WorkloadProfile> {
         self.profile
             .workloads
             .iter()
@@ -216,6 +219,15 @@ fn finish_write(r: io::Result<()>) -> Result<()> {
     r.or_else(ignore_broken_pipe).map_err(io_err)
 }
 
+/// How much of an analysis the human format shows: hazards (warnings, errors) always in full; inventory notes
+/// summarised (count per kind, the files with most) unless `All`. Machine formats always carry every finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NoteDetail {
+    #[default]
+    Summary,
+    All,
+}
+
 pub fn write_analysis(
     view: &AnalysisView<'_>,
     format: AnalyzeFormat,
@@ -243,7 +255,7 @@ pub fn write_rules(format: ProfileFormat, out: &mut dyn Write) -> Result<()> {
 }
 
 /// `cargo concur explain KIND`.
-pub fn write_explain(kind: crate::analyze::model::FindingKind, out: &mut dyn Write) -> Result<()> {
+pub fn write_explain(kind: crate::vocab::FindingKind, out: &mut dyn Write) -> Result<()> {
     finish_write(rules::explain(kind, out))
 }
 
@@ -283,7 +295,7 @@ pub fn write_workloads(
         ProfileFormat::Human => human::Human.export(list, out),
         ProfileFormat::Json => json::Json.export(
             &WorkloadsDoc {
-                schema_version: crate::analyze::model::SCHEMA_VERSION,
+                schema_version: crate::vocab::SCHEMA_VERSION,
                 workloads: list,
             },
             out,

@@ -5,8 +5,8 @@ use std::io::{self, Write};
 
 use serde_json::json;
 
-use crate::analyze::model::{FindingKind, SCHEMA_VERSION};
 use crate::rules::{catalog, rule};
+use crate::vocab::{FindingKind, SCHEMA_VERSION};
 
 pub fn rules_text(out: &mut dyn Write) -> io::Result<()> {
     let width = FindingKind::ALL

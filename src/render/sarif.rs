@@ -8,9 +8,10 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use crate::analyze::model::{AnalysisDoc, Finding, FindingKind, RelatedRole};
+use crate::analyze::doc::AnalysisDoc;
 use crate::render::{AnalysisView, Export};
 use crate::rules::catalog;
+use crate::vocab::{Finding, FindingKind, RelatedRole};
 
 /// The SARIF format.
 pub struct Sarif;

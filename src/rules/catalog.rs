@@ -2,7 +2,7 @@
 //! (`docs/rules/<kind>.md`, shown by `cargo concur explain` and in SARIF `help`), tags and precision.
 
 use super::rule;
-use crate::analyze::model::FindingKind;
+use crate::vocab::FindingKind;
 
 /// The example section of a kind's documentation (Markdown).
 pub fn example(kind: FindingKind) -> &'static str {
@@ -104,9 +104,9 @@ pub fn precision(kind: FindingKind) -> &'static str {
 /// SARIF `problem.severity` (GitHub: `error`, `warning` or `recommendation`).
 pub fn problem_severity(kind: FindingKind) -> &'static str {
     match rule(kind).level {
-        crate::analyze::model::Level::Error => "error",
-        crate::analyze::model::Level::Warning => "warning",
-        crate::analyze::model::Level::Note => "recommendation",
+        crate::vocab::Level::Error => "error",
+        crate::vocab::Level::Warning => "warning",
+        crate::vocab::Level::Note => "recommendation",
     }
 }
 

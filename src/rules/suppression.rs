@@ -2,8 +2,8 @@
 //! silences nothing.
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
 use crate::suppress::Problem;
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::Suppression,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
-use crate::analyze::model::{Finding, FindingKind, Suppression};
+use crate::vocab::{Finding, FindingKind, Suppression};
 
 /// The marker that starts a suppression comment.
 pub const MARKER: &str = "concur:allow";

@@ -371,6 +371,7 @@ mod tests {
                 has_tests: false,
             }],
             workspace_metadata: workspace,
+            cargo: Default::default(),
         }
     }
 

@@ -36,6 +36,48 @@ pub struct Project {
     pub target_dir: PathBuf,
     pub packages: Vec<ProjectPackage>,
     pub workspace_metadata: serde_json::Value,
+    /// Cargo flags from the command line, passed to the cargo commands run for workloads.
+    pub cargo: CargoFlags,
+}
+
+/// `--locked`, `--offline`, `--frozen` as given to `profile`/`report`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CargoFlags {
+    pub locked: bool,
+    pub offline: bool,
+    pub frozen: bool,
+}
+
+impl CargoFlags {
+    /// The flags for a cargo command on the user's own package (its own lock file).
+    pub fn args(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.locked {
+            v.push("--locked");
+        }
+        if self.offline {
+            v.push("--offline");
+        }
+        if self.frozen {
+            v.push("--frozen");
+        }
+        v
+    }
+
+    /// Whether the user's lock file must stay exact.
+    pub fn lock_exact(&self) -> bool {
+        self.locked || self.frozen
+    }
+
+    /// The flags for the harness build: its lock file is a copy of the user's plus the harness package, so
+    /// `--locked` is checked by comparing versions afterwards instead of being passed on.
+    pub fn harness_args(&self) -> Vec<&'static str> {
+        if self.offline || self.frozen {
+            vec!["--offline"]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 impl Project {
@@ -70,6 +112,7 @@ impl Project {
             target_dir: ws.target_dir,
             packages,
             workspace_metadata: ws.workspace_metadata,
+            cargo: CargoFlags::default(),
         }
     }
 
@@ -88,6 +131,7 @@ impl Project {
             .arg(&package.name)
             .arg("--target-dir")
             .arg(&self.target_dir)
+            .args(self.cargo.args())
             .stderr(std::process::Stdio::inherit())
             .output()
             .map_err(|e| Error::internal(format!("cannot run cargo test --no-run: {e}")))?;

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::Markdown;
-use crate::analyze::model::{Finding, Level};
 use crate::render::{AnalysisView, Export, GITHUB_COMMENT_LIMIT};
 use crate::rules::catalog;
+use crate::vocab::{Finding, Level};
 
 /// Room kept for the line that counts what was left out.
 const TRAILER_ROOM: usize = 400;

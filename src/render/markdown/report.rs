@@ -7,7 +7,7 @@ use crate::render::human::report::{
     chart_lines, measurement_rows, verdict_line, MEASUREMENT_HEADER,
 };
 use crate::render::{Export, ReportInput};
-use crate::report::model::{Band, Verdict, WorkloadReport};
+use crate::report::doc::{Band, Verdict, WorkloadReport};
 
 /// Escapes text for a table cell or list item: pipes, and outside `code spans` the characters that start
 /// HTML or emphasis (inside code spans they show literally anyway).
@@ -95,6 +95,18 @@ impl Export<ReportInput<'_>> for Markdown {
                 speedup(w.speedup.threads),
                 speedup(w.speedup.processes)
             )?;
+        }
+        if let Some(changes) = &report.baseline {
+            let lines = crate::render::report_baseline::lines(changes);
+            writeln!(out)?;
+            writeln!(out, "**Since the baseline**")?;
+            writeln!(out)?;
+            if lines.is_empty() {
+                writeln!(out, "No verdict change, no speedup regression.")?;
+            }
+            for l in lines {
+                writeln!(out, "- {}", cell(&l))?;
+            }
         }
         for w in &report.workloads {
             writeln!(out)?;
