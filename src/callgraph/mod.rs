@@ -27,9 +27,10 @@ mod scc;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::analyze::doc::FunctionDoc;
+use crate::facts::short_lock_name;
 use crate::facts::{CallTarget, FileFacts, FnFacts, HeldLock};
 use crate::rules::{self, compute_hotspot, Site};
-use crate::vocab::{Finding, FindingKind, FnClass};
+use crate::vocab::{Finding, FindingData, FindingKind, FnClass, LockRef};
 
 /// Findings and function summaries of one package.
 #[derive(Debug, Clone, Default)]
@@ -287,11 +288,8 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
         for c in &f.calls {
             if let CallTarget::Path(cands) = &c.target {
                 if let Some(p) = cands.iter().find(|p| externs.contains(*p)) {
-                    let fd = rules::finding(
-                        FindingKind::Ffi,
-                        site(f, c.line, c.column),
-                        rules::ffi::message(p),
-                    );
+                    let data = FindingData::Ffi { api: p.to_string() };
+                    let fd = rules::finding(site(f, c.line, c.column), data);
                     findings.push((fd, Some(i)));
                 }
             }
@@ -299,11 +297,11 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
         for u in &f.static_uses {
             if static_muts.contains(&u.path) {
                 let name = u.path.rsplit("::").next().unwrap_or(&u.path);
-                let fd = rules::finding(
-                    FindingKind::StaticMut,
-                    site(f, u.line, u.column),
-                    rules::static_mut::accessed(name),
-                );
+                let data = FindingData::StaticMut {
+                    name: name.to_string(),
+                    accessed: true,
+                };
+                let fd = rules::finding(site(f, u.line, u.column), data);
                 findings.push((fd, Some(i)));
             }
         }
@@ -358,17 +356,12 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
                     if done_calls.insert((e.call, 0)) {
                         let chain = block_chain();
                         let what = block_what(&chain);
-                        let msg = rules::lock_across_blocking::through_call(
-                            short(&g.id),
-                            &g.desc,
-                            &callee_path,
-                            &what,
-                        );
-                        let mut fd = rules::finding(
-                            FindingKind::LockAcrossBlocking,
-                            site(f, call.line, call.column),
-                            msg,
-                        );
+                        let data = FindingData::LockAcrossBlocking {
+                            lock: g.lock_ref(),
+                            blocker: what,
+                            via: Some(callee_path.clone()),
+                        };
+                        let mut fd = rules::finding(site(f, call.line, call.column), data);
                         fd.chain = chain.into_iter().map(path_of).collect();
                         findings.push((fd, Some(i)));
                     }
@@ -376,12 +369,11 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
                 if call.in_async && done_calls.insert((e.call, 1)) {
                     let chain = block_chain();
                     let what = block_what(&chain);
-                    let msg = rules::blocking_in_async::through_call(&callee_path, &what);
-                    let mut fd = rules::finding(
-                        FindingKind::BlockingInAsync,
-                        site(f, call.line, call.column),
-                        msg,
-                    );
+                    let data = FindingData::BlockingInAsync {
+                        blocker: what,
+                        via: Some(callee_path.clone()),
+                    };
+                    let mut fd = rules::finding(site(f, call.line, call.column), data);
                     fd.chain = chain.into_iter().map(path_of).collect();
                     findings.push((fd, Some(i)));
                 }
@@ -402,16 +394,11 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
                 }
                 if call.held.iter().any(|h| h.id == info.id && !h.shared) {
                     if done_calls.insert((e.call, 2)) {
-                        let msg = rules::double_lock::through_call(
-                            short(&info.id),
-                            &info.desc,
-                            &callee_path,
-                        );
-                        let mut fd = rules::finding(
-                            FindingKind::DoubleLock,
-                            site(f, call.line, call.column),
-                            msg,
-                        );
+                        let data = FindingData::DoubleLock {
+                            lock: info.lock_ref(),
+                            via: Some(callee_path.clone()),
+                        };
+                        let mut fd = rules::finding(site(f, call.line, call.column), data);
                         fd.chain = lock_chain();
                         findings.push((fd, Some(i)));
                     }
@@ -443,22 +430,19 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
             continue;
         };
         let o = &pairs[*other];
-        let msg = rules::lock_order::message(
-            short(&locks.info[p.first].id),
-            short(&locks.info[p.second].id),
-            &fns[o.owner].path,
-            o.line,
-        );
-        let mut fd = rules::finding(
-            FindingKind::LockOrder,
-            Site {
-                file: p.file.clone(),
-                line: p.line,
-                column: p.column,
-                function: Some(fns[p.owner].path.clone()),
-            },
-            msg,
-        );
+        let data = FindingData::LockOrder {
+            first: short_lock_name(&locks.info[p.first].id).to_string(),
+            second: short_lock_name(&locks.info[p.second].id).to_string(),
+            other_fn: fns[o.owner].path.clone(),
+            other_line: o.line,
+        };
+        let site = Site {
+            file: p.file.clone(),
+            line: p.line,
+            column: p.column,
+            function: Some(fns[p.owner].path.clone()),
+        };
+        let mut fd = rules::finding(site, data);
         fd.chain = p.chain.clone();
         findings.push((fd, Some(p.owner)));
     }
@@ -472,7 +456,11 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
             continue;
         }
         fd.package = package.to_string();
-        name_field_lock(&mut fd, &field_locks);
+        if let Some(data) = &mut fd.data {
+            name_field_lock(data, &field_locks);
+            // The document is built here: the rule makes the message from the final data.
+            fd.message = rules::message(data);
+        }
         if let Some(o) = owner {
             own[o].push(out_findings.len());
         }
@@ -580,27 +568,15 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
 }
 
 /// A lock named `Type.field` whose type the file could not see (declared in another file) gets it here.
-fn name_field_lock(fd: &mut Finding, field_locks: &HashMap<String, String>) {
-    if !matches!(
-        fd.kind,
-        FindingKind::LockAcrossBlocking | FindingKind::DoubleLock
-    ) || !fd.message.contains("` (lock)")
-    {
-        return;
-    }
-    let Some(name) = fd.message.split('`').nth(1) else {
+fn name_field_lock(data: &mut FindingData, field_locks: &HashMap<String, String>) {
+    let Some(lock) = data.lock_mut() else {
         return;
     };
-    if let Some(lock) = field_locks.get(name) {
-        let from = format!("`{name}` (lock)");
-        let to = format!("`{name}` ({lock})");
-        fd.message = fd.message.replacen(&from, &to, 1);
+    if lock.ty == LockRef::UNKNOWN_TYPE {
+        if let Some(ty) = field_locks.get(&lock.name) {
+            lock.ty = ty.clone();
+        }
     }
-}
-
-/// The short name of a lock id for messages.
-fn short(id: &str) -> &str {
-    id.rsplit_once("::").map(|(_, l)| l).unwrap_or(id)
 }
 
 #[cfg(test)]
