@@ -29,10 +29,9 @@ mod scc;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::analyze::doc::FunctionDoc;
 use crate::facts::{FileFacts, FnFacts};
 use crate::rules::{self, compute_hotspot};
-use crate::vocab::{Finding, FindingData, FindingKind, FnClass, LockRef};
+use crate::vocab::{Finding, FindingData, FindingKind, FnClass, FunctionDoc, LockRef};
 use graph::{Graph, Locks};
 use hazards::Owned;
 
