@@ -55,11 +55,6 @@ pub fn rule(kind: FindingKind) -> &'static Rule {
     }
 }
 
-/// Every rule, in `FindingKind::ALL` order.
-pub fn all() -> impl Iterator<Item = &'static Rule> {
-    FindingKind::ALL.into_iter().map(rule)
-}
-
 /// Where a finding is: file, 1-based line and column, enclosing function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Site {
