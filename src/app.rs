@@ -1,9 +1,7 @@
 //! Runs one verb from settled settings: wires the engine's stages together and picks the exit code.
 
 use crate::analyze::doc::AnalysisDoc;
-use crate::cli::{
-    AnalyzeArgs, Cli, MeasureSettings, PackageSelection, ReportArgs, ReportFailOn, Verb,
-};
+use crate::cli::{self, AnalyzeArgs, Cli, MeasureSettings, ReportArgs, ReportFailOn, Verb};
 use crate::error::{Error, Result};
 use crate::exit;
 use crate::render;
@@ -30,7 +28,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(exit::SUCCESS)
         }
         Verb::Profile(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
+            let selection = cli::selection(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
             let mut project = crate::workload::Project::load(&selection)?;
             a.cargo.apply(&mut project);
@@ -46,8 +44,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Verb::Report(a) => report(&a),
         Verb::Workloads(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
-            let list = crate::workload::list(&selection)?;
+            let selection = cli::selection(&a.manifest, &a.packages);
+            let list = crate::workload::list(&selection, &mut render::status::workload)?;
             let mut out = render::Sink::open(None)?;
             render::write_workloads(&list, a.format, &mut out)?;
             out.finish()?;
@@ -57,12 +55,12 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 fn report(a: &ReportArgs) -> Result<i32> {
-    let selection = PackageSelection::new(&a.manifest, &a.packages);
+    let selection = cli::selection(&a.manifest, &a.packages);
     let measure = MeasureSettings::new(&a.measure)?;
     // One `cargo metadata` for both halves.
     let ws = crate::discover::load(&selection)?;
     let config = crate::config::load(&ws, &Default::default())?;
-    let analysis = crate::analyze::run_in(&ws, &config);
+    let analysis = crate::analyze::run_in(&ws, &config, &mut render::status::analysis);
     let profile = match &a.from {
         Some(path) => load_profile(path, &measure.workloads)?,
         None => {
@@ -123,15 +121,16 @@ fn report(a: &ReportArgs) -> Result<i32> {
 }
 
 fn analyze(a: &AnalyzeArgs) -> Result<i32> {
-    let selection = PackageSelection::new(&a.manifest, &a.packages);
+    let selection = cli::selection(&a.manifest, &a.packages);
     let overrides = a.overrides()?;
-    let (mut doc, config) = crate::analyze::run(&selection, &overrides)?;
+    let (mut doc, config) =
+        crate::analyze::run(&selection, &overrides, &mut render::status::analysis)?;
     if let Some(path) = &a.write_baseline {
         let mut out = render::Sink::open(Some(path))?;
         render::write_analysis(
             &render::AnalysisView::new(&doc, &Default::default()),
-            crate::cli::AnalyzeFormat::Json,
-            crate::cli::MessageFormat::Human,
+            render::AnalyzeFormat::Json,
+            render::MessageFormat::Human,
             &mut out,
         )?;
         out.finish()?;

@@ -1,10 +1,15 @@
-//! Command-line arguments (clap) and their conversion, once, into settled `Settings`.
+//! Command-line arguments: the one place that knows clap. It only converts: flags become each layer's own
+//! settings (`discover::PackageSelection`, `MeasureSettings`, render's formats) and never decide anything else.
 
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::builder::TypedValueParser;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::LevelSetting;
+use crate::discover::PackageSelection;
+use crate::error::Error;
+use crate::render::{AnalyzeFormat, Choice, ColorWhen, MessageFormat, ProfileFormat, ReportFormat};
 use crate::vocab::{FindingKind, Level};
 
 /// Tells you, per workload, whether to run it on threads, processes, async tasks or sequentially — and proves it.
@@ -14,40 +19,17 @@ pub struct Cli {
     #[command(subcommand)]
     pub verb: Verb,
     /// Coloring: auto (only on a terminal, never with NO_COLOR), always, never [default: CARGO_TERM_COLOR, else auto]
-    #[arg(long, value_enum, global = true, value_name = "WHEN")]
+    #[arg(long, global = true, value_parser = choice::<ColorWhen>(), value_name = "WHEN")]
     pub color: Option<ColorWhen>,
     /// Print no status or progress lines on stderr (errors still)
     #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Print more status: commands run, settings used (-vv: more)
+    /// Print more status: commands run, settings used
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }
 
 impl Cli {
-    /// Parses the command line (after [`normalize_args`]); `-A/-W/-D` keep the order they were given in.
-    pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
-        let m = Cli::command().try_get_matches_from(args)?;
-        let mut cli = Cli::from_arg_matches(&m)?;
-        if let (Verb::Analyze(a), Some(sm)) = (&mut cli.verb, m.subcommand_matches("analyze")) {
-            let mut order: Vec<(usize, LevelSetting, String)> = Vec::new();
-            for (id, setting) in [
-                ("allow", LevelSetting::Allow),
-                ("warn", LevelSetting::Report(Level::Warning)),
-                ("deny", LevelSetting::Report(Level::Error)),
-            ] {
-                if let (Some(vals), Some(idx)) = (sm.get_many::<String>(id), sm.indices_of(id)) {
-                    for (v, i) in vals.zip(idx) {
-                        order.push((i, setting, v.clone()));
-                    }
-                }
-            }
-            order.sort_by_key(|(i, _, _)| *i);
-            a.lint_order = order.into_iter().map(|(_, s, k)| (s, k)).collect();
-        }
-        Ok(cli)
-    }
-
     /// The colour choice: `--color`, else `CARGO_TERM_COLOR` (as cargo reads it), else auto.
     pub fn color_when(&self) -> ColorWhen {
         self.color
@@ -66,13 +48,6 @@ impl Cli {
             1 + self.verbose
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorWhen {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,7 +69,7 @@ pub enum Verb {
 #[derive(Debug, Clone, Args)]
 pub struct RulesArgs {
     /// Output format
-    #[arg(long, value_enum, default_value_t = ProfileFormat::Human)]
+    #[arg(long, value_parser = choice::<ProfileFormat>(), default_value = "human")]
     pub format: ProfileFormat,
 }
 
@@ -165,25 +140,6 @@ pub struct PackageArgs {
     pub workspace: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AnalyzeFormat {
-    Human,
-    Json,
-    Sarif,
-    Markdown,
-    /// GitHub Actions workflow commands (`::warning file=...::message`), one annotation per finding
-    Github,
-}
-
-/// `--message-format`: how diagnostics are written, as cargo names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MessageFormat {
-    /// As `--format` says
-    Human,
-    /// One JSON object per line in cargo's `compiler-message` shape, then `build-finished`
-    Json,
-}
-
 /// What makes `report --baseline` fail the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFailOn {
@@ -192,20 +148,6 @@ pub enum ReportFailOn {
     VerdictChange,
     /// A model's best speedup fell below the baseline's confidence interval
     Regression,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfileFormat {
-    Human,
-    Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Human,
-    Json,
-    Markdown,
-    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -235,10 +177,10 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub manifest: ManifestArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Human)]
+    #[arg(long, value_parser = choice::<AnalyzeFormat>(), default_value = "human")]
     pub format: AnalyzeFormat,
     /// Diagnostics as cargo/clippy JSON lines (`json`) for tools that read cargo's messages
-    #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FMT")]
+    #[arg(long, value_parser = choice::<MessageFormat>(), default_value = "human", value_name = "FMT")]
     pub message_format: MessageFormat,
     /// Exit with code 1 when a finding (or parse error, counted as a warning) is at or above this level
     /// [default: `fail-on` of the configuration, else never]
@@ -372,7 +314,7 @@ pub struct ProfileArgs {
     #[command(flatten)]
     pub cargo: CargoArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = ProfileFormat::Human)]
+    #[arg(long, value_parser = choice::<ProfileFormat>(), default_value = "human")]
     pub format: ProfileFormat,
     /// Write the output to this file instead of stdout
     #[arg(long, short = 'o', value_name = "PATH")]
@@ -399,7 +341,7 @@ pub struct ReportArgs {
     #[arg(long, value_enum, value_name = "WHAT", requires = "baseline")]
     pub fail_on: Vec<ReportFailOn>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    #[arg(long, value_parser = choice::<ReportFormat>(), default_value = "human")]
     pub format: ReportFormat,
     /// Write the output to this file instead of stdout
     #[arg(long, short = 'o', value_name = "PATH")]
@@ -413,7 +355,7 @@ pub struct WorkloadsArgs {
     #[command(flatten)]
     pub manifest: ManifestArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = ProfileFormat::Human)]
+    #[arg(long, value_parser = choice::<ProfileFormat>(), default_value = "human")]
     pub format: ProfileFormat,
 }
 
@@ -452,22 +394,72 @@ pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStri
     args
 }
 
-/// Which packages to process, as cargo decides it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageSelection {
-    pub manifest_path: Option<PathBuf>,
-    pub packages: Vec<String>,
-    pub workspace: bool,
+/// The package selection `discover` applies, from `--manifest-path`, `-p` and `--workspace`.
+pub fn selection(m: &ManifestArgs, p: &PackageArgs) -> PackageSelection {
+    PackageSelection {
+        manifest_path: m.manifest_path.clone(),
+        packages: p.packages.clone(),
+        workspace: p.workspace,
+    }
 }
 
-impl PackageSelection {
-    pub fn new(m: &ManifestArgs, p: &PackageArgs) -> PackageSelection {
-        PackageSelection {
-            manifest_path: m.manifest_path.clone(),
-            packages: p.packages.clone(),
-            workspace: p.workspace,
+/// A clap parser for one of render's named choices.
+fn choice<T: Choice>() -> impl clap::builder::TypedValueParser<Value = T> {
+    clap::builder::PossibleValuesParser::new(T::ALL.iter().map(|c| c.name())).map(|s| {
+        T::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name() == s)
+            .unwrap_or(T::ALL[0])
+    })
+}
+
+/// What the front does with the command line: run the verb, or exit with clap's text (help, version, a
+/// usage error) already printed.
+pub enum Parsed {
+    Run(Box<Cli>),
+    Exit(i32),
+}
+
+/// Parses the command line (dropping the `concur` that cargo inserts); help, version and usage errors are
+/// printed here, with exit code 0 or [`crate::exit::USAGE`].
+pub fn parse(args: Vec<std::ffi::OsString>) -> Parsed {
+    match parse_args(normalize_args(args)) {
+        Ok(cli) => Parsed::Run(Box::new(cli)),
+        Err(e) => {
+            let code = if e.use_stderr() {
+                crate::exit::USAGE
+            } else {
+                crate::exit::SUCCESS
+            };
+            let _ = e.print();
+            Parsed::Exit(code)
         }
     }
+}
+
+/// Parses an argument list (`concur` already dropped); `-A/-W/-D` keep the order they were given in.
+pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let m = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&m)?;
+    if let (Verb::Analyze(a), Some(sm)) = (&mut cli.verb, m.subcommand_matches("analyze")) {
+        let mut order: Vec<(usize, LevelSetting, String)> = Vec::new();
+        for (id, setting) in [
+            ("allow", LevelSetting::Allow),
+            ("warn", LevelSetting::Report(Level::Warning)),
+            ("deny", LevelSetting::Report(Level::Error)),
+        ] {
+            if let (Some(vals), Some(idx)) = (sm.get_many::<String>(id), sm.indices_of(id)) {
+                for (v, i) in vals.zip(idx) {
+                    order.push((i, setting, v.clone()));
+                }
+            }
+        }
+        order.sort_by_key(|(i, _, _)| *i);
+        a.lint_order = order.into_iter().map(|(_, s, k)| (s, k)).collect();
+    }
+    Ok(cli)
 }
 
 /// Settled measurement settings, derived once from `MeasureArgs`.
@@ -485,17 +477,13 @@ pub struct MeasureSettings {
 impl MeasureSettings {
     pub fn new(a: &MeasureArgs) -> crate::error::Result<MeasureSettings> {
         if a.workers.contains(&0) {
-            return Err(crate::error::Error::usage(
-                "--workers: worker counts must be at least 1",
-            ));
+            return Err(Error::usage("--workers: worker counts must be at least 1"));
         }
         if a.runs == 0 {
-            return Err(crate::error::Error::usage(
-                "--runs: at least one run is needed",
-            ));
+            return Err(Error::usage("--runs: at least one run is needed"));
         }
         if !(a.timeout.is_finite() && a.timeout > 0.0) {
-            return Err(crate::error::Error::usage(
+            return Err(Error::usage(
                 "--timeout: must be a positive number of seconds",
             ));
         }

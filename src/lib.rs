@@ -7,14 +7,14 @@
 pub mod analyze;
 pub mod app;
 pub mod baseline;
-pub mod callgraph;
+pub(crate) mod callgraph;
 pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod error;
 pub mod exit;
 pub mod facts;
-pub mod parse;
+pub(crate) mod parse;
 pub mod profile;
 pub mod render;
 pub mod report;

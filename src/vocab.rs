@@ -1,5 +1,6 @@
 //! The shared vocabulary of every layer: finding kinds, levels, function classes, the finding itself, the
-//! execution models and the schema version of every document. It imports nothing from the crate.
+//! function entry, the execution models and the schema version of every document. It imports nothing from
+//! the crate.
 
 use serde::{Deserialize, Serialize};
 
@@ -157,6 +158,10 @@ pub struct Finding {
     /// Extension: set when a `// concur:allow(kind) reason` comment covers this finding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,
+    /// What the finding is about, typed (`None` only in a document read back from JSON): `message` is made
+    /// from it, and later stages ask it, never the message, which API, lock or blocker is involved.
+    #[serde(skip)]
+    pub data: Option<FindingData>,
 }
 
 /// Another source location tied to a finding.
@@ -184,4 +189,172 @@ pub struct Suppression {
     pub line: u32,
     /// The text after the comment's `)` (empty when none was given).
     pub reason: String,
+}
+
+/// One function of the analysis, as the document lists it; made by `callgraph`, read by `report`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionDoc {
+    /// `crate_name::module::item`, methods as `crate_name::module::Type::method`.
+    pub path: String,
+    pub file: String,
+    pub line: u32,
+    pub class: FnClass,
+    /// Extension: the package this function belongs to.
+    #[serde(default)]
+    pub package: String,
+    /// Indices into `AnalysisDoc::findings` of the findings in this function and in every function it
+    /// reaches through the intra-crate call graph (sorted). In memory only: `report` uses it.
+    #[serde(skip)]
+    pub reachable_findings: Vec<usize>,
+}
+
+/// A lock as findings name it: its short name (`Type.field`, a static's name, a local's expression) and its
+/// type (`std::sync::Mutex`; [`LockRef::UNKNOWN_TYPE`] until the type is known).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LockRef {
+    pub name: String,
+    pub ty: String,
+}
+
+impl LockRef {
+    /// The type of a lock whose declaration the file could not see.
+    pub const UNKNOWN_TYPE: &'static str = "lock";
+}
+
+/// The typed data of a finding, one shape per message; [`FindingData::kind`] says which kind it is.
+/// `api` is the resolved path of the call (`std::fs::read`, `tokio::spawn`); `via` the callee through which
+/// a construct is reached (`None`: in the function itself); `blocker` what blocks (`std::fs::read`, `.await`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FindingData {
+    /// A `static mut` declared (`accessed: false`) or used.
+    StaticMut {
+        name: String,
+        accessed: bool,
+    },
+    /// A static or thread-local (`holder`) holding interior-mutable state of type `holds`.
+    GlobalState {
+        name: String,
+        holder: String,
+        holds: String,
+    },
+    /// `Arc<lock_type>`.
+    SharedLock {
+        lock_type: String,
+    },
+    Atomic {
+        ty: String,
+    },
+    SingleThreadState {
+        ty: String,
+    },
+    /// A call that changes process-wide state.
+    ProcessGlobal {
+        api: String,
+    },
+    /// A `#[global_allocator]` static.
+    GlobalAllocator {
+        name: String,
+    },
+    Io {
+        api: String,
+    },
+    ComputeHotspot {
+        name: String,
+        score: u32,
+    },
+    Ffi {
+        api: String,
+    },
+    Spawn {
+        api: String,
+    },
+    Channel {
+        api: String,
+    },
+    LockAcrossBlocking {
+        lock: LockRef,
+        blocker: String,
+        via: Option<String>,
+    },
+    DoubleLock {
+        lock: LockRef,
+        via: Option<String>,
+    },
+    /// `second` taken while `first` is held; `other_fn` (at `other_line`) takes them the other way round.
+    LockOrder {
+        first: String,
+        second: String,
+        other_fn: String,
+        other_line: u32,
+    },
+    BlockingInAsync {
+        blocker: String,
+        via: Option<String>,
+    },
+    /// A `concur:allow(kinds)` comment with a problem; `detail` is the unknown kind name, if that is it.
+    Suppression {
+        problem: SuppressionProblem,
+        kinds: Vec<FindingKind>,
+        detail: String,
+    },
+}
+
+/// What is wrong with a `concur:allow` comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SuppressionProblem {
+    /// No `(kind, ...)` list.
+    Malformed,
+    /// A name in the list that is not a finding kind.
+    UnknownKind,
+    /// No reason after the list.
+    NoReason,
+    /// It silenced no finding.
+    Unused,
+}
+
+impl FindingData {
+    pub fn kind(&self) -> FindingKind {
+        match self {
+            FindingData::StaticMut { .. } => FindingKind::StaticMut,
+            FindingData::GlobalState { .. } => FindingKind::GlobalState,
+            FindingData::SharedLock { .. } => FindingKind::SharedLock,
+            FindingData::Atomic { .. } => FindingKind::Atomic,
+            FindingData::SingleThreadState { .. } => FindingKind::SingleThreadState,
+            FindingData::ProcessGlobal { .. } | FindingData::GlobalAllocator { .. } => {
+                FindingKind::ProcessGlobal
+            }
+            FindingData::Io { .. } => FindingKind::Io,
+            FindingData::ComputeHotspot { .. } => FindingKind::ComputeHotspot,
+            FindingData::Ffi { .. } => FindingKind::Ffi,
+            FindingData::Spawn { .. } => FindingKind::Spawn,
+            FindingData::Channel { .. } => FindingKind::Channel,
+            FindingData::LockAcrossBlocking { .. } => FindingKind::LockAcrossBlocking,
+            FindingData::DoubleLock { .. } => FindingKind::DoubleLock,
+            FindingData::LockOrder { .. } => FindingKind::LockOrder,
+            FindingData::BlockingInAsync { .. } => FindingKind::BlockingInAsync,
+            FindingData::Suppression { .. } => FindingKind::Suppression,
+        }
+    }
+
+    /// The API called at the site, for findings about a call.
+    pub fn api(&self) -> Option<&str> {
+        match self {
+            FindingData::ProcessGlobal { api }
+            | FindingData::Io { api }
+            | FindingData::Ffi { api }
+            | FindingData::Spawn { api }
+            | FindingData::Channel { api } => Some(api),
+            _ => None,
+        }
+    }
+
+    /// The lock held, for lock-across-blocking and double-lock.
+    pub fn lock_mut(&mut self) -> Option<&mut LockRef> {
+        match self {
+            FindingData::LockAcrossBlocking { lock, .. } | FindingData::DoubleLock { lock, .. } => {
+                Some(lock)
+            }
+            _ => None,
+        }
+    }
 }

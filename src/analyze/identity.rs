@@ -64,19 +64,24 @@ fn fnv(parts: &[&str]) -> u64 {
 mod tests {
     use super::*;
     use crate::rules::{finding, Site};
-    use crate::vocab::FindingKind;
+    use crate::vocab::{FindingData, FindingKind};
 
     fn at(kind: FindingKind, line: u32, column: u32, function: &str, text: &str) -> Finding {
+        let api = "std::fs::read".to_string();
+        let data = match kind {
+            FindingKind::Spawn => FindingData::Spawn { api },
+            _ => FindingData::Io { api },
+        };
         let mut f = finding(
-            kind,
             Site {
                 file: "src/lib.rs".into(),
                 line,
                 column,
                 function: Some(function.into()),
             },
-            format!("message mentioning line {line}"),
+            data,
         );
+        f.message = format!("message mentioning line {line}");
         f.snippet = Some(text.into());
         f
     }

@@ -2,7 +2,7 @@
 //! silences nothing.
 
 use super::Rule;
-use crate::suppress::Problem;
+use crate::vocab::SuppressionProblem as Problem;
 use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {

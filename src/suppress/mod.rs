@@ -34,17 +34,7 @@ pub struct Directive {
 }
 
 /// What is wrong with a directive, to be reported as a `suppression` note.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Problem {
-    /// No `(kind, ...)` list.
-    Malformed,
-    /// A name in the list that is not a finding kind.
-    UnknownKind,
-    /// No reason after the list.
-    NoReason,
-    /// It silenced no finding.
-    Unused,
-}
+pub use crate::vocab::SuppressionProblem as Problem;
 
 /// Every suppression comment of a file. `items` is the parsed file, for comments placed before an item.
 pub fn scan(text: &str, file: Option<&syn::File>) -> Vec<Directive> {

@@ -792,7 +792,7 @@ fn workflow_file_is_complete() {
     for words in &commands {
         let mut args: Vec<std::ffi::OsString> = vec!["cargo-concur".into()];
         args.extend(words.iter().map(Into::into));
-        cargo_concur::cli::Cli::parse_args(args.clone())
+        cargo_concur::cli::parse_args(args.clone())
             .unwrap_or_else(|e| panic!("`cargo concur {}`: {e}", words.join(" ")));
     }
     let joined: Vec<String> = commands.iter().map(|c| c.join(" ")).collect();
@@ -900,4 +900,41 @@ fn report_baseline_flags_a_verdict_change_when_a_global_lock_appears() {
         last = format!("no verdict change measured: {change}");
     }
     panic!("{last}");
+}
+
+/// Coloured human output keeps rustc's shape: stripped of ANSI sequences it is the plain output line for line,
+/// and the escapes sit where rustc puts them (around `level[code]`, before the `-->` location), so problem
+/// matchers written for coloured rustc output match it.
+#[test]
+fn coloured_human_output_has_rustcs_shape() {
+    let _g = shared();
+    let plain = run(&fixture("showcase"), &["--color", "never"]);
+    let coloured = concur()
+        .args(["analyze", "--color", "always", "--manifest-path"])
+        .arg(fixture("showcase").join("Cargo.toml"))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("runs");
+    let plain = String::from_utf8(plain.stdout).expect("utf-8");
+    let coloured = String::from_utf8(coloured.stdout).expect("utf-8");
+    assert!(coloured.contains('\u{1b}'));
+    assert_eq!(anstream::adapter::strip_str(&coloured).to_string(), plain);
+    let heads: Vec<&str> = coloured
+        .lines()
+        .filter(|l| l.contains("warning[") || l.contains("error["))
+        .collect();
+    assert!(!heads.is_empty());
+    for l in heads {
+        // ESC[..m warning[kind] ESC[0m ESC[..m: message
+        assert!(l.starts_with("\u{1b}["), "{l:?}");
+        let after_code = &l[l.find("]").expect("]") + 1..];
+        assert!(after_code.starts_with("\u{1b}[0m"), "{l:?}");
+        assert!(anstream::adapter::strip_str(after_code)
+            .to_string()
+            .starts_with(": "));
+    }
+    assert!(coloured.lines().any(|l| anstream::adapter::strip_str(l)
+        .to_string()
+        .trim_start()
+        .starts_with("--> src/lib.rs:")));
 }
