@@ -1,5 +1,7 @@
-//! The rule registry: one descriptor per finding kind, found by an exhaustive `match` (id, default level, summary, help, docs), one file per
-//! rule holding its descriptor and message builders, and the API tables (`apis`) as plain data.
+//! The rule registry: one descriptor per finding kind, found by an exhaustive `match` (id, default level,
+//! summary, help, docs), one file per rule holding its descriptor and message builders, and the API tables
+//! (`apis`) as plain data. It never looks at syntax or decides where a finding is: facts and callgraph hand
+//! it typed `FindingData`.
 
 pub mod apis;
 pub mod atomic;
