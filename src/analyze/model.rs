@@ -56,10 +56,11 @@ pub enum FindingKind {
     DoubleLock,
     LockOrder,
     BlockingInAsync,
+    GilHeld,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 15] = [
+    pub const ALL: [FindingKind; 16] = [
         FindingKind::StaticMut,
         FindingKind::GlobalState,
         FindingKind::SharedLock,
@@ -75,6 +76,7 @@ impl FindingKind {
         FindingKind::DoubleLock,
         FindingKind::LockOrder,
         FindingKind::BlockingInAsync,
+        FindingKind::GilHeld,
     ];
 
     /// The kebab-case id used in JSON, SARIF rule ids and `// expect:` markers.
@@ -95,6 +97,7 @@ impl FindingKind {
             FindingKind::DoubleLock => "double-lock",
             FindingKind::LockOrder => "lock-order",
             FindingKind::BlockingInAsync => "blocking-in-async",
+            FindingKind::GilHeld => "gil-held",
         }
     }
 

@@ -22,6 +22,7 @@
 
 #[cfg(test)]
 pub(crate) mod check;
+mod gil;
 mod scc;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -239,6 +240,16 @@ struct PairSite {
 
 /// Links the facts of every file of one package (all targets) and derives findings.
 pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
+    link_with(package, files, None)
+}
+
+/// [`link`] for a package that depends on pyo3 when `python` is set (the spelling of the GIL release in its
+/// locked version): its Python entry points get `gil-held` findings (see [`gil`]).
+pub fn link_with(
+    package: &str,
+    files: Vec<FileFacts>,
+    python: Option<rules::gil_held::ReleaseName>,
+) -> PackageOutput {
     let mut findings: Vec<(Finding, Option<usize>)> = Vec::new();
     let mut fns: Vec<FnFacts> = Vec::new();
     let mut externs: HashSet<String> = HashSet::new();
@@ -311,6 +322,10 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
     let edges = link_edges(&fns);
     let graph = Graph { fns: &fns, edges };
     let sccs = scc::tarjan(fns.len(), |v| graph.edges[v].iter().map(|e| e.callee));
+    if let Some(name) = python {
+        let held = gil::findings(&fns, &graph.edges, &findings, name);
+        findings.extend(held);
+    }
     let mut locks = Locks {
         ids: HashMap::new(),
         info: Vec::new(),

@@ -10,9 +10,11 @@
 //!
 //! Layout: `resolve` (use maps, full paths), `types` (what a type holds), `items` (module-level walk:
 //! statics, fields, `thread_local!`/`lazy_static!`, extern blocks), `body` (one visitor pass per function body:
-//! calls, guards and their liveness, blocking sites, async context, compute score).
+//! calls, guards and their liveness, blocking sites, async context, compute score), `gil` (PyO3 entry points and
+//! the closures that release or re-take the GIL).
 
 mod body;
+pub mod gil;
 mod items;
 pub mod resolve;
 pub mod types;
@@ -93,6 +95,8 @@ pub struct FnFacts {
     /// Paths that may name statics, in any context (`LOCK.lock()`, `COUNTER.fetch_add(..)`): the function uses
     /// that static, so its item finding is on the function's path.
     pub global_uses: Vec<PathUse>,
+    /// Python entry point and GIL regions (PyO3), see [`gil`].
+    pub gil: gil::GilFacts,
 }
 
 /// A call whose target may be a function of the crate.

@@ -8,6 +8,7 @@ pub mod channel;
 pub mod compute_hotspot;
 pub mod double_lock;
 pub mod ffi;
+pub mod gil_held;
 pub mod global_state;
 pub mod io;
 pub mod lock_across_blocking;
@@ -35,7 +36,7 @@ pub struct Rule {
 }
 
 /// The registry, in `FindingKind::ALL` order.
-pub static RULES: [Rule; 15] = [
+pub static RULES: [Rule; 16] = [
     static_mut::RULE,
     global_state::RULE,
     shared_lock::RULE,
@@ -51,6 +52,7 @@ pub static RULES: [Rule; 15] = [
     double_lock::RULE,
     lock_order::RULE,
     blocking_in_async::RULE,
+    gil_held::RULE,
 ];
 
 /// The descriptor of `kind`.
@@ -105,6 +107,7 @@ mod tests {
         assert_eq!(rule(FindingKind::StaticMut).level, Level::Warning);
         assert_eq!(rule(FindingKind::BlockingInAsync).level, Level::Warning);
         assert_eq!(rule(FindingKind::Io).level, Level::Note);
+        assert_eq!(rule(FindingKind::GilHeld).level, Level::Warning);
     }
 
     #[test]
