@@ -2,6 +2,7 @@
 //! them against the parsed source, and discover libtest binaries as workloads.
 
 pub mod project;
+pub mod python;
 pub mod signature;
 
 use std::path::{Path, PathBuf};
@@ -228,7 +229,7 @@ fn validate(
     ))
 }
 
-fn valid_name(s: &str) -> bool {
+pub(crate) fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -257,7 +258,7 @@ fn absolute_path(path: &str, crate_name: &str, ctx: &str, key: &str) -> Result<S
     }
 }
 
-fn relative(path: &Path, root: &Path) -> String {
+pub(crate) fn relative(path: &Path, root: &Path) -> String {
     path.strip_prefix(root)
         .unwrap_or(path)
         .display()
