@@ -3,10 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::analyze::model::{Edition, FindingKind};
 use crate::callgraph::{link_with, PackageOutput};
 use crate::facts::{extract, FileContext};
+use crate::parse::Edition;
 use crate::rules::gil_held::ReleaseName;
+use crate::vocab::FindingKind;
 
 /// Extract + link `src` as the root file of crate `crate_name`.
 pub fn run(src: &str, crate_name: &str, edition: Edition) -> PackageOutput {

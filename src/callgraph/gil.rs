@@ -6,12 +6,12 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::Edge;
-use crate::analyze::model::{Finding, FindingKind};
 use crate::facts::gil::{GilOp, GilRegion, Spelling};
 use crate::facts::{CallTarget, FnFacts};
 use crate::rules::apis::{self, Api};
 use crate::rules::gil_held::{self, Heavy, ReleaseName};
 use crate::rules::{self, compute_hotspot, Site};
+use crate::vocab::{Finding, FindingKind};
 
 /// Whether the GIL is held at `at` in a function entered with `inherited`, and whether a re-acquisition
 /// region decides it.
@@ -151,9 +151,9 @@ pub(super) fn findings(
 
 #[cfg(test)]
 mod tests {
-    use crate::analyze::model::FindingKind;
     use crate::callgraph::check::check_python;
     use crate::rules::gil_held::ReleaseName;
+    use crate::vocab::FindingKind;
 
     /// A compute hotspot shared by the cases below (its own line carries `compute-hotspot`).
     const DIGEST: &str = "
@@ -175,7 +175,7 @@ fn digest(data: &[u8]) -> u64 { // expect: compute-hotspot
         format!("use pyo3::prelude::*;\n{src}{DIGEST}")
     }
 
-    fn gil_held(out: &crate::callgraph::PackageOutput) -> Vec<&crate::analyze::model::Finding> {
+    fn gil_held(out: &crate::callgraph::PackageOutput) -> Vec<&crate::vocab::Finding> {
         out.findings
             .iter()
             .filter(|f| f.kind == FindingKind::GilHeld)
@@ -398,7 +398,7 @@ fn held(data: &[u8]) -> u64 {
 }
 ",
         );
-        let out = crate::callgraph::check::run(&src, "demo", crate::analyze::model::Edition::E2021);
+        let out = crate::callgraph::check::run(&src, "demo", crate::parse::Edition::E2021);
         assert!(gil_held(&out).is_empty());
     }
 }

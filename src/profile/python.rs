@@ -12,9 +12,10 @@ use crate::error::{Error, Result};
 use crate::workload::python::PythonWorkload;
 use crate::workload::{Project, ProjectPackage};
 
-use super::model::{Model, PythonRun, WorkloadProfile};
+use super::doc::{PythonRun, WorkloadProfile};
 use super::runner::Runner;
 use super::{profile_one, Interpret};
+use crate::vocab::Model;
 
 /// The runner script, written next to the virtual environment.
 pub const RUNNER: &str = include_str!("python_runner.py");

@@ -3,11 +3,13 @@
 //! pickling), processes when it is held (threads serialise; pool start-up and pickling said), sequential when
 //! the jobs are too small or pickling eats the gain — with the numbers and the `gil-held` findings.
 
-use crate::analyze::model::{AnalysisDoc, FindingKind};
-use crate::profile::model::{Model, PythonRun, WorkloadProfile};
+use crate::analyze::doc::AnalysisDoc;
+use crate::profile::doc::{PythonRun, WorkloadProfile};
+use crate::vocab::FindingKind;
+use crate::vocab::Model;
 
+use super::doc::Verdict;
 use super::evidence::{duration, label, times, Evidence, ModelPoint, PathFinding};
-use super::model::Verdict;
 use super::verdict::Decision;
 
 /// Findings reachable from the package's functions named like the entry points the call expression calls
@@ -116,6 +118,33 @@ pub fn explain(ev: &Evidence<'_>, py: &PythonRun, decision: &mut Decision) {
         .map(point_text)
         .unwrap_or_else(|| "threads not measured".to_string());
     let mut lines: Vec<String> = Vec::new();
+    // With the GIL on and held on the path, Python threads run these jobs one at a time by construction:
+    // a threads verdict can only come from noise or from time spent outside the held part.
+    if py.gil_enabled
+        && !held.is_empty()
+        && matches!(decision.model, Verdict::Threads | Verdict::Async)
+    {
+        let fallback =
+            processes.filter(|p| super::verdict::meaningful(p) && p.run.results_match_sequential);
+        lines.push(format!(
+            "threads ruled out: the GIL is held on the path, so Python threads take turns ({threads_text} \
+             measured); {}",
+            match fallback {
+                Some(p) => format!("{} instead", point_text(p)),
+                None => "processes do not beat sequential either".to_string(),
+            }
+        ));
+        match fallback {
+            Some(p) => {
+                decision.model = Verdict::Processes;
+                decision.workers = p.run.workers;
+            }
+            None => {
+                decision.model = Verdict::Sequential;
+                decision.workers = 1;
+            }
+        }
+    }
     if !py.gil_enabled {
         lines.push(format!(
             "free-threaded Python {} with the GIL disabled: threads run Python code in parallel, so this is a \
@@ -152,21 +181,22 @@ pub fn explain(ev: &Evidence<'_>, py: &PythonRun, decision: &mut Decision) {
             lines.push(line);
         }
         Verdict::Sequential => {
-            let per_job = ev
-                .sequential
-                .map(|s| s.wall_ns.median as f64 / ev.workload.jobs.max(1) as f64)
-                .unwrap_or(0.0);
+            let total = ev.sequential.map(|s| s.wall_ns.median).unwrap_or(0);
+            let per_job = total as f64 / ev.workload.jobs.max(1) as f64;
             let why = if pickled >= 1 << 20 {
                 format!(
                     "pickling eats the gain: {} pickled to every job",
                     bytes_text(pickled)
                 )
-            } else {
+            } else if pool > 0 && total < 2 * pool {
                 format!(
-                    "jobs too small ({} each) for a pool: {} of process pool start-up",
+                    "jobs too small ({} each, {} in all) for a process pool that takes {} to start",
                     duration(per_job),
+                    duration(total as f64),
                     duration(pool as f64)
                 )
+            } else {
+                "neither Python threads nor processes beat one process by a meaningful margin here".to_string()
             };
             lines.push(format!(
                 "sequential: {why}; {gil_word}; {threads_text}; {process_costs}"
@@ -174,6 +204,12 @@ pub fn explain(ev: &Evidence<'_>, py: &PythonRun, decision: &mut Decision) {
         }
     }
     let mut reasons = lines;
+    if py.gil_enabled && !held.is_empty() {
+        // The GIL is the lock that explains a gap between threads and processes.
+        decision
+            .reasons
+            .retain(|r| !r.starts_with("no lock or contention counter explains the gap"));
+    }
     reasons.append(&mut decision.reasons);
     decision.reasons = reasons;
 }

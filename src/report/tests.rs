@@ -1,15 +1,15 @@
 //! Verdict tests on synthetic profiles that mimic each fixture workload, built from known timings.
 
-use crate::analyze::model::{
-    AnalysisDoc, Finding, FindingKind, FnClass, FunctionDoc, Level, ToolDoc, SCHEMA_VERSION,
+use crate::analyze::doc::{AnalysisDoc, FunctionDoc, ToolDoc};
+use crate::profile::doc::{
+    CounterTier, Environment, MedianOnly, ProfileDoc, RunSummary, Sample, Spread, WorkloadError,
+    WorkloadProfile,
 };
-use crate::profile::model::{
-    CounterTier, Environment, MedianOnly, Model, ProfileDoc, RunSummary, Sample, Spread,
-    WorkloadError, WorkloadProfile,
-};
+use crate::vocab::Model;
+use crate::vocab::{Finding, FindingKind, FnClass, Level, SCHEMA_VERSION};
 
-use super::model::{ReportDoc, Verdict, WorkloadReport};
 use super::recommend;
+use crate::report::doc::{ReportDoc, Verdict, WorkloadReport};
 
 /// Timings of one (model, workers) run, in milliseconds.
 struct RunSpec {
@@ -686,7 +686,7 @@ fn python_workload(name: &str, runs: &[RunSpec], gil_enabled: bool) -> WorkloadP
             r.pickled_bytes_per_job = if name == "shared_input" { 16 << 20 } else { 5 };
         }
     }
-    w.python = Some(crate::profile::model::PythonRun {
+    w.python = Some(crate::profile::doc::PythonRun {
         interpreter: "/usr/bin/python3".into(),
         version: "3.13.1".into(),
         gil_enabled,
@@ -755,6 +755,11 @@ fn python_gil_held_goes_to_processes_with_the_finding_and_the_costs() {
     );
     assert!(first.contains("5 bytes pickled per job"), "{first}");
     assert!(first.contains("release the GIL"), "{first}");
+    assert!(
+        !reasons(w).contains("no lock or contention counter"),
+        "{}",
+        reasons(w)
+    );
     assert!(!reasons(w).contains("free-threaded"));
 }
 
@@ -810,5 +815,47 @@ fn python_pickling_that_eats_the_gain_is_said() {
         reasons(w).contains("sequential: pickling eats the gain: 16.0 MB pickled to every job"),
         "{}",
         reasons(w)
+    );
+}
+
+#[test]
+fn python_threads_are_ruled_out_where_the_gil_is_held() {
+    // Noise made threads look fast; the GIL held on the path says they take turns.
+    let w = python_workload(
+        "hash_held",
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            run(Threads, 2, 520.0, 1000.0),
+            run(Processes, 2, 560.0, 1050.0),
+        ],
+        true,
+    );
+    let doc = recommend(&gil_analysis(), &profile(vec![w.clone()]));
+    let r = only(&doc);
+    assert_eq!(r.recommendation.model, Verdict::Processes, "{}", reasons(r));
+    assert!(
+        reasons(r).contains("threads ruled out: the GIL is held on the path"),
+        "{}",
+        reasons(r)
+    );
+    // On a free-threaded build the same finding does not decide: the measurement does.
+    let mut free = w;
+    if let Some(py) = &mut free.python {
+        py.gil_enabled = false;
+    }
+    free.runs = [
+        run(Sequential, 1, 1000.0, 1000.0),
+        run(Threads, 2, 510.0, 1000.0),
+        run(Processes, 2, 600.0, 1050.0),
+    ]
+    .iter()
+    .map(|r| summary(r, 2))
+    .collect();
+    let doc = recommend(&gil_analysis(), &profile(vec![free]));
+    assert_eq!(
+        only(&doc).recommendation.model,
+        Verdict::Threads,
+        "{}",
+        reasons(only(&doc))
     );
 }

@@ -10,7 +10,7 @@
 //! entry point; its help shows the release pattern and what would have to move into the closure.
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::GilHeld,
