@@ -273,6 +273,7 @@ pub fn list(selection: &PackageSelection) -> Result<Vec<WorkloadSpec>> {
         crate::render::status::warning(w);
     }
     let mut specs: Vec<WorkloadSpec> = declared.into_iter().map(|d| d.spec).collect();
+    specs.extend(python::declared(&project)?.into_iter().map(|p| p.spec));
     for t in test_workloads(&project, &[])? {
         specs.push(t.spec);
     }

@@ -38,5 +38,6 @@ pub fn concur() -> Command {
 
 mod analyze;
 mod profile;
+mod python;
 mod real_crates;
 mod report;
