@@ -5,13 +5,13 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use super::Edge;
+use super::graph::Edge;
 use crate::facts::gil::{GilOp, GilRegion, Spelling};
 use crate::facts::{CallTarget, FnFacts};
 use crate::rules::apis::{self, Api};
-use crate::rules::gil_held::{self, Heavy, ReleaseName};
+use crate::rules::gil_held::{self, ReleaseName};
 use crate::rules::{self, compute_hotspot, Site};
-use crate::vocab::{Finding, FindingKind};
+use crate::vocab::{Finding, FindingData, FindingKind, GilHeavy};
 
 /// Whether the GIL is held at `at` in a function entered with `inherited`, and whether a re-acquisition
 /// region decides it.
@@ -32,7 +32,9 @@ fn counts(name: ReleaseName, r: &GilRegion) -> bool {
 
 /// The blocking I/O call an `io` finding is about (`std::fs::read`), unless it is console output.
 fn io_what(fd: &Finding) -> Option<&str> {
-    let what = fd.message.split('`').nth(1)?;
+    let Some(FindingData::Io { api: what }) = &fd.data else {
+        return None;
+    };
     let console = what.ends_with('!')
         || what.starts_with("std::io::Std")
         || apis::call_apis(what).contains(&Api::Console);
@@ -77,18 +79,23 @@ pub(super) fn findings(
                 c
             };
             let mut report =
-                |at: (u32, u32), heavy: Heavy<'_>, reacquired: bool, extra: Option<&str>| {
+                |at: (u32, u32), heavy: GilHeavy, reacquired: bool, extra: Option<&str>| {
                     if !reported.insert((f, at.0, at.1)) {
                         return;
                     }
-                    let msg = gil_held::message(&fns[entry].path, &fns[f].path, &heavy, reacquired);
                     let site = Site {
                         file: fns[f].file.clone(),
                         line: at.0,
                         column: at.1,
                         function: Some(fns[f].path.clone()),
                     };
-                    let mut fd = rules::finding(FindingKind::GilHeld, site, msg);
+                    let data = FindingData::GilHeld {
+                        entry: fns[entry].path.clone(),
+                        function: fns[f].path.clone(),
+                        heavy,
+                        reacquired,
+                    };
+                    let mut fd = rules::finding(site, data);
                     fd.help = gil_held::help(name, params, reacquired);
                     fd.chain = chain.clone();
                     if let Some(callee) = extra {
@@ -100,7 +107,14 @@ pub(super) fn findings(
                 let at = (fd.line, fd.column);
                 let (held, re) = held_at(&regions[f], at, inherited);
                 if let (true, Some(what)) = (held, io_what(fd)) {
-                    report(at, Heavy::Io { what }, re, None);
+                    report(
+                        at,
+                        GilHeavy::Io {
+                            api: what.to_string(),
+                        },
+                        re,
+                        None,
+                    );
                 }
             }
             if hotspot(f) {
@@ -110,7 +124,7 @@ pub(super) fn findings(
                 });
                 if let Some(at) = own_loop {
                     let (_, re) = held_at(&regions[f], at, inherited);
-                    report(at, Heavy::Loop, re, None);
+                    report(at, GilHeavy::Loop, re, None);
                 }
             }
             for c in &fns[f].calls {
@@ -125,7 +139,12 @@ pub(super) fn findings(
                 };
                 let (held, re) = held_at(&regions[f], (c.line, c.column), inherited);
                 if held {
-                    report((c.line, c.column), Heavy::CpuApi { what }, re, None);
+                    report(
+                        (c.line, c.column),
+                        GilHeavy::CpuApi { api: what.clone() },
+                        re,
+                        None,
+                    );
                 }
             }
             for e in &edges[f] {
@@ -136,8 +155,15 @@ pub(super) fn findings(
                 let at = (call.line, call.column);
                 let (held, re) = held_at(&regions[f], at, inherited);
                 if held && hotspot(e.callee) {
-                    let callee = &fns[e.callee].path;
-                    report(at, Heavy::Compute { callee }, re, Some(callee));
+                    let callee = fns[e.callee].path.clone();
+                    report(
+                        at,
+                        GilHeavy::Compute {
+                            callee: callee.clone(),
+                        },
+                        re,
+                        Some(&callee),
+                    );
                 }
                 if seen.insert((e.callee, held)) {
                     parent.insert((e.callee, held), (f, inherited));

@@ -163,7 +163,7 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
         cores,
     )?);
     Ok(ProfileDoc {
-        schema_version: 1,
+        schema_version: crate::vocab::SCHEMA_VERSION,
         environment: Environment {
             cores,
             counters: runner.counters.tier,

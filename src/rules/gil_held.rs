@@ -10,7 +10,7 @@
 //! entry point; its help shows the release pattern and what would have to move into the closure.
 
 use super::Rule;
-use crate::vocab::{FindingKind, Level};
+use crate::vocab::{FindingKind, GilHeavy, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::GilHeld,
@@ -80,21 +80,8 @@ impl ReleaseName {
     }
 }
 
-/// What is heavy at the finding's site.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Heavy<'a> {
-    /// A call of a compute-hotspot function of the crate.
-    Compute { callee: &'a str },
-    /// A CPU-heavy library call (hashing, sorting, compression...).
-    CpuApi { what: &'a str },
-    /// A loop of the entry point's own (compute-heavy) body.
-    Loop,
-    /// A blocking I/O call.
-    Io { what: &'a str },
-}
-
 /// `entry` reaches `heavy` (in `function`) with the GIL held.
-pub fn message(entry: &str, function: &str, heavy: &Heavy<'_>, reacquired: bool) -> String {
+pub fn message(entry: &str, function: &str, heavy: &GilHeavy, reacquired: bool) -> String {
     let how = if reacquired {
         "with the GIL re-acquired"
     } else {
@@ -107,12 +94,12 @@ pub fn message(entry: &str, function: &str, heavy: &Heavy<'_>, reacquired: bool)
     };
     let f = short(function);
     match heavy {
-        Heavy::Compute { callee } => {
+        GilHeavy::Compute { callee } => {
             format!("`{f}` computes in `{}` {how}{through}", short(callee))
         }
-        Heavy::CpuApi { what } => format!("`{f}` calls the CPU-heavy `{what}` {how}{through}"),
-        Heavy::Loop => format!("`{f}` loops over its compute {how}{through}"),
-        Heavy::Io { what } => format!("`{f}` blocks on I/O (`{what}`) {how}{through}"),
+        GilHeavy::CpuApi { api } => format!("`{f}` calls the CPU-heavy `{api}` {how}{through}"),
+        GilHeavy::Loop => format!("`{f}` loops over its compute {how}{through}"),
+        GilHeavy::Io { api } => format!("`{f}` blocks on I/O (`{api}`) {how}{through}"),
     }
 }
 
