@@ -100,10 +100,7 @@ fn probe(python: &Path) -> Result<(String, bool, String)> {
 pub fn prepare(target_dir: &Path, base: &Path) -> Result<PythonEnv> {
     let (version, gil_enabled, prefix) = probe(base)?;
     // One environment per base installation and version: `--python` elsewhere gets its own.
-    let key = format!(
-        "py{version}-{:08x}",
-        crate::report::stats::seed_for(&[&prefix]) as u32
-    );
+    let key = format!("py{version}-{:08x}", fnv32(&prefix));
     let dir = target_dir.join("concur").join("python").join(key);
     let venv = dir.join("venv");
     let python = venv.join("bin").join("python");
@@ -151,6 +148,13 @@ pub fn prepare(target_dir: &Path, base: &Path) -> Result<PythonEnv> {
         version,
         gil_enabled,
         dir,
+    })
+}
+
+/// FNV-1a of a text: a short stable directory key.
+fn fnv32(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     })
 }
 
