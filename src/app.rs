@@ -1,4 +1,5 @@
-//! Runs one verb from settled settings: wires the engine's stages together and picks the exit code.
+//! Runs one verb from settled settings: wires the engine's stages together (their events to
+//! `render::status`) and picks the exit code. It never parses flags, measures or formats anything itself.
 
 use crate::analyze::doc::AnalysisDoc;
 use crate::cli::{self, AnalyzeArgs, Cli, MeasureSettings, ReportArgs, ReportFailOn, Verb};
@@ -36,11 +37,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_profile(&doc, a.format, &mut out)?;
             out.finish()?;
-            Ok(if doc.workloads.iter().any(|w| !w.errors.is_empty()) {
-                exit::WORKLOAD_FAILED
-            } else {
-                exit::SUCCESS
-            })
+            Ok(profile_exit_code(&doc))
         }
         Verb::Report(a) => report(&a),
         Verb::Workloads(a) => {
@@ -85,8 +82,9 @@ fn report(a: &ReportArgs) -> Result<i32> {
     let mut out = render::Sink::open(a.output.as_deref())?;
     render::write_report(&doc, &analysis, &profile, a.format, &mut out)?;
     out.finish()?;
-    if profile.workloads.iter().any(|w| !w.errors.is_empty()) {
-        return Ok(exit::WORKLOAD_FAILED);
+    let code = profile_exit_code(&profile);
+    if code != exit::SUCCESS {
+        return Ok(code);
     }
     let changes = doc.baseline.as_deref().unwrap_or_default();
     let mut reasons = Vec::new();
@@ -267,6 +265,15 @@ pub fn failing_findings(doc: &AnalysisDoc, config: &crate::config::ProjectConfig
         count: count + parse_errors,
         parse_errors,
         threshold,
+    }
+}
+
+/// 3 when a workload failed (the document is still written), else 0.
+fn profile_exit_code(doc: &crate::profile::doc::ProfileDoc) -> i32 {
+    if doc.workloads.iter().any(|w| !w.errors.is_empty()) {
+        exit::WORKLOAD_FAILED
+    } else {
+        exit::SUCCESS
     }
 }
 

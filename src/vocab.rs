@@ -71,6 +71,7 @@ finding_kinds! {
     BlockingInAsync = "blocking-in-async",
     /// A `concur:allow` comment without a reason, naming no kind, or suppressing nothing.
     Suppression = "suppression",
+    GilHeld = "gil-held",
 }
 
 impl FindingKind {
@@ -297,6 +298,14 @@ pub enum FindingData {
         kinds: Vec<FindingKind>,
         detail: String,
     },
+    /// Python entry point `entry` reaches `heavy` in `function` with the GIL held (`reacquired`: inside
+    /// `with_gil`/`attach`).
+    GilHeld {
+        entry: String,
+        function: String,
+        heavy: GilHeavy,
+        reacquired: bool,
+    },
 }
 
 /// What is wrong with a `concur:allow` comment.
@@ -310,6 +319,19 @@ pub enum SuppressionProblem {
     NoReason,
     /// It silenced no finding.
     Unused,
+}
+
+/// What is heavy at a `gil-held` site.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GilHeavy {
+    /// A call of a compute-hotspot function of the crate.
+    Compute { callee: String },
+    /// A CPU-heavy library call (hashing, sorting, compression...).
+    CpuApi { api: String },
+    /// A loop of the entry point's own compute-heavy body.
+    Loop,
+    /// A blocking I/O call.
+    Io { api: String },
 }
 
 impl FindingData {
@@ -333,6 +355,7 @@ impl FindingData {
             FindingData::LockOrder { .. } => FindingKind::LockOrder,
             FindingData::BlockingInAsync { .. } => FindingKind::BlockingInAsync,
             FindingData::Suppression { .. } => FindingKind::Suppression,
+            FindingData::GilHeld { .. } => FindingKind::GilHeld,
         }
     }
 

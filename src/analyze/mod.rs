@@ -1,5 +1,6 @@
 //! The `analyze` pipeline: discover packages and targets, parse every file in parallel while extracting
-//! facts, link the call graph per package, and assemble the sorted `AnalysisDoc`.
+//! facts, link the call graph per package, and assemble the sorted `AnalysisDoc`. It never prints (progress is
+//! a typed [`Event`]) and never builds or runs the analyzed code.
 //!
 //! Files are processed level by level of the module trees (roots first), each level in parallel with rayon:
 //! a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave the
@@ -306,7 +307,11 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>, config: &ProjectConfig) -> Anal
     for (pi, mut facts) in per_package.into_iter().enumerate() {
         let pkg = &ws.packages[pi];
         facts.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
-        let out = crate::callgraph::link(&pkg.name, facts);
+        let python = pkg
+            .pyo3
+            .as_ref()
+            .map(|d| crate::rules::gil_held::ReleaseName::for_version(d.locked.as_deref()));
+        let out = crate::callgraph::link_with(&pkg.name, facts, python);
         let offset = findings.len();
         findings.extend(out.findings);
         functions.extend(out.functions.into_iter().map(|mut f| {

@@ -12,7 +12,7 @@ use crate::discover::Workspace;
 use crate::error::{Error, Result};
 use crate::vocab::{FindingKind, Level};
 
-/// Keys of the `concur` table; `workload` belongs to `crate::workload`.
+/// Keys of the `concur` table; `workload` is read by the workload layer.
 pub const KEYS: &[&str] = &["workload", "fail-on", "exclude", "levels", "apis"];
 
 /// What a kind is set to: dropped, or reported at a level.

@@ -23,6 +23,7 @@ pub fn example(kind: FindingKind) -> &'static str {
         FindingKind::LockOrder => include_str!("../../docs/rules/lock-order.md"),
         FindingKind::BlockingInAsync => include_str!("../../docs/rules/blocking-in-async.md"),
         FindingKind::Suppression => include_str!("../../docs/rules/suppression.md"),
+        FindingKind::GilHeld => include_str!("../../docs/rules/gil-held.md"),
     }
 }
 
@@ -61,7 +62,7 @@ pub fn category(kind: FindingKind) -> &'static str {
     use FindingKind::*;
     match kind {
         LockAcrossBlocking | DoubleLock | LockOrder | BlockingInAsync | StaticMut
-        | ProcessGlobal => "hazard",
+        | ProcessGlobal | GilHeld => "hazard",
         GlobalState | SharedLock | Atomic | SingleThreadState | Ffi => "shared-state",
         Io | ComputeHotspot | Spawn | Channel => "workload-shape",
         Suppression => "hygiene",
@@ -83,7 +84,7 @@ pub fn tags(kind: FindingKind) -> Vec<&'static str> {
         LockAcrossBlocking | BlockingInAsync | GlobalState | SharedLock | Atomic => {
             t.push("performance")
         }
-        Io | ComputeHotspot => t.push("performance"),
+        Io | ComputeHotspot | GilHeld => t.push("performance"),
         _ => {}
     }
     t
@@ -97,7 +98,7 @@ pub fn precision(kind: FindingKind) -> &'static str {
         ProcessGlobal | GlobalState | Io | DoubleLock => "high",
         SharedLock | Atomic | SingleThreadState | LockAcrossBlocking | BlockingInAsync
         | ComputeHotspot => "medium",
-        LockOrder => "medium",
+        LockOrder | GilHeld => "medium",
     }
 }
 

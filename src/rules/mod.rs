@@ -1,5 +1,7 @@
-//! The rule registry: one descriptor per finding kind, found by an exhaustive `match` (id, default level, summary, help, docs), one file per
-//! rule holding its descriptor and message builders, and the API tables (`apis`) as plain data.
+//! The rule registry: one descriptor per finding kind, found by an exhaustive `match` (id, default level,
+//! summary, help, docs), one file per rule holding its descriptor and message builders, and the API tables
+//! (`apis`) as plain data. It never looks at syntax or decides where a finding is: facts and callgraph hand
+//! it typed `FindingData`.
 
 pub mod apis;
 pub mod atomic;
@@ -9,6 +11,7 @@ pub mod channel;
 pub mod compute_hotspot;
 pub mod double_lock;
 pub mod ffi;
+pub mod gil_held;
 pub mod global_state;
 pub mod io;
 pub mod lock_across_blocking;
@@ -55,6 +58,7 @@ pub fn rule(kind: FindingKind) -> &'static Rule {
         FindingKind::LockOrder => &lock_order::RULE,
         FindingKind::BlockingInAsync => &blocking_in_async::RULE,
         FindingKind::Suppression => &suppression::RULE,
+        FindingKind::GilHeld => &gil_held::RULE,
     }
 }
 
@@ -151,6 +155,12 @@ pub fn message(data: &FindingData) -> String {
             kinds,
             detail,
         } => suppression::message(*problem, kinds, detail),
+        D::GilHeld {
+            entry,
+            function,
+            heavy,
+            reacquired,
+        } => gil_held::message(entry, function, heavy, *reacquired),
     }
 }
 
@@ -172,6 +182,7 @@ mod tests {
         assert_eq!(rule(FindingKind::StaticMut).level, Level::Warning);
         assert_eq!(rule(FindingKind::BlockingInAsync).level, Level::Warning);
         assert_eq!(rule(FindingKind::Io).level, Level::Note);
+        assert_eq!(rule(FindingKind::GilHeld).level, Level::Warning);
     }
 
     /// The rule of each data's kind makes its message; the kind comes from the data.
