@@ -10,7 +10,12 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.verb {
         Verb::Analyze(a) => {
             let selection = PackageSelection::new(&a.manifest, &a.packages);
-            let doc = crate::analyze::run(&selection)?;
+            let scope = crate::discover::Scope {
+                targets: a.targets.selection(),
+                features: a.features.selection(),
+                cfg: a.cfg.selection(),
+            };
+            let doc = crate::analyze::run(&selection, &scope)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             let notes = if a.all_notes {
                 render::NoteDetail::All
@@ -24,7 +29,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Verb::Profile(a) => {
             let selection = PackageSelection::new(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
-            let doc = crate::profile::run(&selection, &measure)?;
+            let doc = crate::profile::run(&selection, &a.features.selection(), &measure)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_profile(&doc, a.format, &mut out)?;
             out.finish()?;
@@ -37,8 +42,19 @@ pub fn run(cli: Cli) -> Result<i32> {
         Verb::Report(a) => {
             let selection = PackageSelection::new(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
-            // One `cargo metadata` for both halves.
-            let ws = crate::discover::load(&selection)?;
+            // One `cargo metadata` for both halves. The analysis covers what the workloads run: the selected
+            // targets, and every test target when test binaries are profiled as `test:` workloads.
+            let targets = a.targets.selection();
+            let scope = crate::discover::Scope {
+                targets: if measure.tests {
+                    targets.with_tests()
+                } else {
+                    targets
+                },
+                features: a.features.selection(),
+                cfg: a.cfg.selection(),
+            };
+            let ws = crate::discover::load(&selection, &scope)?;
             let analysis = crate::analyze::run_in(&ws);
             let profile = match &a.from {
                 Some(path) => load_profile(path, &measure.workloads)?,

@@ -163,6 +163,10 @@ pub struct Finding {
     /// Extension: the package this finding belongs to.
     #[serde(default)]
     pub package: String,
+    /// Extension: the kind of target whose module tree holds the file (`lib`, `bin`, `test`, `bench`,
+    /// `example`, `custom-build`; `other` for a file no selected target reaches).
+    #[serde(default)]
+    pub target: String,
     /// The source line of the construct, filled by the pipeline for human output; not serialized.
     #[serde(skip)]
     pub snippet: Option<String>,
@@ -223,6 +227,31 @@ pub struct FilesDoc {
     /// Extension: total bytes of source read.
     #[serde(default)]
     pub bytes: u64,
+    /// Extension: what the scope (targets, features, cfg) left out of the analysis.
+    #[serde(default)]
+    pub excluded: ExcludedDoc,
+}
+
+/// What the scope left out: targets not selected, files not analyzed, and syntax nodes (items, statements,
+/// arms, fields...) configured out, per reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExcludedDoc {
+    /// Targets of the selected packages that the target selection did not pick.
+    pub targets: usize,
+    /// `.rs` files under a package that no selected target reaches (in the widest scope,
+    /// `--all-targets --all-cfgs`, they are analyzed instead and counted in `not_reached`).
+    pub files: usize,
+    /// `#[cfg(test)]` code and `#[test]`/`#[bench]` functions, test targets not being selected.
+    pub test_items: usize,
+    /// Code under a `feature` that is not enabled.
+    pub feature_items: usize,
+    /// Code under another cfg that is false for the target (`windows`, `target_os = "macos"`, `loom`...).
+    pub cfg_items: usize,
+    /// Where the cfg values came from: `rustc --print cfg`, `built-in` (rustc could not be run), or
+    /// `all-cfgs` (nothing pruned).
+    pub cfg_source: String,
+    /// The features enabled, per package (`package/feature`).
+    pub features: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -85,6 +85,7 @@ pub fn finding(kind: FindingKind, site: Site, message: String) -> Finding {
         help: r.help.to_string(),
         chain: Vec::new(),
         package: String::new(),
+        target: String::new(),
         snippet: None,
     }
 }

@@ -266,7 +266,7 @@ fn relative(path: &Path, root: &Path) -> String {
 
 /// Declared workloads and (unless `tests` is false) libtest targets, as listed by `cargo concur workloads`.
 pub fn list(selection: &PackageSelection) -> Result<Vec<WorkloadSpec>> {
-    let project = Project::load(selection)?;
+    let project = Project::load(selection, &Default::default())?;
     let (declared, warnings) = declared(&project)?;
     for w in &warnings {
         crate::render::status::warning(w);
@@ -369,6 +369,7 @@ mod tests {
                 }),
                 metadata: package,
                 has_tests: false,
+                features: Vec::new(),
             }],
             workspace_metadata: workspace,
         }
