@@ -10,9 +10,9 @@ pub mod scope;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::analyze::model::Edition;
 use crate::cli::PackageSelection;
 use crate::error::{Error, Result};
+use crate::parse::Edition;
 
 pub use modtree::{ModDecl, ModuleFile};
 pub use scope::Scope;

@@ -3,6 +3,8 @@
 //! (`macro_items`, `macro_exprs`).
 
 pub mod cfg;
+mod edition;
+pub use edition::Edition;
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use syn::parse::discouraged::Speculative;
