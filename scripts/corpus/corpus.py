@@ -124,9 +124,9 @@ def load_docs(out_dir):
 
 
 def target_kind(doc, finding):
-    """The kind of target a finding belongs to: the analyzer's `target_kind` when it writes one, else by path."""
-    if finding.get("target_kind"):
-        return finding["target_kind"]
+    """The kind of target a finding belongs to: the analyzer's `target` when it writes one, else by path."""
+    if finding.get("target"):
+        return finding["target"]
     f = finding["file"]
     for prefix, kind in (("tests/", "test"), ("benches/", "bench"), ("examples/", "example")):
         if f.startswith(prefix):
