@@ -1,7 +1,7 @@
 //! Runs one verb from settled settings: wires the engine's stages together and picks the exit code.
 
 use crate::analyze::doc::AnalysisDoc;
-use crate::cli::{Cli, MeasureSettings, PackageSelection, Verb};
+use crate::cli::{self, Cli, MeasureSettings, Verb};
 use crate::error::{Error, Result};
 use crate::exit;
 use crate::render;
@@ -9,13 +9,9 @@ use crate::render;
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.verb {
         Verb::Analyze(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
-            let scope = crate::discover::Scope {
-                targets: a.targets.selection(),
-                features: a.features.selection(),
-                cfg: a.cfg.selection(),
-            };
-            let doc = crate::analyze::run(&selection, &scope)?;
+            let selection = cli::selection(&a.manifest, &a.packages);
+            let scope = cli::scope(&a.targets, &a.features, &a.cfg);
+            let doc = crate::analyze::run(&selection, &scope, &mut render::status::analysis)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             let notes = if a.all_notes {
                 render::NoteDetail::All
@@ -27,7 +23,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(analysis_exit_code(&doc, a.fail_on.threshold()))
         }
         Verb::Profile(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
+            let selection = cli::selection(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
             let doc = crate::profile::run(&selection, &a.features.selection(), &measure)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
@@ -40,22 +36,16 @@ pub fn run(cli: Cli) -> Result<i32> {
             })
         }
         Verb::Report(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
+            let selection = cli::selection(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
             // One `cargo metadata` for both halves. The analysis covers what the workloads run: the selected
             // targets, and every test target when test binaries are profiled as `test:` workloads.
-            let targets = a.targets.selection();
-            let scope = crate::discover::Scope {
-                targets: if measure.tests {
-                    targets.with_tests()
-                } else {
-                    targets
-                },
-                features: a.features.selection(),
-                cfg: a.cfg.selection(),
-            };
+            let mut scope = cli::scope(&a.targets, &a.features, &a.cfg);
+            if measure.tests {
+                scope.targets = scope.targets.with_tests();
+            }
             let ws = crate::discover::load(&selection, &scope)?;
-            let analysis = crate::analyze::run_in(&ws);
+            let analysis = crate::analyze::run_in(&ws, &mut render::status::analysis);
             let profile = match &a.from {
                 Some(path) => load_profile(path, &measure.workloads)?,
                 None => {
@@ -73,8 +63,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             })
         }
         Verb::Workloads(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
-            let list = crate::workload::list(&selection)?;
+            let selection = cli::selection(&a.manifest, &a.packages);
+            let list = crate::workload::list(&selection, &mut render::status::workload)?;
             let mut out = render::Sink::open(None)?;
             render::write_workloads(&list, a.format, &mut out)?;
             out.finish()?;

@@ -10,7 +10,6 @@ pub mod scope;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::cli::PackageSelection;
 use crate::error::{Error, Result};
 use crate::parse::Edition;
 
@@ -18,6 +17,17 @@ pub use modtree::{ModDecl, ModuleFile};
 pub use scope::Scope;
 
 use crate::parse::cfg::CfgSet;
+
+/// Which packages to process, as cargo decides it (`--manifest-path`, `-p SPEC`, `--workspace`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageSelection {
+    pub manifest_path: Option<PathBuf>,
+    /// Package specs (`-p`); empty: the default members (or every member with `workspace`).
+    pub packages: Vec<String>,
+    pub workspace: bool,
+    /// `--exclude SPEC` (with `--workspace`).
+    pub exclude: Vec<String>,
+}
 
 /// The selected part of a cargo workspace.
 #[derive(Debug, Clone)]
