@@ -353,7 +353,7 @@ fn choice<T: Choice>() -> impl clap::builder::TypedValueParser<Value = T> {
 /// What the front does with the command line: run the verb, or exit with clap's text (help, version, a
 /// usage error) already printed.
 pub enum Parsed {
-    Run(Cli),
+    Run(Box<Cli>),
     Exit(i32),
 }
 
@@ -361,7 +361,7 @@ pub enum Parsed {
 /// printed here, with exit code 0 or [`crate::exit::USAGE`].
 pub fn parse(args: Vec<std::ffi::OsString>) -> Parsed {
     match Cli::try_parse_from(normalize_args(args)) {
-        Ok(cli) => Parsed::Run(cli),
+        Ok(cli) => Parsed::Run(Box::new(cli)),
         Err(e) => {
             let code = if e.use_stderr() {
                 crate::exit::USAGE
