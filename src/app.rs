@@ -1,4 +1,5 @@
-//! Runs one verb from settled settings: wires the engine's stages together and picks the exit code.
+//! Runs one verb from settled settings: wires the engine's stages together (their events to
+//! `render::status`) and picks the exit code. It never parses flags, measures or formats anything itself.
 
 use crate::analyze::doc::AnalysisDoc;
 use crate::cli::{self, Cli, MeasureSettings, Verb};
