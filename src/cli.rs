@@ -229,6 +229,9 @@ pub struct MeasureArgs {
     /// Skip test-binary workloads (libtest targets)
     #[arg(long)]
     pub no_tests: bool,
+    /// Python interpreter for Python workloads (default: python3 on PATH)
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -384,6 +387,8 @@ pub struct MeasureSettings {
     pub timeout: std::time::Duration,
     pub perf: bool,
     pub tests: bool,
+    /// `--python`: the interpreter Python workloads' environment is made from.
+    pub python: Option<PathBuf>,
 }
 
 impl MeasureSettings {
@@ -409,6 +414,7 @@ impl MeasureSettings {
             timeout: std::time::Duration::from_secs_f64(a.timeout),
             perf: !a.no_perf,
             tests: !a.no_tests,
+            python: a.python.clone(),
         })
     }
 }
