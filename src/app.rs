@@ -31,7 +31,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Verb::Profile(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
-            let mut project = crate::workload::Project::load(&selection)?;
+            let mut project = crate::workload::Project::load(&selection, &a.features.selection())?;
             a.cargo.apply(&mut project);
             let doc = crate::profile::run_in(&project, &measure)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
@@ -54,8 +54,13 @@ pub fn run(cli: Cli) -> Result<i32> {
 fn report(a: &ReportArgs) -> Result<i32> {
     let selection = cli::selection(&a.manifest, &a.packages);
     let measure = MeasureSettings::new(&a.measure)?;
-    // One `cargo metadata` for both halves.
-    let ws = crate::discover::load(&selection)?;
+    // One `cargo metadata` for both halves. The analysis covers what the workloads run: the selected
+    // targets, and every test target when test binaries are profiled as `test:` workloads.
+    let mut scope = cli::scope(&a.targets, &a.features, &a.cfg);
+    if measure.tests {
+        scope.targets = scope.targets.with_tests();
+    }
+    let ws = crate::discover::load(&selection, &scope)?;
     let config = crate::config::load(&ws, &Default::default())?;
     let analysis = crate::analyze::run_in(&ws, &config, &mut render::status::analysis);
     let profile = match &a.from {
@@ -121,8 +126,13 @@ fn report(a: &ReportArgs) -> Result<i32> {
 fn analyze(a: &AnalyzeArgs) -> Result<i32> {
     let selection = cli::selection(&a.manifest, &a.packages);
     let overrides = a.overrides()?;
-    let (mut doc, config) =
-        crate::analyze::run(&selection, &overrides, &mut render::status::analysis)?;
+    let scope = cli::scope(&a.targets, &a.features, &a.cfg);
+    let (mut doc, config) = crate::analyze::run(
+        &selection,
+        &scope,
+        &overrides,
+        &mut render::status::analysis,
+    )?;
     if let Some(path) = &a.write_baseline {
         let mut out = render::Sink::open(Some(path))?;
         render::write_analysis(

@@ -12,8 +12,15 @@ use crate::discover::Workspace;
 use crate::error::{Error, Result};
 use crate::vocab::{FindingKind, Level};
 
-/// Keys of the `concur` table; `workload` is read by the workload layer.
-pub const KEYS: &[&str] = &["workload", "fail-on", "exclude", "levels", "apis"];
+/// Keys of the `concur` table; `workload` and `python-workload` are read by the workload layer.
+pub const KEYS: &[&str] = &[
+    "workload",
+    "python-workload",
+    "fail-on",
+    "exclude",
+    "levels",
+    "apis",
+];
 
 /// What a kind is set to: dropped, or reported at a level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -254,7 +261,7 @@ pub fn parse_table(v: &Value, manifest: &Path, name: &str, base: String) -> Resu
     };
     for (key, value) in obj {
         match key.as_str() {
-            "workload" => {}
+            "workload" | "python-workload" => {}
             "fail-on" => {
                 let s = value.as_str().unwrap_or("");
                 t.fail_on = Some(parse_fail_on(s).ok_or_else(|| {

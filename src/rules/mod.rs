@@ -87,6 +87,7 @@ pub fn finding(site: Site, data: FindingData) -> Finding {
         help: r.help.to_string(),
         chain: Vec::new(),
         package: String::new(),
+        target: String::new(),
         snippet: None,
         end_line: 0,
         end_column: 0,
