@@ -744,21 +744,22 @@ fn io_bound(
             }
         ));
     }
-    let model = if want_async {
+    // Threads are what was measured; async tasks only where they were measured too (verdict_async).
+    if want_async && !ev.workload.is_async {
         match runtime {
             Some(f) => reasons.push(format!(
-                "the code already uses an async runtime on the workload's path ({} at {}): async tasks",
+                "advice, not measured: the code already uses an async runtime on the workload's path ({} at \
+                 {}): an async version of the jobs would fit",
                 f.finding.message,
                 f.location()
             )),
             None => reasons.push(format!(
-                "{ideal} concurrent waits are too many for OS threads: async tasks"
+                "advice, not measured: {ideal} concurrent waits are many for OS threads: an async version \
+                 of the jobs would fit"
             )),
         }
-        Verdict::Async
-    } else {
-        Verdict::Threads
-    };
+    }
+    let model = Verdict::Threads;
     reasons.extend(earlier);
     Decision {
         model,
