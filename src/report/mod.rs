@@ -62,7 +62,7 @@ fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize)
     let ev = Evidence::gather(w, findings, globals, cores);
     let (decision, tasks) = verdict_async::refine(&ev, verdict::decide(&ev));
     let mut refactors = advice::advise(&ev, &decision);
-    refactors.extend(verdict_async::advice(&ev, &decision));
+    refactors.extend(verdict_async::advice(&ev, &decision, tasks));
 
     let measured: Vec<MeasuredPoint> = ev
         .threads

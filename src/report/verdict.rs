@@ -409,7 +409,7 @@ fn meaningful(p: &ModelPoint<'_>) -> bool {
 }
 
 /// An async runtime already on the workload's path.
-fn async_runtime_on_path<'a>(findings: &[PathFinding<'a>]) -> Option<PathFinding<'a>> {
+pub(super) fn async_runtime_on_path<'a>(findings: &[PathFinding<'a>]) -> Option<PathFinding<'a>> {
     findings.iter().copied().find(|f| {
         f.finding.kind == FindingKind::BlockingInAsync
             || (matches!(f.finding.kind, FindingKind::Spawn | FindingKind::Channel) && {

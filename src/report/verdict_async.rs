@@ -13,7 +13,7 @@ use super::evidence::{
 };
 use super::model::{Refactor, Verdict};
 use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
-use super::verdict::{Decision, MEANINGFUL_SPEEDUP, TIE_MARGIN};
+use super::verdict::{Decision, ASYNC_CONCURRENCY, MEANINGFUL_SPEEDUP, TIE_MARGIN};
 
 /// K at least this many times the runtime's workers, with a speedup still within this factor of the
 /// workers' count: the throughput stopped growing with K.
@@ -154,8 +154,24 @@ pub fn refine(ev: &Evidence<'_>, d: Decision) -> (Decision, Option<Tasks>) {
 
 /// Advice for the async model: each blocking call inside the async jobs, with its fix; for sync
 /// I/O-bound workloads, that an async version would fit (advice, not a measured claim).
-pub fn advice(ev: &Evidence<'_>, d: &Decision) -> Vec<Refactor> {
+pub fn advice(ev: &Evidence<'_>, d: &Decision, tasks: Option<Tasks>) -> Vec<Refactor> {
     let mut out = Vec::new();
+    if let (Verdict::Async, Some((runtime, k))) = (d.model, tasks) {
+        out.push(Refactor {
+            message: format!(
+                "run the jobs as tokio tasks on a {} runtime{}, keeping at most {k} in flight (a `JoinSet` \
+                 refilled as tasks finish, or a `Semaphore` of {k} permits)",
+                runtime.as_str(),
+                if runtime == AsyncRuntime::MultiThread {
+                    format!(" with {} worker threads", d.workers)
+                } else {
+                    String::new()
+                }
+            ),
+            file: None,
+            line: None,
+        });
+    }
     if ev.workload.is_async {
         if d.model != Verdict::Async {
             for f in ev
@@ -176,10 +192,18 @@ pub fn advice(ev: &Evidence<'_>, d: &Decision) -> Vec<Refactor> {
         }
         return out;
     }
-    let io_bound = ev
-        .sequential_cpu_share()
-        .is_some_and(|s| s < super::verdict::IO_BOUND_CPU_SHARE);
-    if io_bound && d.model == Verdict::Threads && !d.failed {
+    // Only where the verdict's reasons say so: many concurrent waits, or an async runtime on the path.
+    let Some(share) = ev.sequential_cpu_share() else {
+        return out;
+    };
+    let ideal = ev.cores.max(1) as f64 / share.max(1e-4);
+    let many = ideal >= ASYNC_CONCURRENCY as f64 && ev.workload.jobs >= ASYNC_CONCURRENCY;
+    let runtime = super::verdict::async_runtime_on_path(&ev.findings).is_some();
+    if share < super::verdict::IO_BOUND_CPU_SHARE
+        && (many || runtime)
+        && d.model == Verdict::Threads
+        && !d.failed
+    {
         out.push(Refactor {
             message: format!(
                 "advice, not measured: the jobs mostly wait, so an async version (`async fn` run on tokio, \

@@ -312,3 +312,37 @@ fn json_has_model_async_with_in_flight_and_sync_workloads_are_unchanged() {
         assert!(!text.contains(field), "{field} in {text}");
     }
 }
+
+#[test]
+fn async_advice_for_sync_waiting_jobs_only_where_threads_would_not_do() {
+    let sleepy = workload(
+        "sleepy",
+        32,
+        &[run(Sequential, 1, 320.0, 3.0), run(Threads, 2, 161.0, 3.0)],
+        Vec::new(),
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![sleepy]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Threads);
+    let advice = |w: &WorkloadReport| {
+        w.recommendation
+            .refactors
+            .iter()
+            .any(|f| f.message.starts_with("advice, not measured"))
+    };
+    // 32 waiting jobs: threads do; no async advice.
+    assert!(!advice(w), "{:?}", w.recommendation.refactors);
+    let fanout = workload(
+        "fanout",
+        5000,
+        &[
+            run(Sequential, 1, 5000.0, 4.0),
+            run(Threads, 2, 2510.0, 4.0),
+        ],
+        Vec::new(),
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![fanout]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Threads);
+    assert!(advice(w), "{:?}", w.recommendation.refactors);
+}
