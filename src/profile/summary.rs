@@ -1,6 +1,6 @@
 //! From samples to a run summary: medians, spreads, the noise flag.
 
-use super::model::{MedianOnly, RunKey, RunSummary, Sample, Spread};
+use crate::profile::doc::{MedianOnly, RunKey, RunSummary, Sample, Spread};
 
 /// A run is flagged noisy when (max - min) / median of its wall times exceeds this.
 pub const NOISE_THRESHOLD: f64 = 0.10;
@@ -98,7 +98,8 @@ pub fn summarize(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::model::{AsyncRuntime, Model};
+    use crate::profile::doc::AsyncRuntime;
+    use crate::vocab::Model;
 
     fn sample(wall: u64) -> Sample {
         Sample {

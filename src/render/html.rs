@@ -3,12 +3,12 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::profile::model::Model;
 use crate::render::human::report::{
     measurement_rows, model_text, verdict_line, MEASUREMENT_HEADER,
 };
 use crate::render::{Export, ReportInput};
-use crate::report::model::{Band, BandPoint, WorkloadReport};
+use crate::report::doc::{Band, BandPoint, WorkloadReport};
+use crate::vocab::Model;
 
 /// The HTML format.
 pub struct Html;
@@ -478,7 +478,7 @@ pub fn chart_svg(w: &WorkloadReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::{
+    use crate::report::doc::{
         Crossover, MeasuredPoint, Prediction, Recommendation, Speedup, Verdict,
     };
 

@@ -5,13 +5,14 @@
 //! measured sign: throughput that stops growing with K) with the fix. Sync workloads are never given an
 //! async verdict here: "an async version would fit" is advice only.
 
-use crate::analyze::model::FindingKind;
-use crate::profile::model::{AsyncRuntime, Model, RunSummary};
+use crate::profile::doc::{AsyncRuntime, RunSummary};
+use crate::vocab::FindingKind;
+use crate::vocab::Model;
 
+use super::doc::{Refactor, Verdict};
 use super::evidence::{
     ci, job_phase_samples, megabytes, run_label, times, Evidence, ModelPoint, PathFinding,
 };
-use super::model::{Refactor, Verdict};
 use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
 use super::verdict::{Decision, ASYNC_CONCURRENCY, MEANINGFUL_SPEEDUP, TIE_MARGIN};
 

@@ -4,7 +4,7 @@
 //! crates.io once: they are `#[ignore]`d and run by `.ci/run` (`cargo test --test it async_ -- --ignored`).
 
 use cargo_concur::cli::ReportFormat;
-use cargo_concur::profile::model::ProfileDoc;
+use cargo_concur::profile::doc::ProfileDoc;
 use cargo_concur::render::write_report;
 use cargo_concur::report::recommend;
 use serde_json::{json, Value};
@@ -342,7 +342,7 @@ fn synthetic() -> ProfileDoc {
 
 fn render(format: ReportFormat) -> String {
     let profile = synthetic();
-    let analysis: cargo_concur::analyze::model::AnalysisDoc = serde_json::from_value(json!({
+    let analysis: cargo_concur::analyze::doc::AnalysisDoc = serde_json::from_value(json!({
         "schema_version": 1, "tool": {"name": "cargo-concur", "version": "0.1.0"},
         "workspace_root": "/ws", "packages": [], "files": {"analyzed": 1, "parse_errors": []},
         "findings": [], "functions": []

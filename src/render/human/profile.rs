@@ -5,8 +5,9 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Effects, Style};
 
 use super::Human;
-use crate::profile::model::{CounterTier, Model, ProfileDoc, RunSummary, WorkloadProfile};
+use crate::profile::doc::{CounterTier, ProfileDoc, RunSummary, WorkloadProfile};
 use crate::render::Export;
+use crate::vocab::Model;
 
 const BOLD: Style = Style::new().effects(Effects::BOLD);
 const DIM: Style = Style::new().effects(Effects::DIMMED);
@@ -136,7 +137,7 @@ fn workload(w: &WorkloadProfile, ipc: bool, out: &mut dyn Write) -> io::Result<(
 
 /// `threads`, or for async runs `async/ct K=64` / `async/mt K=64`.
 fn model_cell(r: &RunSummary) -> String {
-    use crate::profile::model::AsyncRuntime;
+    use crate::profile::doc::AsyncRuntime;
     match (r.runtime, r.in_flight) {
         (Some(AsyncRuntime::CurrentThread), Some(k)) => format!("async/ct K={k}"),
         (Some(AsyncRuntime::MultiThread), Some(k)) => format!("async/mt K={k}"),

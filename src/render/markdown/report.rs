@@ -7,7 +7,7 @@ use crate::render::human::report::{
     chart_lines, measurement_rows, model_text, verdict_line, MEASUREMENT_HEADER,
 };
 use crate::render::{Export, ReportInput};
-use crate::report::model::{Band, WorkloadReport};
+use crate::report::doc::{Band, WorkloadReport};
 
 /// Escapes text for a table cell or list item: pipes, and outside `code spans` the characters that start
 /// HTML or emphasis (inside code spans they show literally anyway).

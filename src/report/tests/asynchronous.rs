@@ -3,7 +3,7 @@
 //! multi-thread runtime ties with threads, the current-thread runtime equals sequential).
 
 use super::*;
-use crate::profile::model::AsyncRuntime::{self, CurrentThread, MultiThread};
+use crate::profile::doc::AsyncRuntime::{self, CurrentThread, MultiThread};
 
 /// One async run: `rt` runtime (its `workers`), `k` in flight, with its wall and CPU times and peak memory.
 fn tasks(rt: AsyncRuntime, workers: usize, k: usize, wall_ms: f64, rss_mb: u64) -> RunSummary {

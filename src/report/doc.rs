@@ -40,7 +40,7 @@ pub struct Recommendation {
     pub refactors: Vec<Refactor>,
     /// Extension (verdict `async` only): the tokio runtime to use; `workers` is its worker threads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<crate::profile::model::AsyncRuntime>,
+    pub runtime: Option<crate::profile::doc::AsyncRuntime>,
     /// Extension (verdict `async` only): how many jobs to keep in flight.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_flight: Option<usize>,
@@ -100,7 +100,7 @@ pub struct WorkloadReport {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasuredPoint {
-    pub model: crate::profile::model::Model,
+    pub model: crate::vocab::Model,
     pub workers: usize,
     pub speedup: f64,
     pub low: f64,
@@ -108,7 +108,7 @@ pub struct MeasuredPoint {
     pub oversubscribed: bool,
     /// Extension (model `async`): the runtime and the jobs in flight.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<crate::profile::model::AsyncRuntime>,
+    pub runtime: Option<crate::profile::doc::AsyncRuntime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_flight: Option<usize>,
 }
@@ -117,7 +117,7 @@ pub struct MeasuredPoint {
 pub struct Crossover {
     pub cores: usize,
     /// The model that is ahead from `cores` on.
-    pub leader: crate::profile::model::Model,
+    pub leader: crate::vocab::Model,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -135,7 +135,7 @@ pub struct ReportDoc {
     pub analysis: AnalysisSummary,
     /// Extension: the environment the measurements come from.
     #[serde(default)]
-    pub environment: Option<crate::profile::model::Environment>,
+    pub environment: Option<crate::profile::doc::Environment>,
 }
 
 /// One point of a speedup band: workers with low / estimate / high speedup.
@@ -151,7 +151,7 @@ impl WorkloadReport {
     /// The measured points of one model, by workers.
     /// For async, one point per worker count (current-thread: 1, multi-thread: its workers): the one with
     /// the best K in flight.
-    pub fn measured_of(&self, model: crate::profile::model::Model) -> Vec<&MeasuredPoint> {
+    pub fn measured_of(&self, model: crate::vocab::Model) -> Vec<&MeasuredPoint> {
         let mut v: Vec<&MeasuredPoint> =
             self.measured.iter().filter(|p| p.model == model).collect();
         v.sort_by(|a, b| {
@@ -159,7 +159,7 @@ impl WorkloadReport {
                 .cmp(&b.workers)
                 .then(b.speedup.total_cmp(&a.speedup))
         });
-        if model == crate::profile::model::Model::Async {
+        if model == crate::vocab::Model::Async {
             v.dedup_by_key(|p| p.workers);
         }
         v
@@ -169,13 +169,13 @@ impl WorkloadReport {
     pub fn has_async(&self) -> bool {
         self.measured
             .iter()
-            .any(|p| p.model == crate::profile::model::Model::Async)
+            .any(|p| p.model == crate::vocab::Model::Async)
     }
 
     /// The predicted band of one model, for charts: it starts at the largest measured worker count without
     /// oversubscription (its measured interval) and goes through every prediction.
-    pub fn band_of(&self, model: crate::profile::model::Model) -> Vec<BandPoint> {
-        use crate::profile::model::Model;
+    pub fn band_of(&self, model: crate::vocab::Model) -> Vec<BandPoint> {
+        use crate::vocab::Model;
         let pick = |p: &Prediction| match model {
             Model::Threads => p.threads,
             Model::Processes => p.processes,
