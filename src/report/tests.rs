@@ -348,8 +348,8 @@ fn io_bound_sync_code_on_an_async_runtime_keeps_threads_with_async_as_advice() {
     // Only threads were measured: async is advice, never the verdict of a sync workload.
     assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
     assert!(reasons(w).contains(
-        "advice, not measured: the code already uses an async runtime on the workload's path (tokio::spawn \
-         of a task at src/lib.rs:40)"
+        "advice, not measured: the code already uses an async runtime on the workload's path (`tokio::spawn` \
+         starts concurrent work at src/lib.rs:40)"
     ));
     assert!(w.speedup.asynchronous.is_none());
 }
