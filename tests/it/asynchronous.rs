@@ -3,9 +3,9 @@
 //! the async model (snapshots, well-formed HTML). The end-to-end tests build tokio, so they fetch it from
 //! crates.io once: they are `#[ignore]`d and run by `.ci/run` (`cargo test --test it async_ -- --ignored`).
 
-use cargo_concur::cli::ReportFormat;
 use cargo_concur::profile::doc::ProfileDoc;
 use cargo_concur::render::write_report;
+use cargo_concur::render::ReportFormat;
 use cargo_concur::report::recommend;
 use serde_json::{json, Value};
 
