@@ -29,11 +29,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_profile(&doc, a.format, &mut out)?;
             out.finish()?;
-            Ok(if doc.workloads.iter().any(|w| !w.errors.is_empty()) {
-                exit::WORKLOAD_FAILED
-            } else {
-                exit::SUCCESS
-            })
+            Ok(profile_exit_code(&doc))
         }
         Verb::Report(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
@@ -51,11 +47,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_report(&doc, &analysis, &profile, a.format, &mut out)?;
             out.finish()?;
-            Ok(if profile.workloads.iter().any(|w| !w.errors.is_empty()) {
-                exit::WORKLOAD_FAILED
-            } else {
-                exit::SUCCESS
-            })
+            Ok(profile_exit_code(&profile))
         }
         Verb::Workloads(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
@@ -65,6 +57,15 @@ pub fn run(cli: Cli) -> Result<i32> {
             out.finish()?;
             Ok(exit::SUCCESS)
         }
+    }
+}
+
+/// 3 when a workload failed (the document is still written), else 0.
+fn profile_exit_code(doc: &crate::profile::doc::ProfileDoc) -> i32 {
+    if doc.workloads.iter().any(|w| !w.errors.is_empty()) {
+        exit::WORKLOAD_FAILED
+    } else {
+        exit::SUCCESS
     }
 }
 
