@@ -4,6 +4,7 @@
 pub mod advice;
 pub mod doc;
 pub mod evidence;
+pub mod python;
 pub mod scaling;
 pub mod stats;
 pub mod verdict;
@@ -58,10 +59,17 @@ fn fit_model<'p, 'a: 'p>(
 }
 
 fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize) -> WorkloadReport {
-    let findings = evidence::path_findings(analysis, w);
+    let findings = match &w.python {
+        Some(py) => python::path_findings(analysis, w, py),
+        None => evidence::path_findings(analysis, w),
+    };
     let globals = evidence::crate_globals(analysis, w, &findings);
     let ev = Evidence::gather(w, findings, globals, cores);
-    let (decision, tasks) = verdict_async::refine(&ev, verdict::decide(&ev));
+    let mut decision = verdict::decide(&ev);
+    if let Some(py) = &w.python {
+        python::explain(&ev, py, &mut decision);
+    }
+    let (decision, tasks) = verdict_async::refine(&ev, decision);
     let mut refactors = advice::advise(&ev, &decision);
     refactors.extend(verdict_async::advice(&ev, &decision, tasks));
 

@@ -40,5 +40,6 @@ mod analyze;
 mod asynchronous;
 mod layers;
 mod profile;
+mod python;
 mod real_crates;
 mod report;
