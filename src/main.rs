@@ -6,7 +6,7 @@ fn main() {
         cargo_concur::cli::Parsed::Exit(code) => std::process::exit(code),
     };
     cargo_concur::render::init_color(cli.color);
-    let code = match cargo_concur::app::run(*cli) {
+    let code = match cargo_concur::app::run(cli) {
         Ok(code) => code,
         Err(e) => {
             cargo_concur::render::status::error(&e.message);
