@@ -19,6 +19,7 @@ use crate::discover::{self, ModuleFile, Workspace};
 use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
+use crate::rules::apis::Apis;
 use model::{AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, TargetDoc, ToolDoc, SCHEMA_VERSION};
 
 /// `cargo concur analyze`: discovery, then [`run_in`].
@@ -75,7 +76,7 @@ struct FileDone {
     inherited: Option<Arc<ScopeChain>>,
 }
 
-fn process(job: FileJob) -> FileDone {
+fn process(job: FileJob, apis: &Arc<Apis>) -> FileDone {
     let FileJob {
         package,
         module,
@@ -111,7 +112,7 @@ fn process(job: FileJob) -> FileDone {
         Ok(ast) => {
             let ctx = &done.ctx;
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                crate::facts::extract_in(ctx, &ast, inherited)
+                crate::facts::extract_in(ctx, &ast, inherited, apis)
             })) {
                 Ok(facts) => {
                     // The facts walk collects the `mod` declarations: no second walk of the file.
@@ -145,9 +146,15 @@ fn process(job: FileJob) -> FileDone {
     done
 }
 
-/// Analyzes every target of every selected package. Never fails: unreadable or unparsable files are
-/// recorded in `files.parse_errors` and skipped.
+/// Analyzes every target of every selected package with the built-in API catalogue: see
+/// [`analyze_workspace_with`].
 pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
+    analyze_workspace_with(ws, &Arc::new(Apis::builtin()))
+}
+
+/// Analyzes every target of every selected package, looking APIs up in `apis`. Never fails: unreadable or
+/// unparsable files are recorded in `files.parse_errors` and skipped.
+pub fn analyze_workspace_with(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     let mut level: Vec<FileJob> = Vec::new();
     for (pi, pkg) in ws.packages.iter().enumerate() {
@@ -172,7 +179,10 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
 
     let mut done: Vec<FileDone> = Vec::new();
     while !level.is_empty() {
-        let mut finished: Vec<FileDone> = level.into_par_iter().map(process).collect();
+        let mut finished: Vec<FileDone> = level
+            .into_par_iter()
+            .map(|job| process(job, apis))
+            .collect();
         level = Vec::new();
         for d in &mut finished {
             if d.children.is_empty() {
@@ -224,7 +234,12 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
             }
         }
     }
-    done.extend(unreached.into_par_iter().map(process).collect::<Vec<_>>());
+    done.extend(
+        unreached
+            .into_par_iter()
+            .map(|job| process(job, apis))
+            .collect::<Vec<_>>(),
+    );
 
     assemble(ws, done)
 }

@@ -8,6 +8,11 @@ use crate::callgraph::{link, PackageOutput};
 use crate::facts::{extract, FileContext};
 
 /// Extract + link `src` as the root file of crate `crate_name`.
+/// The built-in API index, as the analysis builds it.
+pub fn apis() -> std::sync::Arc<crate::rules::apis::Apis> {
+    std::sync::Arc::new(crate::rules::apis::Apis::builtin())
+}
+
 pub fn run(src: &str, crate_name: &str, edition: Edition) -> PackageOutput {
     let ast = crate::parse::parse_source(src).unwrap_or_else(|e| panic!("parse: {e:?}"));
     let ctx = FileContext {
@@ -17,7 +22,7 @@ pub fn run(src: &str, crate_name: &str, edition: Edition) -> PackageOutput {
         rel_path: "src/lib.rs".into(),
         edition,
     };
-    let facts = extract(&ctx, &ast);
+    let facts = extract(&ctx, &ast, &crate::callgraph::check::apis());
     link(&ctx.package, vec![facts])
 }
 

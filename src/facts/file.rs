@@ -10,6 +10,7 @@ use super::resolve::Resolver;
 use super::types::{classify, TypeInfo};
 use super::{pos, FileContext};
 use crate::analyze::model::{Finding, FindingKind};
+use crate::rules::apis::Apis;
 use crate::rules::{self, Site};
 
 /// What the body visitor needs to know about the whole file.
@@ -38,8 +39,13 @@ impl FileInfo<'_> {
             .unwrap_or_else(|| segs.join("::"))
     }
 
+    /// The API index of the analysis.
+    pub fn apis(&self) -> &Apis {
+        &self.resolver.apis
+    }
+
     pub fn classify(&self, ty: &syn::Type, module: &[String], self_type: Option<&str>) -> TypeInfo {
-        classify(ty, &|segs, lc| {
+        classify(ty, self.apis(), &|segs, lc| {
             self.resolve_type(module, self_type, segs, lc)
         })
     }
