@@ -28,8 +28,9 @@ mod work;
 
 use std::sync::Arc;
 
-use crate::analyze::model::{Edition, Finding};
+use crate::parse::Edition;
 use crate::rules::apis::Apis;
+use crate::vocab::Finding;
 
 /// Where a file sits: which package and crate, at which module path, in which edition.
 #[derive(Debug, Clone, PartialEq, Eq)]
