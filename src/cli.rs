@@ -118,6 +118,9 @@ pub struct MeasureArgs {
     /// Skip test-binary workloads (libtest targets)
     #[arg(long)]
     pub no_tests: bool,
+    /// Python interpreter for Python workloads (default: python3 on PATH)
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -224,7 +227,7 @@ fn choice<T: Choice>() -> impl clap::builder::TypedValueParser<Value = T> {
 /// What the front does with the command line: run the verb, or exit with clap's text (help, version, a
 /// usage error) already printed.
 pub enum Parsed {
-    Run(Cli),
+    Run(Box<Cli>),
     Exit(i32),
 }
 
@@ -232,7 +235,7 @@ pub enum Parsed {
 /// printed here, with exit code 0 or [`crate::exit::USAGE`].
 pub fn parse(args: Vec<std::ffi::OsString>) -> Parsed {
     match Cli::try_parse_from(normalize_args(args)) {
-        Ok(cli) => Parsed::Run(cli),
+        Ok(cli) => Parsed::Run(Box::new(cli)),
         Err(e) => {
             let code = if e.use_stderr() {
                 crate::exit::USAGE
@@ -255,6 +258,8 @@ pub struct MeasureSettings {
     pub timeout: std::time::Duration,
     pub perf: bool,
     pub tests: bool,
+    /// `--python`: the interpreter Python workloads' environment is made from.
+    pub python: Option<PathBuf>,
 }
 
 impl MeasureSettings {
@@ -280,6 +285,7 @@ impl MeasureSettings {
             timeout: std::time::Duration::from_secs_f64(a.timeout),
             perf: !a.no_perf,
             tests: !a.no_tests,
+            python: a.python.clone(),
         })
     }
 }

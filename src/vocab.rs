@@ -69,6 +69,7 @@ finding_kinds! {
     DoubleLock = "double-lock",
     LockOrder = "lock-order",
     BlockingInAsync = "blocking-in-async",
+    GilHeld = "gil-held",
 }
 
 impl FindingKind {
@@ -246,6 +247,27 @@ pub enum FindingData {
         blocker: String,
         via: Option<String>,
     },
+    /// Python entry point `entry` reaches `heavy` in `function` with the GIL held (`reacquired`: inside
+    /// `with_gil`/`attach`).
+    GilHeld {
+        entry: String,
+        function: String,
+        heavy: GilHeavy,
+        reacquired: bool,
+    },
+}
+
+/// What is heavy at a `gil-held` site.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GilHeavy {
+    /// A call of a compute-hotspot function of the crate.
+    Compute { callee: String },
+    /// A CPU-heavy library call (hashing, sorting, compression...).
+    CpuApi { api: String },
+    /// A loop of the entry point's own compute-heavy body.
+    Loop,
+    /// A blocking I/O call.
+    Io { api: String },
 }
 
 impl FindingData {
@@ -268,6 +290,7 @@ impl FindingData {
             FindingData::DoubleLock { .. } => FindingKind::DoubleLock,
             FindingData::LockOrder { .. } => FindingKind::LockOrder,
             FindingData::BlockingInAsync { .. } => FindingKind::BlockingInAsync,
+            FindingData::GilHeld { .. } => FindingKind::GilHeld,
         }
     }
 

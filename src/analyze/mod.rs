@@ -297,7 +297,11 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
     for (pi, mut facts) in per_package.into_iter().enumerate() {
         let pkg = &ws.packages[pi];
         facts.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
-        let out = crate::callgraph::link(&pkg.name, facts);
+        let python = pkg
+            .pyo3
+            .as_ref()
+            .map(|d| crate::rules::gil_held::ReleaseName::for_version(d.locked.as_deref()));
+        let out = crate::callgraph::link_with(&pkg.name, facts, python);
         let offset = findings.len();
         findings.extend(out.findings);
         functions.extend(out.functions.into_iter().map(|mut f| {

@@ -43,6 +43,15 @@ pub struct Package {
     pub targets: Vec<Target>,
     /// `[package.metadata]`.
     pub metadata: serde_json::Value,
+    /// Set when the package depends on pyo3 (a Python extension): the version `Cargo.lock` pins, if any.
+    pub pyo3: Option<Pyo3Dep>,
+}
+
+/// A dependency on pyo3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pyo3Dep {
+    /// The version in the workspace's `Cargo.lock` (`0.27.2`), when there is one.
+    pub locked: Option<String>,
 }
 
 impl Package {
@@ -172,7 +181,21 @@ pub fn load(selection: &PackageSelection) -> Result<Workspace> {
         }
     };
 
-    let packages = selected.into_iter().map(convert_package).collect();
+    let lock = std::fs::read_to_string(meta.workspace_root.as_std_path().join("Cargo.lock"))
+        .ok()
+        .and_then(|text| locked_version(&text, "pyo3"));
+    let packages = selected
+        .into_iter()
+        .map(|p| {
+            let mut pkg = convert_package(p);
+            if p.dependencies.iter().any(|d| d.name == "pyo3") {
+                pkg.pyo3 = Some(Pyo3Dep {
+                    locked: lock.clone(),
+                });
+            }
+            pkg
+        })
+        .collect();
     Ok(Workspace {
         root: meta.workspace_root.clone().into_std_path_buf(),
         target_dir: meta.target_directory.clone().into_std_path_buf(),
@@ -206,7 +229,26 @@ fn convert_package(p: &cargo_metadata::Package) -> Package {
         edition: Edition::parse(p.edition.as_str()),
         targets,
         metadata: p.metadata.clone(),
+        pyo3: None,
     }
+}
+
+/// The version of package `name` in a `Cargo.lock` text (the highest, when several are locked).
+pub fn locked_version(lock: &str, name: &str) -> Option<String> {
+    let doc: toml::Value = toml::from_str(lock).ok()?;
+    let mut found: Vec<(Vec<u64>, String)> = doc
+        .get("package")?
+        .as_array()?
+        .iter()
+        .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
+        .filter_map(|p| p.get("version")?.as_str().map(str::to_string))
+        .map(|v| {
+            let key = v.split('.').map(|x| x.parse().unwrap_or(0)).collect();
+            (key, v)
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, v)| v)
 }
 
 /// Turns cargo's multi-line stderr into one line: its first `error:` message, plus the first `Caused by` cause.
@@ -296,4 +338,31 @@ pub fn rel_path(root: &Path, file: &Path) -> String {
         .map(|s| s.to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locked_version;
+
+    #[test]
+    fn locked_version_takes_the_highest_of_a_name() {
+        let lock = r#"
+version = 4
+
+[[package]]
+name = "pyo3"
+version = "0.9.2"
+
+[[package]]
+name = "pyo3-ffi"
+version = "0.27.2"
+
+[[package]]
+name = "pyo3"
+version = "0.27.2"
+"#;
+        assert_eq!(locked_version(lock, "pyo3").as_deref(), Some("0.27.2"));
+        assert_eq!(locked_version(lock, "serde"), None);
+        assert_eq!(locked_version("not toml [", "pyo3"), None);
+    }
 }
