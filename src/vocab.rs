@@ -138,6 +138,10 @@ pub struct Finding {
     /// Extension: the package this finding belongs to.
     #[serde(default)]
     pub package: String,
+    /// Extension: the kind of target whose module tree holds the file (`lib`, `bin`, `test`, `bench`,
+    /// `example`, `custom-build`; `other` for a file no selected target reaches).
+    #[serde(default)]
+    pub target: String,
     /// The source line of the construct, filled by the pipeline for human output; not serialized.
     #[serde(skip)]
     pub snippet: Option<String>,

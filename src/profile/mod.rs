@@ -37,8 +37,13 @@ pub const IO_BOUND_RATIO: f64 = 0.5;
 /// Stop early when no pair's median moved by more than this in the last round.
 pub const STABLE_MEDIAN: f64 = 0.01;
 
-pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<ProfileDoc> {
-    run_in(&Project::load(selection)?, measure)
+/// `cargo concur profile`: the workloads of the selected packages, built with the selected features.
+pub fn run(
+    selection: &PackageSelection,
+    features: &crate::discover::scope::FeatureSelection,
+    measure: &MeasureSettings,
+) -> Result<ProfileDoc> {
+    run_in(&Project::load(selection, features)?, measure)
 }
 
 /// Profiles the selected workloads of an already discovered project.

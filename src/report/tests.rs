@@ -128,6 +128,7 @@ fn finding(kind: FindingKind, line: u32, function: &str, message: &str) -> Findi
         help: String::new(),
         chain: vec![function.into()],
         package: "workloads".into(),
+        target: "lib".into(),
         snippet: None,
         data: None,
     }

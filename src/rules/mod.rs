@@ -84,6 +84,7 @@ pub fn finding(site: Site, data: FindingData) -> Finding {
         help: r.help.to_string(),
         chain: Vec::new(),
         package: String::new(),
+        target: String::new(),
         snippet: None,
         data: Some(data),
     }

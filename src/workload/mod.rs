@@ -280,7 +280,7 @@ pub fn list(
     selection: &PackageSelection,
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<Vec<WorkloadSpec>> {
-    let project = Project::load(selection)?;
+    let project = Project::load(selection, &Default::default())?;
     let (declared, warnings) = declared(&project)?;
     for w in &warnings {
         on(Event::Warning(w));
@@ -390,6 +390,7 @@ mod tests {
                 }),
                 metadata: package,
                 has_tests: false,
+                features: Vec::new(),
             }],
             workspace_metadata: workspace,
         }

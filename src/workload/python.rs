@@ -231,6 +231,7 @@ mod tests {
                 }),
                 metadata,
                 has_tests: true,
+                features: Vec::new(),
             }],
             workspace_metadata: serde_json::Value::Null,
         }
