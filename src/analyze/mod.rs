@@ -26,6 +26,7 @@ use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
 use crate::parse::cfg::{CfgSet, Excluded};
+use crate::rules::apis::Apis;
 use crate::vocab::{FindingKind, SCHEMA_VERSION};
 
 /// What `analyze` reports while it runs; the front prints it (`render::status::analysis`).
@@ -67,7 +68,7 @@ pub fn run_in(
         on(Event::BuiltInCfg { why });
     }
     let start = Instant::now();
-    let doc = analyze_with(ws, config);
+    let doc = analyze_with(ws, config, &Arc::new(config.apis()));
     on(Event::Finished {
         files: &doc.files,
         elapsed: start.elapsed(),
@@ -107,7 +108,7 @@ struct FileDone {
     directives: Vec<crate::suppress::Directive>,
 }
 
-fn process(job: FileJob) -> FileDone {
+fn process(job: FileJob, apis: &Arc<Apis>) -> FileDone {
     let FileJob {
         package,
         module,
@@ -167,7 +168,7 @@ fn process(job: FileJob) -> FileDone {
     done.directives = crate::suppress::scan(&text, Some(&ast));
     let ctx = &done.ctx;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::facts::extract_in(ctx, &ast, inherited)
+        crate::facts::extract_in(ctx, &ast, inherited, apis)
     })) {
         Ok(facts) => {
             // The facts walk collects the `mod` declarations: no second walk of the file.
@@ -191,14 +192,21 @@ fn process(job: FileJob) -> FileDone {
     done
 }
 
-/// [`analyze_with`] with no configuration (every rule at its default level).
+/// Analyzes every target of every selected package with the built-in API catalogue: see
+/// [`analyze_workspace_with`].
 pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
-    analyze_with(ws, &ProjectConfig::default())
+    analyze_workspace_with(ws, &Arc::new(Apis::builtin()))
 }
 
-/// Analyzes every target of every selected package. Never fails: unreadable or unparsable files are
-/// recorded in `files.parse_errors` and skipped.
-pub fn analyze_with(ws: &Workspace, config: &ProjectConfig) -> AnalysisDoc {
+/// [`analyze_with`] with no configuration (every rule at its default level).
+pub fn analyze_workspace_with(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
+    analyze_with(ws, &ProjectConfig::default(), apis)
+}
+
+/// Analyzes every target of every selected package, looking APIs up in `apis`, with `config`'s levels,
+/// excludes and the suppression comments applied. Never fails: unreadable or unparsable files are recorded
+/// in `files.parse_errors` and skipped.
+pub fn analyze_with(ws: &Workspace, config: &ProjectConfig, apis: &Arc<Apis>) -> AnalysisDoc {
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     let mut level: Vec<FileJob> = Vec::new();
     let mut targets_excluded = 0;
@@ -237,7 +245,10 @@ pub fn analyze_with(ws: &Workspace, config: &ProjectConfig) -> AnalysisDoc {
 
     let mut done: Vec<FileDone> = Vec::new();
     while !level.is_empty() {
-        let mut finished: Vec<FileDone> = level.into_par_iter().map(process).collect();
+        let mut finished: Vec<FileDone> = level
+            .into_par_iter()
+            .map(|job| process(job, apis))
+            .collect();
         level = Vec::new();
         for d in &mut finished {
             if d.children.is_empty() {
@@ -302,7 +313,12 @@ pub fn analyze_with(ws: &Workspace, config: &ProjectConfig) -> AnalysisDoc {
             }
         }
     }
-    done.extend(unreached.into_par_iter().map(process).collect::<Vec<_>>());
+    done.extend(
+        unreached
+            .into_par_iter()
+            .map(|job| process(job, apis))
+            .collect::<Vec<_>>(),
+    );
 
     let mut doc = assemble(ws, done, config);
     let x = &mut doc.files.excluded;

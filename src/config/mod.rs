@@ -170,6 +170,67 @@ impl ProjectConfig {
     }
 }
 
+impl ProjectConfig {
+    /// The API catalogue of the run: the built-in one, with every package's extra entries added and the
+    /// categories a table lists without `".."` emptied of their defaults first (clippy's semantics).
+    pub fn apis(&self) -> crate::rules::apis::Apis {
+        use crate::rules::apis::{Api, CallEntry, Catalogue, TypeEntry, TypeKind};
+        let replaced: Vec<&str> = self
+            .packages
+            .values()
+            .flat_map(|p| p.apis.replaced.iter().map(String::as_str))
+            .collect();
+        let extra: Vec<&ExtraApi> = self
+            .packages
+            .values()
+            .flat_map(|p| &p.apis.entries)
+            .collect();
+        if replaced.is_empty() && extra.is_empty() {
+            return crate::rules::apis::Apis::builtin();
+        }
+        let api_of = |category: &str| match category {
+            "io" => Some(Api::Io),
+            "sleep" => Some(Api::Sleep),
+            "process-global" => Some(Api::ProcessGlobal),
+            "spawn" => Some(Api::Spawn),
+            "channel" => Some(Api::Channel),
+            "ffi" => Some(Api::Ffi),
+            "cpu" => Some(Api::Cpu),
+            _ => None,
+        };
+        let mut defaults = Catalogue::builtin();
+        for cat in &replaced {
+            match api_of(cat) {
+                Some(api) => defaults.call.retain(|c| !c.is.contains(&api)),
+                None => defaults.types.retain(|t| t.is != TypeKind::Lock),
+            }
+        }
+        let mut added = Catalogue::default();
+        for e in extra {
+            let why = format!(
+                "declared as `{}` in the project's [metadata.concur.apis]",
+                e.category
+            );
+            match api_of(&e.category) {
+                Some(api) => added.call.push(CallEntry {
+                    path: e.path.clone(),
+                    is: vec![api],
+                    not: Vec::new(),
+                    returns: None,
+                    why,
+                }),
+                None => added.types.push(TypeEntry {
+                    path: e.path.clone(),
+                    is: TypeKind::Lock,
+                    reentrant: false,
+                    why,
+                }),
+            }
+        }
+        crate::rules::apis::Apis::new(&crate::rules::apis::merge(defaults, added, true))
+    }
+}
+
 /// Command-line settings that override the tables: `-A/-W/-D KIND` in the order given, and `--fail-on`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {

@@ -183,6 +183,8 @@ mod tests {
             low,
             high,
             oversubscribed: false,
+            runtime: None,
+            in_flight: None,
         }
     }
 

@@ -938,3 +938,53 @@ fn coloured_human_output_has_rustcs_shape() {
         .trim_start()
         .starts_with("--> src/lib.rs:")));
 }
+
+#[test]
+fn configured_api_entries_extend_or_replace_the_catalogue() {
+    let _g = shared();
+    let src = "pub mod db {\n    pub fn query() -> u32 {\n        1\n    }\n}\n\
+pub fn job() -> u32 {\n    db::query()\n}\n\
+pub fn load() -> usize {\n    std::fs::read(\"x\").map(|b| b.len()).unwrap_or(0)\n}\n";
+    let io_lines = |table: &str, name: &str| -> Vec<u64> {
+        let dir = scratch(
+            name,
+            &[("Cargo.toml", &manifest(table)), ("src/lib.rs", src)],
+        );
+        json_of(&dir, &[])["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["kind"] == "io")
+            .map(|f| f["line"].as_u64().unwrap_or(0))
+            .collect()
+    };
+    assert_eq!(
+        io_lines("", "ci-apis-none"),
+        [10],
+        "only std::fs::read by default"
+    );
+    assert_eq!(
+        io_lines(
+            "[package.metadata.concur.apis]\n\"scratch::db::query\" = \"io\"\n",
+            "ci-apis-path"
+        ),
+        [7, 10],
+        "a declared blocking call is an io site"
+    );
+    assert_eq!(
+        io_lines(
+            "[package.metadata.concur.apis]\nio = [\"..\", \"scratch::db::query\"]\n",
+            "ci-apis-extend"
+        ),
+        [7, 10],
+        "\"..\" keeps the defaults"
+    );
+    assert_eq!(
+        io_lines(
+            "[package.metadata.concur.apis]\nio = [\"scratch::db::query\"]\n",
+            "ci-apis-replace"
+        ),
+        [7],
+        "without \"..\" the list replaces the defaults"
+    );
+}
