@@ -133,6 +133,9 @@ fn analyze(a: &AnalyzeArgs) -> Result<i32> {
         &overrides,
         &mut render::status::analysis,
     )?;
+    for (name, pc) in &config.packages {
+        render::status::config(name, pc, config.fail_on(name));
+    }
     if let Some(path) = &a.write_baseline {
         let mut out = render::Sink::open(Some(path))?;
         render::write_analysis(

@@ -105,3 +105,43 @@ pub fn workload(e: crate::workload::Event<'_>) {
         }
     }
 }
+
+/// With `-v`: the settings a package's findings are judged with (`   Settings demo: fail-on warning; ...`).
+pub fn config(
+    package: &str,
+    c: &crate::config::PackageConfig,
+    fail_on: Option<crate::vocab::Level>,
+) {
+    if verbosity() < 2 {
+        return;
+    }
+    let levels: Vec<String> = c
+        .levels
+        .iter()
+        .map(|(k, l)| {
+            let l = match l {
+                crate::config::LevelSetting::Allow => "allow",
+                crate::config::LevelSetting::Report(l) => l.as_str(),
+            };
+            format!("{}={l}", k.id())
+        })
+        .collect();
+    verbose(
+        "Settings",
+        &format!(
+            "{package}: fail-on {}; levels {}; {} extra API entr{}",
+            fail_on.map(|l| l.as_str()).unwrap_or("never"),
+            if levels.is_empty() {
+                "default".to_string()
+            } else {
+                levels.join(", ")
+            },
+            c.apis.entries.len(),
+            if c.apis.entries.len() == 1 {
+                "y"
+            } else {
+                "ies"
+            }
+        ),
+    );
+}

@@ -604,6 +604,16 @@ fn configuration_precedence_package_over_workspace_cli_over_both() {
     assert!(kinds_levels(&doc).iter().all(|(k, _)| k != "io"));
     let out = run(&dir, &["--fail-on", "never"]);
     assert_eq!(out.status.code(), Some(0));
+    // -v says which settings apply; -q says nothing but errors.
+    let out = run(&dir, &["-v", "-W", "io"]);
+    assert!(
+        stderr(&out)
+            .contains("Settings scratch: fail-on error; levels process-global=error, io=warning"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&dir, &["-q", "--fail-on", "never"]);
+    assert_eq!(stderr(&out), "");
     let out = run(&dir, &["-A", "bogus"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("`bogus` is not a finding kind"));
