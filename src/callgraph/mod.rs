@@ -83,7 +83,10 @@ fn link_edges(fns: &[FnFacts]) -> Vec<Vec<Edge>> {
     for (i, f) in fns.iter().enumerate() {
         by_path.entry(f.path.as_str()).or_default().push(i);
         if let Some(t) = &f.self_type {
-            by_method.entry(f.name.as_str()).or_default().push(i);
+            if f.has_self {
+                // `x.f()` with an unknown `x` can only call a method that takes `self`.
+                by_method.entry(f.name.as_str()).or_default().push(i);
+            }
             by_type_method
                 .entry((t.as_str(), f.name.as_str()))
                 .or_default()
@@ -363,11 +366,12 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
                             &callee_path,
                             &what,
                         );
-                        let mut fd = rules::finding(
+                        let fd = rules::finding(
                             FindingKind::LockAcrossBlocking,
                             site(f, call.line, call.column),
                             msg,
                         );
+                        let mut fd = rules::guessed_lock(fd, g.guessed.as_deref());
                         fd.chain = chain.into_iter().map(path_of).collect();
                         findings.push((fd, Some(i)));
                     }
@@ -398,18 +402,20 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
                 if info.reentrant && call.held.iter().any(|h| h.id == info.id) {
                     continue;
                 }
-                if call.held.iter().any(|h| h.id == info.id && !h.shared) {
+                if let Some(h) = call.held.iter().find(|h| h.id == info.id && !h.shared) {
                     if done_calls.insert((e.call, 2)) {
+                        let guessed = info.guessed.as_deref().or(h.guessed.as_deref());
                         let msg = rules::double_lock::through_call(
                             short(&info.id),
                             &info.desc,
                             &callee_path,
                         );
-                        let mut fd = rules::finding(
+                        let fd = rules::finding(
                             FindingKind::DoubleLock,
                             site(f, call.line, call.column),
                             msg,
                         );
+                        let mut fd = rules::guessed_lock(fd, guessed);
                         fd.chain = lock_chain();
                         findings.push((fd, Some(i)));
                     }
@@ -447,7 +453,7 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
             &fns[o.owner].path,
             o.line,
         );
-        let mut fd = rules::finding(
+        let fd = rules::finding(
             FindingKind::LockOrder,
             Site {
                 file: p.file.clone(),
@@ -457,16 +463,20 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
             },
             msg,
         );
+        let (first, second) = (&locks.info[p.first], &locks.info[p.second]);
+        let guessed = first.guessed.as_deref().or(second.guessed.as_deref());
+        let mut fd = rules::guessed_lock(fd, guessed);
         fd.chain = p.chain.clone();
         findings.push((fd, Some(p.owner)));
     }
 
-    // Deduplicate (same kind, file, line, function) and index per function.
-    let mut seen: HashSet<(FindingKind, String, u32, Option<String>)> = HashSet::new();
+    // Deduplicate (same kind, file, line, column, function) and index per function.
+    let mut seen: HashSet<(FindingKind, String, u32, u32, Option<String>)> = HashSet::new();
     let mut out_findings = Vec::new();
     let mut own: Vec<Vec<usize>> = vec![Vec::new(); fns.len()];
     for (mut fd, owner) in findings {
-        if !seen.insert((fd.kind, fd.file.clone(), fd.line, fd.function.clone())) {
+        let key = (fd.kind, fd.file.clone(), fd.line, fd.column, fd.function.clone());
+        if !seen.insert(key) {
             continue;
         }
         fd.package = package.to_string();

@@ -56,6 +56,19 @@ impl<'i, 'a> Emitter<'i, 'a> {
         self.findings.push(rules::finding(kind, site, message));
     }
 
+    /// A hazard on `lock`: lowered when the lock is only guessed from a method name.
+    fn push_hazard(
+        &mut self,
+        kind: FindingKind,
+        span: proc_macro2::Span,
+        message: String,
+        lock: &HeldLock,
+    ) {
+        let fd = rules::finding(kind, self.site(span), message);
+        self.findings
+            .push(rules::guessed_lock(fd, lock.guessed.as_deref()));
+    }
+
     /// Findings of a type written in the body or signature (`Arc<Mutex<_>>`, `Rc<_>`...).
     pub fn type_findings(&mut self, ti: &TypeInfo, span: proc_macro2::Span) {
         let site = self.site(span);
@@ -69,6 +82,10 @@ impl<'i, 'a> Emitter<'i, 'a> {
                 self.io_weight += 10;
                 self.push(FindingKind::Io, span, rules::io::message(what));
                 self.blocking(Blocking::Call(what.to_string()), span, cx);
+            }
+            Api::IoQuick => {
+                self.io_weight += 10;
+                self.push(FindingKind::Io, span, rules::io::message(what));
             }
             Api::Console => {
                 self.io_weight += 1;
@@ -94,13 +111,13 @@ impl<'i, 'a> Emitter<'i, 'a> {
             Blocking::Await => {
                 if let Some(g) = cx.held.iter().rev().find(|g| !g.is_async) {
                     let msg = rules::lock_across_blocking::direct(&short(&g.id), &g.desc, ".await");
-                    self.push(FindingKind::LockAcrossBlocking, span, msg);
+                    self.push_hazard(FindingKind::LockAcrossBlocking, span, msg, g);
                 }
             }
             Blocking::Call(what) => {
                 if let Some(g) = cx.held.last() {
                     let msg = rules::lock_across_blocking::direct(&short(&g.id), &g.desc, what);
-                    self.push(FindingKind::LockAcrossBlocking, span, msg);
+                    self.push_hazard(FindingKind::LockAcrossBlocking, span, msg, g);
                 }
                 if cx.in_async {
                     self.push(
@@ -120,10 +137,11 @@ impl<'i, 'a> Emitter<'i, 'a> {
         }
     }
 
-    /// `lock` taken again while a guard of it is alive.
-    pub fn double_lock(&mut self, lock: &HeldLock, span: proc_macro2::Span) {
+    /// `lock` taken again while `held`, a guard of it, is alive.
+    pub fn double_lock(&mut self, lock: &HeldLock, held: &HeldLock, span: proc_macro2::Span) {
         let msg = rules::double_lock::direct(&short(&lock.id), &lock.desc);
-        self.push(FindingKind::DoubleLock, span, msg);
+        let guessed = if lock.guessed.is_some() { lock } else { held };
+        self.push_hazard(FindingKind::DoubleLock, span, msg, guessed);
     }
 
     pub fn construction(&mut self, c: &Construction, span: proc_macro2::Span) {

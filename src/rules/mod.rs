@@ -72,6 +72,18 @@ pub struct Site {
 }
 
 /// A finding of `kind` at `site`, with the rule's default level and help.
+/// A hazard finding on a lock taken for one from its method name alone (`x.read()` on a receiver of unknown
+/// type): reported as a note, and the message says why it may be wrong.
+pub fn guessed_lock(mut fd: Finding, method: Option<&str>) -> Finding {
+    if let Some(method) = method {
+        fd.level = Level::Note;
+        fd.message.push_str(&format!(
+            " (if it is a lock: the receiver's type is unknown, `.{method}()` may be something else)"
+        ));
+    }
+    fd
+}
+
 pub fn finding(kind: FindingKind, site: Site, message: String) -> Finding {
     let r = rule(kind);
     Finding {
