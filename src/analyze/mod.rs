@@ -5,7 +5,7 @@
 //! a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave the
 //! thread that parsed them, so each file is read, parsed and reduced to plain facts in one task.
 
-pub mod model;
+pub mod doc;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -14,13 +14,16 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::analyze::doc::{
+    AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, Skipped, TargetDoc, ToolDoc,
+};
 use crate::cli::PackageSelection;
 use crate::discover::{self, ModuleFile, Workspace};
 use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
 use crate::rules::apis::Apis;
-use model::{AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, TargetDoc, ToolDoc, SCHEMA_VERSION};
+use crate::vocab::{FindingKind, SCHEMA_VERSION};
 
 /// `cargo concur analyze`: discovery, then [`run_in`].
 pub fn run(selection: &PackageSelection) -> Result<AnalysisDoc> {
@@ -37,17 +40,24 @@ pub fn run_in(ws: &Workspace) -> AnalysisDoc {
     crate::render::status::progress(
         "Finished",
         &format!(
-            "{} files ({} unparsable, {} not reached from a target) in {:.2}s",
+            "{} files ({} with parse errors, {} not reached from a target) in {:.2}s",
             f.analyzed,
-            f.parse_errors.len(),
+            f.unparsable,
             f.not_reached,
             start.elapsed().as_secs_f64()
         ),
     );
     for e in &f.parse_errors {
         crate::render::status::warning(&format!(
-            "{}:{}:{}: skipped: {}",
-            e.file, e.line, e.column, e.message
+            "{}:{}:{}: {} skipped: {}",
+            e.file,
+            e.line,
+            e.column,
+            match e.skipped {
+                Skipped::File => "file",
+                Skipped::Item => "item",
+            },
+            e.message
         ));
     }
     doc
@@ -70,7 +80,7 @@ struct FileDone {
     text: String,
     facts: Option<FileFacts>,
     children: Vec<ModuleFile>,
-    error: Option<ParseErrorDoc>,
+    errors: Vec<ParseErrorDoc>,
     ctx: FileContext,
     reached: bool,
     inherited: Option<Arc<ScopeChain>>,
@@ -91,7 +101,7 @@ fn process(job: FileJob, apis: &Arc<Apis>) -> FileDone {
         text: String::new(),
         facts: None,
         children: Vec::new(),
-        error: None,
+        errors: Vec::new(),
         ctx,
         reached,
         inherited: inherited.clone(),
@@ -99,46 +109,49 @@ fn process(job: FileJob, apis: &Arc<Apis>) -> FileDone {
     let text = match std::fs::read_to_string(&module.path) {
         Ok(t) => t,
         Err(e) => {
-            done.error = Some(ParseErrorDoc {
+            done.errors.push(ParseErrorDoc {
                 file: rel_path,
                 line: 1,
                 column: 1,
                 message: format!("cannot read: {e}"),
+                skipped: Skipped::File,
             });
             return done;
         }
     };
-    match crate::parse::parse_source(&text) {
-        Ok(ast) => {
-            let ctx = &done.ctx;
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                crate::facts::extract_in(ctx, &ast, inherited, apis)
-            })) {
-                Ok(facts) => {
-                    // The facts walk collects the `mod` declarations: no second walk of the file.
-                    done.children = discover::modtree::children(&module, &facts.mod_decls);
-                    done.facts = Some(facts);
-                }
-                Err(_) => {
-                    done.children =
-                        discover::modtree::children(&module, &discover::modtree::mod_decls(&ast));
-                    done.error = Some(ParseErrorDoc {
-                        file: rel_path,
-                        line: 1,
-                        column: 1,
-                        message:
-                            "internal error: the analyzer panicked on this file (please report it)"
-                                .into(),
-                    })
-                }
-            }
+    // What does not parse is reported item by item; the rest of the file is analyzed.
+    let (ast, errors) = crate::parse::parse_items(&text);
+    done.errors
+        .extend(errors.into_iter().map(|e| ParseErrorDoc {
+            file: rel_path.clone(),
+            line: e.line,
+            column: e.column,
+            message: e.message,
+            skipped: if e.whole_file {
+                Skipped::File
+            } else {
+                Skipped::Item
+            },
+        }));
+    let ctx = &done.ctx;
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::facts::extract_in(ctx, &ast, inherited, apis)
+    })) {
+        Ok(facts) => {
+            // The facts walk collects the `mod` declarations: no second walk of the file.
+            done.children = discover::modtree::children(&module, &facts.mod_decls);
+            done.facts = Some(facts);
         }
-        Err(e) => {
-            done.error = Some(ParseErrorDoc {
+        Err(_) => {
+            done.children =
+                discover::modtree::children(&module, &discover::modtree::mod_decls(&ast));
+            done.errors.push(ParseErrorDoc {
                 file: rel_path,
-                line: e.line,
-                column: e.column,
-                message: e.message,
+                line: 1,
+                column: 1,
+                message: "internal error: the analyzer panicked on this file (please report it)"
+                    .into(),
+                skipped: Skipped::File,
             })
         }
     }
@@ -271,9 +284,10 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         if !d.reached {
             files.not_reached += 1;
         }
-        if let Some(e) = d.error {
-            files.parse_errors.push(e);
+        if !d.errors.is_empty() {
+            files.unparsable += 1;
         }
+        files.parse_errors.extend(d.errors);
         if let Some(f) = d.facts {
             files.macros_not_expanded += f.macros_not_expanded;
             per_package[d.package].push(f);
@@ -291,12 +305,8 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         facts.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
         let out = crate::callgraph::link(&pkg.name, facts);
         let offset = findings.len();
-        findings.extend(out.findings.into_iter().map(|mut f| {
-            f.package = pkg.name.clone();
-            f
-        }));
+        findings.extend(out.findings);
         functions.extend(out.functions.into_iter().map(|mut f| {
-            f.package = pkg.name.clone();
             for i in &mut f.reachable_findings {
                 *i += offset;
             }
@@ -304,42 +314,32 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         }));
     }
 
-    // Sort findings (file, line, column, kind, function, message), drop exact duplicates, remap indices.
+    // Sort findings by (file, line, column, kind, function, message) and remap the functions' indices;
+    // `callgraph::link` already made them unique per package.
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    let key = |f: &model::Finding| {
-        (
-            f.file.clone(),
-            f.line,
-            f.column,
-            f.kind,
-            f.function.clone(),
-            f.message.clone(),
-        )
-    };
-    order.sort_by_key(|&i| key(&findings[i]));
-    let mut remap = vec![0usize; findings.len()];
-    let mut sorted: Vec<model::Finding> = Vec::with_capacity(findings.len());
-    for &old in &order {
-        let f = &findings[old];
-        if sorted
-            .last()
-            .is_some_and(|last| key(last) == key(f) && last.chain == f.chain)
-        {
-            remap[old] = sorted.len() - 1;
-            continue;
-        }
-        remap[old] = sorted.len();
-        let mut f = f.clone();
-        f.snippet = texts
-            .get(&f.file)
-            .and_then(|t| t.lines().nth(f.line.saturating_sub(1) as usize))
-            .map(str::to_string);
-        sorted.push(f);
+    fn key(f: &crate::vocab::Finding) -> (&str, u32, u32, FindingKind, &Option<String>, &str) {
+        (&f.file, f.line, f.column, f.kind, &f.function, &f.message)
     }
+    order.sort_by(|&x, &y| key(&findings[x]).cmp(&key(&findings[y])));
+    let mut remap = vec![0usize; findings.len()];
+    for (new, &old) in order.iter().enumerate() {
+        remap[old] = new;
+    }
+    let mut slots: Vec<Option<crate::vocab::Finding>> = findings.into_iter().map(Some).collect();
+    let sorted: Vec<crate::vocab::Finding> = order
+        .iter()
+        .filter_map(|&old| slots[old].take())
+        .map(|mut f| {
+            f.snippet = texts
+                .get(&f.file)
+                .and_then(|t| t.lines().nth(f.line.saturating_sub(1) as usize))
+                .map(str::to_string);
+            f
+        })
+        .collect();
     for f in &mut functions {
         let mut r: Vec<usize> = f.reachable_findings.iter().map(|&i| remap[i]).collect();
         r.sort_unstable();
-        r.dedup();
         f.reachable_findings = r;
     }
     functions.sort_by(|a, b| (&a.file, a.line, &a.path).cmp(&(&b.file, b.line, &b.path)));

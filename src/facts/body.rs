@@ -26,7 +26,7 @@ use super::infer::{
 };
 use super::work::{self, Trips, Work};
 use super::{pos, CallSite, CallTarget, FnFacts, HeldLock, LockPair, LockUse, PathUse};
-use crate::analyze::model::Edition;
+use crate::parse::Edition;
 use crate::rules::apis::{self, Api};
 use crate::rules::compute_hotspot;
 
@@ -485,7 +485,6 @@ impl BodyVisitor<'_, '_> {
             _ => self.nested.push(item.clone()),
         }
     }
-
 }
 
 /// `let Ok(g) = m.try_lock()` (or `Some(g)`, through wrappers) as a condition: the try call, the scrutinee
@@ -642,7 +641,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if local.ty.is_none() {
             local.ty = self.env.type_of(strip_guard_wrappers(&init.expr));
         }
-        if let (Some(elems), syn::Pat::Tuple(t)) = (local.ty.as_deref().and_then(tuple_types), &l.pat) {
+        if let (Some(elems), syn::Pat::Tuple(t)) =
+            (local.ty.as_deref().and_then(tuple_types), &l.pat)
+        {
             // `let (tx, rx) = mpsc::channel();`: each name gets its element's type.
             for (p, ty) in t.elems.iter().zip(elems) {
                 let mut names = Vec::new();

@@ -210,13 +210,16 @@ impl Env<'_, '_> {
         if !known_lock && ty.as_deref().is_some_and(|t| self.is_no_lock_type(t)) {
             return None;
         }
-        let mut lock =
-            found.unwrap_or_else(|| self.held_lock(String::new(), "lock".into(), false));
+        let mut lock = found.unwrap_or_else(|| self.held_lock(String::new(), "lock".into(), false));
         let receiver = strip_refs(&mc.receiver);
         if lock.id.is_empty() {
             lock.id = format!("{}::{}", self.fn_path, expr_text(receiver));
         }
-        if ty.as_deref().is_some_and(|t| t.rsplit("::").next().is_some_and(|l| l.starts_with("Reentrant"))) {
+        if ty.as_deref().is_some_and(|t| {
+            t.rsplit("::")
+                .next()
+                .is_some_and(|l| l.starts_with("Reentrant"))
+        }) {
             lock.reentrant = true;
         }
         if !known_lock && !ty.as_deref().is_some_and(looks_like_lock) {
@@ -242,8 +245,8 @@ impl Env<'_, '_> {
 
 /// Primitive and prelude types: never a lock.
 const PRIMITIVES: &[&str] = &[
-    "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128",
-    "isize", "f32", "f64", "Vec", "String", "Box", "Option", "Result",
+    "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
+    "i128", "isize", "f32", "f64", "Vec", "String", "Box", "Option", "Result",
 ];
 
 /// True when a type or receiver is named like a lock (`Mutex`, `SpinLock`, `self.state_lock`, `RWLOCK`).

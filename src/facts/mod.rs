@@ -28,8 +28,9 @@ mod work;
 
 use std::sync::Arc;
 
-use crate::analyze::model::{Edition, Finding};
+use crate::parse::Edition;
 use crate::rules::apis::Apis;
+use crate::vocab::{Finding, LockRef};
 
 /// Where a file sits: which package and crate, at which module path, in which edition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +141,7 @@ pub enum CallTarget {
 pub struct HeldLock {
     /// `Type.field`, a static's full path, or `fn_path::expr` for locals and unknown receivers.
     pub id: String,
-    /// The lock's type path (`std::sync::Mutex`), or `lock` when unknown.
+    /// The lock's type path (`std::sync::Mutex`), or `lock` ([`LockRef::UNKNOWN_TYPE`]) when unknown.
     pub desc: String,
     /// Async lock (guard may be held across `.await`).
     pub is_async: bool,
@@ -151,6 +152,22 @@ pub struct HeldLock {
     /// Taken for a lock from the method name alone (`x.read()` on a receiver of unknown type): the method.
     /// Hazards on it are reported at a lower level, saying so.
     pub guessed: Option<String>,
+}
+
+impl HeldLock {
+    /// The lock as findings name it: its short name and its type.
+    pub fn lock_ref(&self) -> LockRef {
+        LockRef {
+            name: short_lock_name(&self.id).to_string(),
+            ty: self.desc.clone(),
+            guessed: self.guessed.clone(),
+        }
+    }
+}
+
+/// The short name of a lock id for messages: `Type.field`, a static's name, a local's expression.
+pub fn short_lock_name(id: &str) -> &str {
+    id.rsplit_once("::").map(|(_, l)| l).unwrap_or(id)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! Detector tests on in-memory sources with `// expect:` markers (see `callgraph::check`).
 
-use crate::analyze::model::{Edition, FindingKind, FnClass};
 use crate::callgraph::check::{check, check_in, run};
+use crate::parse::Edition;
+use crate::vocab::{FindingKind, FnClass};
 
 #[test]
 fn static_mut_item_and_accesses() {
@@ -1345,7 +1346,7 @@ pub fn raw(p: *const u64, f: &File, c: &Cache, n: u32) {
 
 #[test]
 fn unknown_receivers_are_guessed_locks_reported_lower_and_said() {
-    use crate::analyze::model::Level;
+    use crate::vocab::Level;
     let out = check(
         r#"
 pub fn other_file(state: &crate::other::State) {
@@ -1371,9 +1372,20 @@ pub fn unwrapped(state: &crate::other::State) {
     };
     let (guessed, msg) = level(4);
     assert_eq!(guessed, Level::Note);
-    assert!(msg.contains("type is unknown") && msg.contains(".write()"), "{msg}");
-    assert_eq!(level(8).0, Level::Error, "a lock-like name is evidence enough");
-    assert_eq!(level(12).0, Level::Error, "an unwrapped LockResult is a std lock");
+    assert!(
+        msg.contains("type is unknown") && msg.contains(".write()"),
+        "{msg}"
+    );
+    assert_eq!(
+        level(8).0,
+        Level::Error,
+        "a lock-like name is evidence enough"
+    );
+    assert_eq!(
+        level(12).0,
+        Level::Error,
+        "an unwrapped LockResult is a std lock"
+    );
 }
 
 #[test]

@@ -201,10 +201,24 @@ mod tests {
 
     #[test]
     fn trip_counts_from_the_syntax() {
-        for small in ["0..4", "1..=16", "[a, b, c]", "&[1, 2]", "(0..8).rev()", "[x; 0].iter()"] {
+        for small in [
+            "0..4",
+            "1..=16",
+            "[a, b, c]",
+            "&[1, 2]",
+            "(0..8).rev()",
+            "[x; 0].iter()",
+        ] {
             assert_eq!(trips(small), Trips::Small, "{small}");
         }
-        for unknown in ["0..n", "0..100", "v.iter()", "data", "1..=usize::MAX", "..n"] {
+        for unknown in [
+            "0..n",
+            "0..100",
+            "v.iter()",
+            "data",
+            "1..=usize::MAX",
+            "..n",
+        ] {
             assert_eq!(trips(unknown), Trips::Unknown, "{unknown}");
         }
     }
@@ -239,7 +253,11 @@ mod tests {
         w.wait();
         w.leave_loop();
         w.leave_loop();
-        assert_eq!(w.score(), 0, "a wait in an inner loop makes the outer one wait too");
+        assert_eq!(
+            w.score(),
+            0,
+            "a wait in an inner loop makes the outer one wait too"
+        );
     }
 
     #[test]

@@ -416,7 +416,9 @@ impl Apis {
 /// True when `name` is written like a function that a module pattern may name: lower case or `_` first, some
 /// lower-case letter (not a constant or a C macro written in Rust), and not a standard trait method.
 pub fn is_function_name(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_lowercase() || c == '_')
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_lowercase() || c == '_')
         && name.chars().any(|c| c.is_lowercase())
         && !TRAIT_METHODS.contains(&name)
 }

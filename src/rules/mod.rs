@@ -1,4 +1,4 @@
-//! The rule registry: one descriptor per finding kind (id, default level, summary, help, docs), one file per
+//! The rule registry: one descriptor per finding kind, found by an exhaustive `match` (id, default level, summary, help, docs), one file per
 //! rule holding its descriptor and message builders, and the API tables (`apis`) as plain data.
 
 pub mod apis;
@@ -18,7 +18,7 @@ pub mod single_thread_state;
 pub mod spawn;
 pub mod static_mut;
 
-use crate::analyze::model::{Finding, FindingKind, Level};
+use crate::vocab::{Finding, FindingData, FindingKind, Level};
 
 /// Describes one rule.
 #[derive(Debug, Clone, Copy)]
@@ -34,32 +34,30 @@ pub struct Rule {
     pub docs: &'static str,
 }
 
-/// The registry, in `FindingKind::ALL` order.
-pub static RULES: [Rule; 15] = [
-    static_mut::RULE,
-    global_state::RULE,
-    shared_lock::RULE,
-    atomic::RULE,
-    single_thread_state::RULE,
-    process_global::RULE,
-    io::RULE,
-    compute_hotspot::RULE,
-    ffi::RULE,
-    spawn::RULE,
-    channel::RULE,
-    lock_across_blocking::RULE,
-    double_lock::RULE,
-    lock_order::RULE,
-    blocking_in_async::RULE,
-];
-
-/// The descriptor of `kind`.
+/// The descriptor of `kind`: one arm per kind, so a new kind does not compile without its rule.
 pub fn rule(kind: FindingKind) -> &'static Rule {
-    let at = FindingKind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or_default();
-    &RULES[at]
+    match kind {
+        FindingKind::StaticMut => &static_mut::RULE,
+        FindingKind::GlobalState => &global_state::RULE,
+        FindingKind::SharedLock => &shared_lock::RULE,
+        FindingKind::Atomic => &atomic::RULE,
+        FindingKind::SingleThreadState => &single_thread_state::RULE,
+        FindingKind::ProcessGlobal => &process_global::RULE,
+        FindingKind::Io => &io::RULE,
+        FindingKind::ComputeHotspot => &compute_hotspot::RULE,
+        FindingKind::Ffi => &ffi::RULE,
+        FindingKind::Spawn => &spawn::RULE,
+        FindingKind::Channel => &channel::RULE,
+        FindingKind::LockAcrossBlocking => &lock_across_blocking::RULE,
+        FindingKind::DoubleLock => &double_lock::RULE,
+        FindingKind::LockOrder => &lock_order::RULE,
+        FindingKind::BlockingInAsync => &blocking_in_async::RULE,
+    }
+}
+
+/// Every rule, in `FindingKind::ALL` order.
+pub fn all() -> impl Iterator<Item = &'static Rule> {
+    FindingKind::ALL.into_iter().map(rule)
 }
 
 /// Where a finding is: file, 1-based line and column, enclosing function.
@@ -71,33 +69,97 @@ pub struct Site {
     pub function: Option<String>,
 }
 
-/// A finding of `kind` at `site`, with the rule's default level and help.
-/// A hazard finding on a lock taken for one from its method name alone (`x.read()` on a receiver of unknown
-/// type): reported as a note, and the message says why it may be wrong.
-pub fn guessed_lock(mut fd: Finding, method: Option<&str>) -> Finding {
-    if let Some(method) = method {
-        fd.level = Level::Note;
-        fd.message.push_str(&format!(
-            " (if it is a lock: the receiver's type is unknown, `.{method}()` may be something else)"
-        ));
-    }
-    fd
-}
-
-pub fn finding(kind: FindingKind, site: Site, message: String) -> Finding {
+/// A finding about `data` at `site`, with its rule's default level and help. The message is made by
+/// [`message`] when the package's findings are final (`callgraph::link`), from the data as it is then.
+pub fn finding(site: Site, data: FindingData) -> Finding {
+    let kind = data.kind();
     let r = rule(kind);
+    // A hazard on a lock guessed from a method name alone is a note (its message says why).
+    let level = match data.guessed_lock() {
+        Some(_) => Level::Note,
+        None => r.level,
+    };
     Finding {
         kind,
-        level: r.level,
+        level,
         file: site.file,
         line: site.line,
         column: site.column,
         function: site.function,
-        message,
+        message: String::new(),
         help: r.help.to_string(),
         chain: Vec::new(),
         package: String::new(),
         snippet: None,
+        data: Some(data),
+    }
+}
+
+/// The message of a finding about `data`, made by its kind's rule; a hazard on a lock guessed from a
+/// method name says so.
+pub fn message(data: &FindingData) -> String {
+    let base = kind_message(data);
+    match data.guessed_lock() {
+        Some(method) => format!(
+            "{base} (if it is a lock: the receiver's type is unknown, `.{method}()` may be something else)"
+        ),
+        None => base,
+    }
+}
+
+fn kind_message(data: &FindingData) -> String {
+    use FindingData as D;
+    match data {
+        D::StaticMut {
+            name,
+            accessed: false,
+        } => static_mut::declared(name),
+        D::StaticMut {
+            name,
+            accessed: true,
+        } => static_mut::accessed(name),
+        D::GlobalState {
+            name,
+            holder,
+            holds,
+        } => global_state::message(name, holder, holds),
+        D::SharedLock { lock_type } => shared_lock::message(lock_type),
+        D::Atomic { ty } => atomic::message(ty),
+        D::SingleThreadState { ty } => single_thread_state::message(ty),
+        D::ProcessGlobal { api } => process_global::call(api),
+        D::GlobalAllocator { name } => process_global::allocator(name),
+        D::Io { api } => io::message(api),
+        D::ComputeHotspot { name, score } => compute_hotspot::message(name, *score),
+        D::Ffi { api } => ffi::message(api),
+        D::Spawn { api } => spawn::message(api),
+        D::Channel { api } => channel::message(api),
+        D::LockAcrossBlocking {
+            lock,
+            blocker,
+            via: None,
+        } => lock_across_blocking::direct(&lock.name, &lock.ty, blocker),
+        D::LockAcrossBlocking {
+            lock,
+            blocker,
+            via: Some(callee),
+        } => lock_across_blocking::through_call(&lock.name, &lock.ty, callee, blocker),
+        D::DoubleLock { lock, via: None } => double_lock::direct(&lock.name, &lock.ty),
+        D::DoubleLock {
+            lock,
+            via: Some(callee),
+        } => double_lock::through_call(&lock.name, &lock.ty, callee),
+        D::LockOrder {
+            first,
+            second,
+            other_fn,
+            other_line,
+            ..
+        } => lock_order::message(first, second, other_fn, *other_line),
+        D::BlockingInAsync { blocker, via: None } => blocking_in_async::direct(blocker),
+        D::BlockingInAsync {
+            blocker,
+            via: Some(callee),
+        } => blocking_in_async::through_call(callee, blocker),
     }
 }
 
@@ -106,17 +168,94 @@ mod tests {
     use super::*;
 
     #[test]
-    fn registry_is_in_kind_order_with_contract_levels() {
-        for (i, kind) in FindingKind::ALL.iter().enumerate() {
-            assert_eq!(RULES[i].kind, *kind);
-            assert_eq!(rule(*kind).kind, *kind);
-            assert!(!rule(*kind).help.is_empty() && !rule(*kind).docs.is_empty());
+    fn registry_describes_each_kind_with_contract_levels() {
+        for kind in FindingKind::ALL {
+            assert_eq!(rule(kind).kind, kind);
+            assert_eq!(FindingKind::from_id(kind.id()), Some(kind));
+            let wire = serde_json::to_string(&kind).unwrap_or_default();
+            assert_eq!(wire, format!("\"{}\"", kind.id()));
+            assert!(!rule(kind).help.is_empty() && !rule(kind).docs.is_empty());
         }
         assert_eq!(rule(FindingKind::DoubleLock).level, Level::Error);
         assert_eq!(rule(FindingKind::LockOrder).level, Level::Error);
         assert_eq!(rule(FindingKind::StaticMut).level, Level::Warning);
         assert_eq!(rule(FindingKind::BlockingInAsync).level, Level::Warning);
         assert_eq!(rule(FindingKind::Io).level, Level::Note);
+    }
+
+    /// The rule of each data's kind makes its message; the kind comes from the data.
+    #[test]
+    fn messages_are_made_from_typed_data() {
+        fn check(data: FindingData, kind: FindingKind, expect: &str) {
+            assert_eq!(data.kind(), kind, "{data:?}");
+            assert_eq!(message(&data), expect);
+            let site = Site {
+                file: "src/lib.rs".into(),
+                line: 3,
+                column: 1,
+                function: None,
+            };
+            let f = finding(site, data.clone());
+            assert_eq!((f.kind, f.level), (kind, rule(kind).level));
+            assert_eq!(f.data, Some(data));
+        }
+        let lock = |ty: &str| crate::vocab::LockRef {
+            name: "Bank.a".into(),
+            ty: ty.into(),
+            guessed: None,
+        };
+        check(
+            FindingData::Io {
+                api: "std::fs::read".into(),
+            },
+            FindingKind::Io,
+            "`std::fs::read` blocks on I/O",
+        );
+        check(
+            FindingData::GlobalAllocator { name: "A".into() },
+            FindingKind::ProcessGlobal,
+            "`A` is installed as the process's `#[global_allocator]`",
+        );
+        check(
+            FindingData::StaticMut {
+                name: "N".into(),
+                accessed: true,
+            },
+            FindingKind::StaticMut,
+            "`N` (a `static mut`) is accessed here",
+        );
+        check(
+            FindingData::LockAcrossBlocking {
+                lock: lock("std::sync::Mutex"),
+                blocker: "std::fs::read".into(),
+                via: Some("demo::load".into()),
+            },
+            FindingKind::LockAcrossBlocking,
+            "`Bank.a` (std::sync::Mutex) is locked while `demo::load` is called, which blocks on `std::fs::read`",
+        );
+        check(
+            FindingData::DoubleLock {
+                lock: lock("lock"),
+                via: None,
+            },
+            FindingKind::DoubleLock,
+            "`Bank.a` (lock) is locked again while its guard is alive",
+        );
+        check(
+            FindingData::BlockingInAsync {
+                blocker: "std::thread::sleep".into(),
+                via: None,
+            },
+            FindingKind::BlockingInAsync,
+            "`std::thread::sleep` blocks inside an async body",
+        );
+        assert_eq!(
+            FindingData::Spawn {
+                api: "tokio::spawn".into()
+            }
+            .api(),
+            Some("tokio::spawn")
+        );
     }
 
     #[test]

@@ -1,0 +1,293 @@
+//! The shared vocabulary of every layer: finding kinds, levels, function classes, the finding itself, the
+//! execution models and the schema version of every document. It imports nothing from the crate.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of every JSON document this tool writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// An execution model that `profile` can run.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    #[default]
+    Sequential,
+    Threads,
+    Processes,
+}
+
+impl Model {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Model::Sequential => "sequential",
+            Model::Threads => "threads",
+            Model::Processes => "processes",
+        }
+    }
+}
+
+/// Declares `FindingKind` from one row per kind (variant = kebab-case id), with `ALL` and `id()` derived from
+/// the same rows, so adding a kind is one row here plus one rule file (the registry's `match` then fails to
+/// compile until the rule is there).
+macro_rules! finding_kinds {
+    ($($(#[$doc:meta])* $variant:ident = $id:literal,)*) => {
+        /// Finding kinds of the contract (section 3). Order here is the order of `ALL` and of `rules --list`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum FindingKind {
+            $($(#[$doc])* #[serde(rename = $id)] $variant,)*
+        }
+
+        impl FindingKind {
+            pub const ALL: [FindingKind; [$($id,)*].len()] = [$(FindingKind::$variant,)*];
+
+            /// The kebab-case id used in JSON, SARIF rule ids and `// expect:` markers.
+            pub fn id(self) -> &'static str {
+                match self {
+                    $(FindingKind::$variant => $id,)*
+                }
+            }
+        }
+    };
+}
+
+finding_kinds! {
+    StaticMut = "static-mut",
+    GlobalState = "global-state",
+    SharedLock = "shared-lock",
+    Atomic = "atomic",
+    SingleThreadState = "single-thread-state",
+    ProcessGlobal = "process-global",
+    Io = "io",
+    ComputeHotspot = "compute-hotspot",
+    Ffi = "ffi",
+    Spawn = "spawn",
+    Channel = "channel",
+    LockAcrossBlocking = "lock-across-blocking",
+    DoubleLock = "double-lock",
+    LockOrder = "lock-order",
+    BlockingInAsync = "blocking-in-async",
+}
+
+impl FindingKind {
+    pub fn from_id(id: &str) -> Option<FindingKind> {
+        FindingKind::ALL.into_iter().find(|k| k.id() == id)
+    }
+}
+
+/// Severity of a finding; ordered so that `level >= fail_on` decides exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Note => "note",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// How a function spends its time, judged on it and everything it reaches in the crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FnClass {
+    IoBound,
+    ComputeBound,
+    Mixed,
+    Trivial,
+}
+
+impl FnClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FnClass::IoBound => "io-bound",
+            FnClass::ComputeBound => "compute-bound",
+            FnClass::Mixed => "mixed",
+            FnClass::Trivial => "trivial",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub level: Level,
+    /// Relative to `workspace_root`, with `/` separators.
+    pub file: String,
+    /// 1-based.
+    pub line: u32,
+    /// 1-based.
+    pub column: u32,
+    /// `crate_name::module::item`, `None` outside any function.
+    pub function: Option<String>,
+    pub message: String,
+    pub help: String,
+    /// Functions from the reporting function down to the one holding the construct (may be empty).
+    #[serde(default)]
+    pub chain: Vec<String>,
+    /// Extension: the package this finding belongs to.
+    #[serde(default)]
+    pub package: String,
+    /// The source line of the construct, filled by the pipeline for human output; not serialized.
+    #[serde(skip)]
+    pub snippet: Option<String>,
+    /// What the finding is about, typed (`None` only in a document read back from JSON): `message` is made
+    /// from it, and later stages ask it, never the message, which API, lock or blocker is involved.
+    #[serde(skip)]
+    pub data: Option<FindingData>,
+}
+
+/// A lock as findings name it: its short name (`Type.field`, a static's name, a local's expression) and its
+/// type (`std::sync::Mutex`; [`LockRef::UNKNOWN_TYPE`] until the type is known).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LockRef {
+    pub name: String,
+    pub ty: String,
+    /// Taken for a lock from the method name alone (`x.read()` on a receiver of unknown type): the method.
+    /// A hazard on it is a note whose message says so.
+    pub guessed: Option<String>,
+}
+
+impl LockRef {
+    /// The type of a lock whose declaration the file could not see.
+    pub const UNKNOWN_TYPE: &'static str = "lock";
+}
+
+/// The typed data of a finding, one shape per message; [`FindingData::kind`] says which kind it is.
+/// `api` is the resolved path of the call (`std::fs::read`, `tokio::spawn`); `via` the callee through which
+/// a construct is reached (`None`: in the function itself); `blocker` what blocks (`std::fs::read`, `.await`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FindingData {
+    /// A `static mut` declared (`accessed: false`) or used.
+    StaticMut {
+        name: String,
+        accessed: bool,
+    },
+    /// A static or thread-local (`holder`) holding interior-mutable state of type `holds`.
+    GlobalState {
+        name: String,
+        holder: String,
+        holds: String,
+    },
+    /// `Arc<lock_type>`.
+    SharedLock {
+        lock_type: String,
+    },
+    Atomic {
+        ty: String,
+    },
+    SingleThreadState {
+        ty: String,
+    },
+    /// A call that changes process-wide state.
+    ProcessGlobal {
+        api: String,
+    },
+    /// A `#[global_allocator]` static.
+    GlobalAllocator {
+        name: String,
+    },
+    Io {
+        api: String,
+    },
+    ComputeHotspot {
+        name: String,
+        score: u32,
+    },
+    Ffi {
+        api: String,
+    },
+    Spawn {
+        api: String,
+    },
+    Channel {
+        api: String,
+    },
+    LockAcrossBlocking {
+        lock: LockRef,
+        blocker: String,
+        via: Option<String>,
+    },
+    DoubleLock {
+        lock: LockRef,
+        via: Option<String>,
+    },
+    /// `second` taken while `first` is held; `other_fn` (at `other_line`) takes them the other way round.
+    LockOrder {
+        first: String,
+        second: String,
+        other_fn: String,
+        other_line: u32,
+        /// One of the two locks is only guessed from a method name: see [`LockRef::guessed`].
+        guessed: Option<String>,
+    },
+    BlockingInAsync {
+        blocker: String,
+        via: Option<String>,
+    },
+}
+
+impl FindingData {
+    pub fn kind(&self) -> FindingKind {
+        match self {
+            FindingData::StaticMut { .. } => FindingKind::StaticMut,
+            FindingData::GlobalState { .. } => FindingKind::GlobalState,
+            FindingData::SharedLock { .. } => FindingKind::SharedLock,
+            FindingData::Atomic { .. } => FindingKind::Atomic,
+            FindingData::SingleThreadState { .. } => FindingKind::SingleThreadState,
+            FindingData::ProcessGlobal { .. } | FindingData::GlobalAllocator { .. } => {
+                FindingKind::ProcessGlobal
+            }
+            FindingData::Io { .. } => FindingKind::Io,
+            FindingData::ComputeHotspot { .. } => FindingKind::ComputeHotspot,
+            FindingData::Ffi { .. } => FindingKind::Ffi,
+            FindingData::Spawn { .. } => FindingKind::Spawn,
+            FindingData::Channel { .. } => FindingKind::Channel,
+            FindingData::LockAcrossBlocking { .. } => FindingKind::LockAcrossBlocking,
+            FindingData::DoubleLock { .. } => FindingKind::DoubleLock,
+            FindingData::LockOrder { .. } => FindingKind::LockOrder,
+            FindingData::BlockingInAsync { .. } => FindingKind::BlockingInAsync,
+        }
+    }
+
+    /// The API called at the site, for findings about a call.
+    pub fn api(&self) -> Option<&str> {
+        match self {
+            FindingData::ProcessGlobal { api }
+            | FindingData::Io { api }
+            | FindingData::Ffi { api }
+            | FindingData::Spawn { api }
+            | FindingData::Channel { api } => Some(api),
+            _ => None,
+        }
+    }
+
+    /// The method a hazard's lock is only guessed from (see [`LockRef::guessed`]).
+    pub fn guessed_lock(&self) -> Option<&str> {
+        match self {
+            FindingData::LockAcrossBlocking { lock, .. } | FindingData::DoubleLock { lock, .. } => {
+                lock.guessed.as_deref()
+            }
+            FindingData::LockOrder { guessed, .. } => guessed.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The lock held, for lock-across-blocking and double-lock.
+    pub fn lock_mut(&mut self) -> Option<&mut LockRef> {
+        match self {
+            FindingData::LockAcrossBlocking { lock, .. } | FindingData::DoubleLock { lock, .. } => {
+                Some(lock)
+            }
+            _ => None,
+        }
+    }
+}
