@@ -610,12 +610,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             });
         if let Some(mc) = bound_guard {
             let is_wild = matches!(&l.pat, syn::Pat::Wild(_));
-            let is_try = ident_in(&mc.method, apis::TRY_GUARD_METHODS);
-            // `let r = m.try_lock();` holds a `Result`: no guard is known to be held. Unwrapped (`.unwrap()`,
-            // `?`) or matched (`let Ok(g) = .. else`), what follows runs only on success.
-            let matched = matches!(strip_guard_wrappers(&init.expr), syn::Expr::Match(_));
-            let succeeded = !is_try || matched || unwraps(&init.expr) || is_success_pat(&l.pat);
-            if !is_wild && succeeded {
+            // A bound `try_lock()` (`let g = m.try_lock();`, `let Ok(g) = .. else`) may hold the guard from
+            // here on; its failure branches (`else`, `Err(_)` arms) were visited without it.
+            if !is_wild {
                 if let Some(mut g) = self
                     .env
                     .guards_from(mc)

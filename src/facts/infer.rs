@@ -235,7 +235,12 @@ impl Env<'_, '_> {
     /// True for a type known to hold no lock: a std or catalogue type that is no lock (`Vec`, `File`, `Arc<T>`
     /// of no lock), a primitive or a raw pointer.
     fn is_no_lock_type(&self, ty: &str) -> bool {
-        if ty.starts_with('*') || PRIMITIVES.contains(&ty.rsplit("::").next().unwrap_or(ty)) {
+        let last = ty.rsplit("::").next().unwrap_or(ty);
+        if self.apis().is_shared_owner(ty) || DEREF_WRAPPERS.contains(&last) {
+            // `Arc<T>`, `Box<T>`: what they hold decides, and the outer type does not tell.
+            return false;
+        }
+        if ty.starts_with('*') || PRIMITIVES.contains(&last) {
             return true;
         }
         let known = ty.starts_with("std::") || self.apis().is_known(ty);
@@ -246,13 +251,16 @@ impl Env<'_, '_> {
 /// Primitive and prelude types: never a lock.
 const PRIMITIVES: &[&str] = &[
     "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
-    "i128", "isize", "f32", "f64", "Vec", "String", "Box", "Option", "Result",
+    "i128", "isize", "f32", "f64", "Vec", "String", "Option", "Result",
 ];
+
+/// Smart pointers that deref to what they hold.
+const DEREF_WRAPPERS: &[&str] = &["Arc", "Rc", "Box", "Pin", "Cow", "ManuallyDrop"];
 
 /// True when a type or receiver is named like a lock (`Mutex`, `SpinLock`, `self.state_lock`, `RWLOCK`).
 fn looks_like_lock(name: &str) -> bool {
     let last = name
-        .rsplit(|c: char| c == ':' || c == '.')
+        .rsplit([':', '.'])
         .next()
         .unwrap_or(name)
         .to_ascii_lowercase();

@@ -1328,6 +1328,20 @@ fn glob_of_a_parent_module_in_another_file_imports_its_uses() {
 // missed one a positive test.
 
 #[test]
+fn shared_owners_of_unknown_content_may_hold_a_lock() {
+    check(
+        r#"
+use std::sync::Arc;
+pub fn read_through_arc() {
+    let arc = Arc::new(crate::own::RwLock::new(0));
+    let _g = arc.read();
+    std::thread::sleep(std::time::Duration::from_millis(1)); // expect: io, lock-across-blocking
+}
+"#,
+    );
+}
+
+#[test]
 fn known_receiver_types_that_are_no_locks_take_no_guard() {
     check(
         r#"
@@ -1427,7 +1441,7 @@ impl S {
     }
     pub fn result_kept(&self) {
         let r = self.m.try_lock();
-        std::thread::sleep(Duration::from_millis(1)); // expect: io
+        std::thread::sleep(Duration::from_millis(1)); // expect: io, lock-across-blocking
         drop(r);
     }
     pub fn let_else(&self) {
