@@ -1,7 +1,8 @@
-//! Runs one verb from settled settings: wires the engine's stages together and picks the exit code.
+//! Runs one verb from settled settings: wires the engine's stages together (their events to
+//! `render::status`) and picks the exit code. It never parses flags, measures or formats anything itself.
 
 use crate::analyze::doc::AnalysisDoc;
-use crate::cli::{Cli, MeasureSettings, PackageSelection, Verb};
+use crate::cli::{self, Cli, MeasureSettings, Verb};
 use crate::error::{Error, Result};
 use crate::exit;
 use crate::render;
@@ -9,8 +10,9 @@ use crate::render;
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.verb {
         Verb::Analyze(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
-            let doc = crate::analyze::run(&selection)?;
+            let selection = cli::selection(&a.manifest, &a.packages);
+            let scope = cli::scope(&a.targets, &a.features, &a.cfg);
+            let doc = crate::analyze::run(&selection, &scope, &mut render::status::analysis)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             let notes = if a.all_notes {
                 render::NoteDetail::All
@@ -22,24 +24,25 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(analysis_exit_code(&doc, a.fail_on.threshold()))
         }
         Verb::Profile(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
+            let selection = cli::selection(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
-            let doc = crate::profile::run(&selection, &measure)?;
+            let doc = crate::profile::run(&selection, &a.features.selection(), &measure)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_profile(&doc, a.format, &mut out)?;
             out.finish()?;
-            Ok(if doc.workloads.iter().any(|w| !w.errors.is_empty()) {
-                exit::WORKLOAD_FAILED
-            } else {
-                exit::SUCCESS
-            })
+            Ok(profile_exit_code(&doc))
         }
         Verb::Report(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
+            let selection = cli::selection(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
-            // One `cargo metadata` for both halves.
-            let ws = crate::discover::load(&selection)?;
-            let analysis = crate::analyze::run_in(&ws);
+            // One `cargo metadata` for both halves. The analysis covers what the workloads run: the selected
+            // targets, and every test target when test binaries are profiled as `test:` workloads.
+            let mut scope = cli::scope(&a.targets, &a.features, &a.cfg);
+            if measure.tests {
+                scope.targets = scope.targets.with_tests();
+            }
+            let ws = crate::discover::load(&selection, &scope)?;
+            let analysis = crate::analyze::run_in(&ws, &mut render::status::analysis);
             let profile = match &a.from {
                 Some(path) => load_profile(path, &measure.workloads)?,
                 None => {
@@ -50,20 +53,25 @@ pub fn run(cli: Cli) -> Result<i32> {
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_report(&doc, &analysis, &profile, a.format, &mut out)?;
             out.finish()?;
-            Ok(if profile.workloads.iter().any(|w| !w.errors.is_empty()) {
-                exit::WORKLOAD_FAILED
-            } else {
-                exit::SUCCESS
-            })
+            Ok(profile_exit_code(&profile))
         }
         Verb::Workloads(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
-            let list = crate::workload::list(&selection)?;
+            let selection = cli::selection(&a.manifest, &a.packages);
+            let list = crate::workload::list(&selection, &mut render::status::workload)?;
             let mut out = render::Sink::open(None)?;
             render::write_workloads(&list, a.format, &mut out)?;
             out.finish()?;
             Ok(exit::SUCCESS)
         }
+    }
+}
+
+/// 3 when a workload failed (the document is still written), else 0.
+fn profile_exit_code(doc: &crate::profile::doc::ProfileDoc) -> i32 {
+    if doc.workloads.iter().any(|w| !w.errors.is_empty()) {
+        exit::WORKLOAD_FAILED
+    } else {
+        exit::SUCCESS
     }
 }
 

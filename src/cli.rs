@@ -1,9 +1,14 @@
-//! Command-line arguments (clap) and their conversion, once, into settled `Settings`.
+//! Command-line arguments: the one place that knows clap. It only converts: flags become each layer's own
+//! settings (`discover::PackageSelection`, `MeasureSettings`, render's formats) and never decide anything else.
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::discover::PackageSelection;
+use crate::error::Error;
+use crate::render::{AnalyzeFormat, Choice, ColorWhen, ProfileFormat, ReportFormat};
 use crate::vocab::Level;
 
 /// Tells you, per workload, whether to run it on threads, processes, async tasks or sequentially — and proves it.
@@ -13,15 +18,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub verb: Verb,
     /// Coloring: auto (only on a terminal, never with NO_COLOR), always, never
-    #[arg(long, value_enum, global = true, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_parser = choice::<ColorWhen>(), default_value = "auto", value_name = "WHEN")]
     pub color: ColorWhen,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorWhen {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,28 +54,111 @@ pub struct PackageArgs {
     /// Process all packages in the workspace
     #[arg(long, help_heading = "Package Selection")]
     pub workspace: bool,
+    /// Exclude packages from the build (with --workspace; names, name@version or globs)
+    #[arg(long, value_name = "SPEC", help_heading = "Package Selection")]
+    pub exclude: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AnalyzeFormat {
-    Human,
-    Json,
-    Sarif,
-    Markdown,
+/// cargo's target selection flags (default: the library and the binaries, as `cargo check`).
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// Analyze only this package's library
+    #[arg(long, help_heading = "Target Selection")]
+    pub lib: bool,
+    /// Analyze all binaries
+    #[arg(long, help_heading = "Target Selection")]
+    pub bins: bool,
+    /// Analyze only the specified binary
+    #[arg(long = "bin", value_name = "NAME", help_heading = "Target Selection")]
+    pub bin: Vec<String>,
+    /// Analyze all test targets, and the library and binaries' `#[cfg(test)]` code and `#[test]` functions
+    #[arg(long, help_heading = "Target Selection")]
+    pub tests: bool,
+    /// Analyze only the specified test target
+    #[arg(long = "test", value_name = "NAME", help_heading = "Target Selection")]
+    pub test: Vec<String>,
+    /// Analyze all benches
+    #[arg(long, help_heading = "Target Selection")]
+    pub benches: bool,
+    /// Analyze only the specified bench target
+    #[arg(long = "bench", value_name = "NAME", help_heading = "Target Selection")]
+    pub bench: Vec<String>,
+    /// Analyze all examples
+    #[arg(long, help_heading = "Target Selection")]
+    pub examples: bool,
+    /// Analyze only the specified example
+    #[arg(
+        long = "example",
+        value_name = "NAME",
+        help_heading = "Target Selection"
+    )]
+    pub example: Vec<String>,
+    /// Analyze all targets (with test code and build scripts)
+    #[arg(long, help_heading = "Target Selection")]
+    pub all_targets: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfileFormat {
-    Human,
-    Json,
+impl TargetArgs {
+    pub fn selection(&self) -> crate::discover::scope::TargetSelection {
+        use crate::discover::scope::{Names, TargetSelection};
+        TargetSelection {
+            lib: self.lib,
+            bins: Names::from_flags(self.bins, &self.bin),
+            tests: Names::from_flags(self.tests, &self.test),
+            benches: Names::from_flags(self.benches, &self.bench),
+            examples: Names::from_flags(self.examples, &self.example),
+            all_targets: self.all_targets,
+        }
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Human,
-    Json,
-    Markdown,
-    Html,
+/// cargo's feature flags, and how cfg predicates are decided.
+#[derive(Debug, Clone, Args)]
+pub struct FeatureArgs {
+    /// Space or comma separated list of features to activate (`feat` or `package/feat`)
+    #[arg(
+        short = 'F',
+        long,
+        value_name = "FEATURES",
+        help_heading = "Feature Selection"
+    )]
+    pub features: Vec<String>,
+    /// Activate all available features
+    #[arg(long, help_heading = "Feature Selection")]
+    pub all_features: bool,
+    /// Do not activate the `default` feature
+    #[arg(long, help_heading = "Feature Selection")]
+    pub no_default_features: bool,
+}
+
+impl FeatureArgs {
+    pub fn selection(&self) -> crate::discover::scope::FeatureSelection {
+        crate::discover::scope::FeatureSelection {
+            features: self.features.clone(),
+            all_features: self.all_features,
+            no_default_features: self.no_default_features,
+        }
+    }
+}
+
+/// Which cfg values decide `#[cfg(...)]`.
+#[derive(Debug, Clone, Args)]
+pub struct CfgArgs {
+    /// Decide `#[cfg(...)]` for this target triple (default: the host, from `rustc --print cfg`)
+    #[arg(long, value_name = "TRIPLE", help_heading = "Compilation Options")]
+    pub target: Option<String>,
+    /// Analyze every `#[cfg]` branch, test code and feature-gated code included, whatever the target and features
+    #[arg(long, help_heading = "Compilation Options", conflicts_with = "target")]
+    pub all_cfgs: bool,
+}
+
+impl CfgArgs {
+    pub fn selection(&self) -> crate::discover::scope::CfgSelection {
+        crate::discover::scope::CfgSelection {
+            target: self.target.clone(),
+            all_cfgs: self.all_cfgs,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -105,9 +186,15 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub packages: PackageArgs,
     #[command(flatten)]
+    pub targets: TargetArgs,
+    #[command(flatten)]
+    pub features: FeatureArgs,
+    #[command(flatten)]
+    pub cfg: CfgArgs,
+    #[command(flatten)]
     pub manifest: ManifestArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Human)]
+    #[arg(long, value_parser = choice::<AnalyzeFormat>(), default_value = "human")]
     pub format: AnalyzeFormat,
     /// Exit with code 1 when a finding (or parse error, counted as a warning) is at or above this level
     #[arg(long, value_enum, default_value_t = FailOn::Never, value_name = "LEVEL")]
@@ -142,6 +229,9 @@ pub struct MeasureArgs {
     /// Skip test-binary workloads (libtest targets)
     #[arg(long)]
     pub no_tests: bool,
+    /// Python interpreter for Python workloads (default: python3 on PATH)
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -149,11 +239,13 @@ pub struct ProfileArgs {
     #[command(flatten)]
     pub packages: PackageArgs,
     #[command(flatten)]
+    pub features: FeatureArgs,
+    #[command(flatten)]
     pub manifest: ManifestArgs,
     #[command(flatten)]
     pub measure: MeasureArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = ProfileFormat::Human)]
+    #[arg(long, value_parser = choice::<ProfileFormat>(), default_value = "human")]
     pub format: ProfileFormat,
     /// Write the output to this file instead of stdout
     #[arg(long, short = 'o', value_name = "PATH")]
@@ -165,6 +257,12 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub packages: PackageArgs,
     #[command(flatten)]
+    pub targets: TargetArgs,
+    #[command(flatten)]
+    pub features: FeatureArgs,
+    #[command(flatten)]
+    pub cfg: CfgArgs,
+    #[command(flatten)]
     pub manifest: ManifestArgs,
     #[command(flatten)]
     pub measure: MeasureArgs,
@@ -172,7 +270,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "PROFILE.json")]
     pub from: Option<PathBuf>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    #[arg(long, value_parser = choice::<ReportFormat>(), default_value = "human")]
     pub format: ReportFormat,
     /// Write the output to this file instead of stdout
     #[arg(long, short = 'o', value_name = "PATH")]
@@ -186,7 +284,7 @@ pub struct WorkloadsArgs {
     #[command(flatten)]
     pub manifest: ManifestArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = ProfileFormat::Human)]
+    #[arg(long, value_parser = choice::<ProfileFormat>(), default_value = "human")]
     pub format: ProfileFormat,
 }
 
@@ -225,20 +323,56 @@ pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStri
     args
 }
 
-/// Which packages to process, as cargo decides it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageSelection {
-    pub manifest_path: Option<PathBuf>,
-    pub packages: Vec<String>,
-    pub workspace: bool,
+/// The package selection `discover` applies, from `--manifest-path`, `-p`, `--workspace` and `--exclude`.
+pub fn selection(m: &ManifestArgs, p: &PackageArgs) -> PackageSelection {
+    PackageSelection {
+        manifest_path: m.manifest_path.clone(),
+        packages: p.packages.clone(),
+        workspace: p.workspace,
+        exclude: p.exclude.clone(),
+    }
 }
 
-impl PackageSelection {
-    pub fn new(m: &ManifestArgs, p: &PackageArgs) -> PackageSelection {
-        PackageSelection {
-            manifest_path: m.manifest_path.clone(),
-            packages: p.packages.clone(),
-            workspace: p.workspace,
+/// The scope `discover` applies: target selection, features, cfg.
+pub fn scope(t: &TargetArgs, f: &FeatureArgs, c: &CfgArgs) -> crate::discover::Scope {
+    crate::discover::Scope {
+        targets: t.selection(),
+        features: f.selection(),
+        cfg: c.selection(),
+    }
+}
+
+/// A clap parser for one of render's named choices.
+fn choice<T: Choice>() -> impl clap::builder::TypedValueParser<Value = T> {
+    clap::builder::PossibleValuesParser::new(T::ALL.iter().map(|c| c.name())).map(|s| {
+        T::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name() == s)
+            .unwrap_or(T::ALL[0])
+    })
+}
+
+/// What the front does with the command line: run the verb, or exit with clap's text (help, version, a
+/// usage error) already printed.
+pub enum Parsed {
+    Run(Box<Cli>),
+    Exit(i32),
+}
+
+/// Parses the command line (dropping the `concur` that cargo inserts); help, version and usage errors are
+/// printed here, with exit code 0 or [`crate::exit::USAGE`].
+pub fn parse(args: Vec<std::ffi::OsString>) -> Parsed {
+    match Cli::try_parse_from(normalize_args(args)) {
+        Ok(cli) => Parsed::Run(Box::new(cli)),
+        Err(e) => {
+            let code = if e.use_stderr() {
+                crate::exit::USAGE
+            } else {
+                crate::exit::SUCCESS
+            };
+            let _ = e.print();
+            Parsed::Exit(code)
         }
     }
 }
@@ -253,22 +387,20 @@ pub struct MeasureSettings {
     pub timeout: std::time::Duration,
     pub perf: bool,
     pub tests: bool,
+    /// `--python`: the interpreter Python workloads' environment is made from.
+    pub python: Option<PathBuf>,
 }
 
 impl MeasureSettings {
     pub fn new(a: &MeasureArgs) -> crate::error::Result<MeasureSettings> {
         if a.workers.contains(&0) {
-            return Err(crate::error::Error::usage(
-                "--workers: worker counts must be at least 1",
-            ));
+            return Err(Error::usage("--workers: worker counts must be at least 1"));
         }
         if a.runs == 0 {
-            return Err(crate::error::Error::usage(
-                "--runs: at least one run is needed",
-            ));
+            return Err(Error::usage("--runs: at least one run is needed"));
         }
         if !(a.timeout.is_finite() && a.timeout > 0.0) {
-            return Err(crate::error::Error::usage(
+            return Err(Error::usage(
                 "--timeout: must be a positive number of seconds",
             ));
         }
@@ -282,6 +414,7 @@ impl MeasureSettings {
             timeout: std::time::Duration::from_secs_f64(a.timeout),
             perf: !a.no_perf,
             tests: !a.no_tests,
+            python: a.python.clone(),
         })
     }
 }

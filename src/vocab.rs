@@ -1,5 +1,6 @@
 //! The shared vocabulary of every layer: finding kinds, levels, function classes, the finding itself, the
-//! execution models and the schema version of every document. It imports nothing from the crate.
+//! function entry, the execution models and the schema version of every document. It imports nothing from
+//! the crate.
 
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +69,7 @@ finding_kinds! {
     DoubleLock = "double-lock",
     LockOrder = "lock-order",
     BlockingInAsync = "blocking-in-async",
+    GilHeld = "gil-held",
 }
 
 impl FindingKind {
@@ -136,6 +138,10 @@ pub struct Finding {
     /// Extension: the package this finding belongs to.
     #[serde(default)]
     pub package: String,
+    /// Extension: the kind of target whose module tree holds the file (`lib`, `bin`, `test`, `bench`,
+    /// `example`, `custom-build`; `other` for a file no selected target reaches).
+    #[serde(default)]
+    pub target: String,
     /// The source line of the construct, filled by the pipeline for human output; not serialized.
     #[serde(skip)]
     pub snippet: Option<String>,
@@ -143,6 +149,23 @@ pub struct Finding {
     /// from it, and later stages ask it, never the message, which API, lock or blocker is involved.
     #[serde(skip)]
     pub data: Option<FindingData>,
+}
+
+/// One function of the analysis, as the document lists it; made by `callgraph`, read by `report`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionDoc {
+    /// `crate_name::module::item`, methods as `crate_name::module::Type::method`.
+    pub path: String,
+    pub file: String,
+    pub line: u32,
+    pub class: FnClass,
+    /// Extension: the package this function belongs to.
+    #[serde(default)]
+    pub package: String,
+    /// Indices into `AnalysisDoc::findings` of the findings in this function and in every function it
+    /// reaches through the intra-crate call graph (sorted). In memory only: `report` uses it.
+    #[serde(skip)]
+    pub reachable_findings: Vec<usize>,
 }
 
 /// A lock as findings name it: its short name (`Type.field`, a static's name, a local's expression) and its
@@ -233,6 +256,27 @@ pub enum FindingData {
         blocker: String,
         via: Option<String>,
     },
+    /// Python entry point `entry` reaches `heavy` in `function` with the GIL held (`reacquired`: inside
+    /// `with_gil`/`attach`).
+    GilHeld {
+        entry: String,
+        function: String,
+        heavy: GilHeavy,
+        reacquired: bool,
+    },
+}
+
+/// What is heavy at a `gil-held` site.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GilHeavy {
+    /// A call of a compute-hotspot function of the crate.
+    Compute { callee: String },
+    /// A CPU-heavy library call (hashing, sorting, compression...).
+    CpuApi { api: String },
+    /// A loop of the entry point's own compute-heavy body.
+    Loop,
+    /// A blocking I/O call.
+    Io { api: String },
 }
 
 impl FindingData {
@@ -255,6 +299,7 @@ impl FindingData {
             FindingData::DoubleLock { .. } => FindingKind::DoubleLock,
             FindingData::LockOrder { .. } => FindingKind::LockOrder,
             FindingData::BlockingInAsync { .. } => FindingKind::BlockingInAsync,
+            FindingData::GilHeld { .. } => FindingKind::GilHeld,
         }
     }
 

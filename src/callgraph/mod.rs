@@ -1,5 +1,6 @@
 //! The intra-crate call graph: links the functions of a package's files, propagates summaries to callers
-//! (strongly connected components, to a fixpoint) and turns facts into findings and function classes.
+//! (strongly connected components, to a fixpoint) and turns facts into findings and function classes. It never
+//! reads files or looks at syntax: it takes `FileFacts` and returns data.
 //!
 //! Linking: a path call goes to the function with that full path (or, for `Type::f`, to `f` in an impl of a
 //! type named `Type`); a method call `x.f()` goes to `f` of the receiver's type when known, otherwise to every
@@ -22,6 +23,7 @@
 
 #[cfg(test)]
 pub(crate) mod check;
+mod gil;
 mod graph;
 mod hazards;
 mod reach;
@@ -29,10 +31,9 @@ mod scc;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::analyze::doc::FunctionDoc;
 use crate::facts::{FileFacts, FnFacts};
 use crate::rules::{self, compute_hotspot};
-use crate::vocab::{Finding, FindingData, FindingKind, FnClass, LockRef};
+use crate::vocab::{Finding, FindingData, FindingKind, FnClass, FunctionDoc, LockRef};
 use graph::{Graph, Locks};
 use hazards::Owned;
 
@@ -120,8 +121,20 @@ fn gather(files: Vec<FileFacts>) -> Gathered {
     g
 }
 
-/// Links the facts of every file of one package (all targets) and derives findings.
+/// Links the facts of every file of one package (all targets) and derives findings (no pyo3 dependency).
+#[cfg(test)]
 pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
+    link_with(package, files, None)
+}
+
+/// Links the facts of every file of one package (all targets) and derives findings; for a package that
+/// depends on pyo3 when `python` is set (the spelling of the GIL release in its
+/// locked version): its Python entry points get `gil-held` findings (see [`gil`]).
+pub fn link_with(
+    package: &str,
+    files: Vec<FileFacts>,
+    python: Option<rules::gil_held::ReleaseName>,
+) -> PackageOutput {
     let Gathered {
         fns,
         mut findings,
@@ -139,6 +152,10 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
     let mut locks = Locks::default();
     let sums = graph.summarize(&sccs, &mut locks);
     let pairs = hazards::through_calls(&graph, &sums, &mut locks, &mut findings);
+    if let Some(name) = python {
+        let held = gil::findings(&fns, &graph.edges, &findings, name);
+        findings.extend(held);
+    }
     hazards::lock_order(&pairs, &locks, &fns, &mut findings);
     let (findings, mut own) = finish(package, findings, &field_locks, fns.len());
     reach::static_uses(&fns, &static_decls, &findings, &mut own);

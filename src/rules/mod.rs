@@ -1,5 +1,7 @@
-//! The rule registry: one descriptor per finding kind, found by an exhaustive `match` (id, default level, summary, help, docs), one file per
-//! rule holding its descriptor and message builders, and the API tables (`apis`) as plain data.
+//! The rule registry: one descriptor per finding kind, found by an exhaustive `match` (id, default level,
+//! summary, help, docs), one file per rule holding its descriptor and message builders, and the API tables
+//! (`apis`) as plain data. It never looks at syntax or decides where a finding is: facts and callgraph hand
+//! it typed `FindingData`.
 
 pub mod apis;
 pub mod atomic;
@@ -8,6 +10,7 @@ pub mod channel;
 pub mod compute_hotspot;
 pub mod double_lock;
 pub mod ffi;
+pub mod gil_held;
 pub mod global_state;
 pub mod io;
 pub mod lock_across_blocking;
@@ -52,12 +55,8 @@ pub fn rule(kind: FindingKind) -> &'static Rule {
         FindingKind::DoubleLock => &double_lock::RULE,
         FindingKind::LockOrder => &lock_order::RULE,
         FindingKind::BlockingInAsync => &blocking_in_async::RULE,
+        FindingKind::GilHeld => &gil_held::RULE,
     }
-}
-
-/// Every rule, in `FindingKind::ALL` order.
-pub fn all() -> impl Iterator<Item = &'static Rule> {
-    FindingKind::ALL.into_iter().map(rule)
 }
 
 /// Where a finding is: file, 1-based line and column, enclosing function.
@@ -90,6 +89,7 @@ pub fn finding(site: Site, data: FindingData) -> Finding {
         help: r.help.to_string(),
         chain: Vec::new(),
         package: String::new(),
+        target: String::new(),
         snippet: None,
         data: Some(data),
     }
@@ -160,6 +160,12 @@ fn kind_message(data: &FindingData) -> String {
             blocker,
             via: Some(callee),
         } => blocking_in_async::through_call(callee, blocker),
+        D::GilHeld {
+            entry,
+            function,
+            heavy,
+            reacquired,
+        } => gil_held::message(entry, function, heavy, *reacquired),
     }
 }
 
@@ -181,6 +187,7 @@ mod tests {
         assert_eq!(rule(FindingKind::StaticMut).level, Level::Warning);
         assert_eq!(rule(FindingKind::BlockingInAsync).level, Level::Warning);
         assert_eq!(rule(FindingKind::Io).level, Level::Note);
+        assert_eq!(rule(FindingKind::GilHeld).level, Level::Warning);
     }
 
     /// The rule of each data's kind makes its message; the kind comes from the data.

@@ -37,6 +37,8 @@ pub fn concur() -> Command {
 }
 
 mod analyze;
+mod layers;
 mod profile;
+mod python;
 mod real_crates;
 mod report;

@@ -814,6 +814,7 @@ fn known_doc() -> cargo_concur::profile::doc::ProfileDoc {
             measured_ns: 8_400_000_000,
             rounds: 5,
             io_bound: false,
+            python: None,
         }],
     }
 }
@@ -824,7 +825,7 @@ fn human_table_snapshot() {
     let mut out = anstream::StripStream::new(Vec::new());
     cargo_concur::render::write_profile(
         &known_doc(),
-        cargo_concur::cli::ProfileFormat::Human,
+        cargo_concur::render::ProfileFormat::Human,
         &mut out,
     )
     .expect("render");
