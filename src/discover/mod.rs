@@ -295,7 +295,7 @@ pub fn module_files(_package: &Package, target: &Target) -> Vec<ModuleFile> {
         if !seen.insert(file.path.clone()) {
             continue;
         }
-        if let Ok(text) = std::fs::read_to_string(&file.path) {
+        if let Ok(text) = crate::parse::read_source(&file.path) {
             if let Ok(ast) = crate::parse::parse_source(&text) {
                 queue.extend(modtree::children(&file, &modtree::mod_decls(&ast)));
             }

@@ -1,5 +1,9 @@
 //! Reading and parsing source files with syn; parsing never fails: a file yields its AST or a positioned
-//! error. Also the one place that looks into macro bodies (`macro_items`, `macro_exprs`).
+//! error. Also the one place that looks into macro bodies (`macro_items`, `macro_exprs`). Nothing is parsed
+//! deeper than the current thread's stack holds (`depth`): a deeper file is an error, a deeper macro body is
+//! not expanded.
+
+pub mod depth;
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
@@ -11,16 +15,124 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Parses a whole file. A leading BOM and a `#!` line are handled by syn.
+/// Files larger than this are not read (a generated file of tens of MB would cost more memory and time
+/// than the rest of a project; the largest file in 13,625 files of cargo's registry here is 3.6 MB).
+pub const MAX_FILE_BYTES: u64 = 32 << 20;
+
+/// Reads a source file for parsing, or says in one line why it cannot be: not a regular file (a
+/// directory, a FIFO, a device, a socket: opened without blocking and never read), larger than
+/// [`MAX_FILE_BYTES`], not UTF-8 (with the position of the first bad byte), or an I/O error (a file
+/// that vanished, a symlink loop). The file is read once; whatever changes later is not seen.
+pub fn read_source(path: &std::path::Path) -> Result<String, ParseError> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let at_start = |message: String| ParseError {
+        line: 1,
+        column: 1,
+        message,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| at_start(format!("cannot read: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| at_start(format!("cannot read: {e}")))?;
+    let ft = meta.file_type();
+    if !ft.is_file() {
+        let what = if ft.is_dir() {
+            "a directory"
+        } else if ft.is_fifo() {
+            "a FIFO"
+        } else if ft.is_socket() {
+            "a socket"
+        } else if ft.is_char_device() || ft.is_block_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        };
+        return Err(at_start(format!("cannot read: {what}, not a regular file")));
+    }
+    let too_large = |bytes: u64| {
+        at_start(format!(
+            "too large to analyze: {:.1} MB (the limit is {} MiB)",
+            bytes as f64 / 1e6,
+            MAX_FILE_BYTES >> 20
+        ))
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| at_start(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+        let column = good.iter().rev().take_while(|&&b| b != b'\n').count() as u32 + 1;
+        let bad = e.as_bytes()[good.len()];
+        ParseError {
+            line,
+            column,
+            message: format!(
+                "not UTF-8: byte 0x{bad:02x} is not valid UTF-8; Rust source must be UTF-8"
+            ),
+        }
+    })
+}
+
+/// Parses a whole file, as `syn::parse_file` does (a leading BOM and a `#!` line are skipped), after
+/// checking that its nesting fits the current thread's stack ([`depth::limit`]).
 pub fn parse_source(text: &str) -> Result<syn::File, ParseError> {
-    syn::parse_file(text).map_err(|e| {
-        let start = e.span().start();
+    let (content, shebang) = strip_bom_and_shebang(text);
+    let positioned = |span: proc_macro2::Span, message: String| {
+        let start = span.start();
         ParseError {
             line: start.line.max(1) as u32,
             column: start.column as u32 + 1,
-            message: tidy(e.to_string()),
+            message,
         }
-    })
+    };
+    let tokens: TokenStream = content
+        .parse()
+        .map_err(|e: proc_macro2::LexError| positioned(e.span(), tidy(e.to_string())))?;
+    depth::check(tokens.clone(), depth::Macros::Skip, depth::limit()).map_err(|d| ParseError {
+        line: d.line,
+        column: d.column,
+        message: format!(
+            "nested too deeply to analyze (nesting score {} passes the limit of {} for this stack)",
+            d.score, d.limit
+        ),
+    })?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| positioned(e.span(), tidy(e.to_string())))?;
+    file.shebang = shebang;
+    Ok(file)
+}
+
+/// What `syn::parse_file` strips before tokenizing: a BOM, and a `#!` line that is not `#![attr]`. The
+/// newline stays, so line numbers are the file's.
+fn strip_bom_and_shebang(text: &str) -> (&str, Option<String>) {
+    let content = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(rest) = content.strip_prefix("#!") {
+        if !rest.trim_start().starts_with('[') {
+            return match content.find('\n') {
+                Some(i) => (&content[i..], Some(content[..i].to_string())),
+                None => ("", Some(content.to_string())),
+            };
+        }
+    }
+    (content, None)
+}
+
+/// Whether a macro body may be reparsed on this thread (its nesting fits the stack).
+fn body_fits(tokens: &TokenStream) -> bool {
+    depth::check(tokens.clone(), depth::Macros::Score, depth::limit()).is_ok()
 }
 
 /// Items inside an item-position macro call (`cfg_if! { if #[cfg(x)] { mod a; } else { mod b; } }`,
@@ -29,6 +141,13 @@ pub fn parse_source(text: &str) -> Result<syn::File, ParseError> {
 /// The body is tried as a list of items; if that fails, every top-level `{ ... }` group is tried
 /// recursively (which covers `cfg_if!`'s branches). `None` when nothing in it parses as items.
 pub fn macro_items(tokens: &TokenStream) -> Option<Vec<syn::Item>> {
+    if !body_fits(tokens) {
+        return None;
+    }
+    items_within(tokens)
+}
+
+fn items_within(tokens: &TokenStream) -> Option<Vec<syn::Item>> {
     if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
         return Some(file.items);
     }
@@ -37,7 +156,7 @@ pub fn macro_items(tokens: &TokenStream) -> Option<Vec<syn::Item>> {
     for tt in tokens.clone() {
         if let TokenTree::Group(g) = tt {
             if g.delimiter() == Delimiter::Brace {
-                if let Some(inner) = macro_items(&g.stream()) {
+                if let Some(inner) = items_within(&g.stream()) {
                     any = true;
                     items.extend(inner);
                 }
@@ -54,6 +173,9 @@ pub fn macro_items(tokens: &TokenStream) -> Option<Vec<syn::Item>> {
 pub fn macro_exprs(tokens: &TokenStream) -> Option<Vec<syn::Expr>> {
     use syn::parse::Parser;
     use syn::punctuated::Punctuated;
+    if !body_fits(tokens) {
+        return None;
+    }
     let parser = Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
     if let Ok(list) = parser.parse2(tokens.clone()) {
         return Some(list.into_iter().collect());
