@@ -28,17 +28,15 @@ pub const BYTES_PER_UNIT: usize = 64 * 1024;
 /// as deep as a file goes.
 pub const BIG_STACK: usize = 1 << 30;
 
-/// Stack of threads this crate does not create (test threads, a library caller's threads): Rust's default.
-const DEFAULT_STACK: usize = 2 << 20;
-
 std::thread_local! {
-    static THREAD_STACK: std::cell::Cell<usize> = const { std::cell::Cell::new(DEFAULT_STACK) };
+    /// The stack of this thread when this crate created it with a known size; `None` on other threads.
+    static THREAD_STACK: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
 }
 
 /// Records the stack size of the current thread (called first on every thread this crate spawns with a
 /// big stack), so that [`limit`] knows how deep this thread may go.
 pub fn set_thread_stack(bytes: usize) {
-    THREAD_STACK.with(|s| s.set(bytes));
+    THREAD_STACK.with(|s| s.set(Some(bytes)));
 }
 
 /// The score limit for one scan on a thread with `stack` bytes: a file's scan and a macro body's scan
@@ -47,12 +45,14 @@ pub fn limit_for_stack(stack: usize) -> usize {
     stack / BYTES_PER_UNIT / 2
 }
 
-/// The score limit on the current thread.
+/// The score limit on the current thread: from its stack on the threads the tool parses on (the analysis
+/// pool, the main work thread); unbounded on threads a library caller (or a unit test) made, whose
+/// stacks are theirs to size. `CONCUR_NESTING_LIMIT` overrides it (for measurements).
 pub fn limit() -> usize {
     let over = std::env::var("CONCUR_NESTING_LIMIT")
         .ok()
         .and_then(|v| v.parse::<usize>().ok());
-    over.unwrap_or_else(|| THREAD_STACK.with(|s| limit_for_stack(s.get())))
+    over.unwrap_or_else(|| THREAD_STACK.with(|s| s.get().map_or(usize::MAX, limit_for_stack)))
 }
 
 /// Where the limit was first passed.

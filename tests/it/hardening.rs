@@ -297,7 +297,7 @@ fn nesting_cost_per_kind() {
                 crate_name: "hostile".into(),
                 module_path: vec!["deep".into()],
                 rel_path: "src/deep.rs".into(),
-                edition: cargo_concur::analyze::model::Edition::E2021,
+                edition: cargo_concur::parse::Edition::E2021,
             };
             let ast = cargo_concur::parse::parse_source(&text).expect("parses");
             let facts = cargo_concur::facts::extract(&ctx, &ast);
