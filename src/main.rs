@@ -1,7 +1,5 @@
 //! `cargo-concur`: the thin front. Parses arguments, runs the verb, maps the outcome to an exit code.
 
-use clap::Parser;
-
 fn main() {
     // The work runs on a thread with a big stack: files are parsed and walked on it too (workload
     // signatures), and the nesting limit follows the stack of the thread that parses.
@@ -15,25 +13,16 @@ fn main() {
         });
     let code = match work {
         Ok(handle) => handle.join().unwrap_or(cargo_concur::exit::INTERNAL),
-        // No thread with that stack: run here, with the limit of a default stack.
+        // No thread with that stack: run here (the nesting bound then applies only in the parse pool).
         Err(_) => run(),
     };
     std::process::exit(code);
 }
 
 fn run() -> i32 {
-    let args = cargo_concur::cli::normalize_args(std::env::args_os().collect());
-    let cli = match cargo_concur::cli::Cli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                cargo_concur::exit::USAGE
-            } else {
-                cargo_concur::exit::SUCCESS
-            };
-            let _ = e.print();
-            return code;
-        }
+    let cli = match cargo_concur::cli::parse(std::env::args_os().collect()) {
+        cargo_concur::cli::Parsed::Run(cli) => cli,
+        cargo_concur::cli::Parsed::Exit(code) => return code,
     };
     cargo_concur::render::init_color(cli.color);
     match cargo_concur::app::run(cli) {

@@ -17,48 +17,41 @@ use rayon::prelude::*;
 use crate::analyze::doc::{
     AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, Skipped, TargetDoc, ToolDoc,
 };
-use crate::cli::PackageSelection;
+use crate::discover::PackageSelection;
 use crate::discover::{self, ModuleFile, Workspace};
 use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
-use crate::vocab::SCHEMA_VERSION;
+use crate::vocab::{FindingKind, SCHEMA_VERSION};
 
-/// `cargo concur analyze`: discovery, then [`run_in`].
-pub fn run(selection: &PackageSelection) -> Result<AnalysisDoc> {
-    Ok(run_in(&discover::load(selection)?))
+/// What `analyze` reports while it runs; the front prints it (`render::status::analysis`).
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The analysis of these packages starts.
+    Started { packages: Vec<&'a str> },
+    /// Done: what was read (parse errors included) and how long it took.
+    Finished {
+        files: &'a FilesDoc,
+        elapsed: std::time::Duration,
+    },
 }
 
-/// [`analyze_workspace`] with progress and skipped files on stderr.
-pub fn run_in(ws: &Workspace) -> AnalysisDoc {
-    let names: Vec<&str> = ws.packages.iter().map(|p| p.name.as_str()).collect();
-    crate::render::status::progress("Analyzing", &names.join(", "));
+/// `cargo concur analyze`: discovery, then [`run_in`].
+pub fn run(selection: &PackageSelection, on: &mut dyn FnMut(Event<'_>)) -> Result<AnalysisDoc> {
+    Ok(run_in(&discover::load(selection)?, on))
+}
+
+/// [`analyze_workspace`], telling `on` when it starts and finishes.
+pub fn run_in(ws: &Workspace, on: &mut dyn FnMut(Event<'_>)) -> AnalysisDoc {
+    on(Event::Started {
+        packages: ws.packages.iter().map(|p| p.name.as_str()).collect(),
+    });
     let start = Instant::now();
     let doc = analyze_workspace(ws);
-    let f = &doc.files;
-    crate::render::status::progress(
-        "Finished",
-        &format!(
-            "{} files ({} with parse errors, {} not reached from a target) in {:.2}s",
-            f.analyzed,
-            f.unparsable,
-            f.not_reached,
-            start.elapsed().as_secs_f64()
-        ),
-    );
-    for e in &f.parse_errors {
-        crate::render::status::warning(&format!(
-            "{}:{}:{}: {} skipped: {}",
-            e.file,
-            e.line,
-            e.column,
-            match e.skipped {
-                Skipped::File => "file",
-                Skipped::Item => "item",
-            },
-            e.message
-        ));
-    }
+    on(Event::Finished {
+        files: &doc.files,
+        elapsed: start.elapsed(),
+    });
     doc
 }
 
@@ -314,12 +307,8 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         facts.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
         let out = crate::callgraph::link(&pkg.name, facts);
         let offset = findings.len();
-        findings.extend(out.findings.into_iter().map(|mut f| {
-            f.package = pkg.name.clone();
-            f
-        }));
+        findings.extend(out.findings);
         functions.extend(out.functions.into_iter().map(|mut f| {
-            f.package = pkg.name.clone();
             for i in &mut f.reachable_findings {
                 *i += offset;
             }
@@ -327,42 +316,32 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         }));
     }
 
-    // Sort findings (file, line, column, kind, function, message), drop exact duplicates, remap indices.
+    // Sort findings by (file, line, column, kind, function, message) and remap the functions' indices;
+    // `callgraph::link` already made them unique per package.
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    let key = |f: &crate::vocab::Finding| {
-        (
-            f.file.clone(),
-            f.line,
-            f.column,
-            f.kind,
-            f.function.clone(),
-            f.message.clone(),
-        )
-    };
-    order.sort_by_key(|&i| key(&findings[i]));
-    let mut remap = vec![0usize; findings.len()];
-    let mut sorted: Vec<crate::vocab::Finding> = Vec::with_capacity(findings.len());
-    for &old in &order {
-        let f = &findings[old];
-        if sorted
-            .last()
-            .is_some_and(|last| key(last) == key(f) && last.chain == f.chain)
-        {
-            remap[old] = sorted.len() - 1;
-            continue;
-        }
-        remap[old] = sorted.len();
-        let mut f = f.clone();
-        f.snippet = texts
-            .get(&f.file)
-            .and_then(|t| t.lines().nth(f.line.saturating_sub(1) as usize))
-            .map(str::to_string);
-        sorted.push(f);
+    fn key(f: &crate::vocab::Finding) -> (&str, u32, u32, FindingKind, &Option<String>, &str) {
+        (&f.file, f.line, f.column, f.kind, &f.function, &f.message)
     }
+    order.sort_by(|&x, &y| key(&findings[x]).cmp(&key(&findings[y])));
+    let mut remap = vec![0usize; findings.len()];
+    for (new, &old) in order.iter().enumerate() {
+        remap[old] = new;
+    }
+    let mut slots: Vec<Option<crate::vocab::Finding>> = findings.into_iter().map(Some).collect();
+    let sorted: Vec<crate::vocab::Finding> = order
+        .iter()
+        .filter_map(|&old| slots[old].take())
+        .map(|mut f| {
+            f.snippet = texts
+                .get(&f.file)
+                .and_then(|t| t.lines().nth(f.line.saturating_sub(1) as usize))
+                .map(str::to_string);
+            f
+        })
+        .collect();
     for f in &mut functions {
         let mut r: Vec<usize> = f.reachable_findings.iter().map(|&i| remap[i]).collect();
         r.sort_unstable();
-        r.dedup();
         f.reachable_findings = r;
     }
     functions.sort_by(|a, b| (&a.file, a.line, &a.path).cmp(&(&b.file, b.line, &b.path)));

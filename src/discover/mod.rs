@@ -8,11 +8,19 @@ pub mod modtree;
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::PackageSelection;
 use crate::error::{Error, Result};
 use crate::parse::Edition;
 
 pub use modtree::{ModDecl, ModuleFile};
+
+/// Which packages to process, as cargo decides it (`--manifest-path`, `-p SPEC`, `--workspace`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageSelection {
+    pub manifest_path: Option<PathBuf>,
+    /// Package specs (`-p`); empty: the default members (or every member with `workspace`).
+    pub packages: Vec<String>,
+    pub workspace: bool,
+}
 
 /// The selected part of a cargo workspace.
 #[derive(Debug, Clone)]
