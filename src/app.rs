@@ -1,10 +1,29 @@
-//! Runs one verb from settled settings: wires the engine's stages together and picks the exit code.
+//! Runs one verb from settled settings: wires the engine's stages together (their events to
+//! `render::status`) and picks the exit code. It never parses flags, measures or formats anything itself.
 
 use crate::analyze::doc::AnalysisDoc;
 use crate::cli::{self, Cli, MeasureSettings, Verb};
 use crate::error::{Error, Result};
 use crate::exit;
 use crate::render;
+
+/// Runs `work` on a thread with the parsing stack ([`crate::parse::depth::BIG_STACK`]): files are parsed and
+/// walked on it too (workload signatures), and the nesting bound follows the stack of the thread that parses.
+/// Without such a thread, on this one (the bound then applies only in the analysis pool).
+pub fn on_parse_stack(work: fn() -> i32) -> i32 {
+    let stack = crate::parse::depth::BIG_STACK;
+    let spawned = std::thread::Builder::new()
+        .name("concur-main".into())
+        .stack_size(stack)
+        .spawn(move || {
+            crate::parse::depth::set_thread_stack(stack);
+            work()
+        });
+    match spawned {
+        Ok(handle) => handle.join().unwrap_or(exit::INTERNAL),
+        Err(_) => work(),
+    }
+}
 
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.verb {
@@ -28,11 +47,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_profile(&doc, a.format, &mut out)?;
             out.finish()?;
-            Ok(if doc.workloads.iter().any(|w| !w.errors.is_empty()) {
-                exit::WORKLOAD_FAILED
-            } else {
-                exit::SUCCESS
-            })
+            Ok(profile_exit_code(&doc))
         }
         Verb::Report(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
@@ -50,11 +65,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_report(&doc, &analysis, &profile, a.format, &mut out)?;
             out.finish()?;
-            Ok(if profile.workloads.iter().any(|w| !w.errors.is_empty()) {
-                exit::WORKLOAD_FAILED
-            } else {
-                exit::SUCCESS
-            })
+            Ok(profile_exit_code(&profile))
         }
         Verb::Workloads(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
@@ -64,6 +75,15 @@ pub fn run(cli: Cli) -> Result<i32> {
             out.finish()?;
             Ok(exit::SUCCESS)
         }
+    }
+}
+
+/// 3 when a workload failed (the document is still written), else 0.
+fn profile_exit_code(doc: &crate::profile::doc::ProfileDoc) -> i32 {
+    if doc.workloads.iter().any(|w| !w.errors.is_empty()) {
+        exit::WORKLOAD_FAILED
+    } else {
+        exit::SUCCESS
     }
 }
 

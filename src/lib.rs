@@ -6,16 +6,20 @@
 
 pub mod analyze;
 pub mod app;
-pub mod callgraph;
+pub(crate) mod callgraph;
 pub mod cli;
 pub mod discover;
 pub mod error;
 pub mod exit;
 pub mod facts;
-pub mod parse;
+pub(crate) mod parse;
 pub mod profile;
 pub mod render;
 pub mod report;
 pub mod rules;
 pub mod vocab;
 pub mod workload;
+
+/// What tests and benchmarks outside the crate use of `parse`: the nesting bound (to measure and check it),
+/// strict whole-file parsing, editions.
+pub use parse::{depth, parse_source, Edition};

@@ -1,5 +1,6 @@
 //! The `analyze` pipeline: discover packages and targets, parse every file in parallel while extracting
-//! facts, link the call graph per package, and assemble the sorted `AnalysisDoc`.
+//! facts, link the call graph per package, and assemble the sorted `AnalysisDoc`. It never prints (progress is
+//! a typed [`Event`]) and never builds or runs the analyzed code.
 //!
 //! Files are processed level by level of the module trees (roots first), each level in parallel with rayon:
 //! a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave the
@@ -98,7 +99,7 @@ fn process(job: FileJob) -> FileDone {
         reached,
         inherited: inherited.clone(),
     };
-    let text = match crate::parse::read_source(&module.path) {
+    let text = match crate::discover::read_source(&module.path) {
         Ok(t) => t,
         Err(e) => {
             done.errors.push(ParseErrorDoc {

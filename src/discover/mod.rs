@@ -5,13 +5,15 @@
 //! downloaded or run.
 
 pub mod modtree;
+mod source;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::parse::Edition;
 
-pub use modtree::{ModDecl, ModuleFile};
+pub use modtree::ModuleFile;
+pub use source::{read_source, MAX_FILE_BYTES};
 
 /// Which packages to process, as cargo decides it (`--manifest-path`, `-p SPEC`, `--workspace`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -287,30 +289,6 @@ pub fn module_path_from_file(package_root: &Path, file: &Path) -> Vec<String> {
         }
     }
     parts.into_iter().map(|p| p.replace('-', "_")).collect()
-}
-
-/// The files of one target's module tree with their module paths, walking from the target root
-/// (reads and parses each file; used outside the analyze pipeline, e.g. to check workload signatures).
-pub fn module_files(_package: &Package, target: &Target) -> Vec<ModuleFile> {
-    let mut out = Vec::new();
-    let mut queue = vec![ModuleFile {
-        path: target.src_path.clone(),
-        module_path: Vec::new(),
-        mod_rs: true,
-    }];
-    let mut seen = std::collections::BTreeSet::new();
-    while let Some(file) = queue.pop() {
-        if !seen.insert(file.path.clone()) {
-            continue;
-        }
-        if let Ok(text) = crate::parse::read_source(&file.path) {
-            let (ast, _) = crate::parse::parse_items(&text);
-            queue.extend(modtree::children(&file, &modtree::mod_decls(&ast)));
-        }
-        out.push(file);
-    }
-    out.sort_by(|a, b| a.module_path.cmp(&b.module_path));
-    out
 }
 
 /// `/`-separated path of `file` relative to `root` (or the path itself when outside).

@@ -1,6 +1,7 @@
 //! Every output format lives here and only here: one exporter per format behind one trait, plus the
 //! output sink (stdout or `--output` file, colours only on a terminal and never with `NO_COLOR`) and
-//! status lines on stderr.
+//! status lines on stderr (the engines' events as text). Nothing else in the crate makes output; render
+//! never decides a verdict or a finding, it only shows documents.
 
 pub mod html;
 pub mod human;

@@ -1,10 +1,11 @@
 //! Verdict tests on synthetic profiles that mimic each fixture workload, built from known timings.
 
-use crate::analyze::doc::{AnalysisDoc, FunctionDoc, ToolDoc};
+use crate::analyze::doc::{AnalysisDoc, ToolDoc};
 use crate::profile::doc::{
     CounterTier, Environment, MedianOnly, ProfileDoc, RunSummary, Sample, Spread, WorkloadError,
     WorkloadProfile,
 };
+use crate::vocab::FunctionDoc;
 use crate::vocab::Model;
 use crate::vocab::{Finding, FindingData, FindingKind, FnClass, Level, SCHEMA_VERSION};
 

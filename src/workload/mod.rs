@@ -1,5 +1,6 @@
 //! Workload declarations: read `[[package.metadata.concur.workload]]` (and the workspace table), validate
-//! them against the parsed source, and discover libtest binaries as workloads.
+//! them against the parsed source, and discover libtest binaries as workloads (`cargo test --no-run`, then
+//! each binary with `--list`). It never measures a workload and never prints (warnings are typed [`Event`]s).
 
 pub mod project;
 pub mod signature;

@@ -193,7 +193,7 @@ fn prefix(path: &str, segments: usize) -> String {
 }
 
 fn read_items(file: &Path, ctx: &str) -> Result<Vec<Item>> {
-    let text = crate::parse::read_source(file).map_err(|e| {
+    let text = crate::discover::read_source(file).map_err(|e| {
         Error::usage(format!(
             "{ctx}: {}:{}:{}: {}",
             file.display(),

@@ -38,6 +38,7 @@ pub fn concur() -> Command {
 
 mod analyze;
 mod hardening;
+mod layers;
 mod profile;
 mod real_crates;
 mod report;
