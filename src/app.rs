@@ -29,7 +29,8 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.verb {
         Verb::Analyze(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
-            let doc = crate::analyze::run(&selection, &mut render::status::analysis)?;
+            let scope = cli::scope(&a.targets, &a.features, &a.cfg);
+            let doc = crate::analyze::run(&selection, &scope, &mut render::status::analysis)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             let notes = if a.all_notes {
                 render::NoteDetail::All
@@ -43,7 +44,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Verb::Profile(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
-            let doc = crate::profile::run(&selection, &measure)?;
+            let doc = crate::profile::run(&selection, &a.features.selection(), &measure)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_profile(&doc, a.format, &mut out)?;
             out.finish()?;
@@ -52,8 +53,13 @@ pub fn run(cli: Cli) -> Result<i32> {
         Verb::Report(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
-            // One `cargo metadata` for both halves.
-            let ws = crate::discover::load(&selection)?;
+            // One `cargo metadata` for both halves. The analysis covers what the workloads run: the selected
+            // targets, and every test target when test binaries are profiled as `test:` workloads.
+            let mut scope = cli::scope(&a.targets, &a.features, &a.cfg);
+            if measure.tests {
+                scope.targets = scope.targets.with_tests();
+            }
+            let ws = crate::discover::load(&selection, &scope)?;
             let analysis = crate::analyze::run_in(&ws, &mut render::status::analysis);
             let profile = match &a.from {
                 Some(path) => load_profile(path, &measure.workloads)?,

@@ -6,7 +6,7 @@ fn main() {
 
 fn run() -> i32 {
     let cli = match cargo_concur::cli::parse(std::env::args_os().collect()) {
-        cargo_concur::cli::Parsed::Run(cli) => cli,
+        cargo_concur::cli::Parsed::Run(cli) => *cli,
         cargo_concur::cli::Parsed::Exit(code) => return code,
     };
     cargo_concur::render::init_color(cli.color);

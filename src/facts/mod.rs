@@ -13,12 +13,14 @@
 //! statics, fields, `thread_local!`/`lazy_static!`, extern blocks; hands each body to `body`), and for one
 //! function body: `guards` (the guard stack: liveness), `infer` (local types, receivers, which lock),
 //! `classify` (what a call is, from the API tables), `emit` (findings), `work` (the compute score), and
-//! `body`, the visitor that walks the body and asks them.
+//! `body`, the visitor that walks the body and asks them; `gil` (PyO3 entry points and the closures that
+//! release or re-take the GIL) is a pass of its own over the same body.
 
 mod body;
 mod classify;
 mod emit;
 mod file;
+pub mod gil;
 mod guards;
 mod infer;
 mod items;
@@ -26,7 +28,10 @@ pub mod resolve;
 pub mod types;
 mod work;
 
+use std::sync::Arc;
+
 use crate::parse::Edition;
+use crate::rules::apis::Apis;
 use crate::vocab::{Finding, LockRef};
 
 /// Where a file sits: which package and crate, at which module path, in which edition.
@@ -103,6 +108,8 @@ pub struct FnFacts {
     /// Paths that may name statics, in any context (`LOCK.lock()`, `COUNTER.fetch_add(..)`): the function uses
     /// that static, so its item finding is on the function's path.
     pub global_uses: Vec<PathUse>,
+    /// Python entry point and GIL regions (PyO3), see [`gil`].
+    pub gil: gil::GilFacts,
 }
 
 /// A call whose target may be a function of the crate.
@@ -142,6 +149,8 @@ pub struct HeldLock {
     pub is_async: bool,
     /// Held in shared mode (`read()`): two shared guards of one lock are not a double lock.
     pub shared: bool,
+    /// The holding thread may take it again (a re-entrant mutex): never a double lock.
+    pub reentrant: bool,
 }
 
 impl HeldLock {
@@ -196,18 +205,19 @@ pub(crate) fn pos(span: proc_macro2::Span) -> (u32, u32) {
     (s.line.max(1) as u32, s.column as u32 + 1)
 }
 
-/// Extracts the facts of one file.
-pub fn extract(ctx: &FileContext, ast: &syn::File) -> FileFacts {
-    items::extract_file(ctx, ast, None)
+/// Extracts the facts of one file, looking APIs up in `apis`.
+pub fn extract(ctx: &FileContext, ast: &syn::File, apis: &Arc<Apis>) -> FileFacts {
+    items::extract_file(ctx, ast, None, apis)
 }
 
 /// Extracts the facts of one file whose ancestor files' module scopes are `inherited`.
 pub fn extract_in(
     ctx: &FileContext,
     ast: &syn::File,
-    inherited: Option<std::sync::Arc<resolve::ScopeChain>>,
+    inherited: Option<Arc<resolve::ScopeChain>>,
+    apis: &Arc<Apis>,
 ) -> FileFacts {
-    items::extract_file(ctx, ast, inherited)
+    items::extract_file(ctx, ast, inherited, apis)
 }
 
 #[cfg(test)]

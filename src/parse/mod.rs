@@ -4,6 +4,7 @@
 //! parsed deeper than the current thread's stack holds (`depth`): a deeper file is an error, a deeper macro body
 //! is not expanded.
 
+pub mod cfg;
 pub mod depth;
 mod edition;
 pub use edition::Edition;

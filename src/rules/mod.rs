@@ -10,6 +10,7 @@ pub mod channel;
 pub mod compute_hotspot;
 pub mod double_lock;
 pub mod ffi;
+pub mod gil_held;
 pub mod global_state;
 pub mod io;
 pub mod lock_across_blocking;
@@ -54,6 +55,7 @@ pub fn rule(kind: FindingKind) -> &'static Rule {
         FindingKind::DoubleLock => &double_lock::RULE,
         FindingKind::LockOrder => &lock_order::RULE,
         FindingKind::BlockingInAsync => &blocking_in_async::RULE,
+        FindingKind::GilHeld => &gil_held::RULE,
     }
 }
 
@@ -82,6 +84,7 @@ pub fn finding(site: Site, data: FindingData) -> Finding {
         help: r.help.to_string(),
         chain: Vec::new(),
         package: String::new(),
+        target: String::new(),
         snippet: None,
         data: Some(data),
     }
@@ -140,6 +143,12 @@ pub fn message(data: &FindingData) -> String {
             blocker,
             via: Some(callee),
         } => blocking_in_async::through_call(callee, blocker),
+        D::GilHeld {
+            entry,
+            function,
+            heavy,
+            reacquired,
+        } => gil_held::message(entry, function, heavy, *reacquired),
     }
 }
 
@@ -161,6 +170,7 @@ mod tests {
         assert_eq!(rule(FindingKind::StaticMut).level, Level::Warning);
         assert_eq!(rule(FindingKind::BlockingInAsync).level, Level::Warning);
         assert_eq!(rule(FindingKind::Io).level, Level::Note);
+        assert_eq!(rule(FindingKind::GilHeld).level, Level::Warning);
     }
 
     /// The rule of each data's kind makes its message; the kind comes from the data.
@@ -239,21 +249,27 @@ mod tests {
 
     #[test]
     fn api_tables_resolve() {
-        use apis::{call_apis, return_type, Api};
-        assert!(call_apis("std::fs::read").contains(&Api::Io));
-        assert!(call_apis("std::fs::File::open").contains(&Api::Io));
-        assert!(call_apis("std::thread::spawn").contains(&Api::Detaches));
-        assert!(call_apis("libc::umask").contains(&Api::Ffi));
-        assert!(call_apis("libc::umask").contains(&Api::ProcessGlobal));
-        assert!(call_apis("demo::read").is_empty());
+        use apis::{Api, Apis};
+        let apis = Apis::builtin();
+        assert!(apis.call_apis("std::fs::read").contains(&Api::Io));
+        assert!(apis.call_apis("std::fs::File::open").contains(&Api::Io));
+        assert!(apis
+            .call_apis("std::thread::spawn")
+            .contains(&Api::Detaches));
+        assert!(apis.call_apis("libc::umask").contains(&Api::Ffi));
+        assert!(apis.call_apis("libc::umask").contains(&Api::ProcessGlobal));
+        assert!(apis.call_apis("demo::read").is_empty());
+        assert!(!apis
+            .call_apis("std::fs::OpenOptions::new")
+            .contains(&Api::Io));
         assert_eq!(
-            return_type("std::fs::File::open").as_deref(),
+            apis.return_type("std::fs::File::open").as_deref(),
             Some("std::fs::File")
         );
         assert_eq!(
-            return_type("std::io::stdout").as_deref(),
+            apis.return_type("std::io::stdout").as_deref(),
             Some("std::io::Stdout")
         );
-        assert_eq!(return_type("std::fs::read"), None);
+        assert_eq!(apis.return_type("std::fs::read"), None);
     }
 }

@@ -3,6 +3,7 @@
 //! each binary with `--list`). It never measures a workload and never prints (warnings are typed [`Event`]s).
 
 pub mod project;
+pub mod python;
 pub mod signature;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,8 @@ pub struct Declared {
     /// `setup` and `run` with a leading `crate::` replaced by the crate name.
     pub setup_path: Option<String>,
     pub run_path: String,
+    /// `run` is an `async fn`: its jobs are futures, also run as tasks on a tokio runtime.
+    pub run_async: bool,
 }
 
 /// A libtest binary of a package, profiled as a workload (one job per test).
@@ -194,9 +197,7 @@ fn validate(
     let setup_path = match &setup {
         Some(s) => {
             let p = absolute_path(s, &lib.crate_name, &ctx, "setup")?;
-            if let Some(w) = signature::check(lib, &p, signature::Role::Setup, &ctx)? {
-                warnings.push(w);
-            }
+            warnings.extend(signature::check(lib, &p, signature::Role::Setup, &ctx)?.warning);
             Some(p)
         }
         None => None,
@@ -207,9 +208,8 @@ fn validate(
     } else {
         signature::Role::Run
     };
-    if let Some(w) = signature::check(lib, &run_path, role, &ctx)? {
-        warnings.push(w);
-    }
+    let checked = signature::check(lib, &run_path, role, &ctx)?;
+    warnings.extend(checked.warning);
     Ok((
         Declared {
             spec: WorkloadSpec {
@@ -224,12 +224,13 @@ fn validate(
             crate_name: lib.crate_name.clone(),
             setup_path,
             run_path,
+            run_async: checked.is_async,
         },
         warnings,
     ))
 }
 
-fn valid_name(s: &str) -> bool {
+pub(crate) fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -258,7 +259,7 @@ fn absolute_path(path: &str, crate_name: &str, ctx: &str, key: &str) -> Result<S
     }
 }
 
-fn relative(path: &Path, root: &Path) -> String {
+pub(crate) fn relative(path: &Path, root: &Path) -> String {
     path.strip_prefix(root)
         .unwrap_or(path)
         .display()
@@ -279,12 +280,13 @@ pub fn list(
     selection: &PackageSelection,
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<Vec<WorkloadSpec>> {
-    let project = Project::load(selection)?;
+    let project = Project::load(selection, &Default::default())?;
     let (declared, warnings) = declared(&project)?;
     for w in &warnings {
         on(Event::Warning(w));
     }
     let mut specs: Vec<WorkloadSpec> = declared.into_iter().map(|d| d.spec).collect();
+    specs.extend(python::declared(&project)?.into_iter().map(|p| p.spec));
     for t in test_workloads(&project, &[], on)? {
         specs.push(t.spec);
     }
@@ -388,6 +390,7 @@ mod tests {
                 }),
                 metadata: package,
                 has_tests: false,
+                features: Vec::new(),
             }],
             workspace_metadata: workspace,
         }
