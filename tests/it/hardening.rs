@@ -301,7 +301,8 @@ fn nesting_cost_per_kind() {
                 edition: cargo_concur::Edition::E2021,
             };
             let ast = cargo_concur::parse_source(&text).expect("parses");
-            let facts = cargo_concur::facts::extract(&ctx, &ast);
+            let apis = std::sync::Arc::new(cargo_concur::rules::apis::Apis::builtin());
+            let facts = cargo_concur::facts::extract(&ctx, &ast, &apis);
             drop(ast);
             drop(facts);
         });
