@@ -153,7 +153,7 @@ pub fn refine(ev: &Evidence<'_>, d: Decision) -> (Decision, Option<Tasks>) {
     }
 }
 
-/// Advice for the async model: each blocking call inside the async jobs, with its fix; for sync
+/// Advice for the async model: the runtime and the bound on jobs in flight of an async verdict; for sync
 /// I/O-bound workloads, that an async version would fit (advice, not a measured claim).
 pub fn advice(ev: &Evidence<'_>, d: &Decision, tasks: Option<Tasks>) -> Vec<Refactor> {
     let mut out = Vec::new();
@@ -173,24 +173,8 @@ pub fn advice(ev: &Evidence<'_>, d: &Decision, tasks: Option<Tasks>) -> Vec<Refa
             line: None,
         });
     }
+    // A blocking call in async jobs gets its advice from `advice` (the `blocking-in-async` finding's).
     if ev.workload.is_async {
-        if d.model != Verdict::Async {
-            for f in ev
-                .findings_of(&[FindingKind::BlockingInAsync])
-                .iter()
-                .take(3)
-            {
-                out.push(Refactor {
-                    message: format!(
-                        "this call blocks the runtime's worker thread inside the async jobs ({}): {}",
-                        f.finding.message,
-                        FIX
-                    ),
-                    file: Some(f.finding.file.clone()),
-                    line: Some(f.finding.line),
-                });
-            }
-        }
         return out;
     }
     // Only where the verdict's reasons say so: many concurrent waits, or an async runtime on the path.
