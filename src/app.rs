@@ -2,7 +2,7 @@
 //! `render::status`) and picks the exit code. It never parses flags, measures or formats anything itself.
 
 use crate::analyze::doc::AnalysisDoc;
-use crate::cli::{self, Cli, MeasureSettings, Verb};
+use crate::cli::{self, Cli, Verb};
 use crate::error::{Error, Result};
 use crate::exit;
 use crate::render;
@@ -25,7 +25,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Verb::Profile(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
-            let measure = MeasureSettings::new(&a.measure)?;
+            let measure = cli::measure(&a.measure)?;
             let doc = crate::profile::run(&selection, &a.features.selection(), &measure)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_profile(&doc, a.format, &mut out)?;
@@ -34,7 +34,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Verb::Report(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
-            let measure = MeasureSettings::new(&a.measure)?;
+            let measure = cli::measure(&a.measure)?;
             // One `cargo metadata` for both halves. The analysis covers what the workloads run: the selected
             // targets, and every test target when test binaries are profiled as `test:` workloads.
             let mut scope = cli::scope(&a.targets, &a.features, &a.cfg);
