@@ -3,6 +3,18 @@
 use clap::Parser;
 
 fn main() {
+    // The processes model of test binaries re-executes cargo-concur as its test launcher.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if raw
+        .get(1)
+        .is_some_and(|a| a == cargo_concur::profile::launcher::VERB)
+    {
+        let rest: Vec<String> = raw[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        std::process::exit(cargo_concur::profile::launcher::main(&rest));
+    }
     let args = cargo_concur::cli::normalize_args(std::env::args_os().collect());
     let cli = match cargo_concur::cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,

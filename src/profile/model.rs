@@ -103,6 +103,10 @@ pub struct Sample {
     /// Extension: each job's time in ns, indexed by job id (empty for test binaries).
     #[serde(default)]
     pub job_ns: Vec<u64>,
+    /// Each job's result digest by job id (test binaries: `NAME ... OUTCOME` per test, sorted), for naming
+    /// the jobs that differ and for the order-dependence check. Not serialised.
+    #[serde(skip)]
+    pub job_digests: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -150,7 +154,7 @@ pub struct WorkloadError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadProfile {
     pub name: String,
     pub package: String,
@@ -180,6 +184,15 @@ pub struct WorkloadProfile {
     /// Extension: the sequential run was mostly off-CPU (CPU/wall < 0.5), so more workers were tried.
     #[serde(default)]
     pub io_bound: bool,
+    /// Extension: the time budget this workload was given (ns).
+    #[serde(default)]
+    pub budget_ns: u64,
+    /// Extension: the jobs were also run last to first and their per-job results compared.
+    #[serde(default)]
+    pub order_checked: bool,
+    /// Extension: where the schedule did less than asked (fewer rounds, fewer worker counts) and why.
+    #[serde(default)]
+    pub schedule_notes: Vec<String>,
 }
 
 impl WorkloadProfile {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::PackageSelection;
 use crate::error::{Error, Result};
-pub use project::{Project, ProjectPackage};
+pub use project::{Project, ProjectPackage, TestTarget};
 
 /// A workload as declared or discovered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,8 +41,16 @@ pub struct Declared {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestWorkload {
     pub spec: WorkloadSpec,
+    pub target: TestTarget,
     pub executable: PathBuf,
     pub tests: Vec<String>,
+    /// The package root: cargo runs test binaries from there.
+    pub package_root: PathBuf,
+    pub manifest_path: PathBuf,
+    /// `CARGO_PKG_*` of the package.
+    pub cargo_pkg_env: Vec<(String, String)>,
+    /// The package's binaries (`CARGO_BIN_EXE_<name>` for integration tests).
+    pub bins: Vec<(String, PathBuf)>,
 }
 
 const KEYS: [&str; 4] = ["name", "setup", "run", "jobs"];
@@ -264,7 +272,8 @@ fn relative(path: &Path, root: &Path) -> String {
         .to_string()
 }
 
-/// Declared workloads and (unless `tests` is false) libtest targets, as listed by `cargo concur workloads`.
+/// Declared workloads and the libtest targets, as listed by `cargo concur workloads`. Nothing is built: test
+/// targets come from the manifest and their tests are counted when they are profiled (`jobs` 0 here).
 pub fn list(selection: &PackageSelection) -> Result<Vec<WorkloadSpec>> {
     let project = Project::load(selection)?;
     let (declared, warnings) = declared(&project)?;
@@ -272,55 +281,71 @@ pub fn list(selection: &PackageSelection) -> Result<Vec<WorkloadSpec>> {
         crate::render::status::warning(w);
     }
     let mut specs: Vec<WorkloadSpec> = declared.into_iter().map(|d| d.spec).collect();
-    for t in test_workloads(&project, &[])? {
-        specs.push(t.spec);
+    for package in &project.packages {
+        for t in &package.test_targets {
+            specs.push(test_spec(package, t, 0));
+        }
     }
     Ok(specs)
 }
 
-/// Libtest binaries of the selected packages as workloads named `test:<target>`; `only` (workload names)
-/// restricts which are built and listed (empty: all).
+fn test_spec(package: &ProjectPackage, t: &TestTarget, jobs: usize) -> WorkloadSpec {
+    WorkloadSpec {
+        name: t.workload_name(),
+        package: package.name.clone(),
+        kind: "test".to_string(),
+        setup: None,
+        run: None,
+        jobs,
+        declared_in: t.describe(),
+    }
+}
+
+/// Libtest binaries of the selected packages as workloads (`test:<target>`, `test:lib:<name>`...); `only`
+/// (workload names) restricts which are built and listed (empty: all). Builds with `cargo test --no-run`
+/// only the packages that have test targets.
 pub fn test_workloads(project: &Project, only: &[String]) -> Result<Vec<TestWorkload>> {
     let mut out = Vec::new();
     for package in &project.packages {
-        if !package.has_tests {
-            continue;
-        }
-        if !only.is_empty() && !only.iter().any(|n| n.starts_with("test:")) {
+        let wanted: Vec<&TestTarget> = package
+            .test_targets
+            .iter()
+            .filter(|t| only.is_empty() || only.contains(&t.workload_name()))
+            .collect();
+        if wanted.is_empty() {
             continue;
         }
         crate::render::status::progress("Building", &format!("test targets of {}", package.name));
-        for (target, exe) in project.test_binaries(package)? {
-            let name = format!("test:{target}");
-            if !only.is_empty() && !only.contains(&name) {
+        let built = project.test_binaries(package)?;
+        for (target, exe) in &built.tests {
+            if !wanted.contains(&target) {
                 continue;
             }
-            let tests = list_tests(&exe)?;
+            let tests = list_tests(exe, &package.root)?;
             if tests.is_empty() {
                 continue;
             }
             out.push(TestWorkload {
-                spec: WorkloadSpec {
-                    name,
-                    package: package.name.clone(),
-                    kind: "test".to_string(),
-                    setup: None,
-                    run: None,
-                    jobs: tests.len(),
-                    declared_in: format!("test target {target}"),
-                },
-                executable: exe,
+                spec: test_spec(package, target, tests.len()),
+                target: target.clone(),
+                executable: exe.clone(),
                 tests,
+                package_root: package.root.clone(),
+                manifest_path: package.manifest_path.clone(),
+                cargo_pkg_env: package.cargo_pkg_env.clone(),
+                bins: built.bins.clone(),
             });
         }
     }
     Ok(out)
 }
 
-/// `BINARY --list --format terse`: the names of its tests (benches and ignored tests excluded).
-fn list_tests(exe: &Path) -> Result<Vec<String>> {
+/// `BINARY --list --format terse`, from the package root: the names of its tests (benches excluded;
+/// ignored tests are listed and stay ignored when run).
+fn list_tests(exe: &Path, root: &Path) -> Result<Vec<String>> {
     let out = std::process::Command::new(exe)
         .args(["--list", "--format", "terse"])
+        .current_dir(root)
         .stderr(std::process::Stdio::null())
         .output()
         .map_err(|e| Error::internal(format!("cannot run {}: {e}", exe.display())))?;
@@ -369,6 +394,8 @@ mod tests {
                 }),
                 metadata: package,
                 has_tests: false,
+                test_targets: Vec::new(),
+                cargo_pkg_env: Vec::new(),
             }],
             workspace_metadata: workspace,
         }

@@ -813,6 +813,7 @@ fn known_doc() -> cargo_concur::profile::model::ProfileDoc {
             measured_ns: 8_400_000_000,
             rounds: 5,
             io_bound: false,
+            ..Default::default()
         }],
     }
 }
