@@ -232,6 +232,8 @@ mod tests {
             crate_name: "demo".into(),
             setup_path: setup.map(str::to_string),
             run_path: run.into(),
+            run_resolved: run.into(),
+            setup_resolved: setup.map(str::to_string),
         }
     }
 

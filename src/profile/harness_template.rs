@@ -560,29 +560,38 @@ fn worker(name: &str) {
     let entry = find(name);
     let (instance, setup_ns) = make_timed(&entry);
     let Some(input) = channel.input.take() else { return };
-    let mut out = std::io::BufWriter::new(&mut channel.out);
-    if writeln!(out, "{} {setup_ns}", protocol::WORKER_READY).and_then(|_| out.flush()).is_err() {
-        return;
-    }
-    for line in BufReader::new(input).lines() {
-        let Ok(line) = line else { return };
-        let Ok(job) = line.trim().parse::<usize>() else { continue };
-        let t = Instant::now();
-        match catch_unwind(AssertUnwindSafe(|| run_job(&*instance, job))) {
-            Ok(text) => {
-                let ns = t.elapsed().as_nanos() as u64;
-                let d = job_digest(job, &text);
-                if writeln!(out, "{} {job} {d:016x} {ns}", protocol::WORKER_DONE).and_then(|_| out.flush()).is_err() {
-                    return;
+    // Jobs on a spawned thread, as in every other model (the main thread's allocator arena differs).
+    std::thread::scope(|scope| {
+        let jobs = scope.spawn(|| {
+            let mut out = std::io::BufWriter::new(&mut channel.out);
+            if writeln!(out, "{} {setup_ns}", protocol::WORKER_READY).and_then(|_| out.flush()).is_err() {
+                return;
+            }
+            for line in BufReader::new(input).lines() {
+                let Ok(line) = line else { return };
+                let Ok(job) = line.trim().parse::<usize>() else { continue };
+                let t = Instant::now();
+                match catch_unwind(AssertUnwindSafe(|| run_job(&*instance, job))) {
+                    Ok(text) => {
+                        let ns = t.elapsed().as_nanos() as u64;
+                        let d = job_digest(job, &text);
+                        if writeln!(out, "{} {job} {d:016x} {ns}", protocol::WORKER_DONE)
+                            .and_then(|_| out.flush())
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Err(p) => {
+                        let _ = writeln!(out, "{} {job} {}", protocol::WORKER_PANIC, one_line(&panic_text(p.as_ref())));
+                        let _ = out.flush();
+                        std::process::exit(101);
+                    }
                 }
             }
-            Err(p) => {
-                let _ = writeln!(out, "{} {job} {}", protocol::WORKER_PANIC, one_line(&panic_text(p.as_ref())));
-                let _ = out.flush();
-                std::process::exit(101);
-            }
-        }
-    }
+        });
+        let _ = jobs.join();
+    });
 }
 
 thread_local! {

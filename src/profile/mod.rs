@@ -135,7 +135,10 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
             timeout: measure.timeout,
         };
         let plan = plan_for(measure, cores, started);
-        workloads.push(profile_one(&d.spec, &mut driver, &plan)?);
+        let mut w = profile_one(&d.spec, &mut driver, &plan)?;
+        w.run_resolved = Some(d.run_resolved.clone()).filter(|r| *r != d.run_path);
+        w.setup_resolved = d.setup_resolved.clone().filter(|s| Some(s) != d.setup_path.as_ref());
+        workloads.push(w);
     }
     for t in &tests {
         let plan = plan_for(measure, cores, started);
@@ -221,6 +224,8 @@ pub fn profile_one(
         budget_ns: m.budget_ns,
         order_checked: m.order_checked,
         schedule_notes: m.notes,
+        run_resolved: None,
+        setup_resolved: None,
     })
 }
 

@@ -190,6 +190,11 @@ pub struct WorkloadProfile {
     /// Extension: the jobs were also run last to first and their per-job results compared.
     #[serde(default)]
     pub order_checked: bool,
+    /// Extension: where `run` and `setup` really are when a `pub use` re-export was followed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_resolved: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_resolved: Option<String>,
     /// Extension: where the schedule did less than asked (fewer rounds, fewer worker counts) and why.
     #[serde(default)]
     pub schedule_notes: Vec<String>,

@@ -459,6 +459,7 @@ mod tests {
                 confidence: 0.9,
                 reasons: vec!["x".into()],
                 refactors: Vec::new(),
+                reason_codes: Vec::new(),
             },
             speedup: Speedup {
                 threads: Some(1.9),

@@ -4,6 +4,7 @@
 pub mod advice;
 pub mod evidence;
 pub mod model;
+pub mod reason;
 pub mod scaling;
 pub mod stats;
 pub mod verdict;
@@ -131,7 +132,8 @@ fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize)
             model: decision.model,
             workers: decision.workers,
             confidence: decision.confidence,
-            reasons: decision.reasons,
+            reason_codes: decision.codes(),
+            reasons: decision.reasons.iter().map(|r| r.to_string()).collect(),
             refactors,
         },
         speedup: Speedup {

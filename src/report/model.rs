@@ -38,6 +38,9 @@ pub struct Recommendation {
     pub confidence: f64,
     pub reasons: Vec<String>,
     pub refactors: Vec<Refactor>,
+    /// Extension: the code of each reason, in the same order (`order-dependent`, `tie`, `measured-up-to`...).
+    #[serde(default)]
+    pub reason_codes: Vec<super::reason::Code>,
 }
 
 /// Best measured speedup over sequential for each parallel model (None when it could not be measured),

@@ -35,6 +35,9 @@ pub struct Declared {
     /// `setup` and `run` with a leading `crate::` replaced by the crate name.
     pub setup_path: Option<String>,
     pub run_path: String,
+    /// Where `run` and `setup` really are, through `pub use` re-exports (the analysis's function paths).
+    pub run_resolved: String,
+    pub setup_resolved: Option<String>,
 }
 
 /// A libtest binary of a package, profiled as a workload (one job per test).
@@ -198,12 +201,13 @@ fn validate(
         )));
     };
     let mut warnings = Vec::new();
+    let mut setup_resolved = None;
     let setup_path = match &setup {
         Some(s) => {
             let p = absolute_path(s, &lib.crate_name, &ctx, "setup")?;
-            if let Some(w) = signature::check(lib, &p, signature::Role::Setup, &ctx)? {
-                warnings.push(w);
-            }
+            let c = signature::check(lib, &p, signature::Role::Setup, &ctx)?;
+            warnings.extend(c.warning);
+            setup_resolved = Some(c.resolved);
             Some(p)
         }
         None => None,
@@ -214,9 +218,8 @@ fn validate(
     } else {
         signature::Role::Run
     };
-    if let Some(w) = signature::check(lib, &run_path, role, &ctx)? {
-        warnings.push(w);
-    }
+    let checked = signature::check(lib, &run_path, role, &ctx)?;
+    warnings.extend(checked.warning);
     Ok((
         Declared {
             spec: WorkloadSpec {
@@ -231,6 +234,8 @@ fn validate(
             crate_name: lib.crate_name.clone(),
             setup_path,
             run_path,
+            run_resolved: checked.resolved,
+            setup_resolved,
         },
         warnings,
     ))
