@@ -12,7 +12,12 @@ pub fn run(cli: Cli) -> Result<i32> {
             let selection = PackageSelection::new(&a.manifest, &a.packages);
             let doc = crate::analyze::run(&selection)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
-            render::write_analysis(&doc, a.format, &mut out)?;
+            let notes = if a.all_notes {
+                render::NoteDetail::All
+            } else {
+                render::NoteDetail::Summary
+            };
+            render::write_analysis(&doc, a.format, notes, &mut out)?;
             out.finish()?;
             Ok(analysis_exit_code(&doc, a.fail_on.threshold()))
         }

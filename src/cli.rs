@@ -115,6 +115,10 @@ pub struct AnalyzeArgs {
     /// Write the output to this file instead of stdout
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Human format: show every inventory note in full (by default only hazards are, and notes are counted
+    /// per kind with the files holding most of them); machine formats always carry every finding
+    #[arg(long)]
+    pub all_notes: bool,
 }
 
 /// Options shared by `profile` and by `report` when it profiles.

@@ -19,7 +19,9 @@ use crate::discover::{self, ModuleFile, Workspace};
 use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
-use model::{AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, TargetDoc, ToolDoc, SCHEMA_VERSION};
+use model::{
+    AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, Skipped, TargetDoc, ToolDoc, SCHEMA_VERSION,
+};
 
 /// `cargo concur analyze`: discovery, then [`run_in`].
 pub fn run(selection: &PackageSelection) -> Result<AnalysisDoc> {
@@ -36,17 +38,24 @@ pub fn run_in(ws: &Workspace) -> AnalysisDoc {
     crate::render::status::progress(
         "Finished",
         &format!(
-            "{} files ({} unparsable, {} not reached from a target) in {:.2}s",
+            "{} files ({} with parse errors, {} not reached from a target) in {:.2}s",
             f.analyzed,
-            f.parse_errors.len(),
+            f.unparsable,
             f.not_reached,
             start.elapsed().as_secs_f64()
         ),
     );
     for e in &f.parse_errors {
         crate::render::status::warning(&format!(
-            "{}:{}:{}: skipped: {}",
-            e.file, e.line, e.column, e.message
+            "{}:{}:{}: {} skipped: {}",
+            e.file,
+            e.line,
+            e.column,
+            match e.skipped {
+                Skipped::File => "file",
+                Skipped::Item => "item",
+            },
+            e.message
         ));
     }
     doc
@@ -69,7 +78,7 @@ struct FileDone {
     text: String,
     facts: Option<FileFacts>,
     children: Vec<ModuleFile>,
-    error: Option<ParseErrorDoc>,
+    errors: Vec<ParseErrorDoc>,
     ctx: FileContext,
     reached: bool,
     inherited: Option<Arc<ScopeChain>>,
@@ -90,7 +99,7 @@ fn process(job: FileJob) -> FileDone {
         text: String::new(),
         facts: None,
         children: Vec::new(),
-        error: None,
+        errors: Vec::new(),
         ctx,
         reached,
         inherited: inherited.clone(),
@@ -98,46 +107,49 @@ fn process(job: FileJob) -> FileDone {
     let text = match std::fs::read_to_string(&module.path) {
         Ok(t) => t,
         Err(e) => {
-            done.error = Some(ParseErrorDoc {
+            done.errors.push(ParseErrorDoc {
                 file: rel_path,
                 line: 1,
                 column: 1,
                 message: format!("cannot read: {e}"),
+                skipped: Skipped::File,
             });
             return done;
         }
     };
-    match crate::parse::parse_source(&text) {
-        Ok(ast) => {
-            let ctx = &done.ctx;
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                crate::facts::extract_in(ctx, &ast, inherited)
-            })) {
-                Ok(facts) => {
-                    // The facts walk collects the `mod` declarations: no second walk of the file.
-                    done.children = discover::modtree::children(&module, &facts.mod_decls);
-                    done.facts = Some(facts);
-                }
-                Err(_) => {
-                    done.children =
-                        discover::modtree::children(&module, &discover::modtree::mod_decls(&ast));
-                    done.error = Some(ParseErrorDoc {
-                        file: rel_path,
-                        line: 1,
-                        column: 1,
-                        message:
-                            "internal error: the analyzer panicked on this file (please report it)"
-                                .into(),
-                    })
-                }
-            }
+    // What does not parse is reported item by item; the rest of the file is analyzed.
+    let (ast, errors) = crate::parse::parse_items(&text);
+    done.errors
+        .extend(errors.into_iter().map(|e| ParseErrorDoc {
+            file: rel_path.clone(),
+            line: e.line,
+            column: e.column,
+            message: e.message,
+            skipped: if e.whole_file {
+                Skipped::File
+            } else {
+                Skipped::Item
+            },
+        }));
+    let ctx = &done.ctx;
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::facts::extract_in(ctx, &ast, inherited)
+    })) {
+        Ok(facts) => {
+            // The facts walk collects the `mod` declarations: no second walk of the file.
+            done.children = discover::modtree::children(&module, &facts.mod_decls);
+            done.facts = Some(facts);
         }
-        Err(e) => {
-            done.error = Some(ParseErrorDoc {
+        Err(_) => {
+            done.children =
+                discover::modtree::children(&module, &discover::modtree::mod_decls(&ast));
+            done.errors.push(ParseErrorDoc {
                 file: rel_path,
-                line: e.line,
-                column: e.column,
-                message: e.message,
+                line: 1,
+                column: 1,
+                message: "internal error: the analyzer panicked on this file (please report it)"
+                    .into(),
+                skipped: Skipped::File,
             })
         }
     }
@@ -256,9 +268,10 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         if !d.reached {
             files.not_reached += 1;
         }
-        if let Some(e) = d.error {
-            files.parse_errors.push(e);
+        if !d.errors.is_empty() {
+            files.unparsable += 1;
         }
+        files.parse_errors.extend(d.errors);
         if let Some(f) = d.facts {
             files.macros_not_expanded += f.macros_not_expanded;
             per_package[d.package].push(f);

@@ -190,6 +190,20 @@ pub struct ParseErrorDoc {
     pub line: u32,
     pub column: u32,
     pub message: String,
+    /// Extension: what the error cost: the whole file, or one item (the rest of the file was analyzed).
+    #[serde(default)]
+    pub skipped: Skipped,
+}
+
+/// What a parse error left out of the analysis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Skipped {
+    /// The file could not be read or tokenized: nothing of it is analyzed.
+    #[default]
+    File,
+    /// One top-level item (or an item of an inline module) did not parse; the rest of the file is analyzed.
+    Item,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +211,9 @@ pub struct FilesDoc {
     /// Files read and parsed (successfully or not).
     pub analyzed: usize,
     pub parse_errors: Vec<ParseErrorDoc>,
+    /// Extension: files with at least one parse error (`parse_errors` has one entry per item lost).
+    #[serde(default)]
+    pub unparsable: usize,
     /// Extension: `.rs` files under a package that no target root reaches (still analyzed).
     #[serde(default)]
     pub not_reached: usize,

@@ -336,9 +336,8 @@ pub fn module_files(_package: &Package, target: &Target) -> Vec<ModuleFile> {
             continue;
         }
         if let Ok(text) = std::fs::read_to_string(&file.path) {
-            if let Ok(ast) = crate::parse::parse_source(&text) {
-                queue.extend(modtree::children(&file, &modtree::mod_decls(&ast)));
-            }
+            let (ast, _) = crate::parse::parse_items(&text);
+            queue.extend(modtree::children(&file, &modtree::mod_decls(&ast)));
         }
         out.push(file);
     }

@@ -1,6 +1,6 @@
 //! Rule `compute-hotspot`: a function whose own body is dominated by loops and arithmetic.
 //!
-//! The score of a function body (computed in `facts::body`):
+//! The score of a function body (estimated in `facts::work`, fed by `facts::body`):
 //! - each loop (`for`, `while`, `loop`) adds `2 x d`, `d` being its nesting depth (1 for an outer loop);
 //! - inside loops, each arithmetic or bitwise operator, compound assignment, cast, indexing and arithmetic
 //!   method (`wrapping_mul`, `pow`, `sqrt`...; see `apis::ARITH_METHODS`) adds `d` (other calls add nothing:
