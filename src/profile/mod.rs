@@ -137,7 +137,10 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
         let plan = plan_for(measure, cores, started);
         let mut w = profile_one(&d.spec, &mut driver, &plan)?;
         w.run_resolved = Some(d.run_resolved.clone()).filter(|r| *r != d.run_path);
-        w.setup_resolved = d.setup_resolved.clone().filter(|s| Some(s) != d.setup_path.as_ref());
+        w.setup_resolved = d
+            .setup_resolved
+            .clone()
+            .filter(|s| Some(s) != d.setup_path.as_ref());
         workloads.push(w);
     }
     for t in &tests {

@@ -243,11 +243,14 @@ pub fn crate_globals<'a>(
 ) -> Vec<&'a Finding> {
     let mut files: std::collections::BTreeSet<&str> =
         on_path.iter().map(|p| p.finding.file.as_str()).collect();
-    let entry: Vec<String> = [w.run_resolved.as_ref().or(w.run.as_ref()), w.setup_resolved.as_ref().or(w.setup.as_ref())]
-        .into_iter()
-        .flatten()
-        .map(|p| normalize_path(p, &w.package))
-        .collect();
+    let entry: Vec<String> = [
+        w.run_resolved.as_ref().or(w.run.as_ref()),
+        w.setup_resolved.as_ref().or(w.setup.as_ref()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|p| normalize_path(p, &w.package))
+    .collect();
     let test_prefix = test_crate(w).map(|k| format!("{k}::"));
     for d in &analysis.functions {
         let is_entry = entry.contains(&d.path);

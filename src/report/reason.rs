@@ -176,7 +176,12 @@ mod tests {
 
     #[test]
     fn wire_names_are_the_serde_names() {
-        for c in [Code::OrderDependent, Code::MeasuredUpTo, Code::Tie, Code::Setup] {
+        for c in [
+            Code::OrderDependent,
+            Code::MeasuredUpTo,
+            Code::Tie,
+            Code::Setup,
+        ] {
             assert_eq!(
                 serde_json::to_value(c).unwrap(),
                 serde_json::Value::String(c.as_str().into())

@@ -237,7 +237,11 @@ fn failure(ev: &Evidence<'_>) -> Option<Vec<Reason>> {
                     "workload failed: no sequential measurement to compare with".into(),
                 ));
             } else {
-                reasons.extend(others.into_iter().map(|o| fail(format!("workload failed: {o}"))));
+                reasons.extend(
+                    others
+                        .into_iter()
+                        .map(|o| fail(format!("workload failed: {o}"))),
+                );
             }
         }
         return Some(reasons);
@@ -808,11 +812,12 @@ fn comparison(ev: &Evidence<'_>, s: &Situation<'_, '_>) -> Decision {
     }
 }
 
-/// When the chosen count is the largest measured and still gaining: say so instead of guessing more.
+/// When the chosen count is the largest measured, below the core count (CPU-bound work gains nothing past
+/// the cores), and still gaining: say so instead of guessing more.
 fn more_may_help(ev: &Evidence<'_>, winner: &ModelPoint<'_>) -> Option<Reason> {
     let points = ev.points(winner.run.model);
     let max = points.iter().map(|p| p.run.workers).max()?;
-    if winner.run.workers < max || points.len() < 2 {
+    if winner.run.workers < max || points.len() < 2 || max >= ev.cores {
         return None;
     }
     let below = points
@@ -825,10 +830,8 @@ fn more_may_help(ev: &Evidence<'_>, winner: &ModelPoint<'_>) -> Option<Reason> {
         Reason::new(
             Code::MeasuredUpTo,
             format!(
-                "measured up to ×{max}; more may help: run with --workers {},{},{}",
-                max,
-                2 * max,
-                4 * max
+                "measured up to ×{max}; more may help: run with --workers {max},{}",
+                ev.cores
             ),
         )
     })

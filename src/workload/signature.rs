@@ -80,7 +80,10 @@ fn check_at(
             "{ctx}: {key} = \"{declared}\" names no function"
         ))));
     };
-    let through = |items: &[Item], name: &str, at: &[String]| -> Option<std::result::Result<Checked, Problem>> {
+    let through = |items: &[Item],
+                   name: &str,
+                   at: &[String]|
+     -> Option<std::result::Result<Checked, Problem>> {
         let targets = reexport_targets(items, name, krate, at);
         if targets.is_empty() {
             return None;
@@ -88,7 +91,9 @@ fn check_at(
         let rest = &segments[at.len() + 1..];
         let mut last = None;
         for t in targets {
-            let next = [t, rest.iter().map(|s| s.to_string()).collect()].concat().join("::");
+            let next = [t, rest.iter().map(|s| s.to_string()).collect()]
+                .concat()
+                .join("::");
             if hops >= MAX_HOPS || next == path {
                 break;
             }
@@ -377,11 +382,12 @@ fn signature(
     if n != want {
         let s = if n == 1 { "" } else { "s" };
         if role == Role::Run && n == 2 {
-            return bad(format!(
+            return bad(
                 "it takes 2 parameters, but the workload has no `setup`: add setup = \"mycrate::make_input\" \
                  naming a `pub fn() -> S` that builds the first parameter's value once; `run` is then \
                  `pub fn(input: &S, job: usize) -> R`"
-            ));
+                    .to_string(),
+            );
         }
         if role == Role::RunWithSetup && n == 1 {
             return bad(
@@ -390,7 +396,9 @@ fn signature(
                     .to_string(),
             );
         }
-        return bad(format!("it takes {n} parameter{s}; the signature must be `{wanted}`"));
+        return bad(format!(
+            "it takes {n} parameter{s}; the signature must be `{wanted}`"
+        ));
     }
     let typed: Vec<&syn::PatType> = sig
         .inputs
@@ -408,7 +416,8 @@ fn signature(
         ));
     }
     if let Some(job) = typed.last().filter(|_| role != Role::Setup) {
-        let is_usize = matches!(&*job.ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("usize"));
+        let is_usize =
+            matches!(&*job.ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("usize"));
         if !is_usize {
             return bad(format!(
                 "its job parameter is `{}`, but job ids are `usize`: write `job: usize` (and convert inside, \
@@ -432,14 +441,12 @@ fn signature(
                 ));
             }
         }
-        (ReturnType::Type(_, ty), Role::RunWithSetup | Role::Run) => {
-            if borrows(ty) {
-                return bad(format!(
-                    "it returns `{}`, a borrow (of the setup value or the job's data), but results must be \
-                     owned: return e.g. `String` instead of `&str`, `Vec<T>` instead of `&[T]` (`.to_owned()`)",
-                    type_text(ty)
-                ));
-            }
+        (ReturnType::Type(_, ty), Role::RunWithSetup | Role::Run) if borrows(ty) => {
+            return bad(format!(
+                "it returns `{}`, a borrow (of the setup value or the job's data), but results must be \
+                 owned: return e.g. `String` instead of `&str`, `Vec<T>` instead of `&[T]` (`.to_owned()`)",
+                type_text(ty)
+            ));
         }
         _ => {}
     }
@@ -672,10 +679,17 @@ mod tests {
         assert_eq!(c.warning, None);
         let c = check(&lib, "demo::renamed", Role::Run, "w").unwrap();
         assert_eq!(c.resolved, "demo::deep::more::f");
-        assert_eq!(check(&lib, "demo::f", Role::Run, "w").unwrap().resolved, "demo::deep::more::f");
+        assert_eq!(
+            check(&lib, "demo::f", Role::Run, "w").unwrap().resolved,
+            "demo::deep::more::f"
+        );
         // Followed far enough to see the wrong signature.
         let e = check(&lib, "demo::m::bad", Role::Run, "w").unwrap_err();
-        assert!(e.message.contains("`u32`") && e.message.contains("job: usize"), "{}", e.message);
+        assert!(
+            e.message.contains("`u32`") && e.message.contains("job: usize"),
+            "{}",
+            e.message
+        );
         // Out of the crate: a warning, the compiler decides.
         let c = check(&lib, "demo::far", Role::Run, "w").unwrap();
         assert!(c.warning.is_some_and(|w| w.contains("pub use")));
@@ -689,12 +703,18 @@ mod tests {
              pub fn get(&self, j: usize) -> usize { j } pub fn load() -> Index { Index } } }",
         )]);
         assert_eq!(
-            check(&lib, "demo::m::Index::job", Role::Run, "w").unwrap().resolved,
+            check(&lib, "demo::m::Index::job", Role::Run, "w")
+                .unwrap()
+                .resolved,
             "demo::m::Index::job"
         );
         assert!(check(&lib, "demo::m::Index::load", Role::Setup, "w").is_ok());
         let e = check(&lib, "demo::m::Index::get", Role::Run, "w").unwrap_err();
-        assert!(e.message.contains("is a method") && e.message.contains("wrap it in a `pub fn`"), "{}", e.message);
+        assert!(
+            e.message.contains("is a method") && e.message.contains("wrap it in a `pub fn`"),
+            "{}",
+            e.message
+        );
         let e = check(&lib, "demo::m::Index::nope", Role::Run, "w").unwrap_err();
         assert!(e.message.contains("`Index` is a type"), "{}", e.message);
     }
@@ -723,14 +743,26 @@ mod tests {
             }
         };
         check_err("demo::small", Role::Run, &["`u32`", "job: usize"]);
-        check_err("demo::rc", Role::Setup, &["holds Rc", "not `Sync`", "use `Arc`"]);
+        check_err(
+            "demo::rc",
+            Role::Setup,
+            &["holds Rc", "not `Sync`", "use `Arc`"],
+        );
         check_err("demo::cell", Role::Setup, &["holds RefCell", "Mutex"]);
         check_err("demo::raw", Role::Setup, &["raw pointer"]);
         assert!(check(&lib, "demo::ok_setup", Role::Setup, "w").is_ok());
-        check_err("demo::borrow", Role::RunWithSetup, &["`&str`", "borrow", "`String`"]);
+        check_err(
+            "demo::borrow",
+            Role::RunWithSetup,
+            &["`&str`", "borrow", "`String`"],
+        );
         check_err("demo::borrow_life", Role::RunWithSetup, &["borrow"]);
         assert!(check(&lib, "demo::owned", Role::RunWithSetup, "w").is_ok());
         check_err("demo::two", Role::Run, &["no `setup`", "add setup = "]);
-        check_err("demo::by_value", Role::RunWithSetup, &["not a reference", "input: &Vec<u8>"]);
+        check_err(
+            "demo::by_value",
+            Role::RunWithSetup,
+            &["not a reference", "input: &Vec<u8>"],
+        );
     }
 }

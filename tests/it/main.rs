@@ -39,4 +39,5 @@ pub fn concur() -> Command {
 mod analyze;
 mod profile;
 mod real_crates;
+mod realtests;
 mod report;
