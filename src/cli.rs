@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::analyze::model::Level;
+use crate::vocab::Level;
 
 /// Tells you, per workload, whether to run it on threads, processes, async tasks or sequentially — and proves it.
 #[derive(Debug, Parser)]

@@ -5,7 +5,7 @@
 //! a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave the
 //! thread that parsed them, so each file is read, parsed and reduced to plain facts in one task.
 
-pub mod model;
+pub mod doc;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -14,14 +14,15 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::analyze::doc::{
+    AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, Skipped, TargetDoc, ToolDoc,
+};
 use crate::cli::PackageSelection;
 use crate::discover::{self, ModuleFile, Workspace};
 use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
-use model::{
-    AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, Skipped, TargetDoc, ToolDoc, SCHEMA_VERSION,
-};
+use crate::vocab::SCHEMA_VERSION;
 
 /// `cargo concur analyze`: discovery, then [`run_in`].
 pub fn run(selection: &PackageSelection) -> Result<AnalysisDoc> {
@@ -304,7 +305,7 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
 
     // Sort findings (file, line, column, kind, function, message), drop exact duplicates, remap indices.
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    let key = |f: &model::Finding| {
+    let key = |f: &crate::vocab::Finding| {
         (
             f.file.clone(),
             f.line,
@@ -316,7 +317,7 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
     };
     order.sort_by_key(|&i| key(&findings[i]));
     let mut remap = vec![0usize; findings.len()];
-    let mut sorted: Vec<model::Finding> = Vec::with_capacity(findings.len());
+    let mut sorted: Vec<crate::vocab::Finding> = Vec::with_capacity(findings.len());
     for &old in &order {
         let f = &findings[old];
         if sorted

@@ -8,9 +8,9 @@ pub mod modtree;
 
 use std::path::{Path, PathBuf};
 
-use crate::analyze::model::Edition;
 use crate::cli::PackageSelection;
 use crate::error::{Error, Result};
+use crate::parse::Edition;
 
 pub use modtree::{ModDecl, ModuleFile};
 

@@ -26,7 +26,7 @@ use super::infer::{
 };
 use super::work::Work;
 use super::{pos, CallSite, CallTarget, FnFacts, HeldLock, LockPair, LockUse, PathUse};
-use crate::analyze::model::Edition;
+use crate::parse::Edition;
 use crate::rules::apis::{self, Api};
 use crate::rules::compute_hotspot;
 

@@ -7,8 +7,8 @@ use super::classify::Construction;
 use super::file::{push_type_findings, FileInfo};
 use super::types::TypeInfo;
 use super::{pos, BlockingSite, HeldLock};
-use crate::analyze::model::{Finding, FindingKind};
 use crate::rules::{self, apis::Api};
+use crate::vocab::{Finding, FindingKind};
 
 /// What blocks at a site.
 pub(super) enum Blocking {

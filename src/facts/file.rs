@@ -9,8 +9,8 @@ use proc_macro2::TokenStream;
 use super::resolve::Resolver;
 use super::types::{classify, TypeInfo};
 use super::{pos, FileContext};
-use crate::analyze::model::{Finding, FindingKind};
 use crate::rules::{self, Site};
+use crate::vocab::{Finding, FindingKind};
 
 /// What the body visitor needs to know about the whole file.
 pub(super) struct FileInfo<'a> {

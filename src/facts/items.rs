@@ -9,9 +9,9 @@ use syn::spanned::Spanned;
 use super::file::{macro_name, macro_static_findings, push_type_findings, FileInfo};
 use super::resolve::{flatten_use, Resolver, UseEntry};
 use super::{body, FileContext, FileFacts};
-use crate::analyze::model::FindingKind;
 use crate::discover::modtree::{path_attr, ModDecl};
 use crate::rules::{self, apis};
+use crate::vocab::FindingKind;
 
 /// Item macros whose bodies are declarations we parse ourselves (or definitions to skip).
 fn is_declaration_macro(name: &str) -> bool {

@@ -26,7 +26,8 @@ pub mod resolve;
 pub mod types;
 mod work;
 
-use crate::analyze::model::{Edition, Finding};
+use crate::parse::Edition;
+use crate::vocab::Finding;
 
 /// Where a file sits: which package and crate, at which module path, in which edition.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,9 @@
 //! positioned error for each one that does not (`parse_items`). Also the one place that looks into macro bodies
 //! (`macro_items`, `macro_exprs`).
 
+mod edition;
+pub use edition::Edition;
+
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use syn::parse::discouraged::Speculative;
 use syn::parse::{ParseStream, Parser};

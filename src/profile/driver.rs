@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::model::{Model, Sample, WorkloadError};
+use super::doc::{Sample, WorkloadError};
 use super::protocol;
 use super::runner::{self, Ended, Outcome, Runner};
 use crate::error::Result;
+use crate::vocab::Model;
 
 /// The order the jobs of a sequential run go in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

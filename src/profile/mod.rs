@@ -4,10 +4,10 @@
 //! profile/ spawns workload processes.
 
 pub mod counters;
+pub mod doc;
 pub mod driver;
 pub mod harness;
 pub mod launcher;
-pub mod model;
 pub mod protocol;
 pub mod runner;
 pub mod schedule;
@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 
 use crate::cli::{MeasureSettings, PackageSelection};
 use crate::error::{Error, Result};
+use crate::profile::doc::{Environment, ProfileDoc, WorkloadProfile};
 use crate::workload::{Declared, Project, TestWorkload};
 use driver::{CargoEnv, Driver, HarnessDriver};
-use model::{Environment, ProfileDoc, WorkloadProfile};
 use runner::Runner;
 use schedule::{Event, Plan};
 
@@ -100,7 +100,7 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
     if let Some(note) = &runner.counters.note {
         crate::render::status::warning(&format!(
             "measuring with rusage{}: {note}",
-            if runner.counters.tier == model::CounterTier::Software {
+            if runner.counters.tier == crate::profile::doc::CounterTier::Software {
                 " and software perf events only"
             } else {
                 " only"

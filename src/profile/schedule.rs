@@ -20,10 +20,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use super::doc::{RunSummary, Sample, WorkloadError};
 use super::driver::{Driver, Order, RunSpec};
-use super::model::{Model, RunSummary, Sample, WorkloadError};
 use super::summary;
 use crate::error::Result;
+use crate::vocab::Model;
 
 /// Rounds when `--runs` is not given: at least this many...
 pub const DEFAULT_MIN_ROUNDS: usize = 3;

@@ -5,11 +5,11 @@
 //! test's pass/fail outcome ([`super::driver::test_outcomes`]).
 
 use super::driver::{CargoEnv, LibtestDriver};
-use super::model::WorkloadProfile;
 use super::runner::Runner;
 use super::schedule::Plan;
 use crate::cli::MeasureSettings;
 use crate::error::{Error, Result};
+use crate::profile::doc::WorkloadProfile;
 use crate::workload::TestWorkload;
 
 /// The environment cargo gives this test binary.

@@ -12,11 +12,11 @@ pub mod status;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::analyze::model::AnalysisDoc;
+use crate::analyze::doc::AnalysisDoc;
 use crate::cli::{AnalyzeFormat, ColorWhen, ProfileFormat, ReportFormat};
 use crate::error::{Error, Result};
-use crate::profile::model::ProfileDoc;
-use crate::report::model::ReportDoc;
+use crate::profile::doc::ProfileDoc;
+use crate::report::doc::ReportDoc;
 use crate::workload::WorkloadSpec;
 
 /// One output format for one kind of document.
@@ -35,8 +35,8 @@ impl ReportInput<'_> {
     /// The measurements behind one verdict.
     pub fn profile_of(
         &self,
-        w: &crate::report::model::WorkloadReport,
-    ) -> Option<&crate::profile::model::WorkloadProfile> {
+        w: &crate::report::doc::WorkloadReport,
+    ) -> Option<&crate::profile::doc::WorkloadProfile> {
         self.profile
             .workloads
             .iter()

@@ -2,8 +2,10 @@
 //! analysis findings on its path (reachable from its `run` and `setup`), plus the number formats the
 //! reasons use.
 
-use crate::analyze::model::{AnalysisDoc, Finding, FindingKind};
-use crate::profile::model::{Model, RunSummary, WorkloadProfile};
+use crate::analyze::doc::AnalysisDoc;
+use crate::profile::doc::{RunSummary, WorkloadProfile};
+use crate::vocab::Model;
+use crate::vocab::{Finding, FindingKind};
 
 use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
 
@@ -183,7 +185,7 @@ pub fn path_findings<'a>(analysis: &'a AnalysisDoc, w: &WorkloadProfile) -> Vec<
     };
     if let Some(krate) = test_crate(w) {
         let prefix = format!("{krate}::");
-        let own: Vec<&crate::analyze::model::FunctionDoc> = analysis
+        let own: Vec<&crate::analyze::doc::FunctionDoc> = analysis
             .functions
             .iter()
             .filter(|f| f.package == w.package && f.path.starts_with(&prefix))
@@ -443,7 +445,7 @@ pub fn label(model: Model, workers: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::model::Spread;
+    use crate::profile::doc::Spread;
 
     #[test]
     fn paths_are_normalized_like_the_analyzer_spells_them() {
@@ -464,7 +466,7 @@ mod tests {
 
     #[test]
     fn the_serial_rest_of_the_sequential_run_is_measured_and_left_out() {
-        let sample = |wall, setup, jobs| crate::profile::model::Sample {
+        let sample = |wall, setup, jobs| crate::profile::doc::Sample {
             wall_ns: wall,
             setup_ns: setup,
             jobs_wall_ns: jobs,
@@ -472,7 +474,7 @@ mod tests {
         };
         let ms = 1_000_000;
         let mut seq = RunSummary {
-            setup_ns: crate::profile::model::MedianOnly { median: 300 * ms },
+            setup_ns: crate::profile::doc::MedianOnly { median: 300 * ms },
             wall_ns: Spread {
                 median: 405 * ms,
                 min: 400 * ms,
@@ -517,7 +519,7 @@ mod tests {
         assert!(job_phase_samples(&RunSummary::default(), setup(0)).is_empty());
         // Raw samples: each sample's own setup comes off, the run's extra median setup goes on.
         run.setup_ns.median = 70;
-        run.raw_samples = vec![crate::profile::model::Sample {
+        run.raw_samples = vec![crate::profile::doc::Sample {
             wall_ns: 100,
             setup_ns: 75,
             ..Default::default()

@@ -4,15 +4,16 @@
 //! nothing pays off. Every reason carries a [`Code`] and its numbers; code-related reasons carry file:line.
 //! Worker counts are only ever ones that were measured.
 
-use crate::analyze::model::FindingKind;
-use crate::profile::model::{Model, RunSummary};
+use crate::profile::doc::RunSummary;
+use crate::vocab::FindingKind;
+use crate::vocab::Model;
 
 use super::evidence::{
     ci, duration, label, megabytes, times, Evidence, ModelPoint, PathFinding, LOCK_KINDS,
 };
-use super::model::Verdict;
 use super::reason::*;
 use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
+use crate::report::doc::Verdict;
 
 /// Below this median speedup over sequential, parallelism is not worth it.
 pub const MEANINGFUL_SPEEDUP: f64 = 1.15;
@@ -542,7 +543,7 @@ fn async_runtime_on_path<'a>(findings: &[PathFinding<'a>]) -> Option<PathFinding
 struct Situation<'e, 'a> {
     failure: Option<Vec<Reason>>,
     /// The order-dependence errors of the profile.
-    order: Vec<&'a crate::profile::model::WorkloadError>,
+    order: Vec<&'a crate::profile::doc::WorkloadError>,
     t_excl: Option<Exclusion>,
     p_excl: Option<Exclusion>,
     t_best: Option<&'e ModelPoint<'a>>,

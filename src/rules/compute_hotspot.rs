@@ -14,7 +14,7 @@
 //! score of [`CLASS_THRESHOLD`] over the function and everything it reaches counts as significant compute.
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 /// Own-body score from which a function is reported as a hotspot.
 pub const THRESHOLD: u32 = 20;

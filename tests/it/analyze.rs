@@ -186,7 +186,7 @@ fn every_finding_kind_has_a_fixture_marker() {
             kinds.extend(set);
         }
     }
-    for k in cargo_concur::analyze::model::FindingKind::ALL {
+    for k in cargo_concur::vocab::FindingKind::ALL {
         assert!(kinds.contains(k.id()), "no fixture marks `{}`", k.id());
     }
 }
@@ -408,10 +408,7 @@ fn output_file_is_written_and_stdout_stays_empty() {
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
-    assert_eq!(
-        rules.len(),
-        cargo_concur::analyze::model::FindingKind::ALL.len()
-    );
+    assert_eq!(rules.len(), cargo_concur::vocab::FindingKind::ALL.len());
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()

@@ -6,8 +6,9 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Effects, Style};
 
-use crate::analyze::model::{AnalysisDoc, Finding, FnClass, Level, Skipped};
+use crate::analyze::doc::{AnalysisDoc, Skipped};
 use crate::render::{Export, NoteDetail};
+use crate::vocab::{Finding, FnClass, Level};
 
 /// The human format of `analyze`.
 pub struct HumanAnalysis {
