@@ -36,7 +36,7 @@ fn main() {
         }
     };
     let iterations: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(15);
-    let selection = cargo_concur::cli::PackageSelection {
+    let selection = cargo_concur::discover::PackageSelection {
         manifest_path: Some(manifest.clone()),
         packages: Vec::new(),
         workspace: false,

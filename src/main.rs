@@ -1,7 +1,5 @@
 //! `cargo-concur`: the thin front. Parses arguments, runs the verb, maps the outcome to an exit code.
 
-use clap::Parser;
-
 fn main() {
     // The processes model of test binaries re-executes cargo-concur as its test launcher.
     let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -15,18 +13,9 @@ fn main() {
             .collect();
         std::process::exit(cargo_concur::profile::launcher::main(&rest));
     }
-    let args = cargo_concur::cli::normalize_args(std::env::args_os().collect());
-    let cli = match cargo_concur::cli::Cli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                cargo_concur::exit::USAGE
-            } else {
-                cargo_concur::exit::SUCCESS
-            };
-            let _ = e.print();
-            std::process::exit(code);
-        }
+    let cli = match cargo_concur::cli::parse(raw) {
+        cargo_concur::cli::Parsed::Run(cli) => *cli,
+        cargo_concur::cli::Parsed::Exit(code) => std::process::exit(code),
     };
     cargo_concur::render::init_color(cli.color);
     let code = match cargo_concur::app::run(cli) {

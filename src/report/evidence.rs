@@ -185,7 +185,7 @@ pub fn path_findings<'a>(analysis: &'a AnalysisDoc, w: &WorkloadProfile) -> Vec<
     };
     if let Some(krate) = test_crate(w) {
         let prefix = format!("{krate}::");
-        let own: Vec<&crate::analyze::doc::FunctionDoc> = analysis
+        let own: Vec<&crate::vocab::FunctionDoc> = analysis
             .functions
             .iter()
             .filter(|f| f.package == w.package && f.path.starts_with(&prefix))

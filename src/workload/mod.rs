@@ -1,5 +1,6 @@
 //! Workload declarations: read `[[package.metadata.concur.workload]]` (and the workspace table), validate
-//! them against the parsed source, and discover libtest binaries as workloads.
+//! them against the parsed source, and discover libtest binaries as workloads (`cargo test --no-run`, then
+//! each binary with `--list`). It never measures a workload and never prints (warnings are typed [`Event`]s).
 
 pub mod project;
 pub mod signature;
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::PackageSelection;
+use crate::discover::PackageSelection;
 use crate::error::{Error, Result};
 pub use project::{Project, ProjectPackage, TestTarget};
 
@@ -277,13 +278,25 @@ fn relative(path: &Path, root: &Path) -> String {
         .to_string()
 }
 
+/// What `workload` reports while it works; the front prints it (`render::status::workload`).
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A declaration is questionable (it is still used) or was skipped: why.
+    Warning(&'a str),
+    /// The test targets of a package are being built (`cargo test --no-run`).
+    BuildingTests { package: &'a str },
+}
+
 /// Declared workloads and the libtest targets, as listed by `cargo concur workloads`. Nothing is built: test
 /// targets come from the manifest and their tests are counted when they are profiled (`jobs` 0 here).
-pub fn list(selection: &PackageSelection) -> Result<Vec<WorkloadSpec>> {
+pub fn list(
+    selection: &PackageSelection,
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<Vec<WorkloadSpec>> {
     let project = Project::load(selection)?;
     let (declared, warnings) = declared(&project)?;
     for w in &warnings {
-        crate::render::status::warning(w);
+        on(Event::Warning(w));
     }
     let mut specs: Vec<WorkloadSpec> = declared.into_iter().map(|d| d.spec).collect();
     for package in &project.packages {
@@ -309,7 +322,11 @@ fn test_spec(package: &ProjectPackage, t: &TestTarget, jobs: usize) -> WorkloadS
 /// Libtest binaries of the selected packages as workloads (`test:<target>`, `test:lib:<name>`...); `only`
 /// (workload names) restricts which are built and listed (empty: all). Builds with `cargo test --no-run`
 /// only the packages that have test targets.
-pub fn test_workloads(project: &Project, only: &[String]) -> Result<Vec<TestWorkload>> {
+pub fn test_workloads(
+    project: &Project,
+    only: &[String],
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<Vec<TestWorkload>> {
     let mut out = Vec::new();
     for package in &project.packages {
         let wanted: Vec<&TestTarget> = package
@@ -320,7 +337,9 @@ pub fn test_workloads(project: &Project, only: &[String]) -> Result<Vec<TestWork
         if wanted.is_empty() {
             continue;
         }
-        crate::render::status::progress("Building", &format!("test targets of {}", package.name));
+        on(Event::BuildingTests {
+            package: &package.name,
+        });
         let built = project.test_binaries(package)?;
         for (target, exe) in &built.tests {
             if !wanted.contains(&target) {
