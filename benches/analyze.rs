@@ -40,8 +40,11 @@ fn main() {
         manifest_path: Some(manifest.clone()),
         packages: Vec::new(),
         workspace: false,
+        exclude: Vec::new(),
     };
-    let ws = cargo_concur::discover::load(&selection).expect("cargo metadata");
+    // Every file, as parse-only reads them: all targets, every cfg branch.
+    let scope = cargo_concur::discover::Scope::everything();
+    let ws = cargo_concur::discover::load(&selection, &scope).expect("cargo metadata");
     let files: Vec<PathBuf> = ws
         .packages
         .iter()
@@ -66,7 +69,7 @@ fn main() {
     };
     let analyze = || {
         let start = Instant::now();
-        let ws = cargo_concur::discover::load(&selection).expect("cargo metadata");
+        let ws = cargo_concur::discover::load(&selection, &scope).expect("cargo metadata");
         let doc = cargo_concur::analyze::analyze_workspace(&ws);
         (start.elapsed(), doc)
     };

@@ -16,13 +16,14 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::analyze::doc::{
-    AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, Skipped, TargetDoc, ToolDoc,
+    AnalysisDoc, ExcludedDoc, FilesDoc, PackageDoc, ParseErrorDoc, Skipped, TargetDoc, ToolDoc,
 };
 use crate::discover::PackageSelection;
-use crate::discover::{self, ModuleFile, Workspace};
+use crate::discover::{self, ModuleFile, TargetKind, Workspace};
 use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
+use crate::parse::cfg::{CfgSet, Excluded};
 use crate::vocab::{FindingKind, SCHEMA_VERSION};
 
 /// What `analyze` reports while it runs; the front prints it (`render::status::analysis`).
@@ -30,6 +31,8 @@ use crate::vocab::{FindingKind, SCHEMA_VERSION};
 pub enum Event<'a> {
     /// The analysis of these packages starts.
     Started { packages: Vec<&'a str> },
+    /// `rustc --print cfg` could not be run (why): `#[cfg]` is decided with the values cargo-concur was built for.
+    BuiltInCfg { why: &'a str },
     /// Done: what was read (parse errors included) and how long it took.
     Finished {
         files: &'a FilesDoc,
@@ -38,8 +41,12 @@ pub enum Event<'a> {
 }
 
 /// `cargo concur analyze`: discovery, then [`run_in`].
-pub fn run(selection: &PackageSelection, on: &mut dyn FnMut(Event<'_>)) -> Result<AnalysisDoc> {
-    Ok(run_in(&discover::load(selection)?, on))
+pub fn run(
+    selection: &PackageSelection,
+    scope: &discover::Scope,
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<AnalysisDoc> {
+    Ok(run_in(&discover::load(selection, scope)?, on))
 }
 
 /// [`analyze_workspace`], telling `on` when it starts and finishes.
@@ -47,6 +54,9 @@ pub fn run_in(ws: &Workspace, on: &mut dyn FnMut(Event<'_>)) -> AnalysisDoc {
     on(Event::Started {
         packages: ws.packages.iter().map(|p| p.name.as_str()).collect(),
     });
+    if let Some(discover::scope::CfgSource::BuiltIn(why)) = &ws.cfg_source {
+        on(Event::BuiltInCfg { why });
+    }
     let start = Instant::now();
     let doc = analyze_workspace(ws);
     on(Event::Finished {
@@ -64,6 +74,10 @@ struct FileJob {
     reached: bool,
     /// Module scopes of the ancestor files (for `use super::*;` of a module declared there).
     inherited: Option<Arc<ScopeChain>>,
+    /// The kind of target whose tree holds the file.
+    target: TargetKind,
+    /// The cfg values the file is compiled with; `None`: nothing is pruned (`--all-cfgs`).
+    cfg: Option<Arc<CfgSet>>,
 }
 
 /// What one file gave.
@@ -77,6 +91,9 @@ struct FileDone {
     ctx: FileContext,
     reached: bool,
     inherited: Option<Arc<ScopeChain>>,
+    target: TargetKind,
+    cfg: Option<Arc<CfgSet>>,
+    excluded: Excluded,
 }
 
 fn process(job: FileJob) -> FileDone {
@@ -86,6 +103,8 @@ fn process(job: FileJob) -> FileDone {
         ctx,
         reached,
         inherited,
+        target,
+        cfg,
     } = job;
     let rel_path = ctx.rel_path.clone();
     let mut done = FileDone {
@@ -98,6 +117,9 @@ fn process(job: FileJob) -> FileDone {
         ctx,
         reached,
         inherited: inherited.clone(),
+        target,
+        cfg: cfg.clone(),
+        excluded: Excluded::default(),
     };
     let text = match std::fs::read_to_string(&module.path) {
         Ok(t) => t,
@@ -113,7 +135,11 @@ fn process(job: FileJob) -> FileDone {
         }
     };
     // What does not parse is reported item by item; the rest of the file is analyzed.
-    let (ast, errors) = crate::parse::parse_items(&text);
+    let (mut ast, errors) = crate::parse::parse_items(&text);
+    // What the target's cfg values configure out is not analyzed (and its `mod` items are not followed).
+    if let Some(cfg) = &cfg {
+        done.excluded = crate::parse::cfg::prune(&mut ast, cfg);
+    }
     done.errors
         .extend(errors.into_iter().map(|e| ParseErrorDoc {
             file: rel_path.clone(),
@@ -157,8 +183,20 @@ fn process(job: FileJob) -> FileDone {
 pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     let mut level: Vec<FileJob> = Vec::new();
+    let mut targets_excluded = 0;
     for (pi, pkg) in ws.packages.iter().enumerate() {
+        // One cfg set per package and test mode: the lib and bins are unit tests only with `--tests`.
+        let normal = ws.cfg_for(pkg, ws.scope.targets.unit_tests()).map(Arc::new);
+        let test = ws.cfg_for(pkg, true).map(Arc::new);
         for t in &pkg.targets {
+            if !t.selected {
+                targets_excluded += 1;
+                continue;
+            }
+            let cfg = match t.kind {
+                TargetKind::Test | TargetKind::Bench => test.clone(),
+                _ => normal.clone(),
+            };
             let module = ModuleFile {
                 path: t.src_path.clone(),
                 module_path: Vec::new(),
@@ -172,6 +210,8 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
                     ctx,
                     reached: true,
                     inherited: None,
+                    target: t.kind,
+                    cfg,
                 });
             }
         }
@@ -202,6 +242,8 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
                         ctx,
                         reached: true,
                         inherited: chain.clone(),
+                        target: d.target,
+                        cfg: d.cfg.clone(),
                     });
                 }
             }
@@ -209,10 +251,19 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
         done.extend(finished);
     }
 
-    // Files under a package that no target reaches: analyzed too, with a module path from their place.
+    // Files under a package that no selected target reaches: in the widest scope (`--all-targets
+    // --all-cfgs`) analyzed too, with a module path from their place; otherwise out of scope, and counted.
+    let widest = ws.scope.targets.all_targets && ws.cfg.is_none();
     let mut unreached = Vec::new();
+    let mut files_excluded = 0;
     for (pi, pkg) in ws.packages.iter().enumerate() {
         for path in discover::package_rs_files(pkg) {
+            if !widest {
+                if !seen.contains(&canonical(&path)) {
+                    files_excluded += 1;
+                }
+                continue;
+            }
             if seen.insert(canonical(&path)) {
                 let module_path = discover::module_path_from_file(&pkg.root, &path);
                 let module = ModuleFile {
@@ -227,13 +278,29 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
                     ctx,
                     reached: false,
                     inherited: None,
+                    target: TargetKind::Other,
+                    cfg: None,
                 });
             }
         }
     }
     done.extend(unreached.into_par_iter().map(process).collect::<Vec<_>>());
 
-    assemble(ws, done)
+    let mut doc = assemble(ws, done);
+    let x = &mut doc.files.excluded;
+    x.targets = targets_excluded;
+    x.files = files_excluded;
+    x.cfg_source = match &ws.cfg_source {
+        None => "all-cfgs".into(),
+        Some(discover::scope::CfgSource::Rustc) => "rustc".into(),
+        Some(discover::scope::CfgSource::BuiltIn(_)) => "built-in".into(),
+    };
+    x.features = ws
+        .packages
+        .iter()
+        .flat_map(|p| p.features.iter().map(move |f| format!("{}/{f}", p.name)))
+        .collect();
+    doc
 }
 
 fn context(ws: &Workspace, package: usize, crate_name: &str, module: &ModuleFile) -> FileContext {
@@ -257,9 +324,13 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         ..FilesDoc::default()
     };
     let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let mut file_target: BTreeMap<String, TargetKind> = BTreeMap::new();
+    let mut excluded = Excluded::default();
     let mut per_package: Vec<Vec<FileFacts>> = vec![Vec::new(); ws.packages.len()];
     for d in done {
         files.bytes += d.text.len() as u64;
+        excluded.merge(d.excluded);
+        file_target.insert(d.rel_path.clone(), d.target);
         if !d.reached {
             files.not_reached += 1;
         }
@@ -282,7 +353,11 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
     for (pi, mut facts) in per_package.into_iter().enumerate() {
         let pkg = &ws.packages[pi];
         facts.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
-        let out = crate::callgraph::link(&pkg.name, facts);
+        let python = pkg
+            .pyo3
+            .as_ref()
+            .map(|d| crate::rules::gil_held::ReleaseName::for_version(d.locked.as_deref()));
+        let out = crate::callgraph::link_with(&pkg.name, facts, python);
         let offset = findings.len();
         findings.extend(out.findings);
         functions.extend(out.functions.into_iter().map(|mut f| {
@@ -309,6 +384,11 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         .iter()
         .filter_map(|&old| slots[old].take())
         .map(|mut f| {
+            f.target = file_target
+                .get(&f.file)
+                .unwrap_or(&TargetKind::Other)
+                .as_str()
+                .to_string();
             f.snippet = texts
                 .get(&f.file)
                 .and_then(|t| t.lines().nth(f.line.saturating_sub(1) as usize))
@@ -342,6 +422,12 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         })
         .collect();
 
+    files.excluded = ExcludedDoc {
+        test_items: excluded.test,
+        feature_items: excluded.feature,
+        cfg_items: excluded.cfg,
+        ..ExcludedDoc::default()
+    };
     AnalysisDoc {
         schema_version: SCHEMA_VERSION,
         tool: ToolDoc::this(),

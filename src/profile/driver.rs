@@ -88,6 +88,8 @@ fn measured(o: &Outcome) -> Sample {
         jobs_wall_ns: 0,
         job_ns: Vec::new(),
         job_digests: Vec::new(),
+        pool_start_ns: 0,
+        pickled_bytes_per_job: 0,
     }
 }
 
@@ -172,17 +174,19 @@ pub struct HarnessLine {
     pub digest: String,
     pub self_maxrss_kb: u64,
     pub workers_maxrss_kb: u64,
+    pub pool_start_ns: u64,
+    pub pickled_bytes_per_job: u64,
     /// (kind, job, message)
     pub error: Option<(String, Option<usize>, String)>,
 }
 
 impl HarnessLine {
-    /// The last line of `stdout` that is a JSON object with a `digest` field.
+    /// The last line of `stdout` that is a JSON object with a `digest` or an `error` field.
     pub fn parse(stdout: &str) -> Option<HarnessLine> {
         let v: serde_json::Value = stdout.lines().rev().find_map(|l| {
             serde_json::from_str::<serde_json::Value>(l)
                 .ok()
-                .filter(|v| v.get(protocol::DIGEST).is_some())
+                .filter(|v| v.get(protocol::DIGEST).is_some() || v.get(protocol::ERROR).is_some())
         })?;
         let num = |k: &str| v[k].as_u64().unwrap_or(0);
         let error = v[protocol::ERROR].as_object().map(|e| {
@@ -218,6 +222,8 @@ impl HarnessLine {
             digest: v[protocol::DIGEST].as_str().unwrap_or_default().to_string(),
             self_maxrss_kb: num(protocol::SELF_MAXRSS_KB),
             workers_maxrss_kb: num(protocol::WORKERS_MAXRSS_KB),
+            pool_start_ns: num(protocol::POOL_START_NS),
+            pickled_bytes_per_job: num(protocol::PICKLED_BYTES_PER_JOB),
             error,
         })
     }
@@ -263,6 +269,8 @@ pub fn harness_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResul
             sample.job_ns = l.job_ns;
             sample.job_digests = l.job_digests;
             sample.digest = l.digest;
+            sample.pool_start_ns = l.pool_start_ns;
+            sample.pickled_bytes_per_job = l.pickled_bytes_per_job;
             if model == Model::Processes {
                 sample.peak_rss_kb_total = l.self_maxrss_kb + l.workers_maxrss_kb;
             }

@@ -9,6 +9,7 @@ pub mod driver;
 pub mod harness;
 pub mod launcher;
 pub mod protocol;
+pub mod python;
 pub mod runner;
 pub mod schedule;
 pub mod summary;
@@ -30,8 +31,13 @@ use schedule::{Event, Plan};
 /// Below this CPU/wall ratio in the sequential run a workload counts as I/O-bound (the one definition).
 pub const IO_BOUND_RATIO: f64 = schedule::IO_BOUND_CPU_SHARE;
 
-pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<ProfileDoc> {
-    run_in(&Project::load(selection)?, measure)
+/// `cargo concur profile`: the workloads of the selected packages, built with the selected features.
+pub fn run(
+    selection: &PackageSelection,
+    features: &crate::discover::scope::FeatureSelection,
+    measure: &MeasureSettings,
+) -> Result<ProfileDoc> {
+    run_in(&Project::load(selection, features)?, measure)
 }
 
 /// Profiles the selected workloads of an already discovered project.
@@ -40,9 +46,17 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
     for w in &warnings {
         crate::render::status::warning(w);
     }
+    let python_declared = crate::workload::python::declared(project)?;
     for name in &measure.workloads {
-        if !name.starts_with("test:") && !declared.iter().any(|d| &d.spec.name == name) {
-            let known: Vec<&str> = declared.iter().map(|d| d.spec.name.as_str()).collect();
+        if !name.starts_with("test:")
+            && !declared.iter().any(|d| &d.spec.name == name)
+            && !python_declared.iter().any(|d| &d.spec.name == name)
+        {
+            let known: Vec<&str> = declared
+                .iter()
+                .map(|d| d.spec.name.as_str())
+                .chain(python_declared.iter().map(|d| d.spec.name.as_str()))
+                .collect();
             return Err(Error::usage(format!(
                 "--workload {name}: no such workload (declared: {})",
                 if known.is_empty() {
@@ -77,7 +91,11 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
             )));
         }
     }
-    if selected.is_empty() && tests.is_empty() {
+    let python_selected: Vec<&crate::workload::python::PythonWorkload> = python_declared
+        .iter()
+        .filter(|d| measure.workloads.is_empty() || measure.workloads.contains(&d.spec.name))
+        .collect();
+    if selected.is_empty() && tests.is_empty() && python_selected.is_empty() {
         return Err(Error::usage(
             "no workloads to profile: declare [[package.metadata.concur.workload]] in Cargo.toml \
              (name, run, jobs) or add tests",
@@ -151,6 +169,13 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
         let p = tests_workload::profile(t, &mut runner, measure, &plan)?;
         workloads.push(p);
     }
+    workloads.extend(python::profile_all(
+        project,
+        &python_selected,
+        &mut runner,
+        measure,
+        &plan_for(measure, cores, started),
+    )?);
     Ok(ProfileDoc {
         schema_version: crate::vocab::SCHEMA_VERSION,
         environment: Environment {
@@ -171,7 +196,7 @@ fn kernel_release() -> String {
 }
 
 /// The schedule's plan for the next workload: the settings, and what is left of the run's budget.
-fn plan_for(measure: &MeasureSettings, cores: usize, started: Instant) -> Plan {
+pub(crate) fn plan_for(measure: &MeasureSettings, cores: usize, started: Instant) -> Plan {
     Plan {
         workers: measure.workers.clone(),
         runs: measure.runs,
@@ -232,6 +257,7 @@ pub fn profile_one(
         schedule_notes: m.notes,
         run_resolved: None,
         setup_resolved: None,
+        python: None,
     })
 }
 

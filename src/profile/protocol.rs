@@ -21,6 +21,10 @@ pub const SELF_MAXRSS_KB: &str = "self_maxrss_kb";
 pub const WORKERS_MAXRSS_KB: &str = "workers_maxrss_kb";
 /// `workers_spawned`: worker processes started.
 pub const WORKERS_SPAWNED: &str = "workers_spawned";
+/// `pool_start_ns`: Python workloads: pool creation until every worker is ready, setup included.
+pub const POOL_START_NS: &str = "pool_start_ns";
+/// `pickled_bytes_per_job`: Python workloads (processes): bytes pickled to send one job to a worker.
+pub const PICKLED_BYTES_PER_JOB: &str = "pickled_bytes_per_job";
 /// `error`: null, or an object with `kind`, `job` and `message`.
 pub const ERROR: &str = "error";
 pub const ERROR_KIND: &str = "kind";

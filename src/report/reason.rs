@@ -70,6 +70,8 @@ pub enum Code {
     NoExplanation,
     /// Setup time, reported beside the job-phase speedups.
     Setup,
+    /// Python workloads: what the GIL does on the path (held, released, free-threaded build).
+    Gil,
 }
 
 impl Code {
@@ -107,6 +109,7 @@ impl Code {
             Code::PeakMemory => "peak-memory",
             Code::NoExplanation => "no-explanation",
             Code::Setup => "setup",
+            Code::Gil => "gil",
         }
     }
 }

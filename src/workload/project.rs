@@ -31,6 +31,22 @@ pub struct ProjectPackage {
     pub test_targets: Vec<TestTarget>,
     /// `CARGO_PKG_*` as cargo sets them for the package's tests.
     pub cargo_pkg_env: Vec<(String, String)>,
+    /// The features enabled by `--features`/`--all-features`/`--no-default-features`, resolved (`default`
+    /// included when on): the harness and the test binaries are built with exactly these.
+    pub features: Vec<String>,
+}
+
+impl ProjectPackage {
+    /// cargo arguments that build the package with exactly [`ProjectPackage::features`] (`default`, itself a
+    /// feature, is listed when it is on).
+    pub fn feature_args(&self) -> Vec<String> {
+        let mut args = vec!["--no-default-features".to_string()];
+        if !self.features.is_empty() {
+            args.push("--features".into());
+            args.push(self.features.join(","));
+        }
+        args
+    }
 }
 
 /// A target that `cargo test` builds into a libtest binary.
@@ -82,8 +98,22 @@ pub struct Project {
 
 impl Project {
     /// The selected packages, as `crate::discover` finds them (`cargo metadata --no-deps`).
-    pub fn load(selection: &PackageSelection) -> Result<Project> {
-        Ok(Project::from_workspace(crate::discover::load(selection)?))
+    /// Features as `features` says; targets and cfg do not matter here (no `rustc --print cfg`).
+    pub fn load(
+        selection: &PackageSelection,
+        features: &crate::discover::scope::FeatureSelection,
+    ) -> Result<Project> {
+        let scope = crate::discover::Scope {
+            features: features.clone(),
+            cfg: crate::discover::scope::CfgSelection {
+                target: None,
+                all_cfgs: true,
+            },
+            ..Default::default()
+        };
+        Ok(Project::from_workspace(crate::discover::load(
+            selection, &scope,
+        )?))
     }
 
     /// The part of a discovered workspace that workloads need.
@@ -129,6 +159,7 @@ impl Project {
                     v
                 },
                 cargo_pkg_env: p.cargo_pkg_env.clone(),
+                features: p.features.iter().cloned().collect(),
             })
             .collect();
         Project {
@@ -151,6 +182,7 @@ impl Project {
             .arg(&package.manifest_path)
             .arg("--package")
             .arg(&package.name)
+            .args(package.feature_args())
             .arg("--target-dir")
             .arg(&self.target_dir)
             .stderr(std::process::Stdio::piped())

@@ -37,7 +37,9 @@ pub fn concur() -> Command {
 }
 
 mod analyze;
+mod layers;
 mod profile;
+mod python;
 mod real_crates;
 mod realtests;
 mod report;
