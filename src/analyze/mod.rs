@@ -24,6 +24,7 @@ use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
 use crate::parse::cfg::{CfgSet, Excluded};
+use crate::rules::apis::Apis;
 use crate::vocab::{FindingKind, SCHEMA_VERSION};
 
 /// What `analyze` reports while it runs; the front prints it (`render::status::analysis`).
@@ -96,7 +97,7 @@ struct FileDone {
     excluded: Excluded,
 }
 
-fn process(job: FileJob) -> FileDone {
+fn process(job: FileJob, apis: &Arc<Apis>) -> FileDone {
     let FileJob {
         package,
         module,
@@ -154,7 +155,7 @@ fn process(job: FileJob) -> FileDone {
         }));
     let ctx = &done.ctx;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::facts::extract_in(ctx, &ast, inherited)
+        crate::facts::extract_in(ctx, &ast, inherited, apis)
     })) {
         Ok(facts) => {
             // The facts walk collects the `mod` declarations: no second walk of the file.
@@ -178,9 +179,15 @@ fn process(job: FileJob) -> FileDone {
     done
 }
 
-/// Analyzes every target of every selected package. Never fails: unreadable or unparsable files are
-/// recorded in `files.parse_errors` and skipped.
+/// Analyzes every target of every selected package with the built-in API catalogue: see
+/// [`analyze_workspace_with`].
 pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
+    analyze_workspace_with(ws, &Arc::new(Apis::builtin()))
+}
+
+/// Analyzes every target of every selected package, looking APIs up in `apis`. Never fails: unreadable or
+/// unparsable files are recorded in `files.parse_errors` and skipped.
+pub fn analyze_workspace_with(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     let mut level: Vec<FileJob> = Vec::new();
     let mut targets_excluded = 0;
@@ -219,7 +226,10 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
 
     let mut done: Vec<FileDone> = Vec::new();
     while !level.is_empty() {
-        let mut finished: Vec<FileDone> = level.into_par_iter().map(process).collect();
+        let mut finished: Vec<FileDone> = level
+            .into_par_iter()
+            .map(|job| process(job, apis))
+            .collect();
         level = Vec::new();
         for d in &mut finished {
             if d.children.is_empty() {
@@ -284,7 +294,12 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
             }
         }
     }
-    done.extend(unreached.into_par_iter().map(process).collect::<Vec<_>>());
+    done.extend(
+        unreached
+            .into_par_iter()
+            .map(|job| process(job, apis))
+            .collect::<Vec<_>>(),
+    );
 
     let mut doc = assemble(ws, done);
     let x = &mut doc.files.excluded;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::doc::{Sample, WorkloadError};
+use super::doc::{AsyncRuntime, RunKey, Sample, WorkloadError};
 use super::protocol;
 use super::runner::{self, Ended, Outcome, Runner};
 use crate::error::Result;
@@ -25,16 +25,35 @@ pub enum Order {
 pub struct RunSpec {
     pub model: Model,
     pub workers: usize,
+    /// Model `async` only: the runtime and the jobs in flight.
+    pub runtime: Option<AsyncRuntime>,
+    pub in_flight: Option<usize>,
     /// `Reverse` only for `Model::Sequential`, and only when the driver [`Driver::reorders`].
     pub order: Order,
 }
 
 impl RunSpec {
     pub fn new(model: Model, workers: usize) -> RunSpec {
+        RunSpec::of(RunKey::plain(model, workers))
+    }
+
+    /// The run of a configuration, jobs in order.
+    pub fn of(key: RunKey) -> RunSpec {
         RunSpec {
-            model,
-            workers,
+            model: key.model,
+            workers: key.workers,
+            runtime: key.runtime,
+            in_flight: key.in_flight,
             order: Order::Forward,
+        }
+    }
+
+    pub fn key(&self) -> RunKey {
+        RunKey {
+            model: self.model,
+            workers: self.workers,
+            runtime: self.runtime,
+            in_flight: self.in_flight,
         }
     }
 }
@@ -154,6 +173,14 @@ impl Driver for HarnessDriver<'_> {
         if spec.order == Order::Reverse {
             c.args([protocol::ORDER_FLAG, protocol::ORDER_REVERSE]);
         }
+        if let (Some(rt), Some(k)) = (spec.runtime, spec.in_flight) {
+            c.args([
+                protocol::RUNTIME_FLAG,
+                rt.as_str(),
+                protocol::IN_FLIGHT_FLAG,
+            ])
+            .arg(k.to_string());
+        }
         self.env.apply(&mut c);
         let o = self.runner.run(c, self.timeout)?;
         Ok(harness_sample(&o, spec, self.timeout))
@@ -173,6 +200,8 @@ pub struct HarnessLine {
     pub job_digests: Vec<String>,
     pub digest: String,
     pub self_maxrss_kb: u64,
+    /// The harness's own VmHWM (0 where /proc has none).
+    pub self_hwm_kb: u64,
     pub workers_maxrss_kb: u64,
     pub pool_start_ns: u64,
     pub pickled_bytes_per_job: u64,
@@ -221,6 +250,7 @@ impl HarnessLine {
                 .unwrap_or_default(),
             digest: v[protocol::DIGEST].as_str().unwrap_or_default().to_string(),
             self_maxrss_kb: num(protocol::SELF_MAXRSS_KB),
+            self_hwm_kb: num(protocol::SELF_HWM_KB),
             workers_maxrss_kb: num(protocol::WORKERS_MAXRSS_KB),
             pool_start_ns: num(protocol::POOL_START_NS),
             pickled_bytes_per_job: num(protocol::PICKLED_BYTES_PER_JOB),
@@ -271,8 +301,21 @@ pub fn harness_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResul
             sample.digest = l.digest;
             sample.pool_start_ns = l.pool_start_ns;
             sample.pickled_bytes_per_job = l.pickled_bytes_per_job;
+            // The harness's own VmHWM where /proc has it: rusage's maxrss of a child includes the image of
+            // the process that forked it (cargo-concur), a floor that would hide what the model itself uses.
+            let own = if l.self_hwm_kb > 0 {
+                l.self_hwm_kb
+            } else {
+                o.maxrss_kb
+            };
+            sample.peak_rss_kb_total = own;
             if model == Model::Processes {
-                sample.peak_rss_kb_total = l.self_maxrss_kb + l.workers_maxrss_kb;
+                let main = if l.self_hwm_kb > 0 {
+                    l.self_hwm_kb
+                } else {
+                    l.self_maxrss_kb
+                };
+                sample.peak_rss_kb_total = main + l.workers_maxrss_kb;
             }
             Ok(sample)
         }
@@ -313,7 +356,8 @@ pub struct LibtestDriver<'r> {
 impl Driver for LibtestDriver<'_> {
     fn run(&mut self, spec: RunSpec) -> Result<RunResult> {
         let mut c = match spec.model {
-            Model::Sequential | Model::Threads => {
+            // Test binaries have no async runs; `Async` is never asked for.
+            Model::Sequential | Model::Threads | Model::Async => {
                 let n = if spec.model == Model::Sequential {
                     1
                 } else {

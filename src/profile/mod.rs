@@ -155,8 +155,13 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
             runner: &mut runner,
             timeout: measure.timeout,
         };
-        let plan = plan_for(measure, cores, started);
+        let plan = Plan {
+            jobs: d.spec.jobs,
+            is_async: d.run_async,
+            ..plan_for(measure, cores, started)
+        };
         let mut w = profile_one(&d.spec, &mut driver, &plan)?;
+        w.is_async = d.run_async;
         w.run_resolved = Some(d.run_resolved.clone()).filter(|r| *r != d.run_path);
         w.setup_resolved = d
             .setup_resolved
@@ -165,7 +170,10 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
         workloads.push(w);
     }
     for t in &tests {
-        let plan = plan_for(measure, cores, started);
+        let plan = Plan {
+            jobs: t.spec.jobs,
+            ..plan_for(measure, cores, started)
+        };
         let p = tests_workload::profile(t, &mut runner, measure, &plan)?;
         workloads.push(p);
     }
@@ -207,6 +215,8 @@ pub(crate) fn plan_for(measure: &MeasureSettings, cores: usize, started: Instant
             .unwrap_or(schedule::REPORT_BUDGET)
             .saturating_sub(started.elapsed()),
         cores,
+        jobs: 1,
+        is_async: false,
     }
 }
 
@@ -257,6 +267,7 @@ pub fn profile_one(
         schedule_notes: m.notes,
         run_resolved: None,
         setup_resolved: None,
+        is_async: false,
         python: None,
     })
 }

@@ -17,6 +17,8 @@ pub const JOB_DIGESTS: &str = "job_digests";
 pub const DIGEST: &str = "digest";
 /// `self_maxrss_kb`: the harness process's own peak resident set.
 pub const SELF_MAXRSS_KB: &str = "self_maxrss_kb";
+/// `self_hwm_kb`: the harness's own peak (VmHWM), without the pre-exec image rusage counts.
+pub const SELF_HWM_KB: &str = "self_hwm_kb";
 /// `workers_maxrss_kb`: the worker processes' peak resident sets, summed.
 pub const WORKERS_MAXRSS_KB: &str = "workers_maxrss_kb";
 /// `workers_spawned`: worker processes started.
@@ -39,6 +41,10 @@ pub const JOBS: &str = "jobs";
 pub const ORDER_FLAG: &str = "--order";
 pub const ORDER_FORWARD: &str = "forward";
 pub const ORDER_REVERSE: &str = "reverse";
+
+/// `--runtime` (`current-thread`, `multi-thread`) and `--in-flight K`: the async model's configuration.
+pub const RUNTIME_FLAG: &str = "--runtime";
+pub const IN_FLIGHT_FLAG: &str = "--in-flight";
 
 /// Worker process to harness: setup done (`ready <setup_ns>`).
 pub const WORKER_READY: &str = "ready";

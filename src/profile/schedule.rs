@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::doc::{RunSummary, Sample, WorkloadError};
+use super::doc::{AsyncRuntime, RunKey, RunSummary, Sample, WorkloadError};
 use super::driver::{Driver, Order, RunSpec};
 use super::summary;
 use crate::error::Result;
@@ -64,6 +64,10 @@ pub struct Plan {
     /// What is left of the whole run's budget.
     pub remaining: Duration,
     pub cores: usize,
+    /// The workload's number of jobs (the async in-flight ladder stops there).
+    pub jobs: usize,
+    /// `run` is an `async fn`: its jobs are also run as tasks (model `async`).
+    pub is_async: bool,
 }
 
 /// Elapsed time since the workload started (real: `Instant`; tests: a fake).
@@ -119,7 +123,7 @@ impl Measured {
     pub fn run_of(&self, model: Model, workers: usize) -> Option<&RunSummary> {
         self.runs
             .iter()
-            .find(|r| r.model == model && r.workers == workers)
+            .find(|r| r.model == model && r.workers == workers && r.in_flight.is_none())
     }
 }
 
@@ -148,6 +152,52 @@ pub fn worker_ladder(explicit: &[usize], cores: usize, io_bound: bool) -> Vec<us
     v
 }
 
+/// The numbers of async jobs in flight to measure: the worker ladder, and for I/O-bound workloads also
+/// 32x and 128x cores (tasks are cheap where threads are not), never more than the jobs.
+pub fn in_flight_ladder(
+    explicit: &[usize],
+    cores: usize,
+    io_bound: bool,
+    jobs: usize,
+) -> Vec<usize> {
+    let mut v = worker_ladder(explicit, cores, io_bound);
+    if explicit.is_empty() && io_bound {
+        v.push(32 * cores);
+        v.push(128 * cores);
+    }
+    let mut v: Vec<usize> = v.into_iter().map(|k| k.clamp(1, jobs.max(1))).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Every configuration to sample: sequential; threads and processes at each worker count; for async
+/// workloads, tasks on a current-thread runtime at each K in flight and on a multi-thread runtime with
+/// one worker per core at each K of at least 2.
+pub fn configurations(
+    explicit: &[usize],
+    cores: usize,
+    io_bound: bool,
+    jobs: usize,
+    is_async: bool,
+) -> Vec<RunKey> {
+    let mut keys = vec![RunKey::plain(Model::Sequential, 1)];
+    for w in worker_ladder(explicit, cores, io_bound) {
+        keys.push(RunKey::plain(Model::Threads, w));
+        keys.push(RunKey::plain(Model::Processes, w));
+    }
+    if is_async {
+        let ladder = in_flight_ladder(explicit, cores, io_bound, jobs);
+        for &k in &ladder {
+            keys.push(RunKey::tasks(AsyncRuntime::CurrentThread, 1, k));
+        }
+        for &k in ladder.iter().filter(|&&k| k >= 2) {
+            keys.push(RunKey::tasks(AsyncRuntime::MultiThread, cores, k));
+        }
+    }
+    keys
+}
+
 /// This workload's budget from its warm-up time.
 pub fn budget_for(plan: &Plan, warmup: Duration) -> Duration {
     let derived = (warmup * BUDGET_PER_SEQUENTIAL).clamp(BUDGET_FLOOR, BUDGET_CAP);
@@ -157,14 +207,14 @@ pub fn budget_for(plan: &Plan, warmup: Duration) -> Duration {
 /// Estimated time of one run of a pair: its last sample, else the sequential time spread over the
 /// workers that can run at once.
 fn estimate(
-    samples: &BTreeMap<(Model, usize), Vec<Sample>>,
-    pair: (Model, usize),
+    samples: &BTreeMap<RunKey, Vec<Sample>>,
+    pair: RunKey,
     seq: Duration,
     cores: usize,
 ) -> Duration {
     match samples.get(&pair).and_then(|v| v.last()) {
         Some(s) => Duration::from_nanos(s.wall_ns),
-        None => seq / pair.1.clamp(1, cores.max(1)) as u32,
+        None => seq / pair.workers.clamp(1, cores.max(1)) as u32,
     }
 }
 
@@ -201,7 +251,7 @@ pub fn run(
     let warm = driver.run(RunSpec::new(Model::Sequential, 1))?;
     let warm_time = clock.elapsed();
     m.warmup_ns = warm_time.as_nanos() as u64;
-    let mut failed: BTreeSet<(Model, usize)> = BTreeSet::new();
+    let mut failed: BTreeSet<RunKey> = BTreeSet::new();
     let reference = match warm {
         Ok(s) => {
             m.io_bound = io_bound(s.user_ns + s.sys_ns, s.wall_ns);
@@ -209,7 +259,7 @@ pub fn run(
         }
         Err(e) => {
             m.errors.push(e);
-            failed.insert((Model::Sequential, 1));
+            failed.insert(RunKey::plain(Model::Sequential, 1));
             None
         }
     };
@@ -259,18 +309,16 @@ pub fn run(
     let budget = budget_for(plan, seq_time);
     m.budget_ns = budget.as_nanos() as u64;
 
-    let pairs_of = |ladder: &[usize]| {
-        let mut pairs = vec![(Model::Sequential, 1)];
-        for &w in ladder {
-            if w != 1 || driver.threads_one_differs() {
-                pairs.push((Model::Threads, w));
-            }
-            pairs.push((Model::Processes, w));
-        }
-        pairs
+    let threads_one = driver.threads_one_differs();
+    let io = m.io_bound;
+    let pairs_of = |ladder: &[usize]| -> Vec<RunKey> {
+        configurations(ladder, cores, io, plan.jobs, plan.is_async)
+            .into_iter()
+            .filter(|k| threads_one || *k != RunKey::plain(Model::Threads, 1))
+            .collect()
     };
-    let mut samples: BTreeMap<(Model, usize), Vec<Sample>> = BTreeMap::new();
-    let round_estimate = |pairs: &[(Model, usize)], samples: &BTreeMap<_, _>| -> Duration {
+    let mut samples: BTreeMap<RunKey, Vec<Sample>> = BTreeMap::new();
+    let round_estimate = |pairs: &[RunKey], samples: &BTreeMap<_, _>| -> Duration {
         pairs
             .iter()
             .map(|&p| estimate(samples, p, seq_time, cores))
@@ -313,10 +361,10 @@ pub fn run(
         }
     };
 
-    let mut previous: BTreeMap<(Model, usize), u64> = BTreeMap::new();
+    let mut previous: BTreeMap<RunKey, u64> = BTreeMap::new();
     let mut done = 0usize;
     for round in 0..max_rounds {
-        let live: Vec<(Model, usize)> = pairs
+        let live: Vec<RunKey> = pairs
             .iter()
             .copied()
             .filter(|p| !failed.contains(p))
@@ -329,7 +377,8 @@ pub fn run(
             break;
         }
         let planned_rounds = max_rounds.min(min_rounds.max(round + 1));
-        for (i, &(model, workers)) in live.iter().enumerate() {
+        for (i, &key) in live.iter().enumerate() {
+            let (model, workers) = (key.model, key.workers);
             let rest_of_round: Duration = live[i..]
                 .iter()
                 .map(|&p| estimate(&samples, p, seq_time, cores))
@@ -346,17 +395,17 @@ pub fn run(
                     + live.len() * planned_rounds.saturating_sub(round + 1),
                 left: rest_of_round + later,
             });
-            match driver.run(RunSpec::new(model, workers))? {
-                Ok(s) => samples.entry((model, workers)).or_default().push(s),
+            match driver.run(RunSpec::of(key))? {
+                Ok(s) => samples.entry(key).or_default().push(s),
                 Err(e) => {
                     m.errors.push(e);
-                    failed.insert((model, workers));
+                    failed.insert(key);
                 }
             }
             done += 1;
         }
         m.rounds = round + 1;
-        let medians: BTreeMap<(Model, usize), u64> = samples
+        let medians: BTreeMap<RunKey, u64> = samples
             .iter()
             .map(|(k, v)| (*k, summary::median(v.iter().map(|s| s.wall_ns))))
             .collect();
@@ -373,8 +422,9 @@ pub fn run(
         previous = medians;
     }
 
-    for &(model, workers) in &pairs {
-        let Some(v) = samples.get(&(model, workers)) else {
+    for &key in &pairs {
+        let (model, workers) = (key.model, key.workers);
+        let Some(v) = samples.get(&key) else {
             continue;
         };
         let bad = reference
@@ -398,14 +448,13 @@ pub fn run(
                 kind: "mismatch".to_string(),
                 job: None,
                 message: format!(
-                    "{} x{workers}: results differ from the sequential run{which} (shared or process-global \
-                     state); its timings are not comparable",
-                    model.as_str()
+                    "{}: results differ from the sequential run{which} (shared or process-global state); its \
+                     timings are not comparable",
+                    key.label()
                 ),
             });
         }
-        m.runs
-            .push(summary::summarize(model, workers, cores, v, matches));
+        m.runs.push(summary::summarize(key, cores, v, matches));
     }
     m.profiling_ns = clock.elapsed().as_nanos() as u64;
     m.measured_ns = samples.values().flatten().map(|s| s.wall_ns).sum();
@@ -483,6 +532,8 @@ mod tests {
             budget: None,
             remaining: REPORT_BUDGET,
             cores: 2,
+            jobs: 3,
+            is_async: false,
         }
     }
 
@@ -751,5 +802,38 @@ mod tests {
         let m = run(&mut d, &plan(), &clock, &mut |_| {}).unwrap();
         assert!(m.run_of(Model::Threads, 1).is_none());
         assert!(m.run_of(Model::Processes, 1).is_some());
+    }
+
+    #[test]
+    fn async_workloads_add_task_configurations_with_k_in_flight() {
+        assert_eq!(in_flight_ladder(&[], 2, false, 64), vec![1, 2, 4]);
+        assert_eq!(
+            in_flight_ladder(&[], 2, true, 1000),
+            vec![1, 2, 4, 8, 16, 64, 256]
+        );
+        // Never more in flight than jobs.
+        assert_eq!(in_flight_ladder(&[], 2, true, 48), vec![1, 2, 4, 8, 16, 48]);
+        assert_eq!(in_flight_ladder(&[3, 500], 2, true, 64), vec![3, 64]);
+        let sync = configurations(&[], 2, true, 256, false);
+        assert!(sync.iter().all(|k| k.model != Model::Async));
+        assert_eq!(sync.len(), 1 + 2 * 5);
+        let keys = configurations(&[], 2, true, 256, true);
+        let current: Vec<usize> = keys
+            .iter()
+            .filter(|k| k.runtime == Some(AsyncRuntime::CurrentThread))
+            .map(|k| k.in_flight.unwrap_or(0))
+            .collect();
+        assert_eq!(current, vec![1, 2, 4, 8, 16, 64, 256]);
+        let multi: Vec<&RunKey> = keys
+            .iter()
+            .filter(|k| k.runtime == Some(AsyncRuntime::MultiThread))
+            .collect();
+        assert_eq!(multi.len(), 6);
+        assert!(multi
+            .iter()
+            .all(|k| k.workers == 2 && k.in_flight.unwrap_or(0) >= 2));
+        // The sync models are still all there, sequential first.
+        assert_eq!(keys[0], RunKey::plain(Model::Sequential, 1));
+        assert_eq!(keys.len(), 1 + 2 * 5 + 7 + 6);
     }
 }

@@ -72,6 +72,8 @@ pub enum Code {
     Setup,
     /// Python workloads: what the GIL does on the path (held, released, free-threaded build).
     Gil,
+    /// Async workloads: measured tasks against the sync verdict.
+    Async,
 }
 
 impl Code {
@@ -110,6 +112,7 @@ impl Code {
             Code::NoExplanation => "no-explanation",
             Code::Setup => "setup",
             Code::Gil => "gil",
+            Code::Async => "async",
         }
     }
 }

@@ -339,7 +339,7 @@ fn sleeping_jobs_get_more_threads_than_cores() {
 }
 
 #[test]
-fn io_bound_code_on_an_async_runtime_goes_async() {
+fn io_bound_sync_code_on_an_async_runtime_keeps_threads_with_async_as_advice() {
     let w = workload(
         "fetch",
         32,
@@ -358,8 +358,13 @@ fn io_bound_code_on_an_async_runtime_goes_async() {
     let a = analysis(vec![spawn], &[("workloads::fetch", &[0])]);
     let doc = recommend(&a, &profile(vec![w]));
     let w = only(&doc);
-    assert_eq!(w.recommendation.model, Verdict::Async, "{}", reasons(w));
-    assert!(reasons(w).contains("src/lib.rs:40"));
+    // Only threads were measured: async is advice, never the verdict of a sync workload.
+    assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
+    assert!(reasons(w).contains(
+        "advice, not measured: the code already uses an async runtime on the workload's path (`tokio::spawn` \
+         starts concurrent work at src/lib.rs:40)"
+    ));
+    assert!(w.speedup.asynchronous.is_none());
 }
 
 #[test]
@@ -575,7 +580,7 @@ fn slower_setups_in_worker_processes_count_against_processes() {
 }
 
 #[test]
-fn thousands_of_waiting_jobs_go_async() {
+fn thousands_of_waiting_sync_jobs_get_threads_and_async_only_as_advice() {
     let w = workload(
         "fanout",
         5000,
@@ -588,19 +593,17 @@ fn thousands_of_waiting_jobs_go_async() {
     );
     let doc = recommend(&empty_analysis(), &profile(vec![w]));
     let w = only(&doc);
-    assert_eq!(w.recommendation.model, Verdict::Async, "{}", reasons(w));
+    assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
     assert_eq!(w.recommendation.workers, 2, "only measured counts");
     assert!(w.recommendation.reason_codes.contains(&Code::MeasuredUpTo));
     assert!(
-        reasons(w).contains("too many for OS threads"),
+        reasons(w).contains("advice, not measured: 2500 concurrent waits are many for OS threads"),
         "{}",
         reasons(w)
     );
-    assert!(w
-        .recommendation
-        .refactors
-        .iter()
-        .any(|f| f.message.contains("async tasks")));
+    assert!(w.recommendation.refactors.iter().any(|f| f
+        .message
+        .starts_with("advice, not measured: the jobs mostly wait, so an async version")));
 }
 
 #[test]
@@ -1044,3 +1047,5 @@ fn python_threads_are_ruled_out_where_the_gil_is_held() {
         reasons(only(&doc))
     );
 }
+
+mod asynchronous;

@@ -529,7 +529,7 @@ pub(super) fn meaningful(p: &ModelPoint<'_>) -> bool {
 }
 
 /// An async runtime already on the workload's path.
-fn async_runtime_on_path<'a>(findings: &[PathFinding<'a>]) -> Option<PathFinding<'a>> {
+pub(super) fn async_runtime_on_path<'a>(findings: &[PathFinding<'a>]) -> Option<PathFinding<'a>> {
     findings.iter().copied().find(|f| {
         f.finding.kind == FindingKind::BlockingInAsync
             || (matches!(f.finding.kind, FindingKind::Spawn | FindingKind::Channel)
@@ -1015,25 +1015,28 @@ fn io_bound(ev: &Evidence<'_>, s: &Situation<'_, '_>) -> Decision {
             ));
         }
     }
-    let model = if want_async {
+    // Threads are what was measured; async tasks only where they were measured too (verdict_async).
+    if want_async && !ev.workload.is_async {
         match runtime {
             Some(f) => reasons.push(Reason::new(
                 Code::AsyncRuntime,
                 format!(
-                    "the code already uses an async runtime on the workload's path ({} at {}): async tasks",
+                    "advice, not measured: the code already uses an async runtime on the workload's path ({} at \
+                     {}): an async version of the jobs would fit",
                     f.finding.message,
                     f.location()
                 ),
             )),
             None => reasons.push(Reason::new(
                 Code::ManyWaits,
-                format!("{ideal} concurrent waits are too many for OS threads: async tasks"),
+                format!(
+                    "advice, not measured: {ideal} concurrent waits are many for OS threads: an async version \
+                     of the jobs would fit"
+                ),
             )),
         }
-        Verdict::Async
-    } else {
-        Verdict::Threads
-    };
+    }
+    let model = Verdict::Threads;
     reasons.extend(setup_line(ev, Some(t)));
     reasons.extend(s.exclusion_reasons());
     Decision {

@@ -40,6 +40,8 @@ pub struct Declared {
     /// Where `run` and `setup` really are, through `pub use` re-exports (the analysis's function paths).
     pub run_resolved: String,
     pub setup_resolved: Option<String>,
+    /// `run` is an `async fn`: its jobs are futures, also run as tasks on a tokio runtime.
+    pub run_async: bool,
 }
 
 /// A libtest binary of a package, profiled as a workload (one job per test).
@@ -236,6 +238,7 @@ fn validate(
             crate_name: lib.crate_name.clone(),
             setup_path,
             run_path,
+            run_async: checked.is_async,
             run_resolved: checked.resolved,
             setup_resolved,
         },

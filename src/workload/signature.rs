@@ -14,9 +14,9 @@ use crate::error::{Error, Result};
 pub enum Role {
     /// `pub fn() -> S`
     Setup,
-    /// `pub fn(usize) -> R`
+    /// `pub fn(usize) -> R` or `pub async fn(usize) -> R`
     Run,
-    /// `pub fn(&S, usize) -> R`
+    /// `pub fn(&S, usize) -> R` or `pub async fn(&S, usize) -> R`
     RunWithSetup,
 }
 
@@ -30,9 +30,10 @@ impl Role {
     fn wanted(self) -> &'static str {
         match self {
             Role::Setup => "pub fn() -> S",
-            Role::Run => "pub fn(job: usize) -> R (R: Debug)",
+            Role::Run => "pub fn(job: usize) -> R or pub async fn(job: usize) -> R (R: Debug)",
             Role::RunWithSetup => {
-                "pub fn(input: &S, job: usize) -> R (R: Debug), S being what setup returns"
+                "pub fn(input: &S, job: usize) -> R or pub async fn(input: &S, job: usize) -> R (R: Debug), \
+                 S being what setup returns"
             }
         }
     }
@@ -44,6 +45,8 @@ impl Role {
 pub struct Checked {
     pub resolved: String,
     pub warning: Option<String>,
+    /// The function is an `async fn` (a `run` only: its jobs are futures, run as tasks too).
+    pub is_async: bool,
 }
 
 /// Why a path does not check: not found (a re-export may still lead somewhere the checker cannot see), or
@@ -107,8 +110,10 @@ fn check_at(
             resolved: last.unwrap_or_else(|| path.to_string()),
             warning: Some(format!(
                 "{ctx}: {key} = \"{declared}\" goes through a `pub use` of `{name}` that cargo-concur cannot \
-                 follow into this crate's source; the compiler will check it"
+                 follow into this crate's source; the compiler will check it (and it is run as a plain, not \
+                 an async, function)"
             )),
+            is_async: false,
         }))
     };
     // The file being walked, and the inline modules entered in it since (the module tree rules are
@@ -190,6 +195,7 @@ fn check_at(
     Ok(Checked {
         resolved: path.to_string(),
         warning: None,
+        is_async: f.sig.asyncness.is_some(),
     })
 }
 
@@ -243,6 +249,7 @@ fn associated(
     Ok(Checked {
         resolved: path.to_string(),
         warning: None,
+        is_async: f.sig.asyncness.is_some(),
     })
 }
 
@@ -355,8 +362,20 @@ fn signature(
         ))))
     };
     let wanted = role.wanted();
-    if sig.asyncness.is_some() {
-        return bad(format!("it is `async`; the signature must be `{wanted}`"));
+    let is_async = sig.asyncness.is_some();
+    if is_async && role == Role::Setup {
+        return bad(
+            "it is `async`: setup runs once, before any runtime exists; make it a plain fn (block on what it \
+             awaits inside it)"
+                .to_string(),
+        );
+    }
+    if !is_async && returns_impl_future(sig) {
+        return bad(
+            "it returns `impl Future` from a plain fn; declare it `pub async fn` so that cargo-concur runs its \
+             jobs as tasks"
+                .to_string(),
+        );
     }
     if !sig
         .generics
@@ -451,6 +470,22 @@ fn signature(
         _ => {}
     }
     Ok(())
+}
+
+/// `-> impl Future<...>` (a future built by hand instead of `async fn`).
+fn returns_impl_future(sig: &syn::Signature) -> bool {
+    let ReturnType::Type(_, ty) = &sig.output else {
+        return false;
+    };
+    let syn::Type::ImplTrait(t) = &**ty else {
+        return false;
+    };
+    t.bounds.iter().any(|b| match b {
+        syn::TypeParamBound::Trait(tb) => {
+            tb.path.segments.last().is_some_and(|s| s.ident == "Future")
+        }
+        _ => false,
+    })
 }
 
 /// The items plus those declared inside item-position macro calls (`cfg_if! { ... }`).
@@ -640,8 +675,9 @@ mod tests {
             "{}",
             e.message
         );
-        let e = check(&lib, "demo::later", Role::Run, "w").unwrap_err();
-        assert!(e.message.contains("async"), "{}", e.message);
+        // An async run without setup fits (its jobs become tasks).
+        let c = check(&lib, "demo::later", Role::Run, "w").unwrap();
+        assert!(c.is_async && c.warning.is_none());
     }
 
     #[test]
@@ -764,5 +800,63 @@ mod tests {
             Role::RunWithSetup,
             &["not a reference", "input: &Vec<u8>"],
         );
+    }
+
+    /// (source of lib.rs, path, role, expected: Ok(is_async) or Err(part of the message)).
+    fn check_async(src: &str, path: &str, role: Role, expect: std::result::Result<bool, &str>) {
+        let (_d, lib) = lib_with(&[("lib.rs", src)]);
+        match (check(&lib, path, role, "w"), expect) {
+            (Ok(c), Ok(is_async)) => assert_eq!(c.is_async, is_async, "{src}"),
+            (Err(e), Err(part)) => assert!(e.message.contains(part), "{src}: {}", e.message),
+            (got, want) => panic!("{src}: got {got:?}, want {want:?}"),
+        }
+    }
+
+    #[test]
+    fn async_runs_fit_with_and_without_setup_and_misfits_say_why() {
+        use Role::*;
+        let cases: &[(&str, &str, Role, std::result::Result<bool, &str>)] = &[
+            ("pub async fn job(j: usize) -> usize { j }", "demo::job", Run, Ok(true)),
+            ("pub fn job(j: usize) -> usize { j }", "demo::job", Run, Ok(false)),
+            (
+                "pub async fn job(s: &Vec<u8>, j: usize) -> u8 { s[j] }",
+                "demo::job",
+                RunWithSetup,
+                Ok(true),
+            ),
+            (
+                "pub async fn load() -> Vec<u8> { vec![] }",
+                "demo::load",
+                Setup,
+                Err("setup runs once, before any runtime exists"),
+            ),
+            (
+                "pub async fn job(a: usize, b: usize) -> usize { a }",
+                "demo::job",
+                Run,
+                Err("takes 2 parameters, but the workload has no `setup`"),
+            ),
+            (
+                "pub async fn job(s: Vec<u8>, j: usize) -> u8 { 0 }",
+                "demo::job",
+                RunWithSetup,
+                Err("not a reference to the setup value"),
+            ),
+            (
+                "pub async fn job<T: Default>(j: usize) -> usize { j }",
+                "demo::job",
+                Run,
+                Err("it is generic"),
+            ),
+            (
+                "pub fn job(j: usize) -> impl std::future::Future<Output = usize> { async move { j } }",
+                "demo::job",
+                Run,
+                Err("declare it `pub async fn`"),
+            ),
+        ];
+        for (src, path, role, expect) in cases {
+            check_async(src, path, *role, *expect);
+        }
     }
 }

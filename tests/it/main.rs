@@ -37,6 +37,7 @@ pub fn concur() -> Command {
 }
 
 mod analyze;
+mod asynchronous;
 mod layers;
 mod profile;
 mod python;
