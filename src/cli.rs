@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::discover::PackageSelection;
 use crate::error::Error;
+use crate::profile::MeasureSettings;
 use crate::render::{AnalyzeFormat, Choice, ColorWhen, ProfileFormat, ReportFormat};
 use crate::vocab::Level;
 
@@ -387,68 +388,44 @@ pub fn parse(args: Vec<std::ffi::OsString>) -> Parsed {
     }
 }
 
-/// Settled measurement settings, derived once from `MeasureArgs`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MeasureSettings {
-    pub workloads: Vec<String>,
-    /// Empty: the default ladder (1..=cores, 2x cores, more for I/O-bound workloads).
-    pub workers: Vec<usize>,
-    /// `--runs`: exactly this many rounds.
-    pub runs: Option<usize>,
-    /// `--min-rounds`: at least this many rounds.
-    pub min_rounds: Option<usize>,
-    /// `--budget`: per workload.
-    pub budget: Option<std::time::Duration>,
-    /// `--total-budget`: for all workloads.
-    pub total_budget: Option<std::time::Duration>,
-    pub timeout: std::time::Duration,
-    pub perf: bool,
-    pub tests: bool,
-    /// `--python`: the interpreter Python workloads' environment is made from.
-    pub python: Option<PathBuf>,
-}
-
-impl MeasureSettings {
-    pub fn new(a: &MeasureArgs) -> crate::error::Result<MeasureSettings> {
-        if a.workers.contains(&0) {
-            return Err(Error::usage("--workers: worker counts must be at least 1"));
-        }
-        if a.runs == Some(0) {
-            return Err(Error::usage("--runs: at least one run is needed"));
-        }
-        if a.min_rounds == Some(0) {
-            return Err(crate::error::Error::usage(
-                "--min-rounds: at least one round is needed",
-            ));
-        }
-        let seconds = |flag: &str, v: Option<f64>| match v {
-            None => Ok(None),
-            Some(x) if x.is_finite() && x > 0.0 => Ok(Some(std::time::Duration::from_secs_f64(x))),
-            Some(_) => Err(crate::error::Error::usage(format!(
-                "{flag}: must be a positive number of seconds"
-            ))),
-        };
-        let budget = seconds("--budget", a.budget)?;
-        let total_budget = seconds("--total-budget", a.total_budget)?;
-        if !(a.timeout.is_finite() && a.timeout > 0.0) {
-            return Err(Error::usage(
-                "--timeout: must be a positive number of seconds",
-            ));
-        }
-        let mut workers = a.workers.clone();
-        workers.sort_unstable();
-        workers.dedup();
-        Ok(MeasureSettings {
-            workloads: a.workloads.clone(),
-            workers,
-            runs: a.runs,
-            min_rounds: a.min_rounds,
-            budget,
-            total_budget,
-            timeout: std::time::Duration::from_secs_f64(a.timeout),
-            perf: !a.no_perf,
-            tests: !a.no_tests,
-            python: a.python.clone(),
-        })
+/// The measurement settings `profile` runs with, from `MeasureArgs` (flag values checked here, once).
+pub fn measure(a: &MeasureArgs) -> crate::error::Result<MeasureSettings> {
+    if a.workers.contains(&0) {
+        return Err(Error::usage("--workers: worker counts must be at least 1"));
     }
+    if a.runs == Some(0) {
+        return Err(Error::usage("--runs: at least one run is needed"));
+    }
+    if a.min_rounds == Some(0) {
+        return Err(Error::usage("--min-rounds: at least one round is needed"));
+    }
+    let seconds = |flag: &str, v: Option<f64>| match v {
+        None => Ok(None),
+        Some(x) if x.is_finite() && x > 0.0 => Ok(Some(std::time::Duration::from_secs_f64(x))),
+        Some(_) => Err(Error::usage(format!(
+            "{flag}: must be a positive number of seconds"
+        ))),
+    };
+    let budget = seconds("--budget", a.budget)?;
+    let total_budget = seconds("--total-budget", a.total_budget)?;
+    if !(a.timeout.is_finite() && a.timeout > 0.0) {
+        return Err(Error::usage(
+            "--timeout: must be a positive number of seconds",
+        ));
+    }
+    let mut workers = a.workers.clone();
+    workers.sort_unstable();
+    workers.dedup();
+    Ok(MeasureSettings {
+        workloads: a.workloads.clone(),
+        workers,
+        runs: a.runs,
+        min_rounds: a.min_rounds,
+        budget,
+        total_budget,
+        timeout: std::time::Duration::from_secs_f64(a.timeout),
+        perf: !a.no_perf,
+        tests: !a.no_tests,
+        python: a.python.clone(),
+    })
 }

@@ -12,14 +12,16 @@ pub mod protocol;
 pub mod python;
 pub mod runner;
 pub mod schedule;
+pub mod settings;
 pub mod summary;
 pub mod tests_workload;
+
+pub use settings::MeasureSettings;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use crate::cli::MeasureSettings;
 use crate::discover::PackageSelection;
 use crate::error::{Error, Result};
 use crate::profile::doc::{Environment, ProfileDoc, WorkloadProfile};

@@ -7,7 +7,7 @@
 use super::driver::{CargoEnv, LibtestDriver};
 use super::runner::Runner;
 use super::schedule::Plan;
-use crate::cli::MeasureSettings;
+use super::MeasureSettings;
 use crate::error::{Error, Result};
 use crate::profile::doc::WorkloadProfile;
 use crate::workload::TestWorkload;

@@ -271,24 +271,29 @@ fn runner_script_runs_every_model_with_the_same_results() {
     let dir = crate::root().join("target").join("it-python-runner");
     std::fs::create_dir_all(&dir).expect("dir");
     let script = crate::root().join("src/profile/python_runner.py");
-    let run = |name: &str, spec: Value, model: &str, workers: usize| -> (i32, Value) {
-        let path = dir.join(format!("{name}.json"));
-        std::fs::write(&path, spec.to_string()).expect("spec");
-        let out = std::process::Command::new(python)
-            .arg(&script)
-            .arg(&path)
-            .arg(model)
-            .arg(workers.to_string())
-            .output()
-            .expect("run the runner");
-        let line = String::from_utf8_lossy(&out.stdout);
-        let doc = serde_json::from_str(line.trim()).unwrap_or_else(|e| {
-            panic!(
-                "{model}: not one JSON line ({e}): {line} {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code().unwrap_or(-1), doc)
+    let run_with =
+        |name: &str, spec: Value, model: &str, workers: usize, extra: &[&str]| -> (i32, Value) {
+            let path = dir.join(format!("{name}.json"));
+            std::fs::write(&path, spec.to_string()).expect("spec");
+            let out = std::process::Command::new(python)
+                .arg(&script)
+                .arg(&path)
+                .arg(model)
+                .arg(workers.to_string())
+                .args(extra)
+                .output()
+                .expect("run the runner");
+            let line = String::from_utf8_lossy(&out.stdout);
+            let doc = serde_json::from_str(line.trim()).unwrap_or_else(|e| {
+                panic!(
+                    "{model}: not one JSON line ({e}): {line} {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+            (out.status.code().unwrap_or(-1), doc)
+        };
+    let run = |name: &str, spec: Value, model: &str, workers: usize| {
+        run_with(name, spec, model, workers, &[])
     };
     let spec = |pass: &str| {
         serde_json::json!({"module": "hashlib", "call": "m.sha256(data + bytes([job])).hexdigest()",
@@ -299,6 +304,20 @@ fn runner_script_runs_every_model_with_the_same_results() {
     let digest = seq["digest"].as_str().expect("digest").to_string();
     assert_eq!(digest.len(), 16);
     assert_eq!(seq["job_ns"].as_array().map(Vec::len), Some(6));
+    let job_digests = seq["job_digests"].clone();
+    assert_eq!(job_digests.as_array().map(Vec::len), Some(6));
+    let (_, reversed) = run_with(
+        "shared",
+        spec("shared"),
+        "sequential",
+        1,
+        &["--order", "reverse"],
+    );
+    assert_eq!(reversed["digest"].as_str(), Some(digest.as_str()));
+    assert_eq!(
+        reversed["job_digests"], job_digests,
+        "per-job digests are by job id, whatever the order"
+    );
     assert!(
         seq["gil_enabled"].is_boolean()
             && seq["python"].as_str().is_some_and(|v| v.starts_with('3'))
