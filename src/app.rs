@@ -7,6 +7,24 @@ use crate::error::{Error, Result};
 use crate::exit;
 use crate::render;
 
+/// Runs `work` on a thread with the parsing stack ([`crate::parse::depth::BIG_STACK`]): files are parsed and
+/// walked on it too (workload signatures), and the nesting bound follows the stack of the thread that parses.
+/// Without such a thread, on this one (the bound then applies only in the analysis pool).
+pub fn on_parse_stack(work: fn() -> i32) -> i32 {
+    let stack = crate::parse::depth::BIG_STACK;
+    let spawned = std::thread::Builder::new()
+        .name("concur-main".into())
+        .stack_size(stack)
+        .spawn(move || {
+            crate::parse::depth::set_thread_stack(stack);
+            work()
+        });
+    match spawned {
+        Ok(handle) => handle.join().unwrap_or(exit::INTERNAL),
+        Err(_) => work(),
+    }
+}
+
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.verb {
         Verb::Analyze(a) => {

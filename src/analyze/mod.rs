@@ -122,14 +122,14 @@ fn process(job: FileJob, apis: &Arc<Apis>) -> FileDone {
         cfg: cfg.clone(),
         excluded: Excluded::default(),
     };
-    let text = match std::fs::read_to_string(&module.path) {
+    let text = match crate::discover::read_source(&module.path) {
         Ok(t) => t,
         Err(e) => {
             done.errors.push(ParseErrorDoc {
                 file: rel_path,
-                line: 1,
-                column: 1,
-                message: format!("cannot read: {e}"),
+                line: e.line,
+                column: e.column,
+                message: e.message,
                 skipped: Skipped::File,
             });
             return done;
@@ -179,6 +179,26 @@ fn process(job: FileJob, apis: &Arc<Apis>) -> FileDone {
     done
 }
 
+/// The pool that reads, parses and walks files: rayon threads with [`crate::parse::depth::BIG_STACK`]
+/// stacks (each records its stack, so the nesting limit follows it); when the system refuses stacks that
+/// big, rayon's defaults, with a limit to match.
+fn pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let with_stack = |stack: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .stack_size(stack)
+                .thread_name(|i| format!("concur-parse-{i}"))
+                .start_handler(move |_| crate::parse::depth::set_thread_stack(stack))
+                .build()
+        };
+        with_stack(crate::parse::depth::BIG_STACK)
+            .or_else(|_| with_stack(crate::parse::depth::BIG_STACK / 16))
+            .or_else(|_| with_stack(2 << 20))
+            .unwrap_or_else(|e| panic!("cannot start any thread: {e}"))
+    })
+}
+
 /// Analyzes every target of every selected package with the built-in API catalogue: see
 /// [`analyze_workspace_with`].
 pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
@@ -188,6 +208,10 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
 /// Analyzes every target of every selected package, looking APIs up in `apis`. Never fails: unreadable or
 /// unparsable files are recorded in `files.parse_errors` and skipped.
 pub fn analyze_workspace_with(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
+    pool().install(|| analyze_in_pool(ws, apis))
+}
+
+fn analyze_in_pool(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     let mut level: Vec<FileJob> = Vec::new();
     let mut targets_excluded = 0;

@@ -38,8 +38,10 @@ pub fn concur() -> Command {
 
 mod analyze;
 mod asynchronous;
+mod hardening;
 mod layers;
 mod profile;
 mod python;
 mod real_crates;
+mod realtests;
 mod report;
