@@ -1,15 +1,15 @@
 //! The `analyze` pipeline: discover packages and targets, parse every file in parallel while extracting
 //! facts, link the call graph per package, and assemble the sorted `AnalysisDoc`.
 //!
-//! Files are processed level by level of the module trees (roots first), each level in parallel with rayon:
-//! a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave the
+//! Files are processed as the module trees are walked, in parallel with rayon (a finished file spawns its
+//! children): a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave the
 //! thread that parsed them, so each file is read, parsed and reduced to plain facts in one task.
 
 pub mod model;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -54,6 +54,9 @@ pub fn run_in(ws: &Workspace) -> AnalysisDoc {
 
 /// One file to read, parse and reduce to facts.
 struct FileJob {
+    /// Which reaching of the file this is (see [`Claim`]).
+    claim: Claim,
+    canonical: PathBuf,
     package: usize,
     module: ModuleFile,
     ctx: FileContext,
@@ -77,6 +80,8 @@ struct FileDone {
 
 fn process(job: FileJob) -> FileDone {
     let FileJob {
+        claim: _,
+        canonical: _,
         package,
         module,
         ctx,
@@ -148,8 +153,8 @@ fn process(job: FileJob) -> FileDone {
 /// Analyzes every target of every selected package. Never fails: unreadable or unparsable files are
 /// recorded in `files.parse_errors` and skipped.
 pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
-    let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut level: Vec<FileJob> = Vec::new();
+    let mut roots: Vec<FileJob> = Vec::new();
+    let mut root_paths: BTreeSet<PathBuf> = BTreeSet::new();
     for (pi, pkg) in ws.packages.iter().enumerate() {
         for t in &pkg.targets {
             let module = ModuleFile {
@@ -157,9 +162,15 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
                 module_path: Vec::new(),
                 mod_rs: true,
             };
-            if seen.insert(canonical(&module.path)) {
+            if root_paths.insert(canonical(&module.path)) {
                 let ctx = context(ws, pi, &t.crate_name, &module);
-                level.push(FileJob {
+                roots.push(FileJob {
+                    claim: Claim {
+                        root: roots.len(),
+                        depth: 0,
+                        module_path: Vec::new(),
+                    },
+                    canonical: canonical(&module.path),
                     package: pi,
                     module,
                     ctx,
@@ -170,63 +181,136 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
         }
     }
 
-    let mut done: Vec<FileDone> = Vec::new();
-    while !level.is_empty() {
-        let mut finished: Vec<FileDone> = level.into_par_iter().map(process).collect();
-        level = Vec::new();
-        for d in &mut finished {
-            if d.children.is_empty() {
-                continue;
-            }
-            // The children see this file's module scopes, then its ancestors'.
-            let chain = match d.facts.as_mut() {
-                Some(f) => Some(Arc::new(ScopeChain {
-                    scopes: std::mem::take(&mut f.scopes),
-                    parent: d.inherited.clone(),
-                })),
-                None => d.inherited.clone(),
-            };
-            for child in &d.children {
-                if seen.insert(canonical(&child.path)) {
-                    let ctx = context(ws, d.package, &d.ctx.crate_name, child);
-                    level.push(FileJob {
-                        package: d.package,
-                        module: child.clone(),
-                        ctx,
-                        reached: true,
-                        inherited: chain.clone(),
-                    });
-                }
+    // Each finished file spawns its children at once (no barrier per level of the module trees), so both
+    // cores stay busy while a deep tree is walked. Roots start in target order (FIFO).
+    let claims = Claims::default();
+    rayon::scope_fifo(|s| {
+        for job in roots {
+            let claims = &claims;
+            if claims.claim(&job.canonical, &job.claim) {
+                s.spawn_fifo(move |s| walk(s, ws, claims, job));
             }
         }
-        done.extend(finished);
-    }
+    });
+    let Claims { owner, done } = claims;
+    let mut seen = owner.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut done: Vec<FileDone> = done
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_values()
+        .map(|(_, d)| d)
+        .collect();
 
     // Files under a package that no target reaches: analyzed too, with a module path from their place.
     let mut unreached = Vec::new();
     for (pi, pkg) in ws.packages.iter().enumerate() {
         for path in discover::package_rs_files(pkg) {
-            if seen.insert(canonical(&path)) {
-                let module_path = discover::module_path_from_file(&pkg.root, &path);
-                let module = ModuleFile {
-                    path,
-                    module_path,
-                    mod_rs: true,
-                };
-                let ctx = context(ws, pi, &pkg.default_crate_name(), &module);
-                unreached.push(FileJob {
-                    package: pi,
-                    module,
-                    ctx,
-                    reached: false,
-                    inherited: None,
-                });
+            let canonical = canonical(&path);
+            if seen.contains_key(&canonical) {
+                continue;
             }
+            seen.insert(canonical.clone(), Claim::default());
+            let module_path = discover::module_path_from_file(&pkg.root, &path);
+            let module = ModuleFile {
+                path,
+                module_path,
+                mod_rs: true,
+            };
+            let ctx = context(ws, pi, &pkg.default_crate_name(), &module);
+            unreached.push(FileJob {
+                claim: Claim::default(),
+                canonical,
+                package: pi,
+                module,
+                ctx,
+                reached: false,
+                inherited: None,
+            });
         }
     }
     done.extend(unreached.into_par_iter().map(process).collect::<Vec<_>>());
 
     assemble(ws, done)
+}
+
+/// Which reaching of a file counts when several targets reach it (a `#[path]`-shared test helper): the
+/// first target in cargo's order, then the shallowest, then the smallest module path. Whichever thread gets
+/// there first, the smallest claim wins, so the output never depends on scheduling.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct Claim {
+    root: usize,
+    depth: usize,
+    module_path: Vec<String>,
+}
+
+/// The files claimed so far and the results of the winning claims.
+#[derive(Default)]
+struct Claims {
+    owner: Mutex<HashMap<PathBuf, Claim>>,
+    done: Mutex<BTreeMap<PathBuf, (Claim, FileDone)>>,
+}
+
+impl Claims {
+    /// True when `claim` is the best so far for `path` (the file must be processed for it).
+    fn claim(&self, path: &PathBuf, claim: &Claim) -> bool {
+        let mut owner = self.owner.lock().unwrap_or_else(|e| e.into_inner());
+        match owner.get(path) {
+            Some(best) if best <= claim => false,
+            _ => {
+                owner.insert(path.clone(), claim.clone());
+                true
+            }
+        }
+    }
+
+    /// Keeps `done` unless a smaller claim's result is already there.
+    fn finish(&self, path: PathBuf, claim: Claim, done: FileDone) {
+        let mut all = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        match all.get(&path) {
+            Some((best, _)) if *best <= claim => {}
+            _ => {
+                all.insert(path, (claim, done));
+            }
+        }
+    }
+}
+
+/// Processes one file of a module tree, then spawns its child modules' files on the same scope.
+fn walk<'s>(s: &rayon::ScopeFifo<'s>, ws: &'s Workspace, claims: &'s Claims, job: FileJob) {
+    let claim = job.claim.clone();
+    let path = job.canonical.clone();
+    let mut d = process(job);
+    if !d.children.is_empty() {
+        // The children see this file's module scopes, then its ancestors'.
+        let chain = match d.facts.as_mut() {
+            Some(f) => Some(Arc::new(ScopeChain {
+                scopes: std::mem::take(&mut f.scopes),
+                parent: d.inherited.clone(),
+            })),
+            None => d.inherited.clone(),
+        };
+        for child in &d.children {
+            let child_claim = Claim {
+                root: claim.root,
+                depth: claim.depth + 1,
+                module_path: child.module_path.clone(),
+            };
+            let canonical = canonical(&child.path);
+            if claims.claim(&canonical, &child_claim) {
+                let job = FileJob {
+                    claim: child_claim,
+                    canonical,
+                    package: d.package,
+                    module: child.clone(),
+                    ctx: context(ws, d.package, &d.ctx.crate_name, child),
+                    reached: true,
+                    inherited: chain.clone(),
+                };
+                s.spawn_fifo(move |s| walk(s, ws, claims, job));
+            }
+        }
+    }
+    claims.finish(path, claim, d);
 }
 
 fn context(ws: &Workspace, package: usize, crate_name: &str, module: &ModuleFile) -> FileContext {
