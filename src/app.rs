@@ -10,7 +10,10 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.verb {
         Verb::Analyze(a) => {
             let selection = PackageSelection::new(&a.manifest, &a.packages);
-            let doc = crate::analyze::run(&selection)?;
+            let settings = crate::analyze::Settings {
+                use_cache: !a.no_cache,
+            };
+            let doc = crate::analyze::run(&selection, &settings)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_analysis(&doc, a.format, &mut out)?;
             out.finish()?;
@@ -34,7 +37,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             let measure = MeasureSettings::new(&a.measure)?;
             // One `cargo metadata` for both halves.
             let ws = crate::discover::load(&selection)?;
-            let analysis = crate::analyze::run_in(&ws);
+            let analysis = crate::analyze::run_in(&ws, &crate::analyze::Settings::default());
             let profile = match &a.from {
                 Some(path) => load_profile(path, &measure.workloads)?,
                 None => {

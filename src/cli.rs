@@ -115,6 +115,9 @@ pub struct AnalyzeArgs {
     /// Write the output to this file instead of stdout
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Neither read nor write the per-file facts cache (under the target directory)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// Options shared by `profile` and by `report` when it profiles.

@@ -5,6 +5,7 @@
 //! children): a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave the
 //! thread that parsed them, so each file is read, parsed and reduced to plain facts in one task.
 
+pub mod cache;
 pub mod model;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -19,19 +20,39 @@ use crate::discover::{self, ModuleFile, Workspace};
 use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
+use cache::FactsCache;
 use model::{AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, TargetDoc, ToolDoc, SCHEMA_VERSION};
 
-/// `cargo concur analyze`: discovery, then [`run_in`].
-pub fn run(selection: &PackageSelection) -> Result<AnalysisDoc> {
-    Ok(run_in(&discover::load(selection)?))
+/// What `analyze` may do besides analyzing.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Read and write the facts cache (`<target-dir>/concur/facts-cache`); off with `--no-cache`.
+    pub use_cache: bool,
 }
 
-/// [`analyze_workspace`] with progress and skipped files on stderr.
-pub fn run_in(ws: &Workspace) -> AnalysisDoc {
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings { use_cache: true }
+    }
+}
+
+/// `cargo concur analyze`: discovery, then [`run_in`].
+pub fn run(selection: &PackageSelection, settings: &Settings) -> Result<AnalysisDoc> {
+    Ok(run_in(&discover::load(selection)?, settings))
+}
+
+/// [`analyze_with`] with progress and skipped files on stderr.
+pub fn run_in(ws: &Workspace, settings: &Settings) -> AnalysisDoc {
     let names: Vec<&str> = ws.packages.iter().map(|p| p.name.as_str()).collect();
     crate::render::status::progress("Analyzing", &names.join(", "));
     let start = Instant::now();
-    let doc = analyze_workspace(ws);
+    let cache = settings
+        .use_cache
+        .then(|| FactsCache::in_target_dir(&ws.target_dir));
+    let doc = analyze_with(ws, cache.as_ref());
+    if let Some(cache) = &cache {
+        cache.prune();
+    }
     let f = &doc.files;
     crate::render::status::progress(
         "Finished",
@@ -63,6 +84,8 @@ struct FileJob {
     reached: bool,
     /// Module scopes of the ancestor files (for `use super::*;` of a module declared there).
     inherited: Option<Arc<ScopeChain>>,
+    /// The facts-cache key of the file whose scopes are inherited.
+    parent_key: Option<cache::Key>,
 }
 
 /// What one file gave.
@@ -76,9 +99,11 @@ struct FileDone {
     ctx: FileContext,
     reached: bool,
     inherited: Option<Arc<ScopeChain>>,
+    /// The file's facts-cache key (with a cache).
+    key: Option<cache::Key>,
 }
 
-fn process(job: FileJob) -> FileDone {
+fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
     let FileJob {
         claim: _,
         canonical: _,
@@ -87,6 +112,7 @@ fn process(job: FileJob) -> FileDone {
         ctx,
         reached,
         inherited,
+        parent_key,
     } = job;
     let rel_path = ctx.rel_path.clone();
     let mut done = FileDone {
@@ -99,6 +125,7 @@ fn process(job: FileJob) -> FileDone {
         ctx,
         reached,
         inherited: inherited.clone(),
+        key: None,
     };
     let text = match std::fs::read_to_string(&module.path) {
         Ok(t) => t,
@@ -112,6 +139,16 @@ fn process(job: FileJob) -> FileDone {
             return done;
         }
     };
+    if let Some(cache) = cache {
+        let key = cache.key(&text, &done.ctx, parent_key);
+        done.key = Some(key);
+        if let Some(facts) = cache.load(key) {
+            done.children = discover::modtree::children(&module, &facts.mod_decls);
+            done.facts = Some(facts);
+            done.text = text;
+            return done;
+        }
+    }
     match crate::parse::parse_source(&text) {
         Ok(ast) => {
             let ctx = &done.ctx;
@@ -119,6 +156,9 @@ fn process(job: FileJob) -> FileDone {
                 crate::facts::extract_in(ctx, &ast, inherited)
             })) {
                 Ok(facts) => {
+                    if let (Some(cache), Some(key)) = (cache, done.key) {
+                        cache.store(key, &facts);
+                    }
                     // The facts walk collects the `mod` declarations: no second walk of the file.
                     done.children = discover::modtree::children(&module, &facts.mod_decls);
                     done.facts = Some(facts);
@@ -150,9 +190,14 @@ fn process(job: FileJob) -> FileDone {
     done
 }
 
-/// Analyzes every target of every selected package. Never fails: unreadable or unparsable files are
-/// recorded in `files.parse_errors` and skipped.
+/// Analyzes every target of every selected package, without a cache. Never fails: unreadable or
+/// unparsable files are recorded in `files.parse_errors` and skipped.
 pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
+    analyze_with(ws, None)
+}
+
+/// [`analyze_workspace`], taking the facts of unchanged files from `cache` (and storing the others).
+pub fn analyze_with(ws: &Workspace, cache: Option<&FactsCache>) -> AnalysisDoc {
     let mut roots: Vec<FileJob> = Vec::new();
     let mut root_paths: BTreeSet<PathBuf> = BTreeSet::new();
     for (pi, pkg) in ws.packages.iter().enumerate() {
@@ -176,6 +221,7 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
                     ctx,
                     reached: true,
                     inherited: None,
+                    parent_key: None,
                 });
             }
         }
@@ -188,7 +234,7 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
         for job in roots {
             let claims = &claims;
             if claims.claim(&job.canonical, &job.claim) {
-                s.spawn_fifo(move |s| walk(s, ws, claims, job));
+                s.spawn_fifo(move |s| walk(s, ws, claims, cache, job));
             }
         }
     });
@@ -225,10 +271,16 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
                 ctx,
                 reached: false,
                 inherited: None,
+                parent_key: None,
             });
         }
     }
-    done.extend(unreached.into_par_iter().map(process).collect::<Vec<_>>());
+    done.extend(
+        unreached
+            .into_par_iter()
+            .map(|job| process(job, cache))
+            .collect::<Vec<_>>(),
+    );
 
     assemble(ws, done)
 }
@@ -276,10 +328,16 @@ impl Claims {
 }
 
 /// Processes one file of a module tree, then spawns its child modules' files on the same scope.
-fn walk<'s>(s: &rayon::ScopeFifo<'s>, ws: &'s Workspace, claims: &'s Claims, job: FileJob) {
+fn walk<'s>(
+    s: &rayon::ScopeFifo<'s>,
+    ws: &'s Workspace,
+    claims: &'s Claims,
+    cache: Option<&'s FactsCache>,
+    job: FileJob,
+) {
     let claim = job.claim.clone();
     let path = job.canonical.clone();
-    let mut d = process(job);
+    let mut d = process(job, cache);
     if !d.children.is_empty() {
         // The children see this file's module scopes, then its ancestors'.
         let chain = match d.facts.as_mut() {
@@ -305,8 +363,9 @@ fn walk<'s>(s: &rayon::ScopeFifo<'s>, ws: &'s Workspace, claims: &'s Claims, job
                     ctx: context(ws, d.package, &d.ctx.crate_name, child),
                     reached: true,
                     inherited: chain.clone(),
+                    parent_key: d.key,
                 };
-                s.spawn_fifo(move |s| walk(s, ws, claims, job));
+                s.spawn_fifo(move |s| walk(s, ws, claims, cache, job));
             }
         }
     }

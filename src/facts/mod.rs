@@ -17,6 +17,8 @@ mod items;
 pub mod resolve;
 pub mod types;
 
+use serde::{Deserialize, Serialize};
+
 use crate::analyze::model::{Edition, Finding};
 
 /// Where a file sits: which package and crate, at which module path, in which edition.
@@ -33,7 +35,7 @@ pub struct FileContext {
 }
 
 /// Everything extracted from one file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FileFacts {
     pub rel_path: String,
     /// Crate name of the file's target.
@@ -63,7 +65,7 @@ pub struct FileFacts {
 }
 
 /// What one function does (closures and async blocks inside it included).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FnFacts {
     /// `crate::module::f` or `crate::module::Type::f`.
     pub path: String,
@@ -96,7 +98,7 @@ pub struct FnFacts {
 }
 
 /// A call whose target may be a function of the crate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallSite {
     pub target: CallTarget,
     pub line: u32,
@@ -108,7 +110,7 @@ pub struct CallSite {
 }
 
 /// How a call names its target.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CallTarget {
     /// Resolved path candidates, best first.
     Path(Vec<String>),
@@ -122,7 +124,7 @@ pub enum CallTarget {
 }
 
 /// A lock as identified for guard tracking.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldLock {
     /// `Type.field`, a static's full path, or `fn_path::expr` for locals and unknown receivers.
     pub id: String,
@@ -134,7 +136,7 @@ pub struct HeldLock {
     pub shared: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockingSite {
     /// What blocks: `std::fs::write`, `recv`, `join`.
     pub what: String,
@@ -142,14 +144,14 @@ pub struct BlockingSite {
     pub column: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockUse {
     pub lock: HeldLock,
     pub line: u32,
     pub column: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockPair {
     pub first: HeldLock,
     pub second: HeldLock,
@@ -158,7 +160,7 @@ pub struct LockPair {
     pub column: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PathUse {
     pub path: String,
     pub line: u32,
