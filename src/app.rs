@@ -1,6 +1,6 @@
 //! Runs one verb from settled settings: wires the engine's stages together and picks the exit code.
 
-use crate::analyze::model::AnalysisDoc;
+use crate::analyze::doc::AnalysisDoc;
 use crate::cli::{Cli, MeasureSettings, PackageSelection, Verb};
 use crate::error::{Error, Result};
 use crate::exit;
@@ -15,7 +15,12 @@ pub fn run(cli: Cli) -> Result<i32> {
             };
             let doc = crate::analyze::run(&selection, &settings)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
-            render::write_analysis(&doc, a.format, &mut out)?;
+            let notes = if a.all_notes {
+                render::NoteDetail::All
+            } else {
+                render::NoteDetail::Summary
+            };
+            render::write_analysis(&doc, a.format, notes, &mut out)?;
             out.finish()?;
             Ok(analysis_exit_code(&doc, a.fail_on.threshold()))
         }
@@ -66,16 +71,12 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 /// 1 when a finding (or a parse error, counted as a warning) is at or above the threshold.
-pub fn analysis_exit_code(
-    doc: &AnalysisDoc,
-    threshold: Option<crate::analyze::model::Level>,
-) -> i32 {
+pub fn analysis_exit_code(doc: &AnalysisDoc, threshold: Option<crate::vocab::Level>) -> i32 {
     let Some(t) = threshold else {
         return exit::SUCCESS;
     };
     let worst_finding = doc.findings.iter().map(|f| f.level).max();
-    let parse_level =
-        (!doc.files.parse_errors.is_empty()).then_some(crate::analyze::model::Level::Warning);
+    let parse_level = (!doc.files.parse_errors.is_empty()).then_some(crate::vocab::Level::Warning);
     match worst_finding.max(parse_level) {
         Some(l) if l >= t => exit::FINDINGS,
         _ => exit::SUCCESS,
@@ -85,10 +86,10 @@ pub fn analysis_exit_code(
 fn load_profile(
     path: &std::path::Path,
     only: &[String],
-) -> Result<crate::profile::model::ProfileDoc> {
+) -> Result<crate::profile::doc::ProfileDoc> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::usage(format!("--from {}: cannot read: {e}", path.display())))?;
-    let mut doc: crate::profile::model::ProfileDoc = serde_json::from_str(&text).map_err(|e| {
+    let mut doc: crate::profile::doc::ProfileDoc = serde_json::from_str(&text).map_err(|e| {
         Error::usage(format!(
             "--from {}: not a cargo-concur profile: {e}",
             path.display()

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::analyze::model::Level;
+use crate::vocab::Level;
 
 /// Tells you, per workload, whether to run it on threads, processes, async tasks or sequentially — and proves it.
 #[derive(Debug, Parser)]
@@ -118,6 +118,10 @@ pub struct AnalyzeArgs {
     /// Neither read nor write the per-file facts cache (under the target directory)
     #[arg(long)]
     pub no_cache: bool,
+    /// Human format: show every inventory note in full (by default only hazards are, and notes are counted
+    /// per kind with the files holding most of them); machine formats always carry every finding
+    #[arg(long)]
+    pub all_notes: bool,
 }
 
 /// Options shared by `profile` and by `report` when it profiles.

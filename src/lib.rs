@@ -17,4 +17,5 @@ pub mod profile;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod vocab;
 pub mod workload;

@@ -192,7 +192,7 @@ fn decode(bytes: &[u8], key: Key) -> Option<FileFacts> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::model::Edition;
+    use crate::parse::Edition;
 
     fn ctx() -> FileContext {
         FileContext {

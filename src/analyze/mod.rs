@@ -6,7 +6,7 @@
 //! thread that parsed them, so each file is read, parsed and reduced to plain facts in one task.
 
 pub mod cache;
-pub mod model;
+pub mod doc;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -15,13 +15,16 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::analyze::doc::{
+    AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, Skipped, TargetDoc, ToolDoc,
+};
 use crate::cli::PackageSelection;
 use crate::discover::{self, ModuleFile, Workspace};
 use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
+use crate::vocab::SCHEMA_VERSION;
 use cache::FactsCache;
-use model::{AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, TargetDoc, ToolDoc, SCHEMA_VERSION};
 
 /// What `analyze` may do besides analyzing.
 #[derive(Debug, Clone)]
@@ -57,17 +60,24 @@ pub fn run_in(ws: &Workspace, settings: &Settings) -> AnalysisDoc {
     crate::render::status::progress(
         "Finished",
         &format!(
-            "{} files ({} unparsable, {} not reached from a target) in {:.2}s",
+            "{} files ({} with parse errors, {} not reached from a target) in {:.2}s",
             f.analyzed,
-            f.parse_errors.len(),
+            f.unparsable,
             f.not_reached,
             start.elapsed().as_secs_f64()
         ),
     );
     for e in &f.parse_errors {
         crate::render::status::warning(&format!(
-            "{}:{}:{}: skipped: {}",
-            e.file, e.line, e.column, e.message
+            "{}:{}:{}: {} skipped: {}",
+            e.file,
+            e.line,
+            e.column,
+            match e.skipped {
+                Skipped::File => "file",
+                Skipped::Item => "item",
+            },
+            e.message
         ));
     }
     doc
@@ -95,7 +105,7 @@ struct FileDone {
     text: String,
     facts: Option<FileFacts>,
     children: Vec<ModuleFile>,
-    error: Option<ParseErrorDoc>,
+    errors: Vec<ParseErrorDoc>,
     ctx: FileContext,
     reached: bool,
     inherited: Option<Arc<ScopeChain>>,
@@ -121,7 +131,7 @@ fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
         text: String::new(),
         facts: None,
         children: Vec::new(),
-        error: None,
+        errors: Vec::new(),
         ctx,
         reached,
         inherited: inherited.clone(),
@@ -130,11 +140,12 @@ fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
     let text = match std::fs::read_to_string(&module.path) {
         Ok(t) => t,
         Err(e) => {
-            done.error = Some(ParseErrorDoc {
+            done.errors.push(ParseErrorDoc {
                 file: rel_path,
                 line: 1,
                 column: 1,
                 message: format!("cannot read: {e}"),
+                skipped: Skipped::File,
             });
             return done;
         }
@@ -149,40 +160,43 @@ fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
             return done;
         }
     }
-    match crate::parse::parse_source(&text) {
-        Ok(ast) => {
-            let ctx = &done.ctx;
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                crate::facts::extract_in(ctx, &ast, inherited)
-            })) {
-                Ok(facts) => {
-                    if let (Some(cache), Some(key)) = (cache, done.key) {
-                        cache.store(key, &facts);
-                    }
-                    // The facts walk collects the `mod` declarations: no second walk of the file.
-                    done.children = discover::modtree::children(&module, &facts.mod_decls);
-                    done.facts = Some(facts);
-                }
-                Err(_) => {
-                    done.children =
-                        discover::modtree::children(&module, &discover::modtree::mod_decls(&ast));
-                    done.error = Some(ParseErrorDoc {
-                        file: rel_path,
-                        line: 1,
-                        column: 1,
-                        message:
-                            "internal error: the analyzer panicked on this file (please report it)"
-                                .into(),
-                    })
-                }
+    // What does not parse is reported item by item; the rest of the file is analyzed.
+    let (ast, errors) = crate::parse::parse_items(&text);
+    done.errors
+        .extend(errors.into_iter().map(|e| ParseErrorDoc {
+            file: rel_path.clone(),
+            line: e.line,
+            column: e.column,
+            message: e.message,
+            skipped: if e.whole_file {
+                Skipped::File
+            } else {
+                Skipped::Item
+            },
+        }));
+    let ctx = &done.ctx;
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::facts::extract_in(ctx, &ast, inherited)
+    })) {
+        Ok(facts) => {
+            // Only files that parse whole are cached (their facts are all there is to keep).
+            if let (Some(cache), Some(key), true) = (cache, done.key, done.errors.is_empty()) {
+                cache.store(key, &facts);
             }
+            // The facts walk collects the `mod` declarations: no second walk of the file.
+            done.children = discover::modtree::children(&module, &facts.mod_decls);
+            done.facts = Some(facts);
         }
-        Err(e) => {
-            done.error = Some(ParseErrorDoc {
+        Err(_) => {
+            done.children =
+                discover::modtree::children(&module, &discover::modtree::mod_decls(&ast));
+            done.errors.push(ParseErrorDoc {
                 file: rel_path,
-                line: e.line,
-                column: e.column,
-                message: e.message,
+                line: 1,
+                column: 1,
+                message: "internal error: the analyzer panicked on this file (please report it)"
+                    .into(),
+                skipped: Skipped::File,
             })
         }
     }
@@ -399,9 +413,10 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         if !d.reached {
             files.not_reached += 1;
         }
-        if let Some(e) = d.error {
-            files.parse_errors.push(e);
+        if !d.errors.is_empty() {
+            files.unparsable += 1;
         }
+        files.parse_errors.extend(d.errors);
         if let Some(f) = d.facts {
             files.macros_not_expanded += f.macros_not_expanded;
             per_package[d.package].push(f);
@@ -434,7 +449,7 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
 
     // Sort findings (file, line, column, kind, function, message), drop exact duplicates, remap indices.
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    let key = |f: &model::Finding| {
+    let key = |f: &crate::vocab::Finding| {
         (
             f.file.clone(),
             f.line,
@@ -446,7 +461,7 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
     };
     order.sort_by_key(|&i| key(&findings[i]));
     let mut remap = vec![0usize; findings.len()];
-    let mut sorted: Vec<model::Finding> = Vec::with_capacity(findings.len());
+    let mut sorted: Vec<crate::vocab::Finding> = Vec::with_capacity(findings.len());
     for &old in &order {
         let f = &findings[old];
         if sorted

@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::analyze::model::{Edition, FindingKind};
 use crate::callgraph::{link, PackageOutput};
 use crate::facts::{extract, FileContext};
+use crate::parse::Edition;
+use crate::vocab::FindingKind;
 
 /// Extract + link `src` as the root file of crate `crate_name`.
 pub fn run(src: &str, crate_name: &str, edition: Edition) -> PackageOutput {

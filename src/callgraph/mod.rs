@@ -26,9 +26,10 @@ mod scc;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::analyze::model::{Finding, FindingKind, FnClass, FunctionDoc};
+use crate::analyze::doc::FunctionDoc;
 use crate::facts::{CallTarget, FileFacts, FnFacts, HeldLock};
 use crate::rules::{self, compute_hotspot, Site};
+use crate::vocab::{Finding, FindingKind, FnClass};
 
 /// Findings and function summaries of one package.
 #[derive(Debug, Clone, Default)]

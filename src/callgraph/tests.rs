@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-use crate::analyze::model::{Edition, FindingKind};
 use crate::callgraph::check::{diff, run};
+use crate::parse::Edition;
+use crate::vocab::FindingKind;
 
 fn kinds_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/kinds")
@@ -190,7 +191,7 @@ fn links_across_files_and_targets() {
         .iter()
         .find(|f| f.path == "demo_cli::main")
         .unwrap();
-    assert_eq!(main.class, crate::analyze::model::FnClass::IoBound);
+    assert_eq!(main.class, crate::vocab::FnClass::IoBound);
     let io = out
         .findings
         .iter()

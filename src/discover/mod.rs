@@ -8,9 +8,9 @@ pub mod modtree;
 
 use std::path::{Path, PathBuf};
 
-use crate::analyze::model::Edition;
 use crate::cli::PackageSelection;
 use crate::error::{Error, Result};
+use crate::parse::Edition;
 
 pub use modtree::{ModDecl, ModuleFile};
 
@@ -296,9 +296,8 @@ pub fn module_files(_package: &Package, target: &Target) -> Vec<ModuleFile> {
             continue;
         }
         if let Ok(text) = std::fs::read_to_string(&file.path) {
-            if let Ok(ast) = crate::parse::parse_source(&text) {
-                queue.extend(modtree::children(&file, &modtree::mod_decls(&ast)));
-            }
+            let (ast, _) = crate::parse::parse_items(&text);
+            queue.extend(modtree::children(&file, &modtree::mod_decls(&ast)));
         }
         out.push(file);
     }

@@ -8,18 +8,28 @@
 //! level, so a file's ancestors are always extracted before it. The item walk also collects the file's
 //! out-of-line `mod` declarations, so that the analysis walks each file (and parses its item macros) once.
 //!
-//! Layout: `resolve` (use maps, full paths), `types` (what a type holds), `items` (module-level walk:
-//! statics, fields, `thread_local!`/`lazy_static!`, extern blocks), `body` (one visitor pass per function body:
-//! calls, guards and their liveness, blocking sites, async context, compute score).
+//! Layout, bottom up: `resolve` (use maps, full paths), `types` (what a type holds), `file` (what the whole
+//! file knows: resolver, field and static types, sites, type-occurrence findings), `items` (module-level walk:
+//! statics, fields, `thread_local!`/`lazy_static!`, extern blocks; hands each body to `body`), and for one
+//! function body: `guards` (the guard stack: liveness), `infer` (local types, receivers, which lock),
+//! `classify` (what a call is, from the API tables), `emit` (findings), `work` (the compute score), and
+//! `body`, the visitor that walks the body and asks them.
 
 mod body;
+mod classify;
+mod emit;
+mod file;
+mod guards;
+mod infer;
 mod items;
 pub mod resolve;
 pub mod types;
+mod work;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analyze::model::{Edition, Finding};
+use crate::parse::Edition;
+use crate::vocab::Finding;
 
 /// Where a file sits: which package and crate, at which module path, in which edition.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::analyze::model::Edition;
+use crate::parse::Edition;
 use crate::rules::apis;
 
 /// One `use` leaf before resolution.

@@ -1,7 +1,8 @@
 //! Detector tests on in-memory sources with `// expect:` markers (see `callgraph::check`).
 
-use crate::analyze::model::{Edition, FindingKind, FnClass};
 use crate::callgraph::check::{check, check_in, run};
+use crate::parse::Edition;
+use crate::vocab::{FindingKind, FnClass};
 
 #[test]
 fn static_mut_item_and_accesses() {

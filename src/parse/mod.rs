@@ -1,7 +1,13 @@
-//! Reading and parsing source files with syn; parsing never fails: a file yields its AST or a positioned
-//! error. Also the one place that looks into macro bodies (`macro_items`, `macro_exprs`).
+//! Reading and parsing source files with syn; parsing never fails: a file yields the items that parse and a
+//! positioned error for each one that does not (`parse_items`). Also the one place that looks into macro bodies
+//! (`macro_items`, `macro_exprs`).
 
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
+mod edition;
+pub use edition::Edition;
+
+use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+use syn::parse::discouraged::Speculative;
+use syn::parse::{ParseStream, Parser};
 
 /// A parse error with a 1-based position.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,17 +15,189 @@ pub struct ParseError {
     pub line: u32,
     pub column: u32,
     pub message: String,
+    /// Nothing of the file was parsed (it does not tokenize); otherwise only the item at this position is lost.
+    pub whole_file: bool,
 }
 
 /// Parses a whole file. A leading BOM and a `#!` line are handled by syn.
 pub fn parse_source(text: &str) -> Result<syn::File, ParseError> {
-    syn::parse_file(text).map_err(|e| {
-        let start = e.span().start();
-        ParseError {
-            line: start.line.max(1) as u32,
-            column: start.column as u32 + 1,
-            message: tidy(e.to_string()),
+    syn::parse_file(text).map_err(|e| ParseError {
+        whole_file: true,
+        ..position(&e)
+    })
+}
+
+/// Parses a file item by item: what parses is kept, what does not becomes a [`ParseError`].
+///
+/// A whole-file parse is tried first. When it fails (2015-edition syntax syn rejects on purpose, such as bare
+/// trait objects or anonymous trait method parameters; nightly-only syntax), the file is tokenized (proc-macro2
+/// still tokenizes such files) and split into top-level items, each parsed on its own; an inline `mod` whose body
+/// fails is split the same way, so one bad function costs that function and not its module. Only a file that
+/// does not even tokenize (unbalanced delimiters, invalid tokens) yields no item at all.
+pub fn parse_items(text: &str) -> (syn::File, Vec<ParseError>) {
+    match parse_source(text) {
+        Ok(file) => (file, Vec::new()),
+        Err(whole) => {
+            let cleaned = blank_preamble(text);
+            let tokens: TokenStream = match cleaned.parse() {
+                Ok(t) => t,
+                Err(_) => return (empty_file(), vec![whole]),
+            };
+            let mut errors = Vec::new();
+            let split = |input: ParseStream| {
+                let attrs = input.call(syn::Attribute::parse_inner).unwrap_or_default();
+                Ok((attrs, lossy_items(input, &mut errors)))
+            };
+            match split.parse2(tokens) {
+                Ok((attrs, items)) => {
+                    // No error here means only the preamble (frontmatter) stopped the whole-file parse.
+                    let errors: Vec<ParseError> = errors.iter().map(position).collect();
+                    (
+                        syn::File {
+                            shebang: None,
+                            attrs,
+                            items,
+                        },
+                        errors,
+                    )
+                }
+                Err(_) => (empty_file(), vec![whole]),
+            }
         }
+    }
+}
+
+fn empty_file() -> syn::File {
+    syn::File {
+        shebang: None,
+        attrs: Vec::new(),
+        items: Vec::new(),
+    }
+}
+
+fn position(e: &syn::Error) -> ParseError {
+    let start = e.span().start();
+    ParseError {
+        line: start.line.max(1) as u32,
+        column: start.column as u32 + 1,
+        message: tidy(e.to_string()),
+        whole_file: false,
+    }
+}
+
+/// The text with what precedes the first item blanked, keeping line numbers: a BOM, a `#!` line (not `#![`), and
+/// an unstable frontmatter block (`---` ... `---`).
+fn blank_preamble(text: &str) -> String {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let mut i = 0;
+    if lines.first().is_some_and(|l| {
+        l.starts_with("#!") && !l.trim_start_matches("#!").trim_start().starts_with('[')
+    }) {
+        lines[0].clear();
+        i = 1;
+    }
+    while i < lines.len() && lines[i].trim().is_empty() {
+        i += 1;
+    }
+    if i < lines.len() && lines[i].starts_with("---") {
+        if let Some(end) = (i + 1..lines.len()).find(|&j| lines[j].trim_end() == "---") {
+            for line in &mut lines[i..=end] {
+                line.clear();
+            }
+        }
+    }
+    lines.join("\n")
+}
+
+/// Items until the end of `input`, each parsed on its own; one that fails is skipped up to its end
+/// ([`skip_item`]) and its error recorded. An inline module whose body fails keeps its items that parse.
+fn lossy_items(input: ParseStream, errors: &mut Vec<syn::Error>) -> Vec<syn::Item> {
+    let mut items = Vec::new();
+    while !input.is_empty() {
+        let fork = input.fork();
+        match fork.parse::<syn::Item>() {
+            Ok(item) => {
+                input.advance_to(&fork);
+                items.push(item);
+            }
+            Err(e) => {
+                let fork = input.fork();
+                if let Some(m) = lossy_inline_mod(&fork, errors) {
+                    input.advance_to(&fork);
+                    items.push(syn::Item::Mod(m));
+                    continue;
+                }
+                errors.push(e);
+                if skip_item(input).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    items
+}
+
+/// `[attrs] [vis] [unsafe] mod name { ... }` with its body split into items.
+fn lossy_inline_mod(input: ParseStream, errors: &mut Vec<syn::Error>) -> Option<syn::ItemMod> {
+    let parsed = (|| -> syn::Result<Option<syn::ItemMod>> {
+        let attrs = input.call(syn::Attribute::parse_outer)?;
+        let vis: syn::Visibility = input.parse()?;
+        let unsafety: Option<syn::Token![unsafe]> = input.parse()?;
+        let mod_token: syn::Token![mod] = input.parse()?;
+        let ident: syn::Ident = input.parse()?;
+        if !input.peek(syn::token::Brace) {
+            return Ok(None);
+        }
+        let body;
+        let brace = syn::braced!(body in input);
+        let inner_attrs = body.call(syn::Attribute::parse_inner).unwrap_or_default();
+        let mut all = attrs;
+        all.extend(inner_attrs);
+        let items = lossy_items(&body, errors);
+        Ok(Some(syn::ItemMod {
+            attrs: all,
+            vis,
+            unsafety,
+            mod_token,
+            ident,
+            content: Some((brace, items)),
+            semi: None,
+        }))
+    })();
+    parsed.ok().flatten()
+}
+
+/// Skips one item that does not parse: up to and including a top-level `;`, or a top-level `{ ... }` group
+/// (and a `;` right after it) that is followed by what may start an item. Always consumes at least one token.
+fn skip_item(input: ParseStream) -> syn::Result<()> {
+    input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tt, next)) = rest.token_tree() {
+            rest = next;
+            match &tt {
+                TokenTree::Punct(p) if p.as_char() == ';' => return Ok(((), rest)),
+                TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => {
+                    match rest.token_tree() {
+                        None => return Ok(((), rest)),
+                        Some((TokenTree::Punct(p), after)) if p.as_char() == ';' => {
+                            return Ok(((), after))
+                        }
+                        Some((TokenTree::Punct(p), _))
+                            if p.as_char() == '#' && p.spacing() == Spacing::Alone =>
+                        {
+                            return Ok(((), rest))
+                        }
+                        Some((TokenTree::Ident(i), _)) if i != "else" && i != "where" => {
+                            return Ok(((), rest))
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(((), rest))
     })
 }
 
@@ -91,6 +269,94 @@ mod tests {
         let e = parse_source("fn main() {\n    let x = ;\n}\n").unwrap_err();
         assert_eq!(e.line, 2);
         assert!(e.column > 1, "{e:?}");
+    }
+
+    /// `check(src, kept, errors)`: the item names that survive and the lines of the errors.
+    fn check(src: &str, kept: &[&str], error_lines: &[u32]) {
+        let (file, errors) = parse_items(src);
+        let names: Vec<String> = file.items.iter().map(item_name).collect();
+        assert_eq!(names, kept, "items of {src}");
+        let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, error_lines, "errors {errors:?}");
+    }
+
+    fn item_name(item: &syn::Item) -> String {
+        match item {
+            syn::Item::Fn(f) => f.sig.ident.to_string(),
+            syn::Item::Static(s) => s.ident.to_string(),
+            syn::Item::Struct(s) => s.ident.to_string(),
+            syn::Item::Trait(t) => t.ident.to_string(),
+            syn::Item::Impl(_) => "impl".into(),
+            syn::Item::Use(_) => "use".into(),
+            syn::Item::Const(c) => c.ident.to_string(),
+            syn::Item::Macro(m) => {
+                m.mac
+                    .path
+                    .segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default()
+                    + "!"
+            }
+            syn::Item::Mod(m) => {
+                let inner = m
+                    .content
+                    .as_ref()
+                    .map(|(_, items)| items.iter().map(item_name).collect::<Vec<_>>().join(","));
+                format!("mod {}{{{}}}", m.ident, inner.unwrap_or_default())
+            }
+            other => format!("{other:?}").chars().take(20).collect(),
+        }
+    }
+
+    #[test]
+    fn partial_files_keep_what_parses() {
+        // A file that parses is untouched.
+        check("fn a() {}\nfn b() {}\n", &["a", "b"], &[]);
+        // 2015-edition anonymous trait parameters: the trait is lost, the rest kept.
+        check(
+            "use std::fmt;\ntrait T {\n    fn f(u8);\n}\nfn after() {}\nstatic mut S: u8 = 0;\n",
+            &["use", "after", "S"],
+            &[3],
+        );
+        // A bare trait object in a function signature; the item after it (with a brace body) survives.
+        check(
+            "fn bad(f: Box<Fn()>) -> u8 {\n    1\n}\nstruct Ok1 {}\nfn good() {}\n",
+            &["Ok1", "good"],
+            &[1],
+        );
+        // A bad `const` ending in `;` after a brace group; nothing after it is swallowed.
+        check(
+            "const C: Box<Fn()> = X { a: 1 };\nfn good() {}\n",
+            &["good"],
+            &[1],
+        );
+        // Inside an inline module, only the bad item goes.
+        check(
+            "mod m {\n    fn ok() {}\n    fn bad(x: &Fn()) {}\n    fn ok2() {}\n}\nfn top() {}\n",
+            &["mod m{ok,ok2}", "top"],
+            &[3],
+        );
+        // Two bad items: two errors, in order.
+        check(
+            "fn a(x: Box<Fn()>) {}\nfn b() {}\nfn c(y: Box<Fn()>) {}\n",
+            &["b"],
+            &[1, 3],
+        );
+        // Items after an `if`/`else` inside a bad body stay whole.
+        check(
+            "fn bad(x: Box<Fn()>) { if a { } else { } }\nfn ok() {}\n",
+            &["ok"],
+            &[1],
+        );
+        // Unstable frontmatter and a shebang line are not items.
+        check(
+            "#!/usr/bin/env cargo\n---\n[package]\nedition = \"2024\"\n---\nfn main() {}\n",
+            &["main"],
+            &[],
+        );
+        // A file that does not tokenize gives no item and one error.
+        check("fn a() {}\nfn b( {\n", &[], &[2]);
     }
 
     #[test]

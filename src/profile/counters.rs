@@ -15,7 +15,7 @@
 use perf_event::events::{Event, Hardware, Software};
 use perf_event::{Builder, Counter};
 
-use super::model::{CounterTier, Counters};
+use crate::profile::doc::{CounterTier, Counters};
 
 /// The events measured, in the order of [`Reading::values`].
 pub const EVENTS: [(&str, Kind); 6] = [

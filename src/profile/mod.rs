@@ -10,8 +10,8 @@
 //! workload). A pair that fails (timeout, crash, panic, early exit) is recorded and not run again.
 
 pub mod counters;
+pub mod doc;
 pub mod harness;
-pub mod model;
 pub mod runner;
 pub mod summary;
 pub mod tests_workload;
@@ -23,8 +23,9 @@ use std::time::{Duration, Instant};
 
 use crate::cli::{MeasureSettings, PackageSelection};
 use crate::error::{Error, Result};
+use crate::profile::doc::{Environment, ProfileDoc, Sample, WorkloadError, WorkloadProfile};
+use crate::vocab::Model;
 use crate::workload::{Declared, Project, TestWorkload};
-use model::{Environment, Model, ProfileDoc, Sample, WorkloadError, WorkloadProfile};
 use runner::{Ended, Outcome, Runner};
 
 /// Time budget per workload for the adaptive schedule.
@@ -105,7 +106,7 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
     if let Some(note) = &runner.counters.note {
         crate::render::status::warning(&format!(
             "measuring with rusage{}: {note}",
-            if runner.counters.tier == model::CounterTier::Software {
+            if runner.counters.tier == crate::profile::doc::CounterTier::Software {
                 " and software perf events only"
             } else {
                 " only"

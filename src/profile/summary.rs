@@ -1,6 +1,7 @@
 //! From samples to a run summary: medians, spreads, the noise flag.
 
-use super::model::{MedianOnly, Model, RunSummary, Sample, Spread};
+use crate::profile::doc::{MedianOnly, RunSummary, Sample, Spread};
+use crate::vocab::Model;
 
 /// A run is flagged noisy when (max - min) / median of its wall times exceeds this.
 pub const NOISE_THRESHOLD: f64 = 0.10;

@@ -5,11 +5,12 @@
 
 use std::process::Command;
 
-use super::model::{Model, WorkloadProfile};
 use super::runner::Runner;
 use super::{profile_one, Interpret};
 use crate::cli::MeasureSettings;
 use crate::error::{Error, Result};
+use crate::profile::doc::WorkloadProfile;
+use crate::vocab::Model;
 use crate::workload::TestWorkload;
 
 /// Profiles one test binary.

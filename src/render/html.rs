@@ -3,10 +3,10 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::profile::model::Model;
 use crate::render::human::report::{measurement_rows, verdict_line, MEASUREMENT_HEADER};
 use crate::render::{Export, ReportInput};
-use crate::report::model::{Band, BandPoint, Verdict, WorkloadReport};
+use crate::report::doc::{Band, BandPoint, Verdict, WorkloadReport};
+use crate::vocab::Model;
 
 /// The HTML format.
 pub struct Html;
@@ -443,7 +443,7 @@ pub fn chart_svg(w: &WorkloadReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::{Crossover, MeasuredPoint, Prediction, Recommendation, Speedup};
+    use crate::report::doc::{Crossover, MeasuredPoint, Prediction, Recommendation, Speedup};
 
     fn report_with_crossover() -> WorkloadReport {
         let band = |e: f64| Band {

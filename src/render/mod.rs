@@ -12,11 +12,11 @@ pub mod status;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::analyze::model::AnalysisDoc;
+use crate::analyze::doc::AnalysisDoc;
 use crate::cli::{AnalyzeFormat, ColorWhen, ProfileFormat, ReportFormat};
 use crate::error::{Error, Result};
-use crate::profile::model::ProfileDoc;
-use crate::report::model::ReportDoc;
+use crate::profile::doc::ProfileDoc;
+use crate::report::doc::ReportDoc;
 use crate::workload::WorkloadSpec;
 
 /// One output format for one kind of document.
@@ -35,8 +35,8 @@ impl ReportInput<'_> {
     /// The measurements behind one verdict.
     pub fn profile_of(
         &self,
-        w: &crate::report::model::WorkloadReport,
-    ) -> Option<&crate::profile::model::WorkloadProfile> {
+        w: &crate::report::doc::WorkloadReport,
+    ) -> Option<&crate::profile::doc::WorkloadProfile> {
         self.profile
             .workloads
             .iter()
@@ -149,9 +149,23 @@ fn finish_write(r: io::Result<()>) -> Result<()> {
     r.or_else(ignore_broken_pipe).map_err(io_err)
 }
 
-pub fn write_analysis(doc: &AnalysisDoc, format: AnalyzeFormat, out: &mut dyn Write) -> Result<()> {
+/// How much of an analysis the human format shows: hazards (warnings, errors) always in full; inventory notes
+/// summarised (count per kind, the files with most) unless `All`. Machine formats always carry every finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NoteDetail {
+    #[default]
+    Summary,
+    All,
+}
+
+pub fn write_analysis(
+    doc: &AnalysisDoc,
+    format: AnalyzeFormat,
+    notes: NoteDetail,
+    out: &mut dyn Write,
+) -> Result<()> {
     finish_write(match format {
-        AnalyzeFormat::Human => human::Human.export(doc, out),
+        AnalyzeFormat::Human => human::HumanAnalysis { notes }.export(doc, out),
         AnalyzeFormat::Json => json::Json.export(doc, out),
         AnalyzeFormat::Sarif => sarif::Sarif.export(doc, out),
         AnalyzeFormat::Markdown => markdown::Markdown.export(doc, out),

@@ -5,8 +5,9 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use crate::analyze::model::{AnalysisDoc, FindingKind};
+use crate::analyze::doc::AnalysisDoc;
 use crate::render::Export;
+use crate::vocab::FindingKind;
 
 /// The SARIF format.
 pub struct Sarif;

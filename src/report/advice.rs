@@ -1,11 +1,11 @@
 //! Refactoring advice: what to change in the code on the workload's path (each tied to a finding's
 //! file:line) so that the recommended model, or a better one, works well.
 
-use crate::analyze::model::FindingKind;
+use crate::vocab::FindingKind;
 
 use super::evidence::{Evidence, PathFinding};
-use super::model::{Refactor, Verdict};
 use super::verdict::Decision;
+use crate::report::doc::{Refactor, Verdict};
 
 /// Advice per finding kind; `None` when the kind needs no change for the verdict.
 fn advice_for(f: &PathFinding<'_>, verdict: Verdict) -> Option<String> {

@@ -2,8 +2,10 @@
 //! analysis findings on its path (reachable from its `run` and `setup`), plus the number formats the
 //! reasons use.
 
-use crate::analyze::model::{AnalysisDoc, Finding, FindingKind};
-use crate::profile::model::{Model, RunSummary, WorkloadProfile};
+use crate::analyze::doc::AnalysisDoc;
+use crate::profile::doc::{RunSummary, WorkloadProfile};
+use crate::vocab::Model;
+use crate::vocab::{Finding, FindingKind};
 
 use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
 
@@ -372,7 +374,7 @@ pub fn label(model: Model, workers: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::model::Spread;
+    use crate::profile::doc::Spread;
 
     #[test]
     fn paths_are_normalized_like_the_analyzer_spells_them() {
@@ -393,7 +395,7 @@ mod tests {
 
     #[test]
     fn the_serial_rest_of_the_sequential_run_is_measured_and_left_out() {
-        let sample = |wall, setup, jobs| crate::profile::model::Sample {
+        let sample = |wall, setup, jobs| crate::profile::doc::Sample {
             wall_ns: wall,
             setup_ns: setup,
             jobs_wall_ns: jobs,
@@ -401,7 +403,7 @@ mod tests {
         };
         let ms = 1_000_000;
         let mut seq = RunSummary {
-            setup_ns: crate::profile::model::MedianOnly { median: 300 * ms },
+            setup_ns: crate::profile::doc::MedianOnly { median: 300 * ms },
             wall_ns: Spread {
                 median: 405 * ms,
                 min: 400 * ms,
@@ -446,7 +448,7 @@ mod tests {
         assert!(job_phase_samples(&RunSummary::default(), setup(0)).is_empty());
         // Raw samples: each sample's own setup comes off, the run's extra median setup goes on.
         run.setup_ns.median = 70;
-        run.raw_samples = vec![crate::profile::model::Sample {
+        run.raw_samples = vec![crate::profile::doc::Sample {
             wall_ns: 100,
             setup_ns: 75,
             ..Default::default()

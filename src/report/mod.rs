@@ -2,19 +2,20 @@
 //! confidence, reasons, refactoring advice and a scaling prediction. Pure: report/ does no I/O.
 
 pub mod advice;
+pub mod doc;
 pub mod evidence;
-pub mod model;
 pub mod scaling;
 pub mod stats;
 pub mod verdict;
 
-use crate::analyze::model::AnalysisDoc;
-use crate::profile::model::{Model, ProfileDoc, WorkloadProfile};
-use evidence::{Evidence, ModelPoint};
-use model::{
+use crate::analyze::doc::AnalysisDoc;
+use crate::profile::doc::{ProfileDoc, WorkloadProfile};
+use crate::report::doc::{
     AnalysisSummary, Crossover, MeasuredPoint, Prediction, Recommendation, ReportDoc, Speedup,
     WorkloadReport,
 };
+use crate::vocab::Model;
+use evidence::{Evidence, ModelPoint};
 use scaling::{ScalePoint, ScalingFit, PREDICTED_CORES};
 
 pub fn recommend(analysis: &AnalysisDoc, profile: &ProfileDoc) -> ReportDoc {
@@ -24,7 +25,7 @@ pub fn recommend(analysis: &AnalysisDoc, profile: &ProfileDoc) -> ReportDoc {
         *by_kind.entry(f.kind.id().to_string()).or_insert(0) += 1;
     }
     ReportDoc {
-        schema_version: crate::analyze::model::SCHEMA_VERSION,
+        schema_version: crate::vocab::SCHEMA_VERSION,
         workloads: profile
             .workloads
             .iter()

@@ -2,8 +2,8 @@
 //! points without oversubscription), predicts low / estimate / high speedups for larger machines, widens
 //! the band when the data constrain the curve poorly, and finds where one model overtakes the other.
 
-use super::model::Band;
 use super::stats::quantile;
+use crate::report::doc::Band;
 
 /// Core counts the report predicts for.
 pub const PREDICTED_CORES: [usize; 4] = [4, 8, 16, 64];

@@ -1,15 +1,15 @@
 //! Verdict tests on synthetic profiles that mimic each fixture workload, built from known timings.
 
-use crate::analyze::model::{
-    AnalysisDoc, Finding, FindingKind, FnClass, FunctionDoc, Level, ToolDoc, SCHEMA_VERSION,
+use crate::analyze::doc::{AnalysisDoc, FunctionDoc, ToolDoc};
+use crate::profile::doc::{
+    CounterTier, Environment, MedianOnly, ProfileDoc, RunSummary, Sample, Spread, WorkloadError,
+    WorkloadProfile,
 };
-use crate::profile::model::{
-    CounterTier, Environment, MedianOnly, Model, ProfileDoc, RunSummary, Sample, Spread,
-    WorkloadError, WorkloadProfile,
-};
+use crate::vocab::Model;
+use crate::vocab::{Finding, FindingKind, FnClass, Level, SCHEMA_VERSION};
 
-use super::model::{ReportDoc, Verdict, WorkloadReport};
 use super::recommend;
+use crate::report::doc::{ReportDoc, Verdict, WorkloadReport};
 
 /// Timings of one (model, workers) run, in milliseconds.
 struct RunSpec {

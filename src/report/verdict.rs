@@ -3,14 +3,15 @@
 //! sequential when nothing beats it meaningfully, I/O-bound work to threads or async; every reason with
 //! its numbers and every code-related reason with its file:line.
 
-use crate::analyze::model::FindingKind;
-use crate::profile::model::{Model, RunSummary};
+use crate::profile::doc::RunSummary;
+use crate::vocab::FindingKind;
+use crate::vocab::Model;
 
 use super::evidence::{
     ci, duration, label, megabytes, times, Evidence, ModelPoint, PathFinding, LOCK_KINDS,
 };
-use super::model::Verdict;
 use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
+use crate::report::doc::Verdict;
 
 /// Below this median speedup over sequential, parallelism is not worth it.
 pub const MEANINGFUL_SPEEDUP: f64 = 1.15;

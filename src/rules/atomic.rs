@@ -1,7 +1,7 @@
 //! Rule `atomic`: atomics shared through `Arc` or struct fields (statics are `global-state`).
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::Atomic,

@@ -1,7 +1,7 @@
 //! Rule `blocking-in-async`: a blocking call inside an `async` body, outside `spawn_blocking`/`block_in_place`.
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::BlockingInAsync,

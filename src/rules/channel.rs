@@ -1,7 +1,7 @@
 //! Rule `channel`: message passing (std, crossbeam, flume, tokio, async-channel, futures channels).
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::Channel,

@@ -1,6 +1,6 @@
 //! Rule `compute-hotspot`: a function whose own body is dominated by loops and arithmetic.
 //!
-//! The score of a function body (computed in `facts::body`):
+//! The score of a function body (estimated in `facts::work`, fed by `facts::body`):
 //! - each loop (`for`, `while`, `loop`) adds `2 x d`, `d` being its nesting depth (1 for an outer loop);
 //! - inside loops, each arithmetic or bitwise operator, compound assignment, cast, indexing and arithmetic
 //!   method (`wrapping_mul`, `pow`, `sqrt`...; see `apis::ARITH_METHODS`) adds `d` (other calls add nothing:
@@ -14,7 +14,7 @@
 //! score of [`CLASS_THRESHOLD`] over the function and everything it reaches counts as significant compute.
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 /// Own-body score from which a function is reported as a hotspot.
 pub const THRESHOLD: u32 = 20;

@@ -1,7 +1,7 @@
 //! Rule `double-lock`: a lock acquired again while a guard of the same lock is alive.
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::DoubleLock,

@@ -1,7 +1,7 @@
 //! Rule `ffi`: a call into an `extern` function (declared in an `extern` block of the crate, or `libc::`).
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::Ffi,

@@ -1,7 +1,7 @@
 //! Rule `global-state`: a static, `thread_local!` or lazy global holding interior mutability.
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::GlobalState,

@@ -1,7 +1,7 @@
 //! Rule `io`: a blocking I/O site (files, sockets, console, child processes, sleep, blocking clients).
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::Io,

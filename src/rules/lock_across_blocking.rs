@@ -1,7 +1,7 @@
 //! Rule `lock-across-blocking`: a blocking call made while a lock guard is alive.
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::LockAcrossBlocking,

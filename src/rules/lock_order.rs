@@ -1,7 +1,7 @@
 //! Rule `lock-order`: two locks acquired in opposite orders on two paths (a possible deadlock).
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::LockOrder,

@@ -1,4 +1,4 @@
-//! The rule registry: one descriptor per finding kind (id, default level, summary, help, docs), one file per
+//! The rule registry: one descriptor per finding kind, found by an exhaustive `match` (id, default level, summary, help, docs), one file per
 //! rule holding its descriptor and message builders, and the API tables (`apis`) as plain data.
 
 pub mod apis;
@@ -18,7 +18,7 @@ pub mod single_thread_state;
 pub mod spawn;
 pub mod static_mut;
 
-use crate::analyze::model::{Finding, FindingKind, Level};
+use crate::vocab::{Finding, FindingKind, Level};
 
 /// Describes one rule.
 #[derive(Debug, Clone, Copy)]
@@ -34,32 +34,30 @@ pub struct Rule {
     pub docs: &'static str,
 }
 
-/// The registry, in `FindingKind::ALL` order.
-pub static RULES: [Rule; 15] = [
-    static_mut::RULE,
-    global_state::RULE,
-    shared_lock::RULE,
-    atomic::RULE,
-    single_thread_state::RULE,
-    process_global::RULE,
-    io::RULE,
-    compute_hotspot::RULE,
-    ffi::RULE,
-    spawn::RULE,
-    channel::RULE,
-    lock_across_blocking::RULE,
-    double_lock::RULE,
-    lock_order::RULE,
-    blocking_in_async::RULE,
-];
-
-/// The descriptor of `kind`.
+/// The descriptor of `kind`: one arm per kind, so a new kind does not compile without its rule.
 pub fn rule(kind: FindingKind) -> &'static Rule {
-    let at = FindingKind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or_default();
-    &RULES[at]
+    match kind {
+        FindingKind::StaticMut => &static_mut::RULE,
+        FindingKind::GlobalState => &global_state::RULE,
+        FindingKind::SharedLock => &shared_lock::RULE,
+        FindingKind::Atomic => &atomic::RULE,
+        FindingKind::SingleThreadState => &single_thread_state::RULE,
+        FindingKind::ProcessGlobal => &process_global::RULE,
+        FindingKind::Io => &io::RULE,
+        FindingKind::ComputeHotspot => &compute_hotspot::RULE,
+        FindingKind::Ffi => &ffi::RULE,
+        FindingKind::Spawn => &spawn::RULE,
+        FindingKind::Channel => &channel::RULE,
+        FindingKind::LockAcrossBlocking => &lock_across_blocking::RULE,
+        FindingKind::DoubleLock => &double_lock::RULE,
+        FindingKind::LockOrder => &lock_order::RULE,
+        FindingKind::BlockingInAsync => &blocking_in_async::RULE,
+    }
+}
+
+/// Every rule, in `FindingKind::ALL` order.
+pub fn all() -> impl Iterator<Item = &'static Rule> {
+    FindingKind::ALL.into_iter().map(rule)
 }
 
 /// Where a finding is: file, 1-based line and column, enclosing function.
@@ -94,11 +92,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn registry_is_in_kind_order_with_contract_levels() {
-        for (i, kind) in FindingKind::ALL.iter().enumerate() {
-            assert_eq!(RULES[i].kind, *kind);
-            assert_eq!(rule(*kind).kind, *kind);
-            assert!(!rule(*kind).help.is_empty() && !rule(*kind).docs.is_empty());
+    fn registry_describes_each_kind_with_contract_levels() {
+        for kind in FindingKind::ALL {
+            assert_eq!(rule(kind).kind, kind);
+            assert_eq!(FindingKind::from_id(kind.id()), Some(kind));
+            let wire = serde_json::to_string(&kind).unwrap_or_default();
+            assert_eq!(wire, format!("\"{}\"", kind.id()));
+            assert!(!rule(kind).help.is_empty() && !rule(kind).docs.is_empty());
         }
         assert_eq!(rule(FindingKind::DoubleLock).level, Level::Error);
         assert_eq!(rule(FindingKind::LockOrder).level, Level::Error);

@@ -1,7 +1,7 @@
 //! Rule `process-global`: mutations of state that belongs to the whole process.
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::ProcessGlobal,

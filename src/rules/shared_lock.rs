@@ -1,7 +1,7 @@
 //! Rule `shared-lock`: a lock shared between owners (`Arc<Mutex<_>>`, `Arc<RwLock<_>>`).
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::SharedLock,

@@ -1,7 +1,7 @@
 //! Rule `single-thread-state`: `Rc`, `RefCell`, `Cell` values that keep code on one thread.
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::SingleThreadState,

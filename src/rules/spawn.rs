@@ -1,7 +1,7 @@
 //! Rule `spawn`: existing concurrency (threads, rayon, tokio/async-std tasks, child processes).
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::Spawn,

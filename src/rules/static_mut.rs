@@ -1,7 +1,7 @@
 //! Rule `static-mut`: a `static mut` item and every access to one.
 
 use super::Rule;
-use crate::analyze::model::{FindingKind, Level};
+use crate::vocab::{FindingKind, Level};
 
 pub const RULE: Rule = Rule {
     kind: FindingKind::StaticMut,

@@ -186,7 +186,7 @@ fn every_finding_kind_has_a_fixture_marker() {
             kinds.extend(set);
         }
     }
-    for k in cargo_concur::analyze::model::FindingKind::ALL {
+    for k in cargo_concur::vocab::FindingKind::ALL {
         assert!(kinds.contains(k.id()), "no fixture marks `{}`", k.id());
     }
 }
@@ -200,6 +200,10 @@ fn unparsable_file_is_reported_and_skipped() {
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert_eq!(errs[0]["file"], "src/broken.rs");
     assert_eq!(errs[0]["line"], 3);
+    assert_eq!(
+        errs[0]["skipped"], "file",
+        "an unbalanced delimiter: nothing tokenizes"
+    );
     assert_eq!(doc["files"]["analyzed"], 3);
     assert!(stderr.contains("src/broken.rs:3"), "{stderr}");
     let (code, _, _) = analyze_json(
@@ -207,6 +211,54 @@ fn unparsable_file_is_reported_and_skipped() {
         &["--fail-on", "warning"],
     );
     assert_eq!(code, 1, "--fail-on warning counts parse errors");
+}
+
+#[test]
+fn partly_parsing_file_loses_only_its_bad_items() {
+    let _g = shared();
+    let (code, doc, stderr) = analyze_json(&fixture("partial-parse").join("Cargo.toml"), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let errs = doc["files"]["parse_errors"].as_array().unwrap();
+    let at: Vec<(String, u64, String)> = errs
+        .iter()
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap().to_string(),
+                e["line"].as_u64().unwrap(),
+                e["skipped"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let item = |line| ("src/lib.rs".to_string(), line, "item".to_string());
+    // The trait with an anonymous parameter, the bare trait object, the bad function of the inline module.
+    assert_eq!(at, vec![item(9), item(12), item(28)], "{errs:?}");
+    assert_eq!(doc["files"]["unparsable"], 1);
+    assert!(stderr.contains("src/lib.rs:9:"), "{stderr}");
+    // What parses is analyzed (its markers are checked with every fixture); the module declared in the
+    // partly parsed file is reached from it.
+    assert_eq!(doc["files"]["analyzed"], 2);
+    assert_eq!(doc["files"]["not_reached"], 0);
+    let files: BTreeSet<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, BTreeSet::from(["src/helpers.rs", "src/lib.rs"]));
+    let functions: BTreeSet<&str> = doc["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        functions.contains("partial_parse::inner::also_fine"),
+        "{functions:?}"
+    );
+    assert!(
+        !functions.contains("partial_parse::call_all"),
+        "{functions:?}"
+    );
 }
 
 #[test]
@@ -356,10 +408,7 @@ fn output_file_is_written_and_stdout_stays_empty() {
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
-    assert_eq!(
-        rules.len(),
-        cargo_concur::analyze::model::FindingKind::ALL.len()
-    );
+    assert_eq!(rules.len(), cargo_concur::vocab::FindingKind::ALL.len());
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
@@ -370,9 +419,14 @@ fn output_file_is_written_and_stdout_stays_empty() {
 
 /// The showcase's output with the absolute workspace root replaced, for snapshots.
 fn showcase_output(format: &str) -> String {
+    showcase_output_with(format, &[])
+}
+
+fn showcase_output_with(format: &str, extra: &[&str]) -> String {
     let out = concur()
         .args(["analyze", "--format", format, "--manifest-path"])
         .arg(fixture("showcase").join("Cargo.toml"))
+        .args(extra)
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -387,6 +441,47 @@ fn snapshot_human() {
     let text = showcase_output("human");
     assert!(!text.contains("\u{1b}["), "no colours with NO_COLOR");
     insta::assert_snapshot!("analyze_showcase_human", text);
+}
+
+/// Human output is quiet by default: every hazard in full, notes counted per kind with their files;
+/// `--all-notes` shows every finding, and JSON always carries every finding.
+#[test]
+fn human_output_shows_hazards_and_summarises_notes() {
+    let _g = shared();
+    let (_, doc, _) = analyze_json(&fixture("showcase").join("Cargo.toml"), &[]);
+    let findings = doc["findings"].as_array().unwrap();
+    let hazards = findings.iter().filter(|f| f["level"] != "note").count();
+    let notes = findings.len() - hazards;
+    assert!(
+        hazards > 0 && notes > 0,
+        "the showcase has both: {findings:?}"
+    );
+    let diagnostics = |text: &str| {
+        text.lines()
+            .filter(|l| {
+                l.starts_with("warning[") || l.starts_with("error[") || l.starts_with("note[")
+            })
+            .count()
+    };
+    let quiet = showcase_output("human");
+    assert_eq!(diagnostics(&quiet), hazards, "{quiet}");
+    assert!(!quiet.contains("note["), "{quiet}");
+    assert!(
+        quiet.contains(&format!("{notes} inventory notes not shown")),
+        "{quiet}"
+    );
+    // Each note kind is counted, with the file that has most of them.
+    for kind in ["io", "global-state", "compute-hotspot"] {
+        let n = findings.iter().filter(|f| f["kind"] == kind).count();
+        let line = quiet
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("= {kind} ")))
+            .unwrap_or_else(|| panic!("no summary line for {kind}: {quiet}"));
+        assert!(line.contains(&format!(" {n}  in src/")), "{line}");
+    }
+    let all = showcase_output_with("human", &["--all-notes"]);
+    assert_eq!(diagnostics(&all), findings.len(), "{all}");
+    assert!(!all.contains("not shown"), "{all}");
 }
 
 #[test]

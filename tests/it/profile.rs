@@ -745,8 +745,9 @@ fn test_binaries_are_workloads_too() {
 }
 
 /// A profile document with known numbers, for the human table snapshot.
-fn known_doc() -> cargo_concur::profile::model::ProfileDoc {
-    use cargo_concur::profile::model::*;
+fn known_doc() -> cargo_concur::profile::doc::ProfileDoc {
+    use cargo_concur::profile::doc::*;
+    use cargo_concur::vocab::Model;
     let summary =
         |model: Model, workers: usize, wall: u64, matches: bool, noisy: bool| RunSummary {
             model,

@@ -1,13 +1,22 @@
-//! Human rendering of an `AnalysisDoc`: rustc-style diagnostics grouped by package, then a summary.
+//! Human rendering of an `AnalysisDoc`: hazards (warnings, errors) as rustc-style diagnostics grouped by package,
+//! inventory notes summarised per kind (all of them in full with `--all-notes`), then a summary.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Effects, Style};
 
-use super::Human;
-use crate::analyze::model::{AnalysisDoc, Finding, FnClass, Level};
-use crate::render::Export;
+use crate::analyze::doc::{AnalysisDoc, Skipped};
+use crate::render::{Export, NoteDetail};
+use crate::vocab::{Finding, FnClass, Level};
+
+/// The human format of `analyze`.
+pub struct HumanAnalysis {
+    pub notes: NoteDetail,
+}
+
+/// Files named per kind in the summary of notes not shown.
+const TOP_FILES: usize = 3;
 
 const BOLD: Style = Style::new().effects(Effects::BOLD);
 const BLUE: Style = Style::new()
@@ -25,32 +34,49 @@ pub(crate) fn level_style(level: Level) -> Style {
         .effects(Effects::BOLD)
 }
 
-impl Export<AnalysisDoc> for Human {
+impl Export<AnalysisDoc> for HumanAnalysis {
     fn export(&self, doc: &AnalysisDoc, out: &mut dyn Write) -> io::Result<()> {
+        let all = self.notes == NoteDetail::All;
         for pkg in &doc.packages {
             let findings: Vec<&Finding> = doc
                 .findings
                 .iter()
                 .filter(|f| f.package == pkg.name)
                 .collect();
+            let notes: Vec<&Finding> = findings
+                .iter()
+                .copied()
+                .filter(|f| f.level == Level::Note)
+                .collect();
+            let hazards = findings.len() - notes.len();
             writeln!(
                 out,
-                "{BOLD}{}{BOLD:#} ({} finding{}, edition {})",
+                "{BOLD}{}{BOLD:#} ({} finding{}: {hazards} hazard{}, {} note{}; edition {})",
                 pkg.name,
                 findings.len(),
                 plural(findings.len()),
+                plural(hazards),
+                notes.len(),
+                plural(notes.len()),
                 pkg.edition
             )?;
             writeln!(out)?;
-            for f in findings {
+            for f in findings.iter().filter(|f| all || f.level != Level::Note) {
                 diagnostic(f, out)?;
+            }
+            if !all && !notes.is_empty() {
+                notes_summary(&notes, out)?;
             }
         }
         for e in &doc.files.parse_errors {
             let st = level_style(Level::Warning);
+            let what = match e.skipped {
+                Skipped::File => "file skipped",
+                Skipped::Item => "item skipped",
+            };
             writeln!(
                 out,
-                "{st}warning[parse-error]{st:#}{BOLD}: file skipped: {}{BOLD:#}",
+                "{st}warning[parse-error]{st:#}{BOLD}: {what}: {}{BOLD:#}",
                 e.message
             )?;
             writeln!(
@@ -110,6 +136,57 @@ fn diagnostic(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
+/// Inventory notes not shown: the count per kind and the files with most of them.
+fn notes_summary(notes: &[&Finding], out: &mut dyn Write) -> io::Result<()> {
+    let st = level_style(Level::Note);
+    writeln!(
+        out,
+        "{st}note{st:#}{BOLD}: {} inventory note{} not shown (`--all-notes` shows every one){BOLD:#}",
+        notes.len(),
+        plural(notes.len())
+    )?;
+    let mut per_kind: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    for f in notes {
+        *per_kind
+            .entry(f.kind.id())
+            .or_default()
+            .entry(f.file.as_str())
+            .or_default() += 1;
+    }
+    /// A kind, its count, and its files with their counts (most first).
+    type KindRow<'a> = (&'a str, usize, Vec<(&'a str, usize)>);
+    let mut kinds: Vec<KindRow> = per_kind
+        .into_iter()
+        .map(|(kind, files)| {
+            let n = files.values().sum();
+            let mut files: Vec<(&str, usize)> = files.into_iter().collect();
+            files.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            (kind, n, files)
+        })
+        .collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let width = kinds.iter().map(|k| k.0.len()).max().unwrap_or(0);
+    for (kind, n, files) in kinds {
+        let top: Vec<String> = files
+            .iter()
+            .take(TOP_FILES)
+            .map(|(file, c)| format!("{file} ({c})"))
+            .collect();
+        let more = files.len().saturating_sub(TOP_FILES);
+        let more = if more > 0 {
+            format!(" and {more} more file{}", plural(more))
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "  {BLUE}={BLUE:#} {kind:<width$} {n:>5}  in {}{more}",
+            top.join(", ")
+        )?;
+    }
+    writeln!(out)
+}
+
 /// Width of the token starting at `col` (identifier or path characters), at least 1.
 fn token_width(src: &str, col: usize) -> usize {
     let n = src
@@ -157,9 +234,11 @@ fn summary(doc: &AnalysisDoc, out: &mut dyn Write) -> io::Result<()> {
     let f = &doc.files;
     writeln!(
         out,
-        "{BOLD}files{BOLD:#}: {} analyzed, {} unparsable, {} not reached from a target, {} macro call{} not looked into",
+        "{BOLD}files{BOLD:#}: {} analyzed, {} with parse errors ({} error{}), {} not reached from a target, {} macro call{} not looked into",
         f.analyzed,
+        f.unparsable,
         f.parse_errors.len(),
+        plural(f.parse_errors.len()),
         f.not_reached,
         f.macros_not_expanded,
         plural(f.macros_not_expanded)

@@ -6,5 +6,7 @@ mod profile;
 pub(crate) mod report;
 mod workloads;
 
+pub use analysis::HumanAnalysis;
+
 /// The human-readable format.
 pub struct Human;

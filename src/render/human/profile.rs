@@ -5,8 +5,9 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Effects, Style};
 
 use super::Human;
-use crate::profile::model::{CounterTier, Model, ProfileDoc, RunSummary, WorkloadProfile};
+use crate::profile::doc::{CounterTier, ProfileDoc, RunSummary, WorkloadProfile};
 use crate::render::Export;
+use crate::vocab::Model;
 
 const BOLD: Style = Style::new().effects(Effects::BOLD);
 const DIM: Style = Style::new().effects(Effects::DIMMED);

@@ -5,9 +5,10 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Effects, Style};
 
 use super::Human;
-use crate::profile::model::{Model, RunSummary, WorkloadProfile};
+use crate::profile::doc::{RunSummary, WorkloadProfile};
 use crate::render::{Export, ReportInput};
-use crate::report::model::{Verdict, WorkloadReport};
+use crate::report::doc::{Verdict, WorkloadReport};
+use crate::vocab::Model;
 
 const BOLD: Style = Style::new().effects(Effects::BOLD);
 const DIM: Style = Style::new().effects(Effects::DIMMED);
@@ -201,7 +202,7 @@ fn measurement_lines(p: &WorkloadProfile) -> Vec<String> {
     out
 }
 
-fn band_text(b: Option<crate::report::model::Band>) -> String {
+fn band_text(b: Option<crate::report::doc::Band>) -> String {
     b.map(|b| format!("{:.2} / {:.2} / {:.2}", b.low, b.estimate, b.high))
         .unwrap_or_else(|| "-".into())
 }
@@ -236,7 +237,7 @@ fn column_of(workers: usize) -> usize {
 }
 
 /// Low / high of a band at a column, by linear interpolation between its anchors (None outside them).
-fn band_at(band: &[crate::report::model::BandPoint], col: usize) -> Option<(f64, f64)> {
+fn band_at(band: &[crate::report::doc::BandPoint], col: usize) -> Option<(f64, f64)> {
     band.windows(2).find_map(|pair| {
         let (c0, c1) = (column_of(pair[0].workers), column_of(pair[1].workers));
         if col < c0 || col > c1 || c1 == c0 {

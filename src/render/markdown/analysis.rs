@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::Markdown;
-use crate::analyze::model::{AnalysisDoc, Level};
+use crate::analyze::doc::AnalysisDoc;
 use crate::render::Export;
+use crate::vocab::Level;
 
 impl Export<AnalysisDoc> for Markdown {
     fn export(&self, doc: &AnalysisDoc, out: &mut dyn Write) -> io::Result<()> {

@@ -7,7 +7,7 @@ use crate::render::human::report::{
     chart_lines, measurement_rows, verdict_line, MEASUREMENT_HEADER,
 };
 use crate::render::{Export, ReportInput};
-use crate::report::model::{Band, Verdict, WorkloadReport};
+use crate::report::doc::{Band, Verdict, WorkloadReport};
 
 /// Escapes text for a table cell or list item: pipes, and outside `code spans` the characters that start
 /// HTML or emphasis (inside code spans they show literally anyway).

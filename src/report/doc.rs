@@ -87,7 +87,7 @@ pub struct WorkloadReport {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasuredPoint {
-    pub model: crate::profile::model::Model,
+    pub model: crate::vocab::Model,
     pub workers: usize,
     pub speedup: f64,
     pub low: f64,
@@ -99,7 +99,7 @@ pub struct MeasuredPoint {
 pub struct Crossover {
     pub cores: usize,
     /// The model that is ahead from `cores` on.
-    pub leader: crate::profile::model::Model,
+    pub leader: crate::vocab::Model,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -117,7 +117,7 @@ pub struct ReportDoc {
     pub analysis: AnalysisSummary,
     /// Extension: the environment the measurements come from.
     #[serde(default)]
-    pub environment: Option<crate::profile::model::Environment>,
+    pub environment: Option<crate::profile::doc::Environment>,
 }
 
 /// One point of a speedup band: workers with low / estimate / high speedup.
@@ -131,7 +131,7 @@ pub struct BandPoint {
 
 impl WorkloadReport {
     /// The measured points of one model, by workers.
-    pub fn measured_of(&self, model: crate::profile::model::Model) -> Vec<&MeasuredPoint> {
+    pub fn measured_of(&self, model: crate::vocab::Model) -> Vec<&MeasuredPoint> {
         let mut v: Vec<&MeasuredPoint> =
             self.measured.iter().filter(|p| p.model == model).collect();
         v.sort_by_key(|p| p.workers);
@@ -140,8 +140,8 @@ impl WorkloadReport {
 
     /// The predicted band of one model, for charts: it starts at the largest measured worker count without
     /// oversubscription (its measured interval) and goes through every prediction.
-    pub fn band_of(&self, model: crate::profile::model::Model) -> Vec<BandPoint> {
-        use crate::profile::model::Model;
+    pub fn band_of(&self, model: crate::vocab::Model) -> Vec<BandPoint> {
+        use crate::vocab::Model;
         let pick = |p: &Prediction| match model {
             Model::Threads => p.threads,
             Model::Processes => p.processes,

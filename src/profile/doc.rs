@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::vocab::Model;
+
 /// Which counters could be opened: hardware PMU, software-only perf events, or plain rusage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -9,28 +11,6 @@ pub enum CounterTier {
     Hardware,
     Software,
     Rusage,
-}
-
-/// An execution model that `profile` can run.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Model {
-    #[default]
-    Sequential,
-    Threads,
-    Processes,
-}
-
-impl Model {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Model::Sequential => "sequential",
-            Model::Threads => "threads",
-            Model::Processes => "processes",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

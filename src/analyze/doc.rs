@@ -1,0 +1,127 @@
+//! The analysis document: what `analyze` finds, as serialized by `--format json` (contract section 3).
+
+use serde::{Deserialize, Serialize};
+
+use crate::vocab::{Finding, FnClass};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionDoc {
+    /// `crate_name::module::item`, methods as `crate_name::module::Type::method`.
+    pub path: String,
+    pub file: String,
+    pub line: u32,
+    pub class: FnClass,
+    /// Extension: the package this function belongs to.
+    #[serde(default)]
+    pub package: String,
+    /// Indices into `AnalysisDoc::findings` of the findings in this function and in every function it
+    /// reaches through the intra-crate call graph (sorted). In memory only: `report` uses it.
+    #[serde(skip)]
+    pub reachable_findings: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParseErrorDoc {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+    /// Extension: what the error cost: the whole file, or one item (the rest of the file was analyzed).
+    #[serde(default)]
+    pub skipped: Skipped,
+}
+
+/// What a parse error left out of the analysis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Skipped {
+    /// The file could not be read or tokenized: nothing of it is analyzed.
+    #[default]
+    File,
+    /// One top-level item (or an item of an inline module) did not parse; the rest of the file is analyzed.
+    Item,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilesDoc {
+    /// Files read and parsed (successfully or not).
+    pub analyzed: usize,
+    pub parse_errors: Vec<ParseErrorDoc>,
+    /// Extension: files with at least one parse error (`parse_errors` has one entry per item lost).
+    #[serde(default)]
+    pub unparsable: usize,
+    /// Extension: `.rs` files under a package that no target root reaches (still analyzed).
+    #[serde(default)]
+    pub not_reached: usize,
+    /// Extension: macro calls whose tokens could not be looked into (not parseable as Rust).
+    #[serde(default)]
+    pub macros_not_expanded: usize,
+    /// Extension: total bytes of source read.
+    #[serde(default)]
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetDoc {
+    pub name: String,
+    /// `lib`, `bin`, `example`, `test`, `bench`, `custom-build`, ...
+    pub kind: String,
+    pub src_path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageDoc {
+    pub name: String,
+    pub edition: String,
+    pub manifest_path: String,
+    #[serde(default)]
+    pub targets: Vec<TargetDoc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolDoc {
+    pub name: String,
+    pub version: String,
+}
+
+impl ToolDoc {
+    pub fn this() -> ToolDoc {
+        ToolDoc {
+            name: "cargo-concur".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalysisDoc {
+    pub schema_version: u32,
+    pub tool: ToolDoc,
+    pub workspace_root: String,
+    pub packages: Vec<PackageDoc>,
+    pub files: FilesDoc,
+    /// Sorted by (file, line, column, kind).
+    pub findings: Vec<Finding>,
+    /// Sorted by (file, line, path).
+    pub functions: Vec<FunctionDoc>,
+}
+
+impl AnalysisDoc {
+    /// Findings in `fn_path` and everything it reaches (empty if the function is unknown).
+    pub fn findings_reachable_from(&self, fn_path: &str) -> Vec<&Finding> {
+        self.functions
+            .iter()
+            .find(|f| f.path == fn_path)
+            .map(|f| {
+                f.reachable_findings
+                    .iter()
+                    .filter_map(|&i| self.findings.get(i))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn function(&self, fn_path: &str) -> Option<&FunctionDoc> {
+        self.functions.iter().find(|f| f.path == fn_path)
+    }
+}

@@ -1,0 +1,100 @@
+//! API classification: what a call, a method call or a construction in a body is, according to the API tables
+//! (`rules::apis`) and the receiver's inferred type. Answers only; `emit` turns the answers into findings and
+//! the body visitor into guard and call-graph facts.
+
+use syn::spanned::Spanned;
+
+use super::infer::{is_ctor_name, Env};
+use crate::rules::apis::{self, Api};
+
+/// The categories of `path` called as a function (resolved path).
+pub(super) fn call(path: &str) -> Vec<Api> {
+    apis::call_apis(path)
+}
+
+/// The categories of a method call, with the name to report it by (`std::fs::File::write_all` when the
+/// receiver's type is known, the bare method name otherwise). `awaited`: the call is awaited, so a `recv()`
+/// or `read()` is an async one, not blocking.
+pub(super) fn method(env: &Env, mc: &syn::ExprMethodCall, awaited: bool) -> (Vec<Api>, String) {
+    let name = mc.method.to_string();
+    let mut found: Vec<Api> = Vec::new();
+    let mut what = name.clone();
+    if apis::is_typed_method_name(&name) {
+        if let Some(ty) = env.type_of(&mc.receiver) {
+            let typed = apis::typed_method_apis(&ty, &name);
+            if !typed.is_empty() {
+                what = format!("{ty}::{name}");
+                found.extend(typed);
+            }
+        }
+    }
+    for api in apis::any_method_apis(&name, mc.args.len()) {
+        if !found.contains(&api) {
+            found.push(api);
+        }
+    }
+    if awaited {
+        found.retain(|a| !matches!(a, Api::Io | Api::Sleep | Api::Recv | Api::Join));
+    }
+    (found, what)
+}
+
+/// What `writeln!(out, ..)` is, given its first argument: `out.write_fmt(..)`, I/O when `out` is a file,
+/// socket or console.
+pub(super) fn write_macro(env: &Env, out: &syn::Expr) -> Option<(Vec<Api>, String)> {
+    let ty = env.type_of(out)?;
+    let found = apis::typed_method_apis(&ty, "write_all");
+    Some((found, format!("{ty}::write_fmt")))
+}
+
+/// A value built by a constructor call that a rule cares about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Construction {
+    /// `Rc::new`, `RefCell::new`...: the type.
+    SingleThread(String),
+    /// `Arc::new(Mutex::new(..))`: the lock type.
+    SharedLock(&'static str),
+    /// `Arc::new(AtomicU64::new(..))`: the atomic type.
+    SharedAtomic(String),
+}
+
+/// What the call `call` of the resolved path `full` constructs, with the span to report it at.
+pub(super) fn constructions(
+    env: &Env,
+    full: &str,
+    call: &syn::ExprCall,
+) -> Vec<(Construction, proc_macro2::Span)> {
+    let mut out = Vec::new();
+    let Some((head, last)) = full.rsplit_once("::") else {
+        return out;
+    };
+    if !is_ctor_name(last) {
+        return out;
+    }
+    let span = call.func.span();
+    if apis::any_matches(apis::SINGLE_THREAD_TYPES, head) {
+        out.push((Construction::SingleThread(head.to_string()), span));
+    }
+    if apis::ARC_TYPES.contains(&head) {
+        if let Some(syn::Expr::Call(inner)) = call.args.first() {
+            if let syn::Expr::Path(ip) = &*inner.func {
+                let inner_full = env.resolve_type(&ip.path);
+                if let Some((ihead, ilast)) = inner_full.rsplit_once("::") {
+                    if is_ctor_name(ilast) {
+                        if let Some((lock, _)) = apis::lock_type(ihead) {
+                            out.push((Construction::SharedLock(lock), span));
+                        } else if apis::any_matches(apis::ATOMIC_TYPES, ihead) {
+                            out.push((Construction::SharedAtomic(ihead.to_string()), span));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// True when `desc` (a lock type path) may be taken again by the thread that holds it.
+pub(super) fn is_reentrant(desc: &str) -> bool {
+    apis::REENTRANT_LOCKS.contains(&desc)
+}

@@ -1,0 +1,158 @@
+//! What the whole file knows, shared by the item walk (`items`) and the body visitor (`body`): the resolver,
+//! the types of fields and statics, source sites, and the findings of type occurrences and of
+//! declaration macros (`thread_local!`, `lazy_static!`). Sits below both, so neither imports the other.
+
+use std::collections::HashMap;
+
+use proc_macro2::TokenStream;
+
+use super::resolve::Resolver;
+use super::types::{classify, TypeInfo};
+use super::{pos, FileContext};
+use crate::rules::{self, Site};
+use crate::vocab::{Finding, FindingKind};
+
+/// What the body visitor needs to know about the whole file.
+pub(super) struct FileInfo<'a> {
+    pub ctx: &'a FileContext,
+    pub resolver: Resolver,
+    /// `(type name, field name)` → what the field's type holds.
+    pub fields: HashMap<(String, String), TypeInfo>,
+    /// Full path of a static → what its type holds.
+    pub statics: HashMap<String, TypeInfo>,
+}
+
+impl FileInfo<'_> {
+    /// Full path of a type named by `segs` in `module` (the path itself when nothing resolves it).
+    pub fn resolve_type(
+        &self,
+        module: &[String],
+        self_type: Option<&str>,
+        segs: &[String],
+        leading_colon: bool,
+    ) -> String {
+        self.resolver
+            .resolve(module, &[], self_type, segs, leading_colon)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| segs.join("::"))
+    }
+
+    pub fn classify(&self, ty: &syn::Type, module: &[String], self_type: Option<&str>) -> TypeInfo {
+        classify(ty, &|segs, lc| {
+            self.resolve_type(module, self_type, segs, lc)
+        })
+    }
+
+    pub fn site(&self, span: proc_macro2::Span, function: Option<&str>) -> Site {
+        let (line, column) = pos(span);
+        Site {
+            file: self.ctx.rel_path.clone(),
+            line,
+            column,
+            function: function.map(str::to_string),
+        }
+    }
+}
+
+/// A `static` declared by `thread_local!` or `lazy_static!`.
+pub(super) struct MacroStatic {
+    pub name: syn::Ident,
+    pub ty: syn::Type,
+}
+
+/// Parses the body of `thread_local!` / `lazy_static!`: `[attrs] [vis] static [ref] NAME: Type = init;`...
+pub(super) fn parse_macro_statics(tokens: &TokenStream) -> Option<Vec<MacroStatic>> {
+    use syn::parse::Parser;
+    let parser = |input: syn::parse::ParseStream| -> syn::Result<Vec<MacroStatic>> {
+        let mut out = Vec::new();
+        while !input.is_empty() {
+            input.call(syn::Attribute::parse_outer)?;
+            let _: syn::Visibility = input.parse()?;
+            let _: syn::Token![static] = input.parse()?;
+            if input.peek(syn::Token![ref]) {
+                let _: syn::Token![ref] = input.parse()?;
+            }
+            let name: syn::Ident = input.parse()?;
+            let _: syn::Token![:] = input.parse()?;
+            let ty: syn::Type = input.parse()?;
+            let _: syn::Token![=] = input.parse()?;
+            let _: syn::Expr = input.parse()?;
+            if input.peek(syn::Token![;]) {
+                let _: syn::Token![;] = input.parse()?;
+            }
+            out.push(MacroStatic { name, ty });
+        }
+        Ok(out)
+    };
+    parser.parse2(tokens.clone()).ok()
+}
+
+pub(super) fn macro_name(mac: &syn::Macro) -> String {
+    mac.path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
+/// Findings for a type occurrence: shared-lock (`Arc<Lock>`), atomic (in a field, or `Arc<Atomic>`),
+/// single-thread-state (`Rc`/`RefCell`/`Cell`).
+pub(super) fn push_type_findings(
+    out: &mut Vec<Finding>,
+    ti: &TypeInfo,
+    site: &Site,
+    is_field: bool,
+) {
+    if let Some(lock) = &ti.arc_lock {
+        out.push(rules::finding(
+            FindingKind::SharedLock,
+            site.clone(),
+            rules::shared_lock::message(lock),
+        ));
+    }
+    let atomic = if is_field { &ti.atomic } else { &ti.arc_atomic };
+    if let Some(a) = atomic {
+        out.push(rules::finding(
+            FindingKind::Atomic,
+            site.clone(),
+            rules::atomic::message(a),
+        ));
+    }
+    if let Some(st) = &ti.single_thread {
+        out.push(rules::finding(
+            FindingKind::SingleThreadState,
+            site.clone(),
+            rules::single_thread_state::message(st),
+        ));
+    }
+}
+
+/// global-state findings for the statics of a `thread_local!` / `lazy_static!` call, with each static's name.
+pub(super) fn macro_static_findings(
+    info: &FileInfo,
+    mac: &syn::Macro,
+    module: &[String],
+    function: Option<&str>,
+) -> Vec<(String, Finding)> {
+    let holder = if macro_name(mac) == "thread_local" {
+        "thread_local!"
+    } else {
+        "lazy_static!"
+    };
+    let mut out = Vec::new();
+    for st in parse_macro_statics(&mac.tokens).unwrap_or_default() {
+        let ti = info.classify(&st.ty, module, None);
+        if let Some(what) = ti.interior() {
+            let name = st.name.to_string();
+            let msg = rules::global_state::message(&name, holder, what);
+            let fd = rules::finding(
+                FindingKind::GlobalState,
+                info.site(st.name.span(), function),
+                msg,
+            );
+            out.push((name, fd));
+        }
+    }
+    out
+}

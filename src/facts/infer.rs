@@ -1,0 +1,327 @@
+//! Local type inference for one function body: what each local and parameter is (its type, the lock it is or
+//! aliases), name resolution with the body's own `use` items, the type of a receiver expression, and which lock
+//! an expression denotes. It only answers questions; the body visitor records what it learns here.
+//!
+//! Also the syntactic shapes the other parts share (`m.lock().unwrap()`, `&*x.clone()`, single names).
+
+use std::collections::HashMap;
+
+use quote::ToTokens;
+
+use super::file::FileInfo;
+use super::resolve::segments;
+use super::HeldLock;
+use crate::rules::apis;
+
+/// What is known of one local or parameter.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Local {
+    /// Full path of the local's type, when known.
+    pub ty: Option<String>,
+    /// The lock this local is or aliases.
+    pub lock: Option<HeldLock>,
+}
+
+/// The names of one function body and what they are.
+pub(super) struct Env<'i, 'a> {
+    pub info: &'i FileInfo<'a>,
+    pub module: &'i [String],
+    /// Last segment of the impl's self type.
+    pub self_type: Option<String>,
+    /// Full path of the impl's self type.
+    pub self_type_path: Option<String>,
+    /// Full path of the function.
+    pub fn_path: String,
+    pub locals: HashMap<String, Local>,
+    /// `use` items of the body's blocks: (alias or `*`, full path).
+    pub overlay: Vec<(String, String)>,
+}
+
+impl Env<'_, '_> {
+    /// Candidate full paths of `path` here, best first.
+    pub fn resolve(&self, path: &syn::Path) -> Vec<String> {
+        let segs = segments(path);
+        self.info.resolver.resolve(
+            self.module,
+            &self.overlay,
+            self.self_type_path.as_deref(),
+            &segs,
+            path.leading_colon.is_some(),
+        )
+    }
+
+    /// The best full path of `path` (its own segments when nothing resolves it).
+    pub fn resolve_type(&self, path: &syn::Path) -> String {
+        self.resolve(path)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| segments(path).join("::"))
+    }
+
+    /// The lock an expression denotes (a lock value, a reference to one, an alias), when it can be told.
+    pub fn lock_of(&self, e: &syn::Expr) -> Option<HeldLock> {
+        let e = strip_refs(e);
+        match e {
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                if let Some(name) = single_ident(e) {
+                    if let Some(local) = self.locals.get(&name) {
+                        return local.lock.clone();
+                    }
+                }
+                let full = self.resolve(&p.path).into_iter().next()?;
+                match self.info.statics.get(&full) {
+                    Some(ti) => {
+                        let (desc, is_async) = ti.lock.clone()?;
+                        Some(HeldLock {
+                            id: full,
+                            desc,
+                            is_async,
+                            shared: false,
+                        })
+                    }
+                    // A static of another file (`crate::state::CACHE`): known by its path.
+                    None if is_static_name(&full) => Some(HeldLock {
+                        id: full,
+                        desc: "lock".into(),
+                        is_async: false,
+                        shared: false,
+                    }),
+                    None => None,
+                }
+            }
+            syn::Expr::Field(f) => {
+                let member = member_name(&f.member);
+                let base = strip_refs(&f.base);
+                if single_ident(base).as_deref() == Some("self") {
+                    let ty = self.self_type.clone()?;
+                    let desc = self
+                        .info
+                        .fields
+                        .get(&(ty.clone(), member.clone()))
+                        .and_then(|ti| ti.lock.clone());
+                    let (desc, is_async) = desc.unwrap_or_else(|| ("lock".into(), false));
+                    return Some(HeldLock {
+                        id: format!("{ty}.{member}"),
+                        desc,
+                        is_async,
+                        shared: false,
+                    });
+                }
+                let ty_name = single_ident(base)
+                    .and_then(|n| self.locals.get(&n))
+                    .and_then(|l| l.ty.clone())
+                    .and_then(|t| t.rsplit("::").next().map(str::to_string));
+                let (desc, is_async) = ty_name
+                    .and_then(|t| self.info.fields.get(&(t, member)))
+                    .and_then(|ti| ti.lock.clone())
+                    .unwrap_or_else(|| ("lock".into(), false));
+                Some(HeldLock {
+                    id: format!("{}::{}", self.fn_path, expr_text(e)),
+                    desc,
+                    is_async,
+                    shared: false,
+                })
+            }
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(fp) = &*c.func else {
+                    return None;
+                };
+                let full = self.resolve_type(&fp.path);
+                let (head, last) = full.rsplit_once("::")?;
+                if apis::ARC_TYPES.contains(&head) && matches!(last, "new" | "clone" | "from") {
+                    return c.args.first().and_then(|a| self.lock_of(a));
+                }
+                if let Some((lock, is_async)) = apis::lock_type(head) {
+                    if is_ctor_name(last) {
+                        return Some(HeldLock {
+                            id: String::new(),
+                            desc: lock.to_string(),
+                            is_async,
+                            shared: false,
+                        });
+                    }
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// The type of a receiver expression, when locals, fields, constructors or builder chains tell.
+    pub fn type_of(&self, e: &syn::Expr) -> Option<String> {
+        match e {
+            syn::Expr::Path(_) => {
+                let name = single_ident(e)?;
+                if name == "self" {
+                    return self.self_type_path.clone();
+                }
+                self.locals.get(&name).and_then(|l| l.ty.clone())
+            }
+            syn::Expr::Call(c) => match &*c.func {
+                syn::Expr::Path(fp) => apis::return_type(&self.resolve_type(&fp.path)),
+                _ => None,
+            },
+            syn::Expr::MethodCall(mc) => {
+                let ty = self.type_of(&mc.receiver)?;
+                match apis::method_return_type(&ty, &mc.method.to_string()) {
+                    Some(returned) => Some(returned.to_string()),
+                    None => Some(ty),
+                }
+            }
+            syn::Expr::Try(t) => self.type_of(&t.expr),
+            syn::Expr::Paren(p) => self.type_of(&p.expr),
+            syn::Expr::Reference(r) => self.type_of(&r.expr),
+            syn::Expr::Field(f) => {
+                let base = single_ident(&f.base)?;
+                let member = member_name(&f.member);
+                let owner = if base == "self" {
+                    self.self_type.clone()?
+                } else {
+                    self.locals
+                        .get(&base)?
+                        .ty
+                        .as_ref()?
+                        .rsplit("::")
+                        .next()?
+                        .to_string()
+                };
+                self.info.fields.get(&(owner, member))?.outer.clone()
+            }
+            _ => None,
+        }
+    }
+
+    /// The lock that `mc` (`recv.lock()`, `recv.read()`...) acquires, identified by its path, or by the
+    /// receiver's text within this function when its path is unknown; `None` when the receiver's type is
+    /// known not to be a lock.
+    pub fn guards_from(&self, mc: &syn::ExprMethodCall) -> Option<HeldLock> {
+        if let Some(ty) = self.type_of(&mc.receiver) {
+            if apis::any_matches(apis::NOT_LOCK_RECEIVERS, &ty) {
+                return None;
+            }
+        }
+        let mut lock = self.lock_of(&mc.receiver).unwrap_or_else(|| HeldLock {
+            id: String::new(),
+            desc: "lock".into(),
+            is_async: false,
+            shared: false,
+        });
+        if lock.id.is_empty() {
+            lock.id = format!("{}::{}", self.fn_path, expr_text(strip_refs(&mc.receiver)));
+        }
+        Some(lock)
+    }
+}
+
+fn member_name(m: &syn::Member) -> String {
+    match m {
+        syn::Member::Named(i) => i.to_string(),
+        syn::Member::Unnamed(i) => i.index.to_string(),
+    }
+}
+
+/// `e` without the wrappers a guard passes through (`.unwrap()`, `?`, `.await`, parentheses).
+pub(super) fn strip_guard_wrappers(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::MethodCall(mc) if ident_in(&mc.method, apis::GUARD_UNWRAP_METHODS) => {
+            strip_guard_wrappers(&mc.receiver)
+        }
+        syn::Expr::Try(t) => strip_guard_wrappers(&t.expr),
+        syn::Expr::Await(a) => strip_guard_wrappers(&a.base),
+        syn::Expr::Paren(p) => strip_guard_wrappers(&p.expr),
+        _ => e,
+    }
+}
+
+/// The `lock()`-like call an expression is (after unwrapping), if any.
+pub(super) fn guard_call(e: &syn::Expr) -> Option<&syn::ExprMethodCall> {
+    match strip_guard_wrappers(e) {
+        syn::Expr::MethodCall(mc)
+            if mc.args.is_empty() && ident_in(&mc.method, apis::GUARD_METHODS) =>
+        {
+            Some(mc)
+        }
+        _ => None,
+    }
+}
+
+/// True when `ident` is one of `names` (no allocation).
+pub(super) fn ident_in(ident: &syn::Ident, names: &[&str]) -> bool {
+    names.iter().any(|n| ident == n)
+}
+
+/// True when the guard wrappers of `e` include `.await` (`m.lock().await`): an async lock.
+pub(super) fn has_await(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Await(_) => true,
+        syn::Expr::MethodCall(mc) if ident_in(&mc.method, apis::GUARD_UNWRAP_METHODS) => {
+            has_await(&mc.receiver)
+        }
+        syn::Expr::Try(t) => has_await(&t.expr),
+        syn::Expr::Paren(p) => has_await(&p.expr),
+        _ => false,
+    }
+}
+
+/// `e` without references, derefs, parentheses and aliasing methods (`&*x.clone()` is `x`).
+pub(super) fn strip_refs(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip_refs(&p.expr),
+        syn::Expr::Reference(r) => strip_refs(&r.expr),
+        syn::Expr::Group(g) => strip_refs(&g.expr),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => strip_refs(&u.expr),
+        syn::Expr::MethodCall(mc)
+            if mc.args.is_empty() && ident_in(&mc.method, apis::ALIAS_METHODS) =>
+        {
+            strip_refs(&mc.receiver)
+        }
+        _ => e,
+    }
+}
+
+/// The tokens of `e` without whitespace (an expression's identity within a function).
+pub(super) fn expr_text(e: &syn::Expr) -> String {
+    e.to_token_stream()
+        .to_string()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// The name `e` is, when it is one plain name.
+pub(super) fn single_ident(e: &syn::Expr) -> Option<String> {
+    match e {
+        syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+            Some(p.path.segments[0].ident.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// The names a pattern binds, in order.
+pub(super) fn pat_idents(p: &syn::Pat, out: &mut Vec<String>) {
+    match p {
+        syn::Pat::Ident(i) => out.push(i.ident.to_string()),
+        syn::Pat::Type(t) => pat_idents(&t.pat, out),
+        syn::Pat::Reference(r) => pat_idents(&r.pat, out),
+        syn::Pat::Tuple(t) => t.elems.iter().for_each(|e| pat_idents(e, out)),
+        syn::Pat::TupleStruct(t) => t.elems.iter().for_each(|e| pat_idents(e, out)),
+        syn::Pat::Paren(p) => pat_idents(&p.pat, out),
+        _ => {}
+    }
+}
+
+/// Ends of a constructor path that build a value of the type before them.
+pub(super) fn is_ctor_name(last: &str) -> bool {
+    apis::CTOR_NAMES.contains(&last)
+}
+
+/// True when the last segment of `path` is written like a static (`CACHE`, `MAX_2`).
+pub(super) fn is_static_name(path: &str) -> bool {
+    let name = path.rsplit("::").next().unwrap_or(path);
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_uppercase() || c.is_ascii_digit() || c == '_')
+        && name.chars().any(|c| c.is_uppercase())
+}

@@ -1,0 +1,142 @@
+//! The shared vocabulary of every layer: finding kinds, levels, function classes, the finding itself, the
+//! execution models and the schema version of every document. It imports nothing from the crate.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of every JSON document this tool writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// An execution model that `profile` can run.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    #[default]
+    Sequential,
+    Threads,
+    Processes,
+}
+
+impl Model {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Model::Sequential => "sequential",
+            Model::Threads => "threads",
+            Model::Processes => "processes",
+        }
+    }
+}
+
+/// Declares `FindingKind` from one row per kind (variant = kebab-case id), with `ALL` and `id()` derived from
+/// the same rows, so adding a kind is one row here plus one rule file (the registry's `match` then fails to
+/// compile until the rule is there).
+macro_rules! finding_kinds {
+    ($($(#[$doc:meta])* $variant:ident = $id:literal,)*) => {
+        /// Finding kinds of the contract (section 3). Order here is the order of `ALL` and of `rules --list`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum FindingKind {
+            $($(#[$doc])* #[serde(rename = $id)] $variant,)*
+        }
+
+        impl FindingKind {
+            pub const ALL: [FindingKind; [$($id,)*].len()] = [$(FindingKind::$variant,)*];
+
+            /// The kebab-case id used in JSON, SARIF rule ids and `// expect:` markers.
+            pub fn id(self) -> &'static str {
+                match self {
+                    $(FindingKind::$variant => $id,)*
+                }
+            }
+        }
+    };
+}
+
+finding_kinds! {
+    StaticMut = "static-mut",
+    GlobalState = "global-state",
+    SharedLock = "shared-lock",
+    Atomic = "atomic",
+    SingleThreadState = "single-thread-state",
+    ProcessGlobal = "process-global",
+    Io = "io",
+    ComputeHotspot = "compute-hotspot",
+    Ffi = "ffi",
+    Spawn = "spawn",
+    Channel = "channel",
+    LockAcrossBlocking = "lock-across-blocking",
+    DoubleLock = "double-lock",
+    LockOrder = "lock-order",
+    BlockingInAsync = "blocking-in-async",
+}
+
+impl FindingKind {
+    pub fn from_id(id: &str) -> Option<FindingKind> {
+        FindingKind::ALL.into_iter().find(|k| k.id() == id)
+    }
+}
+
+/// Severity of a finding; ordered so that `level >= fail_on` decides exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Note => "note",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// How a function spends its time, judged on it and everything it reaches in the crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FnClass {
+    IoBound,
+    ComputeBound,
+    Mixed,
+    Trivial,
+}
+
+impl FnClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FnClass::IoBound => "io-bound",
+            FnClass::ComputeBound => "compute-bound",
+            FnClass::Mixed => "mixed",
+            FnClass::Trivial => "trivial",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub level: Level,
+    /// Relative to `workspace_root`, with `/` separators.
+    pub file: String,
+    /// 1-based.
+    pub line: u32,
+    /// 1-based.
+    pub column: u32,
+    /// `crate_name::module::item`, `None` outside any function.
+    pub function: Option<String>,
+    pub message: String,
+    pub help: String,
+    /// Functions from the reporting function down to the one holding the construct (may be empty).
+    #[serde(default)]
+    pub chain: Vec<String>,
+    /// Extension: the package this finding belongs to.
+    #[serde(default)]
+    pub package: String,
+    /// The source line of the construct, filled by the pipeline for human output; not serialized.
+    #[serde(skip)]
+    pub snippet: Option<String>,
+}
