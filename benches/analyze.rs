@@ -261,10 +261,8 @@ fn rs_files(root: &Path) -> Vec<PathBuf> {
             let name = e.file_name();
             let name = name.to_string_lossy();
             match e.file_type() {
-                Ok(t) if t.is_dir() => {
-                    if name != "target" && !name.starts_with('.') {
-                        stack.push(path);
-                    }
+                Ok(t) if t.is_dir() && name != "target" && !name.starts_with('.') => {
+                    stack.push(path)
                 }
                 Ok(t) if t.is_file() && name.ends_with(".rs") => out.push(path),
                 _ => {}

@@ -77,8 +77,9 @@ impl FactsCache {
         )
     }
 
-    /// The key of a file with contents `text`, at `ctx`, under the parent file keyed `parent`.
-    pub fn key(&self, text: &str, ctx: &FileContext, parent: Option<Key>) -> Key {
+    /// The key of a file with contents `text`, at `ctx`, below ancestors whose scopes digest to `chain`
+    /// ([`chain_key`]).
+    pub fn key(&self, text: &str, ctx: &FileContext, chain: Option<Key>) -> Key {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         let mut field = |bytes: &[u8]| {
             h.update(&(bytes.len() as u64).to_le_bytes());
@@ -92,8 +93,8 @@ impl FactsCache {
         field(ctx.module_path.join("::").as_bytes());
         field(ctx.rel_path.as_bytes());
         field(ctx.edition.as_str().as_bytes());
-        field(&parent.unwrap_or(0).to_le_bytes());
-        field(&[u8::from(parent.is_some())]);
+        field(&chain.unwrap_or(0).to_le_bytes());
+        field(&[u8::from(chain.is_some())]);
         field(text.as_bytes());
         h.digest128()
     }
@@ -113,7 +114,8 @@ impl FactsCache {
                 let facts = decode(&bytes, key)?;
                 let modified = f.metadata().ok()?.modified().ok()?;
                 let now = SystemTime::now();
-                if now.duration_since(modified).unwrap_or_default() > Duration::from_secs(24 * 3600) {
+                if now.duration_since(modified).unwrap_or_default() > Duration::from_secs(24 * 3600)
+                {
                     let _ = f.set_modified(now);
                 }
                 Some(facts)
@@ -176,6 +178,36 @@ impl FactsCache {
             }
         }
     }
+}
+
+/// The digest of a scope chain: the parent chain's digest and one file's module scopes, in sorted order
+/// (the facts of a file below depend on its ancestors' scopes, not on the rest of their text).
+pub fn chain_key(
+    parent: Option<Key>,
+    scopes: &std::collections::HashMap<String, crate::facts::resolve::ModuleScope>,
+) -> Key {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut field = |bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    field(&parent.unwrap_or(0).to_le_bytes());
+    let mut modules: Vec<_> = scopes.iter().collect();
+    modules.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    for (module, scope) in modules {
+        field(module.as_bytes());
+        let mut names: Vec<_> = scope.names.iter().collect();
+        names.sort_unstable();
+        for (name, full) in names {
+            field(name.as_bytes());
+            field(full.as_bytes());
+        }
+        field(b"globs");
+        for g in &scope.globs {
+            field(g.as_bytes());
+        }
+    }
+    h.digest128()
 }
 
 fn header(key: Key) -> String {

@@ -94,8 +94,8 @@ struct FileJob {
     reached: bool,
     /// Module scopes of the ancestor files (for `use super::*;` of a module declared there).
     inherited: Option<Arc<ScopeChain>>,
-    /// The facts-cache key of the file whose scopes are inherited.
-    parent_key: Option<cache::Key>,
+    /// With a cache: the digest of `inherited` (what the file's facts depend on besides its own text).
+    chain_key: Option<cache::Key>,
 }
 
 /// What one file gave.
@@ -122,7 +122,7 @@ fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
         ctx,
         reached,
         inherited,
-        parent_key,
+        chain_key,
     } = job;
     let rel_path = ctx.rel_path.clone();
     let mut done = FileDone {
@@ -151,7 +151,7 @@ fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
         }
     };
     if let Some(cache) = cache {
-        let key = cache.key(&text, &done.ctx, parent_key);
+        let key = cache.key(&text, &done.ctx, chain_key);
         done.key = Some(key);
         if let Some(facts) = cache.load(key) {
             done.children = discover::modtree::children(&module, &facts.mod_decls);
@@ -235,7 +235,7 @@ pub fn analyze_with(ws: &Workspace, cache: Option<&FactsCache>) -> AnalysisDoc {
                     ctx,
                     reached: true,
                     inherited: None,
-                    parent_key: None,
+                    chain_key: None,
                 });
             }
         }
@@ -285,7 +285,7 @@ pub fn analyze_with(ws: &Workspace, cache: Option<&FactsCache>) -> AnalysisDoc {
                 ctx,
                 reached: false,
                 inherited: None,
-                parent_key: None,
+                chain_key: None,
             });
         }
     }
@@ -351,15 +351,20 @@ fn walk<'s>(
 ) {
     let claim = job.claim.clone();
     let path = job.canonical.clone();
+    let chain_key = job.chain_key;
     let mut d = process(job, cache);
     if !d.children.is_empty() {
         // The children see this file's module scopes, then its ancestors'.
-        let chain = match d.facts.as_mut() {
-            Some(f) => Some(Arc::new(ScopeChain {
-                scopes: std::mem::take(&mut f.scopes),
-                parent: d.inherited.clone(),
-            })),
-            None => d.inherited.clone(),
+        let (chain, chain_key) = match d.facts.as_mut() {
+            Some(f) => {
+                let key = cache.map(|_| cache::chain_key(chain_key, &f.scopes));
+                let chain = Arc::new(ScopeChain {
+                    scopes: std::mem::take(&mut f.scopes),
+                    parent: d.inherited.clone(),
+                });
+                (Some(chain), key)
+            }
+            None => (d.inherited.clone(), chain_key),
         };
         for child in &d.children {
             let child_claim = Claim {
@@ -377,7 +382,7 @@ fn walk<'s>(
                     ctx: context(ws, d.package, &d.ctx.crate_name, child),
                     reached: true,
                     inherited: chain.clone(),
-                    parent_key: d.key,
+                    chain_key,
                 };
                 s.spawn_fifo(move |s| walk(s, ws, claims, cache, job));
             }

@@ -37,6 +37,7 @@ pub fn concur() -> Command {
 }
 
 mod analyze;
+mod cache;
 mod profile;
 mod real_crates;
 mod report;
