@@ -139,4 +139,139 @@ pub struct Finding {
     /// The source line of the construct, filled by the pipeline for human output; not serialized.
     #[serde(skip)]
     pub snippet: Option<String>,
+    /// What the finding is about, typed (`None` only in a document read back from JSON): `message` is made
+    /// from it, and later stages ask it, never the message, which API, lock or blocker is involved.
+    #[serde(skip)]
+    pub data: Option<FindingData>,
+}
+
+/// A lock as findings name it: its short name (`Type.field`, a static's name, a local's expression) and its
+/// type (`std::sync::Mutex`; [`LockRef::UNKNOWN_TYPE`] until the type is known).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LockRef {
+    pub name: String,
+    pub ty: String,
+}
+
+impl LockRef {
+    /// The type of a lock whose declaration the file could not see.
+    pub const UNKNOWN_TYPE: &'static str = "lock";
+}
+
+/// The typed data of a finding, one shape per message; [`FindingData::kind`] says which kind it is.
+/// `api` is the resolved path of the call (`std::fs::read`, `tokio::spawn`); `via` the callee through which
+/// a construct is reached (`None`: in the function itself); `blocker` what blocks (`std::fs::read`, `.await`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FindingData {
+    /// A `static mut` declared (`accessed: false`) or used.
+    StaticMut {
+        name: String,
+        accessed: bool,
+    },
+    /// A static or thread-local (`holder`) holding interior-mutable state of type `holds`.
+    GlobalState {
+        name: String,
+        holder: String,
+        holds: String,
+    },
+    /// `Arc<lock_type>`.
+    SharedLock {
+        lock_type: String,
+    },
+    Atomic {
+        ty: String,
+    },
+    SingleThreadState {
+        ty: String,
+    },
+    /// A call that changes process-wide state.
+    ProcessGlobal {
+        api: String,
+    },
+    /// A `#[global_allocator]` static.
+    GlobalAllocator {
+        name: String,
+    },
+    Io {
+        api: String,
+    },
+    ComputeHotspot {
+        name: String,
+        score: u32,
+    },
+    Ffi {
+        api: String,
+    },
+    Spawn {
+        api: String,
+    },
+    Channel {
+        api: String,
+    },
+    LockAcrossBlocking {
+        lock: LockRef,
+        blocker: String,
+        via: Option<String>,
+    },
+    DoubleLock {
+        lock: LockRef,
+        via: Option<String>,
+    },
+    /// `second` taken while `first` is held; `other_fn` (at `other_line`) takes them the other way round.
+    LockOrder {
+        first: String,
+        second: String,
+        other_fn: String,
+        other_line: u32,
+    },
+    BlockingInAsync {
+        blocker: String,
+        via: Option<String>,
+    },
+}
+
+impl FindingData {
+    pub fn kind(&self) -> FindingKind {
+        match self {
+            FindingData::StaticMut { .. } => FindingKind::StaticMut,
+            FindingData::GlobalState { .. } => FindingKind::GlobalState,
+            FindingData::SharedLock { .. } => FindingKind::SharedLock,
+            FindingData::Atomic { .. } => FindingKind::Atomic,
+            FindingData::SingleThreadState { .. } => FindingKind::SingleThreadState,
+            FindingData::ProcessGlobal { .. } | FindingData::GlobalAllocator { .. } => {
+                FindingKind::ProcessGlobal
+            }
+            FindingData::Io { .. } => FindingKind::Io,
+            FindingData::ComputeHotspot { .. } => FindingKind::ComputeHotspot,
+            FindingData::Ffi { .. } => FindingKind::Ffi,
+            FindingData::Spawn { .. } => FindingKind::Spawn,
+            FindingData::Channel { .. } => FindingKind::Channel,
+            FindingData::LockAcrossBlocking { .. } => FindingKind::LockAcrossBlocking,
+            FindingData::DoubleLock { .. } => FindingKind::DoubleLock,
+            FindingData::LockOrder { .. } => FindingKind::LockOrder,
+            FindingData::BlockingInAsync { .. } => FindingKind::BlockingInAsync,
+        }
+    }
+
+    /// The API called at the site, for findings about a call.
+    pub fn api(&self) -> Option<&str> {
+        match self {
+            FindingData::ProcessGlobal { api }
+            | FindingData::Io { api }
+            | FindingData::Ffi { api }
+            | FindingData::Spawn { api }
+            | FindingData::Channel { api } => Some(api),
+            _ => None,
+        }
+    }
+
+    /// The lock held, for lock-across-blocking and double-lock.
+    pub fn lock_mut(&mut self) -> Option<&mut LockRef> {
+        match self {
+            FindingData::LockAcrossBlocking { lock, .. } | FindingData::DoubleLock { lock, .. } => {
+                Some(lock)
+            }
+            _ => None,
+        }
+    }
 }

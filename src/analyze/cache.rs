@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::facts::{FileContext, FileFacts};
+use crate::vocab::{Finding, FindingData};
 
 /// Bumped whenever `FileFacts` or what fills it changes shape; part of every key and header.
 const FORMAT: &str = "concur-facts-1";
@@ -129,7 +130,11 @@ impl FactsCache {
 
     /// Stores `facts` under `key`. Best effort: a cache that cannot be written is only slower.
     pub fn store(&self, key: Key, facts: &FileFacts) {
-        let Ok(body) = serde_json::to_vec(facts) else {
+        let entry = EntryRef {
+            data: findings(facts).map(|f| f.data.as_ref()).collect(),
+            facts,
+        };
+        let Ok(body) = serde_json::to_vec(&entry) else {
             return;
         };
         if std::fs::create_dir_all(&self.dir).is_err() {
@@ -214,11 +219,44 @@ fn header(key: Key) -> String {
     format!("{FORMAT} {} {key:032x}\n", env!("CARGO_PKG_VERSION"))
 }
 
+/// An entry as written: the facts, and the typed data of every finding in them (which the document's
+/// serialisation of `Finding` leaves out), in [`findings`] order.
+#[derive(serde::Serialize)]
+struct EntryRef<'a> {
+    facts: &'a FileFacts,
+    data: Vec<Option<&'a FindingData>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Entry {
+    facts: FileFacts,
+    data: Vec<Option<FindingData>>,
+}
+
+/// Every finding held in a file's facts, in a fixed order.
+fn findings(facts: &FileFacts) -> impl Iterator<Item = &Finding> {
+    facts
+        .item_findings
+        .iter()
+        .chain(facts.functions.iter().flat_map(|f| f.findings.iter()))
+}
+
 /// The facts in an entry's bytes, or `None` for a foreign, truncated or corrupt entry.
 fn decode(bytes: &[u8], key: Key) -> Option<FileFacts> {
     let head = header(key);
     let body = bytes.strip_prefix(head.as_bytes())?;
-    serde_json::from_slice(body).ok()
+    let Entry { mut facts, data } = serde_json::from_slice(body).ok()?;
+    let slots = facts.item_findings.iter_mut().chain(
+        facts
+            .functions
+            .iter_mut()
+            .flat_map(|f| f.findings.iter_mut()),
+    );
+    let mut data = data.into_iter();
+    for f in slots {
+        f.data = data.next()?;
+    }
+    data.next().is_none().then_some(facts)
 }
 
 #[cfg(test)]
@@ -294,6 +332,57 @@ mod tests {
         assert!(c.load(key).is_none());
         c.store(key, &facts);
         assert!(c.load(key).is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Everything extracted from real files comes back from the cache as it was (all fields but the scope
+    /// map, whose order is unspecified, compared by their Debug text; the scopes by their digest).
+    #[test]
+    fn roundtrip_keeps_every_fact_of_the_fixtures() {
+        let dir = scratch("fixtures");
+        let c = FactsCache::new(dir.clone());
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files = Vec::new();
+        let mut stack = vec![root];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() && !p.ends_with("target") {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    files.push(p);
+                }
+            }
+        }
+        assert!(files.len() > 20, "the fixtures have many files");
+        let mut with_data = 0;
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let Ok(ast) = syn::parse_file(&text) else {
+                continue;
+            };
+            let facts = crate::facts::extract(&ctx(), &ast);
+            with_data += findings(&facts).filter(|f| f.data.is_some()).count();
+            let key = c.key(&text, &ctx(), None);
+            c.store(key, &facts);
+            let mut back = c.load(key).expect("loads");
+            let mut orig = facts.clone();
+            assert_eq!(
+                chain_key(None, &back.scopes),
+                chain_key(None, &orig.scopes),
+                "{}",
+                path.display()
+            );
+            back.scopes.clear();
+            orig.scopes.clear();
+            assert_eq!(
+                format!("{back:?}"),
+                format!("{orig:?}"),
+                "{}",
+                path.display()
+            );
+        }
+        assert!(with_data > 20, "findings carry typed data");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -23,7 +23,7 @@ use crate::discover::{self, ModuleFile, Workspace};
 use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
-use crate::vocab::SCHEMA_VERSION;
+use crate::vocab::{FindingKind, SCHEMA_VERSION};
 use cache::FactsCache;
 
 /// What `analyze` may do besides analyzing.
@@ -439,12 +439,8 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         facts.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
         let out = crate::callgraph::link(&pkg.name, facts);
         let offset = findings.len();
-        findings.extend(out.findings.into_iter().map(|mut f| {
-            f.package = pkg.name.clone();
-            f
-        }));
+        findings.extend(out.findings);
         functions.extend(out.functions.into_iter().map(|mut f| {
-            f.package = pkg.name.clone();
             for i in &mut f.reachable_findings {
                 *i += offset;
             }
@@ -452,42 +448,32 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         }));
     }
 
-    // Sort findings (file, line, column, kind, function, message), drop exact duplicates, remap indices.
+    // Sort findings by (file, line, column, kind, function, message) and remap the functions' indices;
+    // `callgraph::link` already made them unique per package.
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    let key = |f: &crate::vocab::Finding| {
-        (
-            f.file.clone(),
-            f.line,
-            f.column,
-            f.kind,
-            f.function.clone(),
-            f.message.clone(),
-        )
-    };
-    order.sort_by_key(|&i| key(&findings[i]));
-    let mut remap = vec![0usize; findings.len()];
-    let mut sorted: Vec<crate::vocab::Finding> = Vec::with_capacity(findings.len());
-    for &old in &order {
-        let f = &findings[old];
-        if sorted
-            .last()
-            .is_some_and(|last| key(last) == key(f) && last.chain == f.chain)
-        {
-            remap[old] = sorted.len() - 1;
-            continue;
-        }
-        remap[old] = sorted.len();
-        let mut f = f.clone();
-        f.snippet = texts
-            .get(&f.file)
-            .and_then(|t| t.lines().nth(f.line.saturating_sub(1) as usize))
-            .map(str::to_string);
-        sorted.push(f);
+    fn key(f: &crate::vocab::Finding) -> (&str, u32, u32, FindingKind, &Option<String>, &str) {
+        (&f.file, f.line, f.column, f.kind, &f.function, &f.message)
     }
+    order.sort_by(|&x, &y| key(&findings[x]).cmp(&key(&findings[y])));
+    let mut remap = vec![0usize; findings.len()];
+    for (new, &old) in order.iter().enumerate() {
+        remap[old] = new;
+    }
+    let mut slots: Vec<Option<crate::vocab::Finding>> = findings.into_iter().map(Some).collect();
+    let sorted: Vec<crate::vocab::Finding> = order
+        .iter()
+        .filter_map(|&old| slots[old].take())
+        .map(|mut f| {
+            f.snippet = texts
+                .get(&f.file)
+                .and_then(|t| t.lines().nth(f.line.saturating_sub(1) as usize))
+                .map(str::to_string);
+            f
+        })
+        .collect();
     for f in &mut functions {
         let mut r: Vec<usize> = f.reachable_findings.iter().map(|&i| remap[i]).collect();
         r.sort_unstable();
-        r.dedup();
         f.reachable_findings = r;
     }
     functions.sort_by(|a, b| (&a.file, a.line, &a.path).cmp(&(&b.file, b.line, &b.path)));

@@ -8,7 +8,7 @@ use super::file::{push_type_findings, FileInfo};
 use super::types::TypeInfo;
 use super::{pos, BlockingSite, HeldLock};
 use crate::rules::{self, apis::Api};
-use crate::vocab::{Finding, FindingKind};
+use crate::vocab::{Finding, FindingData};
 
 /// What blocks at a site.
 pub(super) enum Blocking {
@@ -51,9 +51,9 @@ impl<'i, 'a> Emitter<'i, 'a> {
         self.info.site(span, Some(&self.fn_path))
     }
 
-    pub fn push(&mut self, kind: FindingKind, span: proc_macro2::Span, message: String) {
+    pub fn push(&mut self, span: proc_macro2::Span, data: FindingData) {
         let site = self.site(span);
-        self.findings.push(rules::finding(kind, site, message));
+        self.findings.push(rules::finding(site, data));
     }
 
     /// Findings of a type written in the body or signature (`Arc<Mutex<_>>`, `Rc<_>`...).
@@ -64,25 +64,22 @@ impl<'i, 'a> Emitter<'i, 'a> {
 
     /// The site of one API category (every category but `Cpu`, which is work, not a finding).
     pub fn api(&mut self, api: Api, what: &str, span: proc_macro2::Span, cx: &Context) {
+        let api_path = what.to_string();
         match api {
             Api::Io | Api::Sleep => {
                 self.io_weight += 10;
-                self.push(FindingKind::Io, span, rules::io::message(what));
+                self.push(span, FindingData::Io { api: api_path });
                 self.blocking(Blocking::Call(what.to_string()), span, cx);
             }
             Api::Console => {
                 self.io_weight += 1;
-                self.push(FindingKind::Io, span, rules::io::message(what));
+                self.push(span, FindingData::Io { api: api_path });
             }
-            Api::Recv | Api::Join => self.blocking(Blocking::Call(what.to_string()), span, cx),
-            Api::ProcessGlobal => self.push(
-                FindingKind::ProcessGlobal,
-                span,
-                rules::process_global::call(what),
-            ),
-            Api::Spawn => self.push(FindingKind::Spawn, span, rules::spawn::message(what)),
-            Api::Channel => self.push(FindingKind::Channel, span, rules::channel::message(what)),
-            Api::Ffi => self.push(FindingKind::Ffi, span, rules::ffi::message(what)),
+            Api::Recv | Api::Join => self.blocking(Blocking::Call(api_path), span, cx),
+            Api::ProcessGlobal => self.push(span, FindingData::ProcessGlobal { api: api_path }),
+            Api::Spawn => self.push(span, FindingData::Spawn { api: api_path }),
+            Api::Channel => self.push(span, FindingData::Channel { api: api_path }),
+            Api::Ffi => self.push(span, FindingData::Ffi { api: api_path }),
             Api::Cpu | Api::Detaches | Api::SyncContext | Api::Drop => {}
         }
     }
@@ -93,21 +90,29 @@ impl<'i, 'a> Emitter<'i, 'a> {
         match &b {
             Blocking::Await => {
                 if let Some(g) = cx.held.iter().rev().find(|g| !g.is_async) {
-                    let msg = rules::lock_across_blocking::direct(&short(&g.id), &g.desc, ".await");
-                    self.push(FindingKind::LockAcrossBlocking, span, msg);
+                    let data = FindingData::LockAcrossBlocking {
+                        lock: g.lock_ref(),
+                        blocker: ".await".into(),
+                        via: None,
+                    };
+                    self.push(span, data);
                 }
             }
             Blocking::Call(what) => {
                 if let Some(g) = cx.held.last() {
-                    let msg = rules::lock_across_blocking::direct(&short(&g.id), &g.desc, what);
-                    self.push(FindingKind::LockAcrossBlocking, span, msg);
+                    let data = FindingData::LockAcrossBlocking {
+                        lock: g.lock_ref(),
+                        blocker: what.clone(),
+                        via: None,
+                    };
+                    self.push(span, data);
                 }
                 if cx.in_async {
-                    self.push(
-                        FindingKind::BlockingInAsync,
-                        span,
-                        rules::blocking_in_async::direct(what),
-                    );
+                    let data = FindingData::BlockingInAsync {
+                        blocker: what.clone(),
+                        via: None,
+                    };
+                    self.push(span, data);
                 }
                 if self.blocking.is_none() {
                     self.blocking = Some(BlockingSite {
@@ -122,35 +127,30 @@ impl<'i, 'a> Emitter<'i, 'a> {
 
     /// `lock` taken again while a guard of it is alive.
     pub fn double_lock(&mut self, lock: &HeldLock, span: proc_macro2::Span) {
-        let msg = rules::double_lock::direct(&short(&lock.id), &lock.desc);
-        self.push(FindingKind::DoubleLock, span, msg);
+        let data = FindingData::DoubleLock {
+            lock: lock.lock_ref(),
+            via: None,
+        };
+        self.push(span, data);
     }
 
     pub fn construction(&mut self, c: &Construction, span: proc_macro2::Span) {
-        let (kind, msg) = match c {
-            Construction::SingleThread(ty) => (
-                FindingKind::SingleThreadState,
-                rules::single_thread_state::message(ty),
-            ),
-            Construction::SharedLock(lock) => {
-                (FindingKind::SharedLock, rules::shared_lock::message(lock))
-            }
-            Construction::SharedAtomic(ty) => (FindingKind::Atomic, rules::atomic::message(ty)),
+        let data = match c {
+            Construction::SingleThread(ty) => FindingData::SingleThreadState { ty: ty.to_string() },
+            Construction::SharedLock(lock) => FindingData::SharedLock {
+                lock_type: lock.to_string(),
+            },
+            Construction::SharedAtomic(ty) => FindingData::Atomic { ty: ty.to_string() },
         };
-        self.push(kind, span, msg);
+        self.push(span, data);
     }
 
     /// The hotspot finding of a function named `name` whose own score is `score`, at its `fn` keyword.
     pub fn compute_hotspot(&mut self, name: &str, score: u32, span: proc_macro2::Span) {
-        let msg = rules::compute_hotspot::message(name, score);
-        self.push(FindingKind::ComputeHotspot, span, msg);
-    }
-}
-
-/// The short name of a lock id for messages: `Type.field`, a static's name, a local's expression.
-fn short(id: &str) -> String {
-    match id.rsplit_once("::") {
-        Some((_, last)) => last.to_string(),
-        None => id.to_string(),
+        let data = FindingData::ComputeHotspot {
+            name: name.to_string(),
+            score,
+        };
+        self.push(span, data);
     }
 }

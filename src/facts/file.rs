@@ -10,7 +10,7 @@ use super::resolve::Resolver;
 use super::types::{classify, TypeInfo};
 use super::{pos, FileContext};
 use crate::rules::{self, Site};
-use crate::vocab::{Finding, FindingKind};
+use crate::vocab::{Finding, FindingData};
 
 /// What the body visitor needs to know about the whole file.
 pub(super) struct FileInfo<'a> {
@@ -105,26 +105,21 @@ pub(super) fn push_type_findings(
     is_field: bool,
 ) {
     if let Some(lock) = &ti.arc_lock {
-        out.push(rules::finding(
-            FindingKind::SharedLock,
-            site.clone(),
-            rules::shared_lock::message(lock),
-        ));
+        let data = FindingData::SharedLock {
+            lock_type: lock.clone(),
+        };
+        out.push(rules::finding(site.clone(), data));
     }
     let atomic = if is_field { &ti.atomic } else { &ti.arc_atomic };
     if let Some(a) = atomic {
         out.push(rules::finding(
-            FindingKind::Atomic,
             site.clone(),
-            rules::atomic::message(a),
+            FindingData::Atomic { ty: a.clone() },
         ));
     }
     if let Some(st) = &ti.single_thread {
-        out.push(rules::finding(
-            FindingKind::SingleThreadState,
-            site.clone(),
-            rules::single_thread_state::message(st),
-        ));
+        let data = FindingData::SingleThreadState { ty: st.clone() };
+        out.push(rules::finding(site.clone(), data));
     }
 }
 
@@ -145,12 +140,12 @@ pub(super) fn macro_static_findings(
         let ti = info.classify(&st.ty, module, None);
         if let Some(what) = ti.interior() {
             let name = st.name.to_string();
-            let msg = rules::global_state::message(&name, holder, what);
-            let fd = rules::finding(
-                FindingKind::GlobalState,
-                info.site(st.name.span(), function),
-                msg,
-            );
+            let data = FindingData::GlobalState {
+                name: name.clone(),
+                holder: holder.to_string(),
+                holds: what.to_string(),
+            };
+            let fd = rules::finding(info.site(st.name.span(), function), data);
             out.push((name, fd));
         }
     }

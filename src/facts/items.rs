@@ -11,7 +11,7 @@ use super::resolve::{flatten_use, Resolver, UseEntry};
 use super::{body, FileContext, FileFacts};
 use crate::discover::modtree::{path_attr, ModDecl};
 use crate::rules::{self, apis};
-use crate::vocab::FindingKind;
+use crate::vocab::FindingData;
 
 /// Item macros whose bodies are declarations we parse ourselves (or definitions to skip).
 fn is_declaration_macro(name: &str) -> bool {
@@ -342,28 +342,29 @@ impl Walker<'_, '_> {
             .iter()
             .any(|a| a.path().is_ident(apis::GLOBAL_ALLOCATOR_ATTR))
         {
-            let msg = rules::process_global::allocator(&name);
-            self.out.item_findings.push(rules::finding(
-                FindingKind::ProcessGlobal,
-                site.clone(),
-                msg,
-            ));
+            let data = FindingData::GlobalAllocator { name: name.clone() };
+            self.out
+                .item_findings
+                .push(rules::finding(site.clone(), data));
         }
         if matches!(s.mutability, syn::StaticMutability::Mut(_)) {
             self.declare_static(module, &name, site.line);
-            let msg = rules::static_mut::declared(&name);
-            self.out
-                .item_findings
-                .push(rules::finding(FindingKind::StaticMut, site, msg));
+            let data = FindingData::StaticMut {
+                name,
+                accessed: false,
+            };
+            self.out.item_findings.push(rules::finding(site, data));
             return;
         }
         let ti = self.info.classify(&s.ty, module, None);
         if let Some(what) = ti.interior() {
             self.declare_static(module, &name, site.line);
-            let msg = rules::global_state::message(&name, "static", what);
-            self.out
-                .item_findings
-                .push(rules::finding(FindingKind::GlobalState, site, msg));
+            let data = FindingData::GlobalState {
+                name,
+                holder: "static".into(),
+                holds: what.to_string(),
+            };
+            self.out.item_findings.push(rules::finding(site, data));
         }
     }
 

@@ -29,7 +29,7 @@ mod work;
 use serde::{Deserialize, Serialize};
 
 use crate::parse::Edition;
-use crate::vocab::Finding;
+use crate::vocab::{Finding, LockRef};
 
 /// Where a file sits: which package and crate, at which module path, in which edition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,12 +138,27 @@ pub enum CallTarget {
 pub struct HeldLock {
     /// `Type.field`, a static's full path, or `fn_path::expr` for locals and unknown receivers.
     pub id: String,
-    /// The lock's type path (`std::sync::Mutex`), or `lock` when unknown.
+    /// The lock's type path (`std::sync::Mutex`), or `lock` ([`LockRef::UNKNOWN_TYPE`]) when unknown.
     pub desc: String,
     /// Async lock (guard may be held across `.await`).
     pub is_async: bool,
     /// Held in shared mode (`read()`): two shared guards of one lock are not a double lock.
     pub shared: bool,
+}
+
+impl HeldLock {
+    /// The lock as findings name it: its short name and its type.
+    pub fn lock_ref(&self) -> LockRef {
+        LockRef {
+            name: short_lock_name(&self.id).to_string(),
+            ty: self.desc.clone(),
+        }
+    }
+}
+
+/// The short name of a lock id for messages: `Type.field`, a static's name, a local's expression.
+pub fn short_lock_name(id: &str) -> &str {
+    id.rsplit_once("::").map(|(_, l)| l).unwrap_or(id)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -143,7 +143,7 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
         workloads.push(p);
     }
     Ok(ProfileDoc {
-        schema_version: 1,
+        schema_version: crate::vocab::SCHEMA_VERSION,
         environment: Environment {
             cores,
             counters: runner.counters.tier,

@@ -6,7 +6,7 @@ use crate::profile::doc::{
     WorkloadProfile,
 };
 use crate::vocab::Model;
-use crate::vocab::{Finding, FindingKind, FnClass, Level, SCHEMA_VERSION};
+use crate::vocab::{Finding, FindingData, FindingKind, FnClass, Level, SCHEMA_VERSION};
 
 use super::recommend;
 use crate::report::doc::{ReportDoc, Verdict, WorkloadReport};
@@ -128,6 +128,7 @@ fn finding(kind: FindingKind, line: u32, function: &str, message: &str) -> Findi
         chain: vec![function.into()],
         package: "workloads".into(),
         snippet: None,
+        data: None,
     }
 }
 
@@ -332,15 +333,16 @@ fn io_bound_code_on_an_async_runtime_goes_async() {
         &[run(Sequential, 1, 320.0, 3.0), run(Threads, 2, 161.0, 3.0)],
         Vec::new(),
     );
-    let a = analysis(
-        vec![finding(
-            FindingKind::Spawn,
-            40,
-            "workloads::fetch",
-            "tokio::spawn of a task",
-        )],
-        &[("workloads::fetch", &[0])],
+    let mut spawn = finding(
+        FindingKind::Spawn,
+        40,
+        "workloads::fetch",
+        "`tokio::spawn` starts concurrent work",
     );
+    spawn.data = Some(FindingData::Spawn {
+        api: "tokio::spawn".into(),
+    });
+    let a = analysis(vec![spawn], &[("workloads::fetch", &[0])]);
     let doc = recommend(&a, &profile(vec![w]));
     let w = only(&doc);
     assert_eq!(w.recommendation.model, Verdict::Async, "{}", reasons(w));

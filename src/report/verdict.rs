@@ -413,10 +413,12 @@ fn meaningful(p: &ModelPoint<'_>) -> bool {
 fn async_runtime_on_path<'a>(findings: &[PathFinding<'a>]) -> Option<PathFinding<'a>> {
     findings.iter().copied().find(|f| {
         f.finding.kind == FindingKind::BlockingInAsync
-            || (matches!(f.finding.kind, FindingKind::Spawn | FindingKind::Channel) && {
-                let m = f.finding.message.to_lowercase();
-                m.contains("tokio") || m.contains("async")
-            })
+            || (matches!(f.finding.kind, FindingKind::Spawn | FindingKind::Channel)
+                && f.finding
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.api())
+                    .is_some_and(crate::rules::spawn::is_async_runtime_api))
     })
 }
 

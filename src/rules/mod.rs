@@ -18,7 +18,7 @@ pub mod single_thread_state;
 pub mod spawn;
 pub mod static_mut;
 
-use crate::vocab::{Finding, FindingKind, Level};
+use crate::vocab::{Finding, FindingData, FindingKind, Level};
 
 /// Describes one rule.
 #[derive(Debug, Clone, Copy)]
@@ -69,8 +69,10 @@ pub struct Site {
     pub function: Option<String>,
 }
 
-/// A finding of `kind` at `site`, with the rule's default level and help.
-pub fn finding(kind: FindingKind, site: Site, message: String) -> Finding {
+/// A finding about `data` at `site`, with its rule's default level and help. The message is made by
+/// [`message`] when the package's findings are final (`callgraph::link`), from the data as it is then.
+pub fn finding(site: Site, data: FindingData) -> Finding {
+    let kind = data.kind();
     let r = rule(kind);
     Finding {
         kind,
@@ -79,11 +81,68 @@ pub fn finding(kind: FindingKind, site: Site, message: String) -> Finding {
         line: site.line,
         column: site.column,
         function: site.function,
-        message,
+        message: String::new(),
         help: r.help.to_string(),
         chain: Vec::new(),
         package: String::new(),
         snippet: None,
+        data: Some(data),
+    }
+}
+
+/// The message of a finding about `data`, made by its kind's rule.
+pub fn message(data: &FindingData) -> String {
+    use FindingData as D;
+    match data {
+        D::StaticMut {
+            name,
+            accessed: false,
+        } => static_mut::declared(name),
+        D::StaticMut {
+            name,
+            accessed: true,
+        } => static_mut::accessed(name),
+        D::GlobalState {
+            name,
+            holder,
+            holds,
+        } => global_state::message(name, holder, holds),
+        D::SharedLock { lock_type } => shared_lock::message(lock_type),
+        D::Atomic { ty } => atomic::message(ty),
+        D::SingleThreadState { ty } => single_thread_state::message(ty),
+        D::ProcessGlobal { api } => process_global::call(api),
+        D::GlobalAllocator { name } => process_global::allocator(name),
+        D::Io { api } => io::message(api),
+        D::ComputeHotspot { name, score } => compute_hotspot::message(name, *score),
+        D::Ffi { api } => ffi::message(api),
+        D::Spawn { api } => spawn::message(api),
+        D::Channel { api } => channel::message(api),
+        D::LockAcrossBlocking {
+            lock,
+            blocker,
+            via: None,
+        } => lock_across_blocking::direct(&lock.name, &lock.ty, blocker),
+        D::LockAcrossBlocking {
+            lock,
+            blocker,
+            via: Some(callee),
+        } => lock_across_blocking::through_call(&lock.name, &lock.ty, callee, blocker),
+        D::DoubleLock { lock, via: None } => double_lock::direct(&lock.name, &lock.ty),
+        D::DoubleLock {
+            lock,
+            via: Some(callee),
+        } => double_lock::through_call(&lock.name, &lock.ty, callee),
+        D::LockOrder {
+            first,
+            second,
+            other_fn,
+            other_line,
+        } => lock_order::message(first, second, other_fn, *other_line),
+        D::BlockingInAsync { blocker, via: None } => blocking_in_async::direct(blocker),
+        D::BlockingInAsync {
+            blocker,
+            via: Some(callee),
+        } => blocking_in_async::through_call(callee, blocker),
     }
 }
 
@@ -105,6 +164,80 @@ mod tests {
         assert_eq!(rule(FindingKind::StaticMut).level, Level::Warning);
         assert_eq!(rule(FindingKind::BlockingInAsync).level, Level::Warning);
         assert_eq!(rule(FindingKind::Io).level, Level::Note);
+    }
+
+    /// The rule of each data's kind makes its message; the kind comes from the data.
+    #[test]
+    fn messages_are_made_from_typed_data() {
+        fn check(data: FindingData, kind: FindingKind, expect: &str) {
+            assert_eq!(data.kind(), kind, "{data:?}");
+            assert_eq!(message(&data), expect);
+            let site = Site {
+                file: "src/lib.rs".into(),
+                line: 3,
+                column: 1,
+                function: None,
+            };
+            let f = finding(site, data.clone());
+            assert_eq!((f.kind, f.level), (kind, rule(kind).level));
+            assert_eq!(f.data, Some(data));
+        }
+        let lock = |ty: &str| crate::vocab::LockRef {
+            name: "Bank.a".into(),
+            ty: ty.into(),
+        };
+        check(
+            FindingData::Io {
+                api: "std::fs::read".into(),
+            },
+            FindingKind::Io,
+            "`std::fs::read` blocks on I/O",
+        );
+        check(
+            FindingData::GlobalAllocator { name: "A".into() },
+            FindingKind::ProcessGlobal,
+            "`A` is installed as the process's `#[global_allocator]`",
+        );
+        check(
+            FindingData::StaticMut {
+                name: "N".into(),
+                accessed: true,
+            },
+            FindingKind::StaticMut,
+            "`N` (a `static mut`) is accessed here",
+        );
+        check(
+            FindingData::LockAcrossBlocking {
+                lock: lock("std::sync::Mutex"),
+                blocker: "std::fs::read".into(),
+                via: Some("demo::load".into()),
+            },
+            FindingKind::LockAcrossBlocking,
+            "`Bank.a` (std::sync::Mutex) is locked while `demo::load` is called, which blocks on `std::fs::read`",
+        );
+        check(
+            FindingData::DoubleLock {
+                lock: lock("lock"),
+                via: None,
+            },
+            FindingKind::DoubleLock,
+            "`Bank.a` (lock) is locked again while its guard is alive",
+        );
+        check(
+            FindingData::BlockingInAsync {
+                blocker: "std::thread::sleep".into(),
+                via: None,
+            },
+            FindingKind::BlockingInAsync,
+            "`std::thread::sleep` blocks inside an async body",
+        );
+        assert_eq!(
+            FindingData::Spawn {
+                api: "tokio::spawn".into()
+            }
+            .api(),
+            Some("tokio::spawn")
+        );
     }
 
     #[test]

@@ -1,0 +1,179 @@
+//! The call graph of one package: edges from each call to the functions it may reach (see the linking rules
+//! in `callgraph`), interned lock ids, and the blocking and lock summaries propagated to callers over SCCs to
+//! a fixpoint. It makes no findings.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::MAX_AMBIGUOUS_TARGETS;
+use crate::facts::{CallTarget, FnFacts, HeldLock};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Hop {
+    Own,
+    Via(usize),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Edge {
+    pub callee: usize,
+    pub call: usize,
+    /// A single, certain target: summaries travel along it.
+    pub precise: bool,
+}
+
+pub(super) struct Graph<'f> {
+    pub fns: &'f [FnFacts],
+    pub edges: Vec<Vec<Edge>>,
+}
+
+pub(super) fn link_edges(fns: &[FnFacts]) -> Vec<Vec<Edge>> {
+    let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_method: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_type_method: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, f) in fns.iter().enumerate() {
+        by_path.entry(f.path.as_str()).or_default().push(i);
+        if let Some(t) = &f.self_type {
+            by_method.entry(f.name.as_str()).or_default().push(i);
+            by_type_method
+                .entry((t.as_str(), f.name.as_str()))
+                .or_default()
+                .push(i);
+        }
+    }
+    let empty: Vec<usize> = Vec::new();
+    fns.iter()
+        .map(|f| {
+            let mut edges = Vec::new();
+            for (ci, call) in f.calls.iter().enumerate() {
+                let targets: &Vec<usize> = match &call.target {
+                    CallTarget::Path(cands) => cands
+                        .iter()
+                        .find_map(|c| by_path.get(c.as_str()))
+                        .or_else(|| {
+                            let first = cands.first()?;
+                            let mut it = first.rsplit("::");
+                            let name = it.next()?;
+                            let ty = it.next()?;
+                            by_type_method.get(&(ty, name))
+                        })
+                        .unwrap_or(&empty),
+                    CallTarget::Method {
+                        name,
+                        self_type,
+                        on_self,
+                    } => match self_type {
+                        Some(t) => by_type_method
+                            .get(&(t.as_str(), name.as_str()))
+                            .or_else(|| {
+                                // `self.f()` where `f` comes from a trait of the package.
+                                by_method
+                                    .get(name.as_str())
+                                    .filter(|all| *on_self && all.len() <= MAX_AMBIGUOUS_TARGETS)
+                            })
+                            .unwrap_or(&empty),
+                        None => by_method
+                            .get(name.as_str())
+                            .filter(|all| all.len() <= MAX_AMBIGUOUS_TARGETS)
+                            .unwrap_or(&empty),
+                    },
+                };
+                let precise = targets.len() == 1;
+                for &callee in targets {
+                    edges.push(Edge {
+                        callee,
+                        call: ci,
+                        precise,
+                    });
+                }
+            }
+            edges
+        })
+        .collect()
+}
+
+/// Lock summaries use interned lock ids.
+#[derive(Default)]
+pub(super) struct Locks {
+    ids: HashMap<String, usize>,
+    pub info: Vec<HeldLock>,
+}
+
+impl Locks {
+    pub fn intern(&mut self, l: &HeldLock) -> usize {
+        if let Some(&i) = self.ids.get(&l.id) {
+            return i;
+        }
+        self.ids.insert(l.id.clone(), self.info.len());
+        self.info.push(l.clone());
+        self.info.len() - 1
+    }
+}
+
+pub(super) struct Summaries {
+    pub blocks: Vec<Option<Hop>>,
+    pub locks: Vec<BTreeMap<usize, Hop>>,
+}
+
+impl Graph<'_> {
+    pub fn summarize(&self, sccs: &[Vec<usize>], locks: &mut Locks) -> Summaries {
+        let n = self.fns.len();
+        let mut s = Summaries {
+            blocks: vec![None; n],
+            locks: vec![BTreeMap::new(); n],
+        };
+        for (i, f) in self.fns.iter().enumerate() {
+            if f.blocking.is_some() {
+                s.blocks[i] = Some(Hop::Own);
+            }
+            for l in &f.locks {
+                let id = locks.intern(&l.lock);
+                s.locks[i].entry(id).or_insert(Hop::Own);
+            }
+        }
+        for scc in sccs {
+            loop {
+                let mut changed = false;
+                for &f in scc {
+                    for e in &self.edges[f] {
+                        if !e.precise || self.fns[e.callee].is_async || e.callee == f {
+                            continue;
+                        }
+                        if s.blocks[f].is_none() && s.blocks[e.callee].is_some() {
+                            s.blocks[f] = Some(Hop::Via(e.callee));
+                            changed = true;
+                        }
+                        let callee_locks: Vec<usize> = s.locks[e.callee].keys().copied().collect();
+                        for l in callee_locks {
+                            if let std::collections::btree_map::Entry::Vacant(v) =
+                                s.locks[f].entry(l)
+                            {
+                                v.insert(Hop::Via(e.callee));
+                                changed = true;
+                            }
+                        }
+                    }
+                }
+                if !changed
+                    || scc.len() == 1 && !self.edges[scc[0]].iter().any(|e| e.callee == scc[0])
+                {
+                    break;
+                }
+            }
+        }
+        s
+    }
+
+    /// Path names from `from` following hops to the function that owns the construct.
+    pub fn chain(&self, from: usize, hop_of: impl Fn(usize) -> Option<Hop>) -> Vec<usize> {
+        let mut out = vec![from];
+        let mut at = from;
+        while let Some(Hop::Via(next)) = hop_of(at) {
+            if out.contains(&next) {
+                break;
+            }
+            out.push(next);
+            at = next;
+        }
+        out
+    }
+}
