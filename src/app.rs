@@ -1,7 +1,8 @@
-//! Runs one verb from settled settings: wires the engine's stages together and picks the exit code.
+//! Runs one verb from settled settings: wires the engine's stages together (their events to
+//! `render::status`) and picks the exit code. It never parses flags, measures or formats anything itself.
 
 use crate::analyze::doc::AnalysisDoc;
-use crate::cli::{Cli, MeasureSettings, PackageSelection, Verb};
+use crate::cli::{self, Cli, MeasureSettings, Verb};
 use crate::error::{Error, Result};
 use crate::exit;
 use crate::render;
@@ -9,11 +10,11 @@ use crate::render;
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.verb {
         Verb::Analyze(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
+            let selection = cli::selection(&a.manifest, &a.packages);
             let settings = crate::analyze::Settings {
                 use_cache: !a.no_cache,
             };
-            let doc = crate::analyze::run(&selection, &settings)?;
+            let doc = crate::analyze::run(&selection, &settings, &mut render::status::analysis)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             let notes = if a.all_notes {
                 render::NoteDetail::All
@@ -25,7 +26,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(analysis_exit_code(&doc, a.fail_on.threshold()))
         }
         Verb::Profile(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
+            let selection = cli::selection(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
             let doc = crate::profile::run(&selection, &measure)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
@@ -38,11 +39,15 @@ pub fn run(cli: Cli) -> Result<i32> {
             })
         }
         Verb::Report(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
+            let selection = cli::selection(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
             // One `cargo metadata` for both halves.
             let ws = crate::discover::load(&selection)?;
-            let analysis = crate::analyze::run_in(&ws, &crate::analyze::Settings::default());
+            let analysis = crate::analyze::run_in(
+                &ws,
+                &crate::analyze::Settings::default(),
+                &mut render::status::analysis,
+            );
             let profile = match &a.from {
                 Some(path) => load_profile(path, &measure.workloads)?,
                 None => {
@@ -60,8 +65,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             })
         }
         Verb::Workloads(a) => {
-            let selection = PackageSelection::new(&a.manifest, &a.packages);
-            let list = crate::workload::list(&selection)?;
+            let selection = cli::selection(&a.manifest, &a.packages);
+            let list = crate::workload::list(&selection, &mut render::status::workload)?;
             let mut out = render::Sink::open(None)?;
             render::write_workloads(&list, a.format, &mut out)?;
             out.finish()?;

@@ -1,9 +1,14 @@
-//! Command-line arguments (clap) and their conversion, once, into settled `Settings`.
+//! Command-line arguments: the one place that knows clap. It only converts: flags become each layer's own
+//! settings (`discover::PackageSelection`, `MeasureSettings`, render's formats) and never decide anything else.
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::discover::PackageSelection;
+use crate::error::Error;
+use crate::render::{AnalyzeFormat, Choice, ColorWhen, ProfileFormat, ReportFormat};
 use crate::vocab::Level;
 
 /// Tells you, per workload, whether to run it on threads, processes, async tasks or sequentially — and proves it.
@@ -13,15 +18,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub verb: Verb,
     /// Coloring: auto (only on a terminal, never with NO_COLOR), always, never
-    #[arg(long, value_enum, global = true, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_parser = choice::<ColorWhen>(), default_value = "auto", value_name = "WHEN")]
     pub color: ColorWhen,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorWhen {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,28 +57,6 @@ pub struct PackageArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AnalyzeFormat {
-    Human,
-    Json,
-    Sarif,
-    Markdown,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfileFormat {
-    Human,
-    Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Human,
-    Json,
-    Markdown,
-    Html,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     Never,
     Note,
@@ -107,7 +83,7 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub manifest: ManifestArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Human)]
+    #[arg(long, value_parser = choice::<AnalyzeFormat>(), default_value = "human")]
     pub format: AnalyzeFormat,
     /// Exit with code 1 when a finding (or parse error, counted as a warning) is at or above this level
     #[arg(long, value_enum, default_value_t = FailOn::Never, value_name = "LEVEL")]
@@ -156,7 +132,7 @@ pub struct ProfileArgs {
     #[command(flatten)]
     pub measure: MeasureArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = ProfileFormat::Human)]
+    #[arg(long, value_parser = choice::<ProfileFormat>(), default_value = "human")]
     pub format: ProfileFormat,
     /// Write the output to this file instead of stdout
     #[arg(long, short = 'o', value_name = "PATH")]
@@ -175,7 +151,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "PROFILE.json")]
     pub from: Option<PathBuf>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    #[arg(long, value_parser = choice::<ReportFormat>(), default_value = "human")]
     pub format: ReportFormat,
     /// Write the output to this file instead of stdout
     #[arg(long, short = 'o', value_name = "PATH")]
@@ -189,7 +165,7 @@ pub struct WorkloadsArgs {
     #[command(flatten)]
     pub manifest: ManifestArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = ProfileFormat::Human)]
+    #[arg(long, value_parser = choice::<ProfileFormat>(), default_value = "human")]
     pub format: ProfileFormat,
 }
 
@@ -228,20 +204,46 @@ pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStri
     args
 }
 
-/// Which packages to process, as cargo decides it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageSelection {
-    pub manifest_path: Option<PathBuf>,
-    pub packages: Vec<String>,
-    pub workspace: bool,
+/// The package selection `discover` applies, from `--manifest-path`, `-p` and `--workspace`.
+pub fn selection(m: &ManifestArgs, p: &PackageArgs) -> PackageSelection {
+    PackageSelection {
+        manifest_path: m.manifest_path.clone(),
+        packages: p.packages.clone(),
+        workspace: p.workspace,
+    }
 }
 
-impl PackageSelection {
-    pub fn new(m: &ManifestArgs, p: &PackageArgs) -> PackageSelection {
-        PackageSelection {
-            manifest_path: m.manifest_path.clone(),
-            packages: p.packages.clone(),
-            workspace: p.workspace,
+/// A clap parser for one of render's named choices.
+fn choice<T: Choice>() -> impl clap::builder::TypedValueParser<Value = T> {
+    clap::builder::PossibleValuesParser::new(T::ALL.iter().map(|c| c.name())).map(|s| {
+        T::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name() == s)
+            .unwrap_or(T::ALL[0])
+    })
+}
+
+/// What the front does with the command line: run the verb, or exit with clap's text (help, version, a
+/// usage error) already printed.
+pub enum Parsed {
+    Run(Cli),
+    Exit(i32),
+}
+
+/// Parses the command line (dropping the `concur` that cargo inserts); help, version and usage errors are
+/// printed here, with exit code 0 or [`crate::exit::USAGE`].
+pub fn parse(args: Vec<std::ffi::OsString>) -> Parsed {
+    match Cli::try_parse_from(normalize_args(args)) {
+        Ok(cli) => Parsed::Run(cli),
+        Err(e) => {
+            let code = if e.use_stderr() {
+                crate::exit::USAGE
+            } else {
+                crate::exit::SUCCESS
+            };
+            let _ = e.print();
+            Parsed::Exit(code)
         }
     }
 }
@@ -261,17 +263,13 @@ pub struct MeasureSettings {
 impl MeasureSettings {
     pub fn new(a: &MeasureArgs) -> crate::error::Result<MeasureSettings> {
         if a.workers.contains(&0) {
-            return Err(crate::error::Error::usage(
-                "--workers: worker counts must be at least 1",
-            ));
+            return Err(Error::usage("--workers: worker counts must be at least 1"));
         }
         if a.runs == 0 {
-            return Err(crate::error::Error::usage(
-                "--runs: at least one run is needed",
-            ));
+            return Err(Error::usage("--runs: at least one run is needed"));
         }
         if !(a.timeout.is_finite() && a.timeout > 0.0) {
-            return Err(crate::error::Error::usage(
+            return Err(Error::usage(
                 "--timeout: must be a positive number of seconds",
             ));
         }

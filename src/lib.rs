@@ -6,13 +6,13 @@
 
 pub mod analyze;
 pub mod app;
-pub mod callgraph;
+pub(crate) mod callgraph;
 pub mod cli;
 pub mod discover;
 pub mod error;
 pub mod exit;
 pub mod facts;
-pub mod parse;
+pub(crate) mod parse;
 pub mod profile;
 pub mod render;
 pub mod report;

@@ -1,25 +1,14 @@
 //! `cargo-concur`: the thin front. Parses arguments, runs the verb, maps the outcome to an exit code.
 
-use clap::Parser;
-
 /// mimalloc instead of the system allocator: parsing builds and frees millions of small syn nodes on every
 /// rayon thread, where glibc's malloc spent about a fifth of analyze's time (see benches/analyze.rs).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let args = cargo_concur::cli::normalize_args(std::env::args_os().collect());
-    let cli = match cargo_concur::cli::Cli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                cargo_concur::exit::USAGE
-            } else {
-                cargo_concur::exit::SUCCESS
-            };
-            let _ = e.print();
-            std::process::exit(code);
-        }
+    let cli = match cargo_concur::cli::parse(std::env::args_os().collect()) {
+        cargo_concur::cli::Parsed::Run(cli) => cli,
+        cargo_concur::cli::Parsed::Exit(code) => std::process::exit(code),
     };
     cargo_concur::render::init_color(cli.color);
     let code = match cargo_concur::app::run(cli) {

@@ -1,5 +1,6 @@
 //! The shared vocabulary of every layer: finding kinds, levels, function classes, the finding itself, the
-//! execution models and the schema version of every document. It imports nothing from the crate.
+//! function entry, the execution models and the schema version of every document. It imports nothing from
+//! the crate.
 
 use serde::{Deserialize, Serialize};
 
@@ -143,6 +144,23 @@ pub struct Finding {
     /// from it, and later stages ask it, never the message, which API, lock or blocker is involved.
     #[serde(skip)]
     pub data: Option<FindingData>,
+}
+
+/// One function of the analysis, as the document lists it; made by `callgraph`, read by `report`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionDoc {
+    /// `crate_name::module::item`, methods as `crate_name::module::Type::method`.
+    pub path: String,
+    pub file: String,
+    pub line: u32,
+    pub class: FnClass,
+    /// Extension: the package this function belongs to.
+    #[serde(default)]
+    pub package: String,
+    /// Indices into `AnalysisDoc::findings` of the findings in this function and in every function it
+    /// reaches through the intra-crate call graph (sorted). In memory only: `report` uses it.
+    #[serde(skip)]
+    pub reachable_findings: Vec<usize>,
 }
 
 /// A lock as findings name it: its short name (`Type.field`, a static's name, a local's expression) and its

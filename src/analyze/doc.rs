@@ -2,23 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::vocab::{Finding, FnClass};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FunctionDoc {
-    /// `crate_name::module::item`, methods as `crate_name::module::Type::method`.
-    pub path: String,
-    pub file: String,
-    pub line: u32,
-    pub class: FnClass,
-    /// Extension: the package this function belongs to.
-    #[serde(default)]
-    pub package: String,
-    /// Indices into `AnalysisDoc::findings` of the findings in this function and in every function it
-    /// reaches through the intra-crate call graph (sorted). In memory only: `report` uses it.
-    #[serde(skip)]
-    pub reachable_findings: Vec<usize>,
-}
+use crate::vocab::{Finding, FunctionDoc};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParseErrorDoc {

@@ -1,5 +1,6 @@
 //! The `analyze` pipeline: discover packages and targets, parse every file in parallel while extracting
-//! facts, link the call graph per package, and assemble the sorted `AnalysisDoc`.
+//! facts, link the call graph per package, and assemble the sorted `AnalysisDoc`. It never prints (progress is
+//! a typed [`Event`]) and never builds or runs the analyzed code.
 //!
 //! Files are processed as the module trees are walked, in parallel with rayon (a finished file spawns its
 //! children): a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave the
@@ -18,7 +19,7 @@ use rayon::prelude::*;
 use crate::analyze::doc::{
     AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, Skipped, TargetDoc, ToolDoc,
 };
-use crate::cli::PackageSelection;
+use crate::discover::PackageSelection;
 use crate::discover::{self, ModuleFile, Workspace};
 use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
@@ -39,15 +40,33 @@ impl Default for Settings {
     }
 }
 
-/// `cargo concur analyze`: discovery, then [`run_in`].
-pub fn run(selection: &PackageSelection, settings: &Settings) -> Result<AnalysisDoc> {
-    Ok(run_in(&discover::load(selection)?, settings))
+/// What `analyze` reports while it runs; the front prints it (`render::status::analysis`).
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The analysis of these packages starts.
+    Started { packages: Vec<&'a str> },
+    /// Done: what was read (parse errors included) and how long it took.
+    Finished {
+        files: &'a FilesDoc,
+        elapsed: std::time::Duration,
+    },
 }
 
-/// [`analyze_with`] with progress and skipped files on stderr.
-pub fn run_in(ws: &Workspace, settings: &Settings) -> AnalysisDoc {
-    let names: Vec<&str> = ws.packages.iter().map(|p| p.name.as_str()).collect();
-    crate::render::status::progress("Analyzing", &names.join(", "));
+/// `cargo concur analyze`: discovery, then [`run_in`].
+pub fn run(
+    selection: &PackageSelection,
+    settings: &Settings,
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<AnalysisDoc> {
+    Ok(run_in(&discover::load(selection)?, settings, on))
+}
+
+/// [`analyze_with`] (and the facts cache, unless `settings` turn it off), telling `on` when it starts and
+/// finishes.
+pub fn run_in(ws: &Workspace, settings: &Settings, on: &mut dyn FnMut(Event<'_>)) -> AnalysisDoc {
+    on(Event::Started {
+        packages: ws.packages.iter().map(|p| p.name.as_str()).collect(),
+    });
     let start = Instant::now();
     let cache = settings
         .use_cache
@@ -56,30 +75,10 @@ pub fn run_in(ws: &Workspace, settings: &Settings) -> AnalysisDoc {
     if let Some(cache) = &cache {
         cache.prune();
     }
-    let f = &doc.files;
-    crate::render::status::progress(
-        "Finished",
-        &format!(
-            "{} files ({} with parse errors, {} not reached from a target) in {:.2}s",
-            f.analyzed,
-            f.unparsable,
-            f.not_reached,
-            start.elapsed().as_secs_f64()
-        ),
-    );
-    for e in &f.parse_errors {
-        crate::render::status::warning(&format!(
-            "{}:{}:{}: {} skipped: {}",
-            e.file,
-            e.line,
-            e.column,
-            match e.skipped {
-                Skipped::File => "file",
-                Skipped::Item => "item",
-            },
-            e.message
-        ));
-    }
+    on(Event::Finished {
+        files: &doc.files,
+        elapsed: start.elapsed(),
+    });
     doc
 }
 

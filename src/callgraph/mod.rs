@@ -1,5 +1,6 @@
 //! The intra-crate call graph: links the functions of a package's files, propagates summaries to callers
-//! (strongly connected components, to a fixpoint) and turns facts into findings and function classes.
+//! (strongly connected components, to a fixpoint) and turns facts into findings and function classes. It never
+//! reads files or looks at syntax: it takes `FileFacts` and returns data.
 //!
 //! Linking: a path call goes to the function with that full path (or, for `Type::f`, to `f` in an impl of a
 //! type named `Type`); a method call `x.f()` goes to `f` of the receiver's type when known, otherwise to every
@@ -29,10 +30,9 @@ mod scc;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::analyze::doc::FunctionDoc;
 use crate::facts::{FileFacts, FnFacts};
 use crate::rules::{self, compute_hotspot};
-use crate::vocab::{Finding, FindingData, FindingKind, FnClass, LockRef};
+use crate::vocab::{Finding, FindingData, FindingKind, FnClass, FunctionDoc, LockRef};
 use graph::{Graph, Locks};
 use hazards::Owned;
 

@@ -6,9 +6,8 @@ use std::collections::HashMap;
 
 use super::class_of;
 use super::graph::Graph;
-use crate::analyze::doc::FunctionDoc;
 use crate::facts::FnFacts;
-use crate::vocab::{Finding, FindingKind};
+use crate::vocab::{Finding, FindingKind, FunctionDoc};
 
 /// Adds to `own` (findings per function) the item finding of each static a function names
 /// (`GLOBAL_LOCK.lock()`, `COUNTER.fetch_add(..)`); `static_decls`: static path → (file, line) of its item.

@@ -8,11 +8,19 @@ pub mod modtree;
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::PackageSelection;
 use crate::error::{Error, Result};
 use crate::parse::Edition;
 
-pub use modtree::{ModDecl, ModuleFile};
+pub use modtree::ModuleFile;
+
+/// Which packages to process, as cargo decides it (`--manifest-path`, `-p SPEC`, `--workspace`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageSelection {
+    pub manifest_path: Option<PathBuf>,
+    /// Package specs (`-p`); empty: the default members (or every member with `workspace`).
+    pub packages: Vec<String>,
+    pub workspace: bool,
+}
 
 /// The selected part of a cargo workspace.
 #[derive(Debug, Clone)]
@@ -279,30 +287,6 @@ pub fn module_path_from_file(package_root: &Path, file: &Path) -> Vec<String> {
         }
     }
     parts.into_iter().map(|p| p.replace('-', "_")).collect()
-}
-
-/// The files of one target's module tree with their module paths, walking from the target root
-/// (reads and parses each file; used outside the analyze pipeline, e.g. to check workload signatures).
-pub fn module_files(_package: &Package, target: &Target) -> Vec<ModuleFile> {
-    let mut out = Vec::new();
-    let mut queue = vec![ModuleFile {
-        path: target.src_path.clone(),
-        module_path: Vec::new(),
-        mod_rs: true,
-    }];
-    let mut seen = std::collections::BTreeSet::new();
-    while let Some(file) = queue.pop() {
-        if !seen.insert(file.path.clone()) {
-            continue;
-        }
-        if let Ok(text) = std::fs::read_to_string(&file.path) {
-            let (ast, _) = crate::parse::parse_items(&text);
-            queue.extend(modtree::children(&file, &modtree::mod_decls(&ast)));
-        }
-        out.push(file);
-    }
-    out.sort_by(|a, b| a.module_path.cmp(&b.module_path));
-    out
 }
 
 /// `/`-separated path of `file` relative to `root` (or the path itself when outside).

@@ -1,6 +1,6 @@
 //! Reading and parsing source files with syn; parsing never fails: a file yields the items that parse and a
 //! positioned error for each one that does not (`parse_items`). Also the one place that looks into macro bodies
-//! (`macro_items`, `macro_exprs`).
+//! (`macro_items`, `macro_exprs`), and the package `Edition`. It never reads files nor extracts facts.
 
 mod edition;
 pub use edition::Edition;

@@ -21,7 +21,8 @@ use std::io::IsTerminal;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::cli::{MeasureSettings, PackageSelection};
+use crate::cli::MeasureSettings;
+use crate::discover::PackageSelection;
 use crate::error::{Error, Result};
 use crate::profile::doc::{Environment, ProfileDoc, Sample, WorkloadError, WorkloadProfile};
 use crate::vocab::Model;
@@ -63,7 +64,9 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
         .filter(|d| measure.workloads.is_empty() || measure.workloads.contains(&d.spec.name))
         .collect();
     let tests: Vec<TestWorkload> = if measure.tests {
-        crate::workload::test_workloads(project, &measure.workloads)?
+        crate::workload::test_workloads(project, &measure.workloads, &mut |e| {
+            crate::render::status::workload(e)
+        })?
     } else {
         Vec::new()
     };

@@ -1,6 +1,7 @@
 //! Every output format lives here and only here: one exporter per format behind one trait, plus the
 //! output sink (stdout or `--output` file, colours only on a terminal and never with `NO_COLOR`) and
-//! status lines on stderr.
+//! status lines on stderr (the engines' events as text). Nothing else in the crate makes output; render
+//! never decides a verdict or a finding, it only shows documents.
 
 pub mod html;
 pub mod human;
@@ -13,11 +14,53 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::analyze::doc::AnalysisDoc;
-use crate::cli::{AnalyzeFormat, ColorWhen, ProfileFormat, ReportFormat};
 use crate::error::{Error, Result};
 use crate::profile::doc::ProfileDoc;
 use crate::report::doc::ReportDoc;
 use crate::workload::WorkloadSpec;
+
+/// A closed set of named choices (an output format, `--color`): the front offers the names, render gets the value.
+pub trait Choice: Copy + Send + Sync + 'static {
+    /// Every value, the default first.
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+}
+
+macro_rules! choices {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $id:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($variant),*
+        }
+
+        impl Choice for $name {
+            const ALL: &'static [Self] = &[$($name::$variant),*];
+            fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $id),*
+                }
+            }
+        }
+    };
+}
+
+choices!(
+    /// Output formats of `analyze`.
+    AnalyzeFormat { Human = "human", Json = "json", Sarif = "sarif", Markdown = "markdown" }
+);
+choices!(
+    /// Output formats of `profile` and `workloads`.
+    ProfileFormat { Human = "human", Json = "json" }
+);
+choices!(
+    /// Output formats of `report`.
+    ReportFormat { Human = "human", Json = "json", Markdown = "markdown", Html = "html" }
+);
+choices!(
+    /// Colouring: `auto` only on a terminal and never with `NO_COLOR`.
+    ColorWhen { Auto = "auto", Always = "always", Never = "never" }
+);
 
 /// One output format for one kind of document.
 pub trait Export<D: ?Sized> {

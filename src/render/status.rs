@@ -1,4 +1,5 @@
-//! Status and progress lines on stderr, cargo-style (`error:`, `warning:`, right-aligned verbs).
+//! Status and progress lines on stderr, cargo-style (`error:`, `warning:`, right-aligned verbs): the
+//! engines' typed events become text here and only here. Nothing here writes to stdout.
 
 use std::io::Write;
 
@@ -30,4 +31,47 @@ pub fn warning(message: &str) {
 pub fn progress(verb: &str, message: &str) {
     let mut e = anstream::stderr().lock();
     let _ = writeln!(e, "{VERB}{verb:>12}{VERB:#} {message}");
+}
+
+/// An `analyze` event as cargo-style lines; each parse error becomes a warning.
+pub fn analysis(e: crate::analyze::Event<'_>) {
+    use crate::analyze::doc::Skipped;
+    match e {
+        crate::analyze::Event::Started { packages } => progress("Analyzing", &packages.join(", ")),
+        crate::analyze::Event::Finished { files: f, elapsed } => {
+            progress(
+                "Finished",
+                &format!(
+                    "{} files ({} with parse errors, {} not reached from a target) in {:.2}s",
+                    f.analyzed,
+                    f.unparsable,
+                    f.not_reached,
+                    elapsed.as_secs_f64()
+                ),
+            );
+            for e in &f.parse_errors {
+                warning(&format!(
+                    "{}:{}:{}: {} skipped: {}",
+                    e.file,
+                    e.line,
+                    e.column,
+                    match e.skipped {
+                        Skipped::File => "file",
+                        Skipped::Item => "item",
+                    },
+                    e.message
+                ));
+            }
+        }
+    }
+}
+
+/// A `workload` event as a cargo-style line.
+pub fn workload(e: crate::workload::Event<'_>) {
+    match e {
+        crate::workload::Event::Warning(w) => warning(w),
+        crate::workload::Event::BuildingTests { package } => {
+            progress("Building", &format!("test targets of {package}"))
+        }
+    }
 }

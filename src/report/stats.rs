@@ -13,15 +13,7 @@ pub struct Interval {
 }
 
 impl Interval {
-    /// An interval of zero width (an exactly known value).
-    pub fn exact(value: f64) -> Interval {
-        Interval {
-            estimate: value,
-            low: value,
-            high: value,
-        }
-    }
-
+    #[cfg(test)]
     pub fn contains(&self, value: f64) -> bool {
         self.low <= value && value <= self.high
     }
@@ -71,6 +63,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in [0, 1).
+    #[cfg(test)]
     pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }

@@ -1,10 +1,11 @@
 //! Verdict tests on synthetic profiles that mimic each fixture workload, built from known timings.
 
-use crate::analyze::doc::{AnalysisDoc, FunctionDoc, ToolDoc};
+use crate::analyze::doc::{AnalysisDoc, ToolDoc};
 use crate::profile::doc::{
     CounterTier, Environment, MedianOnly, ProfileDoc, RunSummary, Sample, Spread, WorkloadError,
     WorkloadProfile,
 };
+use crate::vocab::FunctionDoc;
 use crate::vocab::Model;
 use crate::vocab::{Finding, FindingData, FindingKind, FnClass, Level, SCHEMA_VERSION};
 
@@ -525,7 +526,7 @@ fn human_output_starts_each_workload_with_its_verdict_line() {
     let a = empty_analysis();
     let doc = recommend(&a, &p);
     let mut out = Vec::new();
-    crate::render::write_report(&doc, &a, &p, crate::cli::ReportFormat::Human, &mut out)
+    crate::render::write_report(&doc, &a, &p, crate::render::ReportFormat::Human, &mut out)
         .expect("render");
     let text = anstream::adapter::strip_str(&String::from_utf8_lossy(&out)).to_string();
     let first = text.lines().nth(2).expect("verdict line");

@@ -1,5 +1,7 @@
-//! The rule registry: one descriptor per finding kind, found by an exhaustive `match` (id, default level, summary, help, docs), one file per
-//! rule holding its descriptor and message builders, and the API tables (`apis`) as plain data.
+//! The rule registry: one descriptor per finding kind, found by an exhaustive `match` (id, default level,
+//! summary, help, docs), one file per rule holding its descriptor and message builders, and the API tables
+//! (`apis`) as plain data. It never looks at syntax or decides where a finding is: facts and callgraph hand
+//! it typed `FindingData`.
 
 pub mod apis;
 pub mod atomic;
@@ -53,11 +55,6 @@ pub fn rule(kind: FindingKind) -> &'static Rule {
         FindingKind::LockOrder => &lock_order::RULE,
         FindingKind::BlockingInAsync => &blocking_in_async::RULE,
     }
-}
-
-/// Every rule, in `FindingKind::ALL` order.
-pub fn all() -> impl Iterator<Item = &'static Rule> {
-    FindingKind::ALL.into_iter().map(rule)
 }
 
 /// Where a finding is: file, 1-based line and column, enclosing function.

@@ -1,5 +1,6 @@
 //! Workload declarations: read `[[package.metadata.concur.workload]]` (and the workspace table), validate
-//! them against the parsed source, and discover libtest binaries as workloads.
+//! them against the parsed source, and discover libtest binaries as workloads (`cargo test --no-run`, then
+//! each binary with `--list`). It never measures a workload and never prints (warnings are typed [`Event`]s).
 
 pub mod project;
 pub mod signature;
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::PackageSelection;
+use crate::discover::PackageSelection;
 use crate::error::{Error, Result};
 pub use project::{Project, ProjectPackage};
 
@@ -264,15 +265,27 @@ fn relative(path: &Path, root: &Path) -> String {
         .to_string()
 }
 
-/// Declared workloads and (unless `tests` is false) libtest targets, as listed by `cargo concur workloads`.
-pub fn list(selection: &PackageSelection) -> Result<Vec<WorkloadSpec>> {
+/// What `workload` reports while it works; the front prints it (`render::status::workload`).
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A declaration is questionable (it is still used) or was skipped: why.
+    Warning(&'a str),
+    /// The test targets of a package are being built (`cargo test --no-run`).
+    BuildingTests { package: &'a str },
+}
+
+/// Declared workloads and libtest targets, as listed by `cargo concur workloads`.
+pub fn list(
+    selection: &PackageSelection,
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<Vec<WorkloadSpec>> {
     let project = Project::load(selection)?;
     let (declared, warnings) = declared(&project)?;
     for w in &warnings {
-        crate::render::status::warning(w);
+        on(Event::Warning(w));
     }
     let mut specs: Vec<WorkloadSpec> = declared.into_iter().map(|d| d.spec).collect();
-    for t in test_workloads(&project, &[])? {
+    for t in test_workloads(&project, &[], on)? {
         specs.push(t.spec);
     }
     Ok(specs)
@@ -280,7 +293,11 @@ pub fn list(selection: &PackageSelection) -> Result<Vec<WorkloadSpec>> {
 
 /// Libtest binaries of the selected packages as workloads named `test:<target>`; `only` (workload names)
 /// restricts which are built and listed (empty: all).
-pub fn test_workloads(project: &Project, only: &[String]) -> Result<Vec<TestWorkload>> {
+pub fn test_workloads(
+    project: &Project,
+    only: &[String],
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<Vec<TestWorkload>> {
     let mut out = Vec::new();
     for package in &project.packages {
         if !package.has_tests {
@@ -289,7 +306,9 @@ pub fn test_workloads(project: &Project, only: &[String]) -> Result<Vec<TestWork
         if !only.is_empty() && !only.iter().any(|n| n.starts_with("test:")) {
             continue;
         }
-        crate::render::status::progress("Building", &format!("test targets of {}", package.name));
+        on(Event::BuildingTests {
+            package: &package.name,
+        });
         for (target, exe) in project.test_binaries(package)? {
             let name = format!("test:{target}");
             if !only.is_empty() && !only.contains(&name) {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::cli::PackageSelection;
+use crate::discover::PackageSelection;
 use crate::error::{Error, Result};
 
 /// The library target of a package.

@@ -824,7 +824,7 @@ fn human_table_snapshot() {
     let mut out = anstream::StripStream::new(Vec::new());
     cargo_concur::render::write_profile(
         &known_doc(),
-        cargo_concur::cli::ProfileFormat::Human,
+        cargo_concur::render::ProfileFormat::Human,
         &mut out,
     )
     .expect("render");

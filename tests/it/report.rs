@@ -2,9 +2,9 @@
 //! with a well-formedness check of every SVG), and verdicts on the fixture workloads end to end.
 
 use cargo_concur::analyze::doc::AnalysisDoc;
-use cargo_concur::cli::ReportFormat;
 use cargo_concur::profile::doc::ProfileDoc;
 use cargo_concur::render::write_report;
+use cargo_concur::render::ReportFormat;
 use cargo_concur::report::recommend;
 use serde_json::{json, Value};
 
