@@ -1,10 +1,5 @@
 //! `cargo-concur`: the thin front. Parses arguments, runs the verb, maps the outcome to an exit code.
 
-/// mimalloc instead of the system allocator: parsing builds and frees millions of small syn nodes on every
-/// rayon thread, where glibc's malloc spent about a fifth of analyze's time (see benches/analyze.rs).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let cli = match cargo_concur::cli::parse(std::env::args_os().collect()) {
         cargo_concur::cli::Parsed::Run(cli) => cli,
