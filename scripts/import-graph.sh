@@ -7,22 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Layers, bottom first. A module may import only modules on a lower line.
-LAYERS=(
-  "exit"
-  "error vocab"
-  "parse rules"
-  "discover"
-  "facts"
-  "callgraph"
-  "analyze workload"
-  "profile"
-  "report"
-  "render"
-  "cli"
-  "app"
-  "main lib"
-)
+# Layers, bottom first (scripts/layers.txt). A module may import only modules on a lower line.
+mapfile -t LAYERS < <(grep -v '^#' scripts/layers.txt | grep -v '^$')
 
 declare -A rank
 for i in "${!LAYERS[@]}"; do

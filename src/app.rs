@@ -11,10 +11,12 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.verb {
         Verb::Analyze(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
+            let scope = cli::scope(&a.targets, &a.features, &a.cfg);
             let settings = crate::analyze::Settings {
                 use_cache: !a.no_cache,
             };
-            let doc = crate::analyze::run(&selection, &settings, &mut render::status::analysis)?;
+            let doc =
+                crate::analyze::run(&selection, &scope, &settings, &mut render::status::analysis)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             let notes = if a.all_notes {
                 render::NoteDetail::All
@@ -28,21 +30,22 @@ pub fn run(cli: Cli) -> Result<i32> {
         Verb::Profile(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
-            let doc = crate::profile::run(&selection, &measure)?;
+            let doc = crate::profile::run(&selection, &a.features.selection(), &measure)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_profile(&doc, a.format, &mut out)?;
             out.finish()?;
-            Ok(if doc.workloads.iter().any(|w| !w.errors.is_empty()) {
-                exit::WORKLOAD_FAILED
-            } else {
-                exit::SUCCESS
-            })
+            Ok(profile_exit_code(&doc))
         }
         Verb::Report(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
             let measure = MeasureSettings::new(&a.measure)?;
-            // One `cargo metadata` for both halves.
-            let ws = crate::discover::load(&selection)?;
+            // One `cargo metadata` for both halves. The analysis covers what the workloads run: the selected
+            // targets, and every test target when test binaries are profiled as `test:` workloads.
+            let mut scope = cli::scope(&a.targets, &a.features, &a.cfg);
+            if measure.tests {
+                scope.targets = scope.targets.with_tests();
+            }
+            let ws = crate::discover::load(&selection, &scope)?;
             let analysis = crate::analyze::run_in(
                 &ws,
                 &crate::analyze::Settings::default(),
@@ -58,11 +61,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_report(&doc, &analysis, &profile, a.format, &mut out)?;
             out.finish()?;
-            Ok(if profile.workloads.iter().any(|w| !w.errors.is_empty()) {
-                exit::WORKLOAD_FAILED
-            } else {
-                exit::SUCCESS
-            })
+            Ok(profile_exit_code(&profile))
         }
         Verb::Workloads(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
@@ -72,6 +71,15 @@ pub fn run(cli: Cli) -> Result<i32> {
             out.finish()?;
             Ok(exit::SUCCESS)
         }
+    }
+}
+
+/// 3 when a workload failed (the document is still written), else 0.
+fn profile_exit_code(doc: &crate::profile::doc::ProfileDoc) -> i32 {
+    if doc.workloads.iter().any(|w| !w.errors.is_empty()) {
+        exit::WORKLOAD_FAILED
+    } else {
+        exit::SUCCESS
     }
 }
 

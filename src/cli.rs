@@ -54,6 +54,111 @@ pub struct PackageArgs {
     /// Process all packages in the workspace
     #[arg(long, help_heading = "Package Selection")]
     pub workspace: bool,
+    /// Exclude packages from the build (with --workspace; names, name@version or globs)
+    #[arg(long, value_name = "SPEC", help_heading = "Package Selection")]
+    pub exclude: Vec<String>,
+}
+
+/// cargo's target selection flags (default: the library and the binaries, as `cargo check`).
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// Analyze only this package's library
+    #[arg(long, help_heading = "Target Selection")]
+    pub lib: bool,
+    /// Analyze all binaries
+    #[arg(long, help_heading = "Target Selection")]
+    pub bins: bool,
+    /// Analyze only the specified binary
+    #[arg(long = "bin", value_name = "NAME", help_heading = "Target Selection")]
+    pub bin: Vec<String>,
+    /// Analyze all test targets, and the library and binaries' `#[cfg(test)]` code and `#[test]` functions
+    #[arg(long, help_heading = "Target Selection")]
+    pub tests: bool,
+    /// Analyze only the specified test target
+    #[arg(long = "test", value_name = "NAME", help_heading = "Target Selection")]
+    pub test: Vec<String>,
+    /// Analyze all benches
+    #[arg(long, help_heading = "Target Selection")]
+    pub benches: bool,
+    /// Analyze only the specified bench target
+    #[arg(long = "bench", value_name = "NAME", help_heading = "Target Selection")]
+    pub bench: Vec<String>,
+    /// Analyze all examples
+    #[arg(long, help_heading = "Target Selection")]
+    pub examples: bool,
+    /// Analyze only the specified example
+    #[arg(
+        long = "example",
+        value_name = "NAME",
+        help_heading = "Target Selection"
+    )]
+    pub example: Vec<String>,
+    /// Analyze all targets (with test code and build scripts)
+    #[arg(long, help_heading = "Target Selection")]
+    pub all_targets: bool,
+}
+
+impl TargetArgs {
+    pub fn selection(&self) -> crate::discover::scope::TargetSelection {
+        use crate::discover::scope::{Names, TargetSelection};
+        TargetSelection {
+            lib: self.lib,
+            bins: Names::from_flags(self.bins, &self.bin),
+            tests: Names::from_flags(self.tests, &self.test),
+            benches: Names::from_flags(self.benches, &self.bench),
+            examples: Names::from_flags(self.examples, &self.example),
+            all_targets: self.all_targets,
+        }
+    }
+}
+
+/// cargo's feature flags, and how cfg predicates are decided.
+#[derive(Debug, Clone, Args)]
+pub struct FeatureArgs {
+    /// Space or comma separated list of features to activate (`feat` or `package/feat`)
+    #[arg(
+        short = 'F',
+        long,
+        value_name = "FEATURES",
+        help_heading = "Feature Selection"
+    )]
+    pub features: Vec<String>,
+    /// Activate all available features
+    #[arg(long, help_heading = "Feature Selection")]
+    pub all_features: bool,
+    /// Do not activate the `default` feature
+    #[arg(long, help_heading = "Feature Selection")]
+    pub no_default_features: bool,
+}
+
+impl FeatureArgs {
+    pub fn selection(&self) -> crate::discover::scope::FeatureSelection {
+        crate::discover::scope::FeatureSelection {
+            features: self.features.clone(),
+            all_features: self.all_features,
+            no_default_features: self.no_default_features,
+        }
+    }
+}
+
+/// Which cfg values decide `#[cfg(...)]`.
+#[derive(Debug, Clone, Args)]
+pub struct CfgArgs {
+    /// Decide `#[cfg(...)]` for this target triple (default: the host, from `rustc --print cfg`)
+    #[arg(long, value_name = "TRIPLE", help_heading = "Compilation Options")]
+    pub target: Option<String>,
+    /// Analyze every `#[cfg]` branch, test code and feature-gated code included, whatever the target and features
+    #[arg(long, help_heading = "Compilation Options", conflicts_with = "target")]
+    pub all_cfgs: bool,
+}
+
+impl CfgArgs {
+    pub fn selection(&self) -> crate::discover::scope::CfgSelection {
+        crate::discover::scope::CfgSelection {
+            target: self.target.clone(),
+            all_cfgs: self.all_cfgs,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,6 +185,12 @@ impl FailOn {
 pub struct AnalyzeArgs {
     #[command(flatten)]
     pub packages: PackageArgs,
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    #[command(flatten)]
+    pub features: FeatureArgs,
+    #[command(flatten)]
+    pub cfg: CfgArgs,
     #[command(flatten)]
     pub manifest: ManifestArgs,
     /// Output format
@@ -121,12 +232,17 @@ pub struct MeasureArgs {
     /// Skip test-binary workloads (libtest targets)
     #[arg(long)]
     pub no_tests: bool,
+    /// Python interpreter for Python workloads (default: python3 on PATH)
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ProfileArgs {
     #[command(flatten)]
     pub packages: PackageArgs,
+    #[command(flatten)]
+    pub features: FeatureArgs,
     #[command(flatten)]
     pub manifest: ManifestArgs,
     #[command(flatten)]
@@ -143,6 +259,12 @@ pub struct ProfileArgs {
 pub struct ReportArgs {
     #[command(flatten)]
     pub packages: PackageArgs,
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    #[command(flatten)]
+    pub features: FeatureArgs,
+    #[command(flatten)]
+    pub cfg: CfgArgs,
     #[command(flatten)]
     pub manifest: ManifestArgs,
     #[command(flatten)]
@@ -204,12 +326,22 @@ pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStri
     args
 }
 
-/// The package selection `discover` applies, from `--manifest-path`, `-p` and `--workspace`.
+/// The package selection `discover` applies, from `--manifest-path`, `-p`, `--workspace` and `--exclude`.
 pub fn selection(m: &ManifestArgs, p: &PackageArgs) -> PackageSelection {
     PackageSelection {
         manifest_path: m.manifest_path.clone(),
         packages: p.packages.clone(),
         workspace: p.workspace,
+        exclude: p.exclude.clone(),
+    }
+}
+
+/// The scope `discover` applies: target selection, features, cfg.
+pub fn scope(t: &TargetArgs, f: &FeatureArgs, c: &CfgArgs) -> crate::discover::Scope {
+    crate::discover::Scope {
+        targets: t.selection(),
+        features: f.selection(),
+        cfg: c.selection(),
     }
 }
 
@@ -227,7 +359,7 @@ fn choice<T: Choice>() -> impl clap::builder::TypedValueParser<Value = T> {
 /// What the front does with the command line: run the verb, or exit with clap's text (help, version, a
 /// usage error) already printed.
 pub enum Parsed {
-    Run(Cli),
+    Run(Box<Cli>),
     Exit(i32),
 }
 
@@ -235,7 +367,7 @@ pub enum Parsed {
 /// printed here, with exit code 0 or [`crate::exit::USAGE`].
 pub fn parse(args: Vec<std::ffi::OsString>) -> Parsed {
     match Cli::try_parse_from(normalize_args(args)) {
-        Ok(cli) => Parsed::Run(cli),
+        Ok(cli) => Parsed::Run(Box::new(cli)),
         Err(e) => {
             let code = if e.use_stderr() {
                 crate::exit::USAGE
@@ -258,6 +390,8 @@ pub struct MeasureSettings {
     pub timeout: std::time::Duration,
     pub perf: bool,
     pub tests: bool,
+    /// `--python`: the interpreter Python workloads' environment is made from.
+    pub python: Option<PathBuf>,
 }
 
 impl MeasureSettings {
@@ -283,6 +417,7 @@ impl MeasureSettings {
             timeout: std::time::Duration::from_secs_f64(a.timeout),
             perf: !a.no_perf,
             tests: !a.no_tests,
+            python: a.python.clone(),
         })
     }
 }

@@ -2,7 +2,7 @@
 
 fn main() {
     let cli = match cargo_concur::cli::parse(std::env::args_os().collect()) {
-        cargo_concur::cli::Parsed::Run(cli) => cli,
+        cargo_concur::cli::Parsed::Run(cli) => *cli,
         cargo_concur::cli::Parsed::Exit(code) => std::process::exit(code),
     };
     cargo_concur::render::init_color(cli.color);

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::facts::{FileContext, FileFacts};
+use crate::parse::cfg::Excluded;
 use crate::vocab::{Finding, FindingData};
 
 /// Bumped whenever `FileFacts` or what fills it changes shape; part of every key and header.
@@ -78,9 +79,9 @@ impl FactsCache {
         )
     }
 
-    /// The key of a file with contents `text`, at `ctx`, below ancestors whose scopes digest to `chain`
-    /// ([`chain_key`]).
-    pub fn key(&self, text: &str, ctx: &FileContext, chain: Option<Key>) -> Key {
+    /// The key of a file with contents `text`, at `ctx`, compiled with the cfg values `cfg` (`None`: every
+    /// branch, `--all-cfgs`), below ancestors whose scopes digest to `chain` ([`chain_key`]).
+    pub fn key(&self, text: &str, ctx: &FileContext, cfg: Option<&str>, chain: Option<Key>) -> Key {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         let mut field = |bytes: &[u8]| {
             h.update(&(bytes.len() as u64).to_le_bytes());
@@ -94,6 +95,7 @@ impl FactsCache {
         field(ctx.module_path.join("::").as_bytes());
         field(ctx.rel_path.as_bytes());
         field(ctx.edition.as_str().as_bytes());
+        field(cfg.unwrap_or("\u{0}all-cfgs").as_bytes());
         field(&chain.unwrap_or(0).to_le_bytes());
         field(&[u8::from(chain.is_some())]);
         field(text.as_bytes());
@@ -106,7 +108,7 @@ impl FactsCache {
 
     /// The stored facts of `key`, if an intact entry for exactly that key exists.
     /// A hit more than a day old is marked as used now (entries are pruned by last use).
-    pub fn load(&self, key: Key) -> Option<FileFacts> {
+    pub fn load(&self, key: Key) -> Option<(FileFacts, Excluded)> {
         let got = std::fs::File::open(self.path_of(key))
             .ok()
             .and_then(|mut f| {
@@ -129,10 +131,11 @@ impl FactsCache {
     }
 
     /// Stores `facts` under `key`. Best effort: a cache that cannot be written is only slower.
-    pub fn store(&self, key: Key, facts: &FileFacts) {
+    pub fn store(&self, key: Key, facts: &FileFacts, excluded: &Excluded) {
         let entry = EntryRef {
             data: findings(facts).map(|f| f.data.as_ref()).collect(),
             facts,
+            excluded,
         };
         let Ok(body) = serde_json::to_vec(&entry) else {
             return;
@@ -225,12 +228,15 @@ fn header(key: Key) -> String {
 struct EntryRef<'a> {
     facts: &'a FileFacts,
     data: Vec<Option<&'a FindingData>>,
+    /// What the cfg pruning left out of the file.
+    excluded: &'a Excluded,
 }
 
 #[derive(serde::Deserialize)]
 struct Entry {
     facts: FileFacts,
     data: Vec<Option<FindingData>>,
+    excluded: Excluded,
 }
 
 /// Every finding held in a file's facts, in a fixed order.
@@ -242,10 +248,14 @@ fn findings(facts: &FileFacts) -> impl Iterator<Item = &Finding> {
 }
 
 /// The facts in an entry's bytes, or `None` for a foreign, truncated or corrupt entry.
-fn decode(bytes: &[u8], key: Key) -> Option<FileFacts> {
+fn decode(bytes: &[u8], key: Key) -> Option<(FileFacts, Excluded)> {
     let head = header(key);
     let body = bytes.strip_prefix(head.as_bytes())?;
-    let Entry { mut facts, data } = serde_json::from_slice(body).ok()?;
+    let Entry {
+        mut facts,
+        data,
+        excluded,
+    } = serde_json::from_slice(body).ok()?;
     let slots = facts.item_findings.iter_mut().chain(
         facts
             .functions
@@ -256,7 +266,7 @@ fn decode(bytes: &[u8], key: Key) -> Option<FileFacts> {
     for f in slots {
         f.data = data.next()?;
     }
-    data.next().is_none().then_some(facts)
+    data.next().is_none().then_some((facts, excluded))
 }
 
 #[cfg(test)]
@@ -288,16 +298,17 @@ mod tests {
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         };
-        let k = c.key("fn f() {}", &ctx(), None);
-        assert_eq!(k, c.key("fn f() {}", &ctx(), None));
-        assert_ne!(k, c.key("fn f() { }", &ctx(), None));
-        assert_ne!(k, c.key("fn f() {}", &ctx(), Some(0)));
-        assert_ne!(k, c.key("fn f() {}", &ctx(), Some(1)));
+        let k = c.key("fn f() {}", &ctx(), None, None);
+        assert_eq!(k, c.key("fn f() {}", &ctx(), None, None));
+        assert_ne!(k, c.key("fn f() { }", &ctx(), None, None));
+        assert_ne!(k, c.key("fn f() {}", &ctx(), None, Some(0)));
+        assert_ne!(k, c.key("fn f() {}", &ctx(), None, Some(1)));
         let mut other = ctx();
         other.module_path = vec!["b".into()];
-        assert_ne!(k, c.key("fn f() {}", &other, None));
+        assert_ne!(k, c.key("fn f() {}", &other, None, None));
+        assert_ne!(k, c.key("fn f() {}", &ctx(), Some("CfgSet { unix }"), None));
         let salted = FactsCache { ..c }.with_salt("features=x");
-        assert_ne!(k, salted.key("fn f() {}", &ctx(), None));
+        assert_ne!(k, salted.key("fn f() {}", &ctx(), None, None));
     }
 
     #[test]
@@ -310,10 +321,10 @@ mod tests {
             static_muts: vec!["demo::a::X".into()],
             ..FileFacts::default()
         };
-        let key = c.key("static mut X: u8 = 0;", &ctx(), None);
+        let key = c.key("static mut X: u8 = 0;", &ctx(), None, None);
         assert!(c.load(key).is_none());
-        c.store(key, &facts);
-        let back = c.load(key).expect("stored entry loads");
+        c.store(key, &facts, &Excluded::default());
+        let (back, _) = c.load(key).expect("stored entry loads");
         assert_eq!(back.static_muts, facts.static_muts);
         assert_eq!(c.stats(), (1, 1));
 
@@ -324,13 +335,13 @@ mod tests {
         assert!(c.load(key).is_none());
         // Another key's entry under this name (foreign): ignored.
         let other = key ^ 1;
-        c.store(other, &facts);
+        c.store(other, &facts, &Excluded::default());
         std::fs::copy(c.path_of(other), &path).unwrap();
         assert!(c.load(key).is_none());
         // Garbage: ignored; storing again repairs it.
         std::fs::write(&path, b"\xff\x00garbage").unwrap();
         assert!(c.load(key).is_none());
-        c.store(key, &facts);
+        c.store(key, &facts, &Excluded::default());
         assert!(c.load(key).is_some());
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -363,9 +374,9 @@ mod tests {
             };
             let facts = crate::facts::extract(&ctx(), &ast);
             with_data += findings(&facts).filter(|f| f.data.is_some()).count();
-            let key = c.key(&text, &ctx(), None);
-            c.store(key, &facts);
-            let mut back = c.load(key).expect("loads");
+            let key = c.key(&text, &ctx(), None, None);
+            c.store(key, &facts, &Excluded::default());
+            let (mut back, _) = c.load(key).expect("loads");
             let mut orig = facts.clone();
             assert_eq!(
                 chain_key(None, &back.scopes),
@@ -390,8 +401,8 @@ mod tests {
     fn prune_removes_stale_temporaries_and_keeps_fresh_entries() {
         let dir = scratch("prune");
         let c = FactsCache::new(dir.clone());
-        let key = c.key("", &ctx(), None);
-        c.store(key, &FileFacts::default());
+        let key = c.key("", &ctx(), None, None);
+        c.store(key, &FileFacts::default(), &Excluded::default());
         let stale = dir.join(".dead.1.2.tmp");
         std::fs::write(&stale, b"partial").unwrap();
         let old = SystemTime::now() - Duration::from_secs(7200);

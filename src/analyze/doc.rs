@@ -34,7 +34,8 @@ pub struct FilesDoc {
     /// Extension: files with at least one parse error (`parse_errors` has one entry per item lost).
     #[serde(default)]
     pub unparsable: usize,
-    /// Extension: `.rs` files under a package that no target root reaches (still analyzed).
+    /// Extension: `.rs` files under a package that no selected target reaches, analyzed in the widest scope
+    /// (`--all-targets --all-cfgs`); otherwise they are counted in `excluded.files` instead.
     #[serde(default)]
     pub not_reached: usize,
     /// Extension: macro calls whose tokens could not be looked into (not parseable as Rust).
@@ -43,6 +44,31 @@ pub struct FilesDoc {
     /// Extension: total bytes of source read.
     #[serde(default)]
     pub bytes: u64,
+    /// Extension: what the scope (targets, features, cfg) left out of the analysis.
+    #[serde(default)]
+    pub excluded: ExcludedDoc,
+}
+
+/// What the scope left out: targets not selected, files not analyzed, and syntax nodes (items, statements,
+/// arms, fields...) configured out, per reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExcludedDoc {
+    /// Targets of the selected packages that the target selection did not pick.
+    pub targets: usize,
+    /// `.rs` files under a package that no selected target reaches (in the widest scope,
+    /// `--all-targets --all-cfgs`, they are analyzed instead and counted in `not_reached`).
+    pub files: usize,
+    /// `#[cfg(test)]` code and `#[test]`/`#[bench]` functions, test targets not being selected.
+    pub test_items: usize,
+    /// Code under a `feature` that is not enabled.
+    pub feature_items: usize,
+    /// Code under another cfg that is false for the target (`windows`, `target_os = "macos"`, `loom`...).
+    pub cfg_items: usize,
+    /// Where the cfg values came from: `rustc` (`rustc --print cfg`), `built-in` (rustc could not be run), or
+    /// `all-cfgs` (nothing pruned).
+    pub cfg_source: String,
+    /// The features enabled, per package (`package/feature`).
+    pub features: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,8 +3,9 @@
 //! a typed [`Event`]) and never builds or runs the analyzed code.
 //!
 //! Files are processed as the module trees are walked, in parallel with rayon (a finished file spawns its
-//! children): a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave the
-//! thread that parsed them, so each file is read, parsed and reduced to plain facts in one task.
+//! children): a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave
+//! the thread that parsed them, so each file is read, parsed and reduced to plain facts in one task. With the
+//! facts cache ([`cache`]), an unchanged file's facts are read back instead.
 
 pub mod cache;
 pub mod doc;
@@ -17,15 +18,30 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::analyze::doc::{
-    AnalysisDoc, FilesDoc, PackageDoc, ParseErrorDoc, Skipped, TargetDoc, ToolDoc,
+    AnalysisDoc, ExcludedDoc, FilesDoc, PackageDoc, ParseErrorDoc, Skipped, TargetDoc, ToolDoc,
 };
 use crate::discover::PackageSelection;
-use crate::discover::{self, ModuleFile, Workspace};
+use crate::discover::{self, ModuleFile, TargetKind, Workspace};
 use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
+use crate::parse::cfg::{CfgSet, Excluded};
 use crate::vocab::{FindingKind, SCHEMA_VERSION};
 use cache::FactsCache;
+
+/// What `analyze` reports while it runs; the front prints it (`render::status::analysis`).
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The analysis of these packages starts.
+    Started { packages: Vec<&'a str> },
+    /// `rustc --print cfg` could not be run (why): `#[cfg]` is decided with the values cargo-concur was built for.
+    BuiltInCfg { why: &'a str },
+    /// Done: what was read (parse errors included) and how long it took.
+    Finished {
+        files: &'a FilesDoc,
+        elapsed: std::time::Duration,
+    },
+}
 
 /// What `analyze` may do besides analyzing.
 #[derive(Debug, Clone)]
@@ -40,33 +56,25 @@ impl Default for Settings {
     }
 }
 
-/// What `analyze` reports while it runs; the front prints it (`render::status::analysis`).
-#[derive(Debug)]
-pub enum Event<'a> {
-    /// The analysis of these packages starts.
-    Started { packages: Vec<&'a str> },
-    /// Done: what was read (parse errors included) and how long it took.
-    Finished {
-        files: &'a FilesDoc,
-        elapsed: std::time::Duration,
-    },
-}
-
 /// `cargo concur analyze`: discovery, then [`run_in`].
 pub fn run(
     selection: &PackageSelection,
+    scope: &discover::Scope,
     settings: &Settings,
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<AnalysisDoc> {
-    Ok(run_in(&discover::load(selection)?, settings, on))
+    Ok(run_in(&discover::load(selection, scope)?, settings, on))
 }
 
-/// [`analyze_with`] (and the facts cache, unless `settings` turn it off), telling `on` when it starts and
+/// [`analyze_with`] (with the facts cache unless `settings` turn it off), telling `on` when it starts and
 /// finishes.
 pub fn run_in(ws: &Workspace, settings: &Settings, on: &mut dyn FnMut(Event<'_>)) -> AnalysisDoc {
     on(Event::Started {
         packages: ws.packages.iter().map(|p| p.name.as_str()).collect(),
     });
+    if let Some(discover::scope::CfgSource::BuiltIn(why)) = &ws.cfg_source {
+        on(Event::BuiltInCfg { why });
+    }
     let start = Instant::now();
     let cache = settings
         .use_cache
@@ -93,6 +101,10 @@ struct FileJob {
     reached: bool,
     /// Module scopes of the ancestor files (for `use super::*;` of a module declared there).
     inherited: Option<Arc<ScopeChain>>,
+    /// The kind of target whose tree holds the file.
+    target: TargetKind,
+    /// The cfg values the file is compiled with; `None`: nothing is pruned (`--all-cfgs`).
+    cfg: Option<Arc<CfgSet>>,
     /// With a cache: the digest of `inherited` (what the file's facts depend on besides its own text).
     chain_key: Option<cache::Key>,
 }
@@ -108,6 +120,9 @@ struct FileDone {
     ctx: FileContext,
     reached: bool,
     inherited: Option<Arc<ScopeChain>>,
+    target: TargetKind,
+    cfg: Option<Arc<CfgSet>>,
+    excluded: Excluded,
     /// The file's facts-cache key (with a cache).
     key: Option<cache::Key>,
 }
@@ -121,6 +136,8 @@ fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
         ctx,
         reached,
         inherited,
+        target,
+        cfg,
         chain_key,
     } = job;
     let rel_path = ctx.rel_path.clone();
@@ -134,6 +151,9 @@ fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
         ctx,
         reached,
         inherited: inherited.clone(),
+        target,
+        cfg: cfg.clone(),
+        excluded: Excluded::default(),
         key: None,
     };
     let text = match std::fs::read_to_string(&module.path) {
@@ -150,17 +170,23 @@ fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
         }
     };
     if let Some(cache) = cache {
-        let key = cache.key(&text, &done.ctx, chain_key);
+        let cfg_text = cfg.as_ref().map(|c| format!("{c:?}"));
+        let key = cache.key(&text, &done.ctx, cfg_text.as_deref(), chain_key);
         done.key = Some(key);
-        if let Some(facts) = cache.load(key) {
+        if let Some((facts, excluded)) = cache.load(key) {
             done.children = discover::modtree::children(&module, &facts.mod_decls);
             done.facts = Some(facts);
+            done.excluded = excluded;
             done.text = text;
             return done;
         }
     }
     // What does not parse is reported item by item; the rest of the file is analyzed.
-    let (ast, errors) = crate::parse::parse_items(&text);
+    let (mut ast, errors) = crate::parse::parse_items(&text);
+    // What the target's cfg values configure out is not analyzed (and its `mod` items are not followed).
+    if let Some(cfg) = &cfg {
+        done.excluded = crate::parse::cfg::prune(&mut ast, cfg);
+    }
     done.errors
         .extend(errors.into_iter().map(|e| ParseErrorDoc {
             file: rel_path.clone(),
@@ -180,7 +206,7 @@ fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
         Ok(facts) => {
             // Only files that parse whole are cached (their facts are all there is to keep).
             if let (Some(cache), Some(key), true) = (cache, done.key, done.errors.is_empty()) {
-                cache.store(key, &facts);
+                cache.store(key, &facts, &done.excluded);
             }
             // The facts walk collects the `mod` declarations: no second walk of the file.
             done.children = discover::modtree::children(&module, &facts.mod_decls);
@@ -211,16 +237,29 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
 
 /// [`analyze_workspace`], taking the facts of unchanged files from `cache` (and storing the others).
 pub fn analyze_with(ws: &Workspace, cache: Option<&FactsCache>) -> AnalysisDoc {
-    let mut roots: Vec<FileJob> = Vec::new();
     let mut root_paths: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut roots: Vec<FileJob> = Vec::new();
+    let mut targets_excluded = 0;
     for (pi, pkg) in ws.packages.iter().enumerate() {
+        // One cfg set per package and test mode: the lib and bins are unit tests only with `--tests`.
+        let normal = ws.cfg_for(pkg, ws.scope.targets.unit_tests()).map(Arc::new);
+        let test = ws.cfg_for(pkg, true).map(Arc::new);
         for t in &pkg.targets {
+            if !t.selected {
+                targets_excluded += 1;
+                continue;
+            }
+            let cfg = match t.kind {
+                TargetKind::Test | TargetKind::Bench => test.clone(),
+                _ => normal.clone(),
+            };
             let module = ModuleFile {
                 path: t.src_path.clone(),
                 module_path: Vec::new(),
                 mod_rs: true,
             };
-            if root_paths.insert(canonical(&module.path)) {
+            let canonical = canonical(&module.path);
+            if root_paths.insert(canonical.clone()) {
                 let ctx = context(ws, pi, &t.crate_name, &module);
                 roots.push(FileJob {
                     claim: Claim {
@@ -228,12 +267,14 @@ pub fn analyze_with(ws: &Workspace, cache: Option<&FactsCache>) -> AnalysisDoc {
                         depth: 0,
                         module_path: Vec::new(),
                     },
-                    canonical: canonical(&module.path),
+                    canonical,
                     package: pi,
                     module,
                     ctx,
                     reached: true,
                     inherited: None,
+                    target: t.kind,
+                    cfg,
                     chain_key: None,
                 });
             }
@@ -260,32 +301,42 @@ pub fn analyze_with(ws: &Workspace, cache: Option<&FactsCache>) -> AnalysisDoc {
         .map(|(_, d)| d)
         .collect();
 
-    // Files under a package that no target reaches: analyzed too, with a module path from their place.
+    // Files under a package that no selected target reaches: in the widest scope (`--all-targets
+    // --all-cfgs`) analyzed too, with a module path from their place; otherwise out of scope, and counted.
+    let widest = ws.scope.targets.all_targets && ws.cfg.is_none();
     let mut unreached = Vec::new();
+    let mut files_excluded = 0;
     for (pi, pkg) in ws.packages.iter().enumerate() {
         for path in discover::package_rs_files(pkg) {
             let canonical = canonical(&path);
-            if seen.contains_key(&canonical) {
+            if !widest {
+                if !seen.contains_key(&canonical) {
+                    files_excluded += 1;
+                }
                 continue;
             }
-            seen.insert(canonical.clone(), Claim::default());
-            let module_path = discover::module_path_from_file(&pkg.root, &path);
-            let module = ModuleFile {
-                path,
-                module_path,
-                mod_rs: true,
-            };
-            let ctx = context(ws, pi, &pkg.default_crate_name(), &module);
-            unreached.push(FileJob {
-                claim: Claim::default(),
-                canonical,
-                package: pi,
-                module,
-                ctx,
-                reached: false,
-                inherited: None,
-                chain_key: None,
-            });
+            if !seen.contains_key(&canonical) {
+                seen.insert(canonical.clone(), Claim::default());
+                let module_path = discover::module_path_from_file(&pkg.root, &path);
+                let module = ModuleFile {
+                    path,
+                    module_path,
+                    mod_rs: true,
+                };
+                let ctx = context(ws, pi, &pkg.default_crate_name(), &module);
+                unreached.push(FileJob {
+                    claim: Claim::default(),
+                    canonical,
+                    package: pi,
+                    module,
+                    ctx,
+                    reached: false,
+                    inherited: None,
+                    target: TargetKind::Other,
+                    cfg: None,
+                    chain_key: None,
+                });
+            }
         }
     }
     done.extend(
@@ -295,7 +346,21 @@ pub fn analyze_with(ws: &Workspace, cache: Option<&FactsCache>) -> AnalysisDoc {
             .collect::<Vec<_>>(),
     );
 
-    assemble(ws, done)
+    let mut doc = assemble(ws, done);
+    let x = &mut doc.files.excluded;
+    x.targets = targets_excluded;
+    x.files = files_excluded;
+    x.cfg_source = match &ws.cfg_source {
+        None => "all-cfgs".into(),
+        Some(discover::scope::CfgSource::Rustc) => "rustc".into(),
+        Some(discover::scope::CfgSource::BuiltIn(_)) => "built-in".into(),
+    };
+    x.features = ws
+        .packages
+        .iter()
+        .flat_map(|p| p.features.iter().map(move |f| format!("{}/{f}", p.name)))
+        .collect();
+    doc
 }
 
 /// Which reaching of a file counts when several targets reach it (a `#[path]`-shared test helper): the
@@ -381,6 +446,8 @@ fn walk<'s>(
                     ctx: context(ws, d.package, &d.ctx.crate_name, child),
                     reached: true,
                     inherited: chain.clone(),
+                    target: d.target,
+                    cfg: d.cfg.clone(),
                     chain_key,
                 };
                 s.spawn_fifo(move |s| walk(s, ws, claims, cache, job));
@@ -411,9 +478,13 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         ..FilesDoc::default()
     };
     let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let mut file_target: BTreeMap<String, TargetKind> = BTreeMap::new();
+    let mut excluded = Excluded::default();
     let mut per_package: Vec<Vec<FileFacts>> = vec![Vec::new(); ws.packages.len()];
     for d in done {
         files.bytes += d.text.len() as u64;
+        excluded.merge(d.excluded);
+        file_target.insert(d.rel_path.clone(), d.target);
         if !d.reached {
             files.not_reached += 1;
         }
@@ -436,7 +507,11 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
     for (pi, mut facts) in per_package.into_iter().enumerate() {
         let pkg = &ws.packages[pi];
         facts.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
-        let out = crate::callgraph::link(&pkg.name, facts);
+        let python = pkg
+            .pyo3
+            .as_ref()
+            .map(|d| crate::rules::gil_held::ReleaseName::for_version(d.locked.as_deref()));
+        let out = crate::callgraph::link_with(&pkg.name, facts, python);
         let offset = findings.len();
         findings.extend(out.findings);
         functions.extend(out.functions.into_iter().map(|mut f| {
@@ -463,6 +538,11 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         .iter()
         .filter_map(|&old| slots[old].take())
         .map(|mut f| {
+            f.target = file_target
+                .get(&f.file)
+                .unwrap_or(&TargetKind::Other)
+                .as_str()
+                .to_string();
             f.snippet = texts
                 .get(&f.file)
                 .and_then(|t| t.lines().nth(f.line.saturating_sub(1) as usize))
@@ -496,6 +576,12 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>) -> AnalysisDoc {
         })
         .collect();
 
+    files.excluded = ExcludedDoc {
+        test_items: excluded.test,
+        feature_items: excluded.feature,
+        cfg_items: excluded.cfg,
+        ..ExcludedDoc::default()
+    };
     AnalysisDoc {
         schema_version: SCHEMA_VERSION,
         tool: ToolDoc::this(),

@@ -3,13 +3,24 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::callgraph::{link, PackageOutput};
+use crate::callgraph::{link_with, PackageOutput};
 use crate::facts::{extract, FileContext};
 use crate::parse::Edition;
+use crate::rules::gil_held::ReleaseName;
 use crate::vocab::FindingKind;
 
 /// Extract + link `src` as the root file of crate `crate_name`.
 pub fn run(src: &str, crate_name: &str, edition: Edition) -> PackageOutput {
+    run_with(src, crate_name, edition, None)
+}
+
+/// [`run`] for a package depending on pyo3 (GIL release spelled `python`) when that is set.
+pub fn run_with(
+    src: &str,
+    crate_name: &str,
+    edition: Edition,
+    python: Option<ReleaseName>,
+) -> PackageOutput {
     let ast = crate::parse::parse_source(src).unwrap_or_else(|e| panic!("parse: {e:?}"));
     let ctx = FileContext {
         package: crate_name.replace('_', "-"),
@@ -19,7 +30,7 @@ pub fn run(src: &str, crate_name: &str, edition: Edition) -> PackageOutput {
         edition,
     };
     let facts = extract(&ctx, &ast);
-    link(&ctx.package, vec![facts])
+    link_with(&ctx.package, vec![facts], python)
 }
 
 /// The `// expect:` markers of `src`: line → kinds.
@@ -80,6 +91,15 @@ pub fn check(src: &str) -> PackageOutput {
 #[track_caller]
 pub fn check_in(src: &str, crate_name: &str, edition: Edition) -> PackageOutput {
     let out = run(src, crate_name, edition);
+    let problems = diff(src, &out);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    out
+}
+
+/// Asserts that the findings of `src`, a pyo3 package whose lock file gives `name`, match its markers.
+#[track_caller]
+pub fn check_python(src: &str, name: ReleaseName) -> PackageOutput {
+    let out = run_with(src, "demo", Edition::E2021, Some(name));
     let problems = diff(src, &out);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     out

@@ -23,6 +23,7 @@
 
 #[cfg(test)]
 pub(crate) mod check;
+mod gil;
 mod graph;
 mod hazards;
 mod reach;
@@ -120,8 +121,20 @@ fn gather(files: Vec<FileFacts>) -> Gathered {
     g
 }
 
-/// Links the facts of every file of one package (all targets) and derives findings.
+/// Links the facts of every file of one package (all targets) and derives findings (no pyo3 dependency).
+#[cfg(test)]
 pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
+    link_with(package, files, None)
+}
+
+/// Links the facts of every file of one package (all targets) and derives findings; for a package that
+/// depends on pyo3 when `python` is set (the spelling of the GIL release in its
+/// locked version): its Python entry points get `gil-held` findings (see [`gil`]).
+pub fn link_with(
+    package: &str,
+    files: Vec<FileFacts>,
+    python: Option<rules::gil_held::ReleaseName>,
+) -> PackageOutput {
     let Gathered {
         fns,
         mut findings,
@@ -139,6 +152,10 @@ pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
     let mut locks = Locks::default();
     let sums = graph.summarize(&sccs, &mut locks);
     let pairs = hazards::through_calls(&graph, &sums, &mut locks, &mut findings);
+    if let Some(name) = python {
+        let held = gil::findings(&fns, &graph.edges, &findings, name);
+        findings.extend(held);
+    }
     hazards::lock_order(&pairs, &locks, &fns, &mut findings);
     let (findings, mut own) = finish(package, findings, &field_locks, fns.len());
     reach::static_uses(&fns, &static_decls, &findings, &mut own);

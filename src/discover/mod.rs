@@ -1,17 +1,22 @@
 //! Discovery: `cargo metadata --no-deps`, package selection as cargo does it, targets, and the module tree
 //! of each target (files, `#[path]`, inline modules, `mod` inside macro calls).
 //!
-//! Only `load` runs a process (`cargo metadata --no-deps --offline`): nothing of the analyzed crate is built,
-//! downloaded or run.
+//! Only `load` runs processes (`cargo metadata --no-deps --offline`, and `rustc --print cfg` unless every cfg
+//! branch is analyzed): nothing of the analyzed crate is built, downloaded or run.
 
 pub mod modtree;
+pub mod scope;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::parse::Edition;
 
 pub use modtree::ModuleFile;
+pub use scope::Scope;
+
+use crate::parse::cfg::CfgSet;
 
 /// Which packages to process, as cargo decides it (`--manifest-path`, `-p SPEC`, `--workspace`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,6 +25,8 @@ pub struct PackageSelection {
     /// Package specs (`-p`); empty: the default members (or every member with `workspace`).
     pub packages: Vec<String>,
     pub workspace: bool,
+    /// `--exclude SPEC` (with `--workspace`).
+    pub exclude: Vec<String>,
 }
 
 /// The selected part of a cargo workspace.
@@ -31,11 +38,32 @@ pub struct Workspace {
     pub packages: Vec<Package>,
     /// `[workspace.metadata]` of the root manifest.
     pub workspace_metadata: serde_json::Value,
+    /// The scope it was loaded with (targets, features, cfg).
+    pub scope: Scope,
+    /// The target's cfg values without features and `test` (`None` with `--all-cfgs`: nothing is pruned).
+    pub cfg: Option<CfgSet>,
+    /// Where `cfg` came from.
+    pub cfg_source: Option<scope::CfgSource>,
+}
+
+impl Workspace {
+    /// The cfg values a file of `package` is compiled with, in a test build or not; `None` with `--all-cfgs`.
+    pub fn cfg_for(&self, package: &Package, test: bool) -> Option<CfgSet> {
+        let mut set = self.cfg.clone()?;
+        for f in &package.features {
+            set.insert("feature", Some(f));
+        }
+        if test {
+            set.insert("test", None);
+        }
+        Some(set)
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct Package {
     pub name: String,
+    pub version: String,
     pub manifest_path: PathBuf,
     /// The directory holding the manifest.
     pub root: PathBuf,
@@ -43,6 +71,19 @@ pub struct Package {
     pub targets: Vec<Target>,
     /// `[package.metadata]`.
     pub metadata: serde_json::Value,
+    /// The `[features]` table, implicit features of optional dependencies included.
+    pub feature_table: BTreeMap<String, Vec<String>>,
+    /// The features enabled by the scope's feature selection.
+    pub features: BTreeSet<String>,
+    /// Set when the package depends on pyo3 (a Python extension): the version `Cargo.lock` pins, if any.
+    pub pyo3: Option<Pyo3Dep>,
+}
+
+/// A dependency on pyo3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pyo3Dep {
+    /// The version in the workspace's `Cargo.lock` (`0.27.2`), when there is one.
+    pub locked: Option<String>,
 }
 
 impl Package {
@@ -65,6 +106,8 @@ pub struct Target {
     /// The target's name with `-` replaced by `_`.
     pub crate_name: String,
     pub src_path: PathBuf,
+    /// Whether the scope's target selection picks it (what `analyze` walks).
+    pub selected: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -108,8 +151,9 @@ impl TargetKind {
     }
 }
 
-/// Runs `cargo metadata --no-deps --offline` and selects packages as cargo would.
-pub fn load(selection: &PackageSelection) -> Result<Workspace> {
+/// Runs `cargo metadata --no-deps --offline`, selects packages as cargo would, then targets and features by
+/// `scope`, and reads the target's cfg values (`rustc --print cfg`) unless `--all-cfgs`.
+pub fn load(selection: &PackageSelection, scope: &Scope) -> Result<Workspace> {
     let mut cmd = cargo_metadata::MetadataCommand::new();
     cmd.no_deps().other_options(vec!["--offline".to_string()]);
     if let Some(path) = &selection.manifest_path {
@@ -134,50 +178,137 @@ pub fn load(selection: &PackageSelection) -> Result<Workspace> {
         .iter()
         .filter(|p| meta.workspace_members.contains(&p.id))
         .collect();
-    let selected: Vec<&cargo_metadata::Package> = if !selection.packages.is_empty() {
-        let mut out = Vec::new();
-        for want in &selection.packages {
-            match members.iter().find(|p| p.name == *want) {
-                Some(p) => out.push(*p),
-                None => {
-                    let names: Vec<String> = members.iter().map(|p| p.name.to_string()).collect();
-                    return Err(Error::usage(format!(
-                        "package `{want}` not found in workspace (members: {})",
-                        names.join(", ")
-                    )));
-                }
+    let selected = select_packages(&meta, &members, selection)?;
+    let lock = std::fs::read_to_string(meta.workspace_root.as_std_path().join("Cargo.lock"))
+        .ok()
+        .and_then(|text| locked_version(&text, "pyo3"));
+    let mut packages: Vec<Package> = selected
+        .into_iter()
+        .map(|p| {
+            let mut pkg = convert_package(p);
+            if p.dependencies.iter().any(|d| d.name == "pyo3") {
+                pkg.pyo3 = Some(Pyo3Dep {
+                    locked: lock.clone(),
+                });
             }
+            pkg
+        })
+        .collect();
+    let tables: Vec<(&str, &BTreeMap<String, Vec<String>>)> = packages
+        .iter()
+        .map(|p| (p.name.as_str(), &p.feature_table))
+        .collect();
+    scope.features.check(&tables)?;
+    scope
+        .targets
+        .check_names(packages.iter().flat_map(|p| p.targets.iter()))?;
+    for p in &mut packages {
+        p.features = scope.features.resolve(&p.name, &p.feature_table);
+        for t in &mut p.targets {
+            t.selected = scope.targets.selects(t);
         }
-        out
-    } else if selection.workspace {
-        members.clone()
-    } else if let Some(root) = meta.root_package() {
-        vec![root]
+    }
+    let root = meta.workspace_root.clone().into_std_path_buf();
+    let (cfg, cfg_source) = if scope.cfg.all_cfgs {
+        (None, None)
     } else {
-        // A virtual manifest: its default members (all members unless `default-members` says otherwise).
-        let defaults: Vec<&cargo_metadata::Package> =
-            if meta.workspace_default_members.is_available() {
-                members
-                    .iter()
-                    .copied()
-                    .filter(|p| meta.workspace_default_members.contains(&p.id))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-        if defaults.is_empty() {
-            members.clone()
-        } else {
-            defaults
-        }
+        let (set, source) = scope::target_cfg(&root, scope.cfg.target.as_deref())?;
+        (Some(set), Some(source))
     };
-
-    let packages = selected.into_iter().map(convert_package).collect();
     Ok(Workspace {
-        root: meta.workspace_root.clone().into_std_path_buf(),
+        root,
         target_dir: meta.target_directory.clone().into_std_path_buf(),
         packages,
         workspace_metadata: meta.workspace_metadata.clone(),
+        scope: scope.clone(),
+        cfg,
+        cfg_source,
+    })
+}
+
+/// `-p SPEC` (names, `name@version`, globs, pkgid URLs), `--workspace` with `--exclude SPEC`, else the root
+/// package or the virtual manifest's default members, as cargo selects them.
+fn select_packages<'m>(
+    meta: &'m cargo_metadata::Metadata,
+    members: &[&'m cargo_metadata::Package],
+    selection: &PackageSelection,
+) -> Result<Vec<&'m cargo_metadata::Package>> {
+    let matches = |spec: &str, p: &cargo_metadata::Package| {
+        let dir = p
+            .manifest_path
+            .parent()
+            .map(|d| d.as_std_path().to_path_buf())
+            .unwrap_or_default();
+        scope::spec_matches(spec, &p.name, &p.version.to_string(), &dir)
+    };
+    if !selection.exclude.is_empty() && !selection.workspace {
+        return Err(Error::usage(
+            "--exclude can only be used together with --workspace",
+        ));
+    }
+    if !selection.packages.is_empty() {
+        let mut out: Vec<&cargo_metadata::Package> = Vec::new();
+        for want in &selection.packages {
+            let found: Vec<&cargo_metadata::Package> = members
+                .iter()
+                .copied()
+                .filter(|p| matches(want, p))
+                .collect();
+            if found.is_empty() {
+                let names: Vec<String> = members.iter().map(|p| p.name.to_string()).collect();
+                let what = if scope::is_glob(want) {
+                    format!("package pattern `{want}` matches no package")
+                } else {
+                    format!("package `{want}` not found in workspace")
+                };
+                return Err(Error::usage(format!(
+                    "{what} (members: {})",
+                    names.join(", ")
+                )));
+            }
+            for p in found {
+                if !out.iter().any(|q| q.id == p.id) {
+                    out.push(p);
+                }
+            }
+        }
+        // cargo's member order, whatever the order of the flags.
+        out.sort_by_key(|p| members.iter().position(|m| m.id == p.id));
+        return Ok(out);
+    }
+    if selection.workspace {
+        for spec in &selection.exclude {
+            if !scope::is_glob(spec) && !members.iter().any(|p| matches(spec, p)) {
+                let names: Vec<String> = members.iter().map(|p| p.name.to_string()).collect();
+                return Err(Error::usage(format!(
+                    "--exclude {spec}: no such package in the workspace (members: {})",
+                    names.join(", ")
+                )));
+            }
+        }
+        return Ok(members
+            .iter()
+            .copied()
+            .filter(|p| !selection.exclude.iter().any(|spec| matches(spec, p)))
+            .collect());
+    }
+    if let Some(root) = meta.root_package() {
+        return Ok(vec![root]);
+    }
+    // A virtual manifest: its default members (all members unless `default-members` says otherwise).
+    let defaults: Vec<&cargo_metadata::Package> = if meta.workspace_default_members.is_available() {
+        members
+            .iter()
+            .copied()
+            .filter(|p| meta.workspace_default_members.contains(&p.id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(if defaults.is_empty() {
+        members.to_vec()
+    } else {
+        defaults
     })
 }
 
@@ -195,18 +326,45 @@ fn convert_package(p: &cargo_metadata::Package) -> Package {
             kind: TargetKind::from_cargo(&t.kind),
             crate_name: t.name.replace('-', "_"),
             src_path: t.src_path.clone().into_std_path_buf(),
+            selected: true,
         })
         .collect();
     // Lib first, so a file shared with a bin is attributed to the lib.
     targets.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     Package {
         name: p.name.to_string(),
+        version: p.version.to_string(),
         manifest_path,
         root,
         edition: Edition::parse(p.edition.as_str()),
         targets,
         metadata: p.metadata.clone(),
+        feature_table: p
+            .features
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        features: BTreeSet::new(),
+        pyo3: None,
     }
+}
+
+/// The version of package `name` in a `Cargo.lock` text (the highest, when several are locked).
+pub fn locked_version(lock: &str, name: &str) -> Option<String> {
+    let doc: toml::Value = toml::from_str(lock).ok()?;
+    let mut found: Vec<(Vec<u64>, String)> = doc
+        .get("package")?
+        .as_array()?
+        .iter()
+        .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
+        .filter_map(|p| p.get("version")?.as_str().map(str::to_string))
+        .map(|v| {
+            let key = v.split('.').map(|x| x.parse().unwrap_or(0)).collect();
+            (key, v)
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, v)| v)
 }
 
 /// Turns cargo's multi-line stderr into one line: its first `error:` message, plus the first `Caused by` cause.
@@ -296,4 +454,31 @@ pub fn rel_path(root: &Path, file: &Path) -> String {
         .map(|s| s.to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locked_version;
+
+    #[test]
+    fn locked_version_takes_the_highest_of_a_name() {
+        let lock = r#"
+version = 4
+
+[[package]]
+name = "pyo3"
+version = "0.9.2"
+
+[[package]]
+name = "pyo3-ffi"
+version = "0.27.2"
+
+[[package]]
+name = "pyo3"
+version = "0.27.2"
+"#;
+        assert_eq!(locked_version(lock, "pyo3").as_deref(), Some("0.27.2"));
+        assert_eq!(locked_version(lock, "serde"), None);
+        assert_eq!(locked_version("not toml [", "pyo3"), None);
+    }
 }

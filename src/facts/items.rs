@@ -256,17 +256,19 @@ impl Walker<'_, '_> {
         for item in items {
             match item {
                 syn::Item::Fn(f) => {
-                    self.function(module, None, &f.sig, &f.block);
+                    let entry = super::gil::fn_entry(&f.attrs);
+                    self.function(module, None, &f.sig, &f.block, entry);
                 }
                 syn::Item::Impl(imp) => {
                     let self_type = match &*imp.self_ty {
                         syn::Type::Path(tp) => tp.path.segments.last().map(|s| s.ident.to_string()),
                         _ => None,
                     };
+                    let entry = super::gil::impl_entry(&imp.attrs);
                     for ii in &imp.items {
                         match ii {
                             syn::ImplItem::Fn(f) => {
-                                self.function(module, self_type.as_deref(), &f.sig, &f.block)
+                                self.function(module, self_type.as_deref(), &f.sig, &f.block, entry)
                             }
                             // Macros generating methods are not expanded.
                             syn::ImplItem::Macro(_) => self.out.macros_not_expanded += 1,
@@ -279,7 +281,7 @@ impl Walker<'_, '_> {
                     for ti in &t.items {
                         if let syn::TraitItem::Fn(f) = ti {
                             if let Some(block) = &f.default {
-                                self.function(module, Some(&name), &f.sig, block);
+                                self.function(module, Some(&name), &f.sig, block, None);
                             }
                         }
                     }
@@ -324,9 +326,11 @@ impl Walker<'_, '_> {
         self_type: Option<&str>,
         sig: &syn::Signature,
         block: &syn::Block,
+        entry: Option<super::gil::PyEntry>,
     ) {
-        let (facts, nested, not_expanded) =
+        let (mut facts, nested, not_expanded) =
             body::visit_fn(self.info, module, self_type, sig, block);
+        facts.gil = super::gil::scan(entry, sig, block);
         self.out.macros_not_expanded += not_expanded;
         let path = facts.path.clone();
         self.out.functions.push(facts);

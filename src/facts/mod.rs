@@ -13,12 +13,14 @@
 //! statics, fields, `thread_local!`/`lazy_static!`, extern blocks; hands each body to `body`), and for one
 //! function body: `guards` (the guard stack: liveness), `infer` (local types, receivers, which lock),
 //! `classify` (what a call is, from the API tables), `emit` (findings), `work` (the compute score), and
-//! `body`, the visitor that walks the body and asks them.
+//! `body`, the visitor that walks the body and asks them; `gil` (PyO3 entry points and the closures that
+//! release or re-take the GIL) is a pass of its own over the same body.
 
 mod body;
 mod classify;
 mod emit;
 mod file;
+pub mod gil;
 mod guards;
 mod infer;
 mod items;
@@ -105,6 +107,8 @@ pub struct FnFacts {
     /// Paths that may name statics, in any context (`LOCK.lock()`, `COUNTER.fetch_add(..)`): the function uses
     /// that static, so its item finding is on the function's path.
     pub global_uses: Vec<PathUse>,
+    /// Python entry point and GIL regions (PyO3), see [`gil`].
+    pub gil: gil::GilFacts,
 }
 
 /// A call whose target may be a function of the crate.

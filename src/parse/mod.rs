@@ -2,6 +2,7 @@
 //! positioned error for each one that does not (`parse_items`). Also the one place that looks into macro bodies
 //! (`macro_items`, `macro_exprs`), and the package `Edition`. It never reads files nor extracts facts.
 
+pub mod cfg;
 mod edition;
 pub use edition::Edition;
 

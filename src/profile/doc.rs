@@ -83,6 +83,16 @@ pub struct Sample {
     /// Extension: each job's time in ns, indexed by job id (empty for test binaries).
     #[serde(default)]
     pub job_ns: Vec<u64>,
+    /// Extension (Python workloads): pool creation until every worker is ready, setup included (ns).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pool_start_ns: u64,
+    /// Extension (Python workloads, processes): bytes pickled to send one job to a worker.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pickled_bytes_per_job: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -117,6 +127,12 @@ pub struct RunSummary {
     /// Extension: median wall time of the job phase inside the harness (setup excluded).
     #[serde(default)]
     pub jobs_wall_ns: MedianOnly,
+    /// Extension (Python workloads): median pool start-up (pool creation until every worker is ready, ns).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pool_start_ns: u64,
+    /// Extension (Python workloads, processes): bytes pickled per job sent to a worker.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pickled_bytes_per_job: u64,
 }
 
 /// Why a run of a workload failed.
@@ -160,6 +176,33 @@ pub struct WorkloadProfile {
     /// Extension: the sequential run was mostly off-CPU (CPU/wall < 0.5), so more workers were tried.
     #[serde(default)]
     pub io_bound: bool,
+    /// Extension: set for a Python workload (`kind` = `python`): interpreter and how it was run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<PythonRun>,
+}
+
+/// How a Python workload was run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PythonRun {
+    /// The base interpreter the private virtual environment was made from.
+    pub interpreter: String,
+    /// `3.11.7`
+    pub version: String,
+    /// `sys._is_gil_enabled()`; false on a free-threaded build with the GIL off (threads then run Python
+    /// code in parallel: a different experiment than on a default build).
+    pub gil_enabled: bool,
+    /// The extension module imported, the call and setup expressions as declared.
+    pub module: String,
+    pub call: String,
+    #[serde(default)]
+    pub setup: Option<String>,
+    /// `shared` (each worker process builds `setup`) or `pickle` (each job receives it pickled).
+    pub pass: String,
+    /// The multiprocessing start method of the process pool (`spawn`).
+    pub start_method: String,
+    /// The functions the call expression calls (the Python entry points on the workload's path).
+    #[serde(default)]
+    pub entry_points: Vec<String>,
 }
 
 impl WorkloadProfile {

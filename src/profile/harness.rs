@@ -64,6 +64,12 @@ pub fn manifest(
     let mut dep = toml::Table::new();
     dep.insert("path".into(), package.root.display().to_string().into());
     dep.insert("package".into(), package.name.clone().into());
+    // The features the user selected, exactly (`default` is listed when it is on).
+    dep.insert("default-features".into(), false.into());
+    if !package.features.is_empty() {
+        let list: toml::value::Array = package.features.iter().map(|f| f.clone().into()).collect();
+        dep.insert("features".into(), list.into());
+    }
     let mut deps = toml::Table::new();
     deps.insert(crate_name.into(), dep.into());
     doc.insert("dependencies".into(), deps.into());
@@ -211,6 +217,7 @@ mod tests {
             lib: None,
             metadata: serde_json::Value::Null,
             has_tests: false,
+            features: vec!["default".into(), "fast".into()],
         };
         let release: toml::Table = "lto = true\nopt-level = 2".parse().unwrap();
         let text = manifest(&package, "my_demo", Some(&release));
@@ -221,6 +228,18 @@ mod tests {
             Some("my-demo")
         );
         assert_eq!(doc["dependencies"]["my_demo"]["path"].as_str(), Some("/x"));
+        // Built with exactly the selected features.
+        assert_eq!(
+            doc["dependencies"]["my_demo"]["default-features"].as_bool(),
+            Some(false)
+        );
+        let features: Vec<&str> = doc["dependencies"]["my_demo"]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(features, ["default", "fast"]);
         assert_eq!(doc["profile"]["release"]["lto"].as_bool(), Some(true));
         assert_eq!(
             doc["package"]["name"].as_str(),

@@ -12,6 +12,7 @@
 pub mod counters;
 pub mod doc;
 pub mod harness;
+pub mod python;
 pub mod runner;
 pub mod summary;
 pub mod tests_workload;
@@ -36,8 +37,13 @@ pub const IO_BOUND_RATIO: f64 = 0.5;
 /// Stop early when no pair's median moved by more than this in the last round.
 pub const STABLE_MEDIAN: f64 = 0.01;
 
-pub fn run(selection: &PackageSelection, measure: &MeasureSettings) -> Result<ProfileDoc> {
-    run_in(&Project::load(selection)?, measure)
+/// `cargo concur profile`: the workloads of the selected packages, built with the selected features.
+pub fn run(
+    selection: &PackageSelection,
+    features: &crate::discover::scope::FeatureSelection,
+    measure: &MeasureSettings,
+) -> Result<ProfileDoc> {
+    run_in(&Project::load(selection, features)?, measure)
 }
 
 /// Profiles the selected workloads of an already discovered project.
@@ -46,9 +52,17 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
     for w in &warnings {
         crate::render::status::warning(w);
     }
+    let python_declared = crate::workload::python::declared(project)?;
     for name in &measure.workloads {
-        if !name.starts_with("test:") && !declared.iter().any(|d| &d.spec.name == name) {
-            let known: Vec<&str> = declared.iter().map(|d| d.spec.name.as_str()).collect();
+        if !name.starts_with("test:")
+            && !declared.iter().any(|d| &d.spec.name == name)
+            && !python_declared.iter().any(|d| &d.spec.name == name)
+        {
+            let known: Vec<&str> = declared
+                .iter()
+                .map(|d| d.spec.name.as_str())
+                .chain(python_declared.iter().map(|d| d.spec.name.as_str()))
+                .collect();
             return Err(Error::usage(format!(
                 "--workload {name}: no such workload (declared: {})",
                 if known.is_empty() {
@@ -83,7 +97,11 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
             )));
         }
     }
-    if selected.is_empty() && tests.is_empty() {
+    let python_selected: Vec<&crate::workload::python::PythonWorkload> = python_declared
+        .iter()
+        .filter(|d| measure.workloads.is_empty() || measure.workloads.contains(&d.spec.name))
+        .collect();
+    if selected.is_empty() && tests.is_empty() && python_selected.is_empty() {
         return Err(Error::usage(
             "no workloads to profile: declare [[package.metadata.concur.workload]] in Cargo.toml \
              (name, run, jobs) or add tests",
@@ -145,6 +163,13 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
         let p = tests_workload::profile(t, &mut runner, measure, cores)?;
         workloads.push(p);
     }
+    workloads.extend(python::profile_all(
+        project,
+        &python_selected,
+        &mut runner,
+        measure,
+        cores,
+    )?);
     Ok(ProfileDoc {
         schema_version: crate::vocab::SCHEMA_VERSION,
         environment: Environment {
@@ -185,6 +210,11 @@ struct HarnessLine {
     self_maxrss_kb: u64,
     #[serde(default)]
     workers_maxrss_kb: u64,
+    /// Python workloads: pool start-up and bytes pickled per job.
+    #[serde(default)]
+    pool_start_ns: u64,
+    #[serde(default)]
+    pickled_bytes_per_job: u64,
     #[serde(default)]
     error: Option<HarnessError>,
 }
@@ -241,6 +271,8 @@ fn to_sample(
         digest: String::new(),
         jobs_wall_ns: 0,
         job_ns: Vec::new(),
+        pool_start_ns: 0,
+        pickled_bytes_per_job: 0,
     };
     match how {
         Interpret::Harness => {
@@ -286,6 +318,8 @@ fn to_sample(
                     sample.jobs_wall_ns = l.jobs_wall_ns;
                     sample.job_ns = l.job_ns;
                     sample.digest = l.digest;
+                    sample.pool_start_ns = l.pool_start_ns;
+                    sample.pickled_bytes_per_job = l.pickled_bytes_per_job;
                     if model == Model::Processes {
                         sample.peak_rss_kb_total = l.self_maxrss_kb + l.workers_maxrss_kb;
                     }
@@ -513,6 +547,7 @@ pub fn profile_one(
         measured_ns,
         rounds: rounds_done,
         io_bound,
+        python: None,
     })
 }
 

@@ -85,6 +85,8 @@ pub fn summarize(
         jobs_wall_ns: MedianOnly {
             median: m(|s| s.jobs_wall_ns),
         },
+        pool_start_ns: m(|s| s.pool_start_ns),
+        pickled_bytes_per_job: m(|s| s.pickled_bytes_per_job),
     }
 }
 

@@ -38,14 +38,17 @@ pub fn analysis(e: crate::analyze::Event<'_>) {
     use crate::analyze::doc::Skipped;
     match e {
         crate::analyze::Event::Started { packages } => progress("Analyzing", &packages.join(", ")),
+        crate::analyze::Event::BuiltInCfg { why } => warning(&format!(
+            "cannot run `rustc --print cfg` ({why}): deciding #[cfg] with the values cargo-concur was built for"
+        )),
         crate::analyze::Event::Finished { files: f, elapsed } => {
             progress(
                 "Finished",
                 &format!(
-                    "{} files ({} with parse errors, {} not reached from a target) in {:.2}s",
+                    "{} files ({} with parse errors, {} out of scope) in {:.2}s",
                     f.analyzed,
                     f.unparsable,
-                    f.not_reached,
+                    f.excluded.files + f.not_reached,
                     elapsed.as_secs_f64()
                 ),
             );

@@ -4,6 +4,7 @@
 pub mod advice;
 pub mod doc;
 pub mod evidence;
+pub mod python;
 pub mod scaling;
 pub mod stats;
 pub mod verdict;
@@ -55,10 +56,16 @@ fn fit_model(points: &[ModelPoint<'_>]) -> Option<ScalingFit> {
 }
 
 fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize) -> WorkloadReport {
-    let findings = evidence::path_findings(analysis, w);
+    let findings = match &w.python {
+        Some(py) => python::path_findings(analysis, w, py),
+        None => evidence::path_findings(analysis, w),
+    };
     let globals = evidence::crate_globals(analysis, w, &findings);
     let ev = Evidence::gather(w, findings, globals, cores);
-    let decision = verdict::decide(&ev);
+    let mut decision = verdict::decide(&ev);
+    if let Some(py) = &w.python {
+        python::explain(&ev, py, &mut decision);
+    }
     let refactors = advice::advise(&ev, &decision);
 
     let measured: Vec<MeasuredPoint> = ev

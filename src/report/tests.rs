@@ -128,6 +128,7 @@ fn finding(kind: FindingKind, line: u32, function: &str, message: &str) -> Findi
         help: String::new(),
         chain: vec![function.into()],
         package: "workloads".into(),
+        target: "lib".into(),
         snippet: None,
         data: None,
     }
@@ -675,5 +676,190 @@ fn a_tie_lets_one_model_confirm_the_other_s_speedup() {
     assert!(
         r.contains("the speedup is confirmed by the processes runs, as fast within the noise"),
         "{r}"
+    );
+}
+
+fn python_workload(name: &str, runs: &[RunSpec], gil_enabled: bool) -> WorkloadProfile {
+    let mut w = workload(name, 16, runs, Vec::new());
+    w.package = "python-ext".into();
+    w.kind = "python".into();
+    w.run = Some(format!("m.{name}(job)"));
+    for r in &mut w.runs {
+        if r.model == Processes {
+            r.pool_start_ns = 60_000_000;
+            r.pickled_bytes_per_job = if name == "shared_input" { 16 << 20 } else { 5 };
+        }
+    }
+    w.python = Some(crate::profile::doc::PythonRun {
+        interpreter: "/usr/bin/python3".into(),
+        version: "3.13.1".into(),
+        gil_enabled,
+        module: "python_ext".into(),
+        call: format!("m.{name}(job)"),
+        setup: None,
+        pass: "shared".into(),
+        start_method: "spawn".into(),
+        entry_points: vec![name.into()],
+    });
+    w
+}
+
+fn gil_analysis() -> AnalysisDoc {
+    let mut held = finding(
+        FindingKind::GilHeld,
+        33,
+        "python_ext::hash_held",
+        "`hash_held` computes in `mix` while holding the GIL",
+    );
+    held.package = "python-ext".into();
+    held.chain = vec!["python_ext::hash_held".into(), "python_ext::mix".into()];
+    let mut a = analysis(
+        vec![held],
+        &[
+            ("python_ext::hash_held", &[0]),
+            ("python_ext::hash_released", &[]),
+        ],
+    );
+    for f in &mut a.functions {
+        f.package = "python-ext".into();
+    }
+    a
+}
+
+#[test]
+fn python_gil_held_goes_to_processes_with_the_finding_and_the_costs() {
+    let w = python_workload(
+        "hash_held",
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            run(Threads, 2, 1010.0, 1000.0),
+            run(Processes, 2, 560.0, 1050.0),
+        ],
+        true,
+    );
+    let doc = recommend(&gil_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Processes, "{}", reasons(w));
+    let first = &w.recommendation.reasons[0];
+    assert!(
+        first.starts_with("processes: the GIL is held: `hash_held` computes in `mix`"),
+        "{first}"
+    );
+    assert!(
+        first.contains("src/lib.rs:33, via hash_held → mix"),
+        "{first}"
+    );
+    assert!(
+        first.contains("threads serialise on it (threads ×2 0.99x)"),
+        "{first}"
+    );
+    assert!(
+        first.contains("60.0 ms of pool start-up (spawn start method"),
+        "{first}"
+    );
+    assert!(first.contains("5 bytes pickled per job"), "{first}");
+    assert!(first.contains("release the GIL"), "{first}");
+    assert!(
+        !reasons(w).contains("no lock or contention counter"),
+        "{}",
+        reasons(w)
+    );
+    assert!(!reasons(w).contains("free-threaded"));
+}
+
+#[test]
+fn python_gil_released_goes_to_threads_and_a_free_threaded_build_is_said() {
+    let w = python_workload(
+        "hash_released",
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            run(Threads, 2, 510.0, 1000.0),
+            run(Processes, 2, 600.0, 1050.0),
+        ],
+        false,
+    );
+    let doc = recommend(&gil_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
+    let r = reasons(w);
+    assert!(
+        r.contains("free-threaded Python 3.13.1 with the GIL disabled"),
+        "{r}"
+    );
+    assert!(
+        r.contains("threads: the GIL is released on the path (no `gil-held` finding)"),
+        "{r}"
+    );
+    assert!(
+        !r.contains("src/lib.rs:33"),
+        "the other entry point's finding is not on this path: {r}"
+    );
+}
+
+#[test]
+fn python_pickling_that_eats_the_gain_is_said() {
+    let w = python_workload(
+        "shared_input",
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            run(Threads, 2, 1000.0, 1000.0),
+            run(Processes, 2, 1100.0, 1500.0),
+        ],
+        true,
+    );
+    let doc = recommend(&gil_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    assert_eq!(
+        w.recommendation.model,
+        Verdict::Sequential,
+        "{}",
+        reasons(w)
+    );
+    assert!(
+        reasons(w).contains("sequential: pickling eats the gain: 16.0 MB pickled to every job"),
+        "{}",
+        reasons(w)
+    );
+}
+
+#[test]
+fn python_threads_are_ruled_out_where_the_gil_is_held() {
+    // Noise made threads look fast; the GIL held on the path says they take turns.
+    let w = python_workload(
+        "hash_held",
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            run(Threads, 2, 520.0, 1000.0),
+            run(Processes, 2, 560.0, 1050.0),
+        ],
+        true,
+    );
+    let doc = recommend(&gil_analysis(), &profile(vec![w.clone()]));
+    let r = only(&doc);
+    assert_eq!(r.recommendation.model, Verdict::Processes, "{}", reasons(r));
+    assert!(
+        reasons(r).contains("threads ruled out: the GIL is held on the path"),
+        "{}",
+        reasons(r)
+    );
+    // On a free-threaded build the same finding does not decide: the measurement does.
+    let mut free = w;
+    if let Some(py) = &mut free.python {
+        py.gil_enabled = false;
+    }
+    free.runs = [
+        run(Sequential, 1, 1000.0, 1000.0),
+        run(Threads, 2, 510.0, 1000.0),
+        run(Processes, 2, 600.0, 1050.0),
+    ]
+    .iter()
+    .map(|r| summary(r, 2))
+    .collect();
+    let doc = recommend(&gil_analysis(), &profile(vec![free]));
+    assert_eq!(
+        only(&doc).recommendation.model,
+        Verdict::Threads,
+        "{}",
+        reasons(only(&doc))
     );
 }

@@ -404,7 +404,7 @@ fn faster_by(ev: &Evidence<'_>, a: &ModelPoint<'_>, b: &ModelPoint<'_>) -> Optio
 
 /// Beats sequential by a meaningful margin: a median speedup of at least [`MEANINGFUL_SPEEDUP`] and, by
 /// the bootstrap, faster than sequential with one-sided probability [`BEATS_SEQUENTIAL_PROBABILITY`].
-fn meaningful(p: &ModelPoint<'_>) -> bool {
+pub(super) fn meaningful(p: &ModelPoint<'_>) -> bool {
     p.speedup.interval.estimate >= MEANINGFUL_SPEEDUP
         && p.speedup.share_above(1.0) >= BEATS_SEQUENTIAL_PROBABILITY
 }

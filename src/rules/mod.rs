@@ -10,6 +10,7 @@ pub mod channel;
 pub mod compute_hotspot;
 pub mod double_lock;
 pub mod ffi;
+pub mod gil_held;
 pub mod global_state;
 pub mod io;
 pub mod lock_across_blocking;
@@ -54,6 +55,7 @@ pub fn rule(kind: FindingKind) -> &'static Rule {
         FindingKind::DoubleLock => &double_lock::RULE,
         FindingKind::LockOrder => &lock_order::RULE,
         FindingKind::BlockingInAsync => &blocking_in_async::RULE,
+        FindingKind::GilHeld => &gil_held::RULE,
     }
 }
 
@@ -82,6 +84,7 @@ pub fn finding(site: Site, data: FindingData) -> Finding {
         help: r.help.to_string(),
         chain: Vec::new(),
         package: String::new(),
+        target: String::new(),
         snippet: None,
         data: Some(data),
     }
@@ -140,6 +143,12 @@ pub fn message(data: &FindingData) -> String {
             blocker,
             via: Some(callee),
         } => blocking_in_async::through_call(callee, blocker),
+        D::GilHeld {
+            entry,
+            function,
+            heavy,
+            reacquired,
+        } => gil_held::message(entry, function, heavy, *reacquired),
     }
 }
 
@@ -161,6 +170,7 @@ mod tests {
         assert_eq!(rule(FindingKind::StaticMut).level, Level::Warning);
         assert_eq!(rule(FindingKind::BlockingInAsync).level, Level::Warning);
         assert_eq!(rule(FindingKind::Io).level, Level::Note);
+        assert_eq!(rule(FindingKind::GilHeld).level, Level::Warning);
     }
 
     /// The rule of each data's kind makes its message; the kind comes from the data.

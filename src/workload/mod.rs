@@ -3,6 +3,7 @@
 //! each binary with `--list`). It never measures a workload and never prints (warnings are typed [`Event`]s).
 
 pub mod project;
+pub mod python;
 pub mod signature;
 
 use std::path::{Path, PathBuf};
@@ -229,7 +230,7 @@ fn validate(
     ))
 }
 
-fn valid_name(s: &str) -> bool {
+pub(crate) fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -258,7 +259,7 @@ fn absolute_path(path: &str, crate_name: &str, ctx: &str, key: &str) -> Result<S
     }
 }
 
-fn relative(path: &Path, root: &Path) -> String {
+pub(crate) fn relative(path: &Path, root: &Path) -> String {
     path.strip_prefix(root)
         .unwrap_or(path)
         .display()
@@ -279,12 +280,13 @@ pub fn list(
     selection: &PackageSelection,
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<Vec<WorkloadSpec>> {
-    let project = Project::load(selection)?;
+    let project = Project::load(selection, &Default::default())?;
     let (declared, warnings) = declared(&project)?;
     for w in &warnings {
         on(Event::Warning(w));
     }
     let mut specs: Vec<WorkloadSpec> = declared.into_iter().map(|d| d.spec).collect();
+    specs.extend(python::declared(&project)?.into_iter().map(|p| p.spec));
     for t in test_workloads(&project, &[], on)? {
         specs.push(t.spec);
     }
@@ -388,6 +390,7 @@ mod tests {
                 }),
                 metadata: package,
                 has_tests: false,
+                features: Vec::new(),
             }],
             workspace_metadata: workspace,
         }

@@ -27,6 +27,22 @@ pub struct ProjectPackage {
     pub metadata: serde_json::Value,
     /// Whether the package has libtest targets (a library or `[[test]]` targets).
     pub has_tests: bool,
+    /// The features enabled by `--features`/`--all-features`/`--no-default-features`, resolved (`default`
+    /// included when on): the harness and the test binaries are built with exactly these.
+    pub features: Vec<String>,
+}
+
+impl ProjectPackage {
+    /// cargo arguments that build the package with exactly [`ProjectPackage::features`] (`default`, itself a
+    /// feature, is listed when it is on).
+    pub fn feature_args(&self) -> Vec<String> {
+        let mut args = vec!["--no-default-features".to_string()];
+        if !self.features.is_empty() {
+            args.push("--features".into());
+            args.push(self.features.join(","));
+        }
+        args
+    }
 }
 
 /// The workspace and its selected packages.
@@ -40,8 +56,22 @@ pub struct Project {
 
 impl Project {
     /// The selected packages, as `crate::discover` finds them (`cargo metadata --no-deps`).
-    pub fn load(selection: &PackageSelection) -> Result<Project> {
-        Ok(Project::from_workspace(crate::discover::load(selection)?))
+    /// Features as `features` says; targets and cfg do not matter here (no `rustc --print cfg`).
+    pub fn load(
+        selection: &PackageSelection,
+        features: &crate::discover::scope::FeatureSelection,
+    ) -> Result<Project> {
+        let scope = crate::discover::Scope {
+            features: features.clone(),
+            cfg: crate::discover::scope::CfgSelection {
+                target: None,
+                all_cfgs: true,
+            },
+            ..Default::default()
+        };
+        Ok(Project::from_workspace(crate::discover::load(
+            selection, &scope,
+        )?))
     }
 
     /// The part of a discovered workspace that workloads need.
@@ -63,6 +93,7 @@ impl Project {
                     .targets
                     .iter()
                     .any(|t| matches!(t.kind, TargetKind::Lib | TargetKind::Test)),
+                features: p.features.iter().cloned().collect(),
             })
             .collect();
         Project {
@@ -86,6 +117,7 @@ impl Project {
             .arg(&package.manifest_path)
             .arg("--package")
             .arg(&package.name)
+            .args(package.feature_args())
             .arg("--target-dir")
             .arg(&self.target_dir)
             .stderr(std::process::Stdio::inherit())

@@ -74,7 +74,9 @@ fn markers(fixture_root: &Path) -> BTreeMap<(String, u32), BTreeSet<String>> {
         let text = std::fs::read_to_string(&f).unwrap();
         for (i, line) in text.lines().enumerate() {
             if let Some(pos) = line.find("// expect:") {
-                let kinds: BTreeSet<String> = line[pos + 10..]
+                // `// expect: io, spawn @tag`: the tag (when the line is in scope) is not a kind.
+                let list = line[pos + 10..].split(" @").next().unwrap_or("");
+                let kinds: BTreeSet<String> = list
                     .split(',')
                     .map(|k| k.trim().to_string())
                     .filter(|k| !k.is_empty())
@@ -87,8 +89,12 @@ fn markers(fixture_root: &Path) -> BTreeMap<(String, u32), BTreeSet<String>> {
 }
 
 /// Recall: every marked kind is reported on its line. Precision: every finding's kind is marked on its line.
+/// In the widest scope (every target, every cfg branch), so that every marker counts.
 fn check_fixture(dir: &Path) -> Vec<String> {
-    let (code, doc, stderr) = analyze_json(&dir.join("Cargo.toml"), &["--workspace"]);
+    let (code, doc, stderr) = analyze_json(
+        &dir.join("Cargo.toml"),
+        &["--workspace", "--all-targets", "--all-cfgs"],
+    );
     let name = dir.strip_prefix(root()).unwrap().display().to_string();
     if code != 0 {
         return vec![format!("{name}: exit code {code}: {stderr}")];
@@ -261,10 +267,322 @@ fn partly_parsing_file_loses_only_its_bad_items() {
     );
 }
 
+/// `(file, line)` → the `@tag` of each marker of a fixture.
+fn scope_tags(dir: &Path) -> BTreeMap<(String, u32), String> {
+    let mut files = Vec::new();
+    rs_files(dir, &mut files);
+    let mut out = BTreeMap::new();
+    for f in files {
+        let rel = f
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        for (i, line) in std::fs::read_to_string(&f).unwrap().lines().enumerate() {
+            if let Some(pos) = line.find(" @") {
+                if line.contains("// expect:") {
+                    out.insert(
+                        (rel.clone(), i as u32 + 1),
+                        line[pos + 2..].trim().to_string(),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What a run of `analyze` on the `scope` fixture should see.
+struct Expect {
+    targets: &'static [&'static str],
+    features: &'static [&'static str],
+    /// Platform conditions that hold (`unix`, `windows`, `macos`).
+    platform: &'static [&'static str],
+    /// The lib and bins are compiled as unit tests.
+    unit_tests: bool,
+    /// Every cfg condition holds.
+    all_cfgs: bool,
+}
+
+impl Expect {
+    /// Whether a marker tagged `tag` (`lib+fast+!windows`) is in scope.
+    fn includes(&self, tag: &str) -> bool {
+        let mut parts = tag.split('+');
+        let target = parts.next().unwrap();
+        if !self.targets.contains(&target) {
+            return false;
+        }
+        let test_target = target.starts_with("test:") || target.starts_with("bench:");
+        parts.all(|cond| {
+            if self.all_cfgs {
+                return true;
+            }
+            let (neg, name) = match cond.strip_prefix('!') {
+                Some(n) => (true, n),
+                None => (false, cond),
+            };
+            let holds = match name {
+                "test" => self.unit_tests || test_target,
+                "unix" | "windows" | "macos" => self.platform.contains(&name),
+                feature => self.features.contains(&feature),
+            };
+            holds != neg
+        })
+    }
+}
+
+/// Target selection, features and cfg decide what is analyzed, as cargo decides what it compiles: every
+/// marker of `fixtures/scope` is found exactly when its tag is in scope, for each combination of flags.
+#[test]
+fn scope_follows_cargo_targets_features_and_cfg() {
+    let _g = shared();
+    let dir = fixture("scope");
+    let tags = scope_tags(&dir);
+    assert!(tags.len() >= 15, "{tags:?}");
+    const DEFAULT: &[&str] = &["lib", "bin:scope", "bin:tool"];
+    const ALL: &[&str] = &[
+        "lib",
+        "bin:scope",
+        "bin:tool",
+        "test:it",
+        "test:more",
+        "bench:speed",
+        "example:demo",
+        "build",
+    ];
+    const LINUX: &[&str] = &["unix"];
+    let e = |targets, features, platform, unit_tests| Expect {
+        targets,
+        features,
+        platform,
+        unit_tests,
+        all_cfgs: false,
+    };
+    let cases: Vec<(&[&str], Expect)> = vec![
+        (&[], e(DEFAULT, &["fast"], LINUX, false)),
+        (&["--lib"], e(&["lib"], &["fast"], LINUX, false)),
+        (
+            &["--bins"],
+            e(&["bin:scope", "bin:tool"], &["fast"], LINUX, false),
+        ),
+        (
+            &["--bin", "tool"],
+            e(&["bin:tool"], &["fast"], LINUX, false),
+        ),
+        (
+            &["--tests"],
+            e(
+                &["lib", "bin:scope", "bin:tool", "test:it", "test:more"],
+                &["fast"],
+                LINUX,
+                true,
+            ),
+        ),
+        (&["--test", "it"], e(&["test:it"], &["fast"], LINUX, false)),
+        (&["--benches"], e(&["bench:speed"], &["fast"], LINUX, false)),
+        (
+            &["--examples"],
+            e(&["example:demo"], &["fast"], LINUX, false),
+        ),
+        (
+            &["--example", "demo", "--lib"],
+            e(&["lib", "example:demo"], &["fast"], LINUX, false),
+        ),
+        (&["--all-targets"], e(ALL, &["fast"], LINUX, true)),
+        (&["--no-default-features"], e(DEFAULT, &[], LINUX, false)),
+        (
+            &["--features", "slow"],
+            e(DEFAULT, &["fast", "slow"], LINUX, false),
+        ),
+        (
+            &["--no-default-features", "--features", "extra"],
+            e(DEFAULT, &["extra", "slow"], LINUX, false),
+        ),
+        (
+            &["--all-features"],
+            e(DEFAULT, &["fast", "slow", "extra"], LINUX, false),
+        ),
+        (
+            &["--target", "x86_64-pc-windows-msvc"],
+            e(DEFAULT, &["fast"], &["windows"], false),
+        ),
+        (
+            &["--target", "aarch64-apple-darwin"],
+            e(DEFAULT, &["fast"], &["unix", "macos"], false),
+        ),
+        (
+            &["--all-cfgs"],
+            Expect {
+                all_cfgs: true,
+                ..e(DEFAULT, &[], LINUX, true)
+            },
+        ),
+        (
+            &["--all-targets", "--all-cfgs"],
+            Expect {
+                all_cfgs: true,
+                ..e(
+                    &[
+                        "lib",
+                        "bin:scope",
+                        "bin:tool",
+                        "test:it",
+                        "test:more",
+                        "bench:speed",
+                        "example:demo",
+                        "build",
+                        "orphan",
+                    ],
+                    &[],
+                    LINUX,
+                    true,
+                )
+            },
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (args, expect) in &cases {
+        let (code, doc, stderr) = analyze_json(&dir.join("Cargo.toml"), args);
+        if code != 0 {
+            problems.push(format!("{args:?}: exit {code}: {stderr}"));
+            continue;
+        }
+        let found: BTreeSet<(String, u32)> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["file"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap() as u32,
+                )
+            })
+            .collect();
+        for (at, tag) in &tags {
+            let want = expect.includes(tag);
+            if want != found.contains(at) {
+                problems.push(format!(
+                    "{args:?}: {}:{} (@{tag}) {}",
+                    at.0,
+                    at.1,
+                    if want {
+                        "missed"
+                    } else {
+                        "analyzed though out of scope"
+                    }
+                ));
+            }
+        }
+        for at in found.difference(&tags.keys().cloned().collect()) {
+            problems.push(format!("{args:?}: unmarked finding at {at:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// What the scope leaves out is counted, and each finding says which kind of target holds it.
+#[test]
+fn scope_counts_what_it_leaves_out() {
+    let _g = shared();
+    let manifest = fixture("scope").join("Cargo.toml");
+    let (_, doc, _) = analyze_json(&manifest, &[]);
+    let x = &doc["files"]["excluded"];
+    // Not selected: tests it and more, bench, example, build script.
+    assert_eq!(x["targets"], 5, "{x}");
+    // Their files, the orphan, and `slow.rs` (declared under a disabled feature).
+    assert_eq!(x["files"], 7, "{x}");
+    // `mod tests` and `#[test] fn bare_test`; `mod slow` and `slow_path`; windows and macos code.
+    assert_eq!(x["test_items"], 2, "{x}");
+    assert_eq!(x["feature_items"], 2, "{x}");
+    assert_eq!(x["cfg_items"], 3, "{x}");
+    assert_eq!(x["cfg_source"], "rustc");
+    assert_eq!(
+        x["features"],
+        serde_json::json!(["scope/default", "scope/fast"])
+    );
+    let (_, doc, _) = analyze_json(&manifest, &["--all-targets"]);
+    let kinds: BTreeMap<String, String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["target"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (file, kind) in [
+        ("src/lib.rs", "lib"),
+        ("src/platform.rs", "lib"),
+        ("src/main.rs", "bin"),
+        ("tests/it.rs", "test"),
+        ("benches/speed.rs", "bench"),
+        ("examples/demo.rs", "example"),
+        ("build.rs", "custom-build"),
+    ] {
+        assert_eq!(
+            kinds.get(file).map(String::as_str),
+            Some(kind),
+            "{file}: {kinds:?}"
+        );
+    }
+    // rustc cannot be run: the built-in host values, said once on stderr.
+    let out = concur()
+        .env("RUSTC", "/nonexistent/rustc")
+        .args(["analyze", "--format", "json", "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot run `rustc --print cfg`"),
+        "{stderr}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["files"]["excluded"]["cfg_source"], "built-in");
+    assert_eq!(
+        doc["files"]["excluded"]["cfg_items"], 3,
+        "the host is still linux"
+    );
+}
+
+/// Scope flags that name nothing are usage errors (exit 2), with one line each.
+#[test]
+fn scope_errors_are_one_line() {
+    let _g = shared();
+    let manifest = fixture("scope").join("Cargo.toml");
+    for (args, want) in [
+        (
+            &["--bin", "nope"][..],
+            "no bin target named `nope` (available: scope, tool)",
+        ),
+        (&["--test", "nope"][..], "no test target named `nope`"),
+        (&["--features", "nope"][..], "has a feature `nope`"),
+        (
+            &["--target", "no-such-triple"][..],
+            "--target no-such-triple",
+        ),
+        (
+            &["--exclude", "scope"][..],
+            "--exclude can only be used together with --workspace",
+        ),
+    ] {
+        usage_error(&manifest, args, want);
+    }
+}
+
 #[test]
 fn modules_inside_macros_and_path_attributes_are_walked() {
     let _g = shared();
-    let (_, doc, _) = analyze_json(&fixture("cfg-if-mods").join("Cargo.toml"), &[]);
+    let manifest = fixture("cfg-if-mods").join("Cargo.toml");
+    // On the host only the live `cfg_if!` branch is walked: `other_impl.rs` is configured out.
+    let (_, doc, _) = analyze_json(&manifest, &[]);
+    assert_eq!(doc["files"]["analyzed"], 5, "{}", doc["files"]);
+    assert_eq!(doc["files"]["excluded"]["cfg_items"], 1, "{}", doc["files"]);
+    // Every branch with `--all-cfgs`.
+    let (_, doc, _) = analyze_json(&manifest, &["--all-targets", "--all-cfgs"]);
     assert_eq!(doc["files"]["analyzed"], 6, "{}", doc["files"]);
     assert_eq!(
         doc["files"]["not_reached"], 1,
@@ -321,6 +639,54 @@ fn package_selection_follows_cargo() {
         &["--workspace"],
     );
     assert_eq!(names(&doc), ["alpha", "beta-tool"]);
+    // pkgid specs and globs, in cargo's member order whatever the order of the flags; `--exclude`.
+    for (args, want) in [
+        (&["-p", "beta-tool@0.1.0"][..], &["beta-tool"][..]),
+        (&["-p", "beta-tool@0.1"], &["beta-tool"]),
+        (&["-p", "beta-*"], &["beta-tool"]),
+        (
+            &["-p", "beta-tool", "-p", "alpha:0.1.0"],
+            &["alpha", "beta-tool"],
+        ),
+        (&["-p", "*"], &["alpha", "beta-tool"]),
+        (&["--workspace", "--exclude", "alpha"], &["beta-tool"]),
+        (&["--workspace", "--exclude", "b*"], &["alpha"]),
+    ] {
+        let (code, doc, stderr) = analyze_json(&manifest, args);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert_eq!(names(&doc), want, "{args:?}");
+    }
+    for (args, want) in [
+        (
+            &["-p", "alpha@9"][..],
+            "package `alpha@9` not found in workspace",
+        ),
+        (
+            &["-p", "gamma-*"],
+            "package pattern `gamma-*` matches no package",
+        ),
+        (
+            &["--workspace", "--exclude", "gamma"],
+            "--exclude gamma: no such package",
+        ),
+    ] {
+        usage_error(&manifest, args, want);
+    }
+}
+
+/// `analyze` on `manifest` with `args` exits 2 with one `error:` line that contains `want`.
+fn usage_error(manifest: &Path, args: &[&str], want: &str) {
+    let out = concur()
+        .args(["analyze", "--manifest-path"])
+        .arg(manifest)
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
+    assert!(errors[0].contains(want), "{args:?}: {stderr}");
 }
 
 /// Runs the binary expecting failure; returns (code, stderr).

@@ -38,6 +38,8 @@ pub fn concur() -> Command {
 
 mod analyze;
 mod cache;
+mod layers;
 mod profile;
+mod python;
 mod real_crates;
 mod report;

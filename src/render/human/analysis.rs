@@ -242,5 +242,23 @@ fn summary(doc: &AnalysisDoc, out: &mut dyn Write) -> io::Result<()> {
         f.not_reached,
         f.macros_not_expanded,
         plural(f.macros_not_expanded)
-    )
+    )?;
+    let x = &f.excluded;
+    if x.targets + x.files + x.test_items + x.feature_items + x.cfg_items > 0 {
+        writeln!(
+            out,
+            "{BOLD}left out by scope{BOLD:#}: {} target{}, {} file{}, {} test item{}, {} item{} of disabled features, {} item{} of other cfgs (`--all-targets`, `--all-features`, `--all-cfgs` widen it)",
+            x.targets,
+            plural(x.targets),
+            x.files,
+            plural(x.files),
+            x.test_items,
+            plural(x.test_items),
+            x.feature_items,
+            plural(x.feature_items),
+            x.cfg_items,
+            plural(x.cfg_items),
+        )?;
+    }
+    Ok(())
 }

@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""The real-crate corpus: fetch pinned popular crates through cargo, analyze each one, summarise, sample, score.
+
+    scripts/corpus/corpus.py lock                       # regenerate Cargo.toml + Cargo.lock from crates.txt
+    scripts/corpus/corpus.py run [--out DIR] [-- ARGS]  # fetch (cargo fetch --locked), analyze every crate
+                                                        # (one process each), print the summary
+    scripts/corpus/corpus.py sample --seed S [--per-kind N] [--out FILE]
+                                                        # N findings per kind with source context, for labelling
+    scripts/corpus/corpus.py precision [FILES...]       # precision per kind from labelled files
+
+The crate list is `crates.txt`; their versions are pinned by `Cargo.lock` (a generated package that depends on
+every crate, never built). `run` builds cargo-concur with `cargo build --release` unless `--binary` is given, and
+writes one `analyze --format json` document per crate under `--out` (default: target/corpus/). Extra arguments
+after `--` go to every `analyze` (e.g. `-- --all-targets`).
+
+Labels live in `tests/corpus-labels/*.tsv`: a header line, then `id<TAB>kind<TAB>label<TAB>note` where label is
+`right` (the finding is true and worth a user's attention for its kind) or `wrong`; an empty label is not counted.
+Exit code: 0, or 1 when an analyze process crashed (a signal, a panic, or an exit code other than 0/1).
+"""
+
+import argparse
+import collections
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+HAZARDS = ["lock-across-blocking", "double-lock", "lock-order", "blocking-in-async", "process-global"]
+HOST = "x86_64-unknown-linux-gnu"
+
+
+def crate_names():
+    with open(os.path.join(HERE, "crates.txt")) as f:
+        return [l.strip() for l in f if l.strip() and not l.startswith("#")]
+
+
+def cmd_lock(_args):
+    names = crate_names()
+    with open(os.path.join(HERE, "Cargo.toml")) as f:
+        head = f.read().split("[dependencies]")[0]
+    with open(os.path.join(HERE, "Cargo.toml"), "w") as f:
+        f.write(head + "[dependencies]\n" + "".join(f'{n} = "*"\n' for n in names))
+    subprocess.run(["cargo", "generate-lockfile", "--manifest-path", os.path.join(HERE, "Cargo.toml")], check=True)
+
+
+def corpus_crates():
+    """(name, version, directory) of every crate of crates.txt, as pinned by Cargo.lock, after fetching."""
+    import glob
+    import tomllib
+
+    manifest = os.path.join(HERE, "Cargo.toml")
+    subprocess.run(["cargo", "fetch", "--locked", "--target", HOST, "--manifest-path", manifest], check=True)
+    with open(os.path.join(HERE, "Cargo.lock"), "rb") as f:
+        lock = tomllib.load(f)["package"]
+    versions = collections.defaultdict(list)
+    for p in lock:
+        versions[p["name"]].append(p["version"])
+    root = next(p for p in lock if p["name"] == "concur-corpus")
+    home = os.environ.get("CARGO_HOME", os.path.expanduser("~/.cargo"))
+    out = []
+    for dep in root["dependencies"]:
+        name, _, ver = dep.partition(" ")
+        ver = ver or versions[name][0]
+        dirs = glob.glob(os.path.join(home, "registry", "src", "*", f"{name}-{ver}"))
+        if not dirs:
+            sys.exit(f"error: {name} {ver} is not in {home}/registry/src after `cargo fetch`")
+        out.append((name, ver, sorted(dirs)[0]))
+    return sorted(out)
+
+
+def cmd_run(args):
+    binary = args.binary
+    if not binary:
+        subprocess.run(["cargo", "build", "--release", "--manifest-path", os.path.join(REPO, "Cargo.toml")],
+                       check=True)
+        binary = os.path.join(REPO, "target", "release", "cargo-concur")
+    out_dir = args.out or os.path.join(REPO, "target", "corpus")
+    os.makedirs(out_dir, exist_ok=True)
+    crates = corpus_crates()
+    extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+    rows = []
+    total_wall = 0.0
+    for name, ver, d in crates:
+        out_file = os.path.join(out_dir, f"{name}@{ver}.json")
+        start = time.monotonic()
+        try:
+            p = subprocess.run(
+                [binary, "concur", "analyze", "--format", "json", "--manifest-path", os.path.join(d, "Cargo.toml"),
+                 "--output", out_file] + extra,
+                capture_output=True, text=True, timeout=args.timeout,
+            )
+            code, stderr = p.returncode, p.stderr
+        except subprocess.TimeoutExpired:
+            code, stderr = "timeout", ""
+        wall = time.monotonic() - start
+        total_wall += wall
+        crashed = code not in (0, 1) or "panicked" in stderr
+        rows.append({"crate": f"{name}@{ver}", "dir": d, "code": code, "wall": wall, "crashed": crashed,
+                     "stderr": stderr.strip().splitlines()[-1:] if crashed else [], "out": out_file})
+        if not args.quiet:
+            print(f"{name}@{ver}: exit {code} in {wall:.2f}s", file=sys.stderr)
+    with open(os.path.join(out_dir, "index.json"), "w") as f:
+        json.dump({"rows": rows, "wall": total_wall, "extra": extra}, f, indent=1)
+    summarise(out_dir)
+    return 1 if any(r["crashed"] for r in rows) else 0
+
+
+def load_docs(out_dir):
+    with open(os.path.join(out_dir, "index.json")) as f:
+        index = json.load(f)
+    docs = []
+    for r in index["rows"]:
+        if r["crashed"] or not os.path.exists(r["out"]):
+            docs.append((r, None))
+            continue
+        with open(r["out"]) as f:
+            docs.append((r, json.load(f)))
+    return index, docs
+
+
+def target_kind(doc, finding):
+    """The kind of target a finding belongs to: the analyzer's `target` when it writes one, else by path."""
+    if finding.get("target"):
+        return finding["target"]
+    f = finding["file"]
+    for prefix, kind in (("tests/", "test"), ("benches/", "bench"), ("examples/", "example")):
+        if f.startswith(prefix):
+            return kind
+    if f == "build.rs":
+        return "custom-build"
+    return "lib/bin"
+
+
+def summarise(out_dir):
+    index, docs = load_docs(out_dir)
+    files = bytes_ = 0
+    per_kind = collections.Counter()
+    per_level = collections.Counter()
+    per_target = collections.Counter()
+    parse_errors = []
+    crashes = []
+    excluded = collections.Counter()
+    for r, doc in docs:
+        if doc is None:
+            crashes.append(r)
+            continue
+        files += doc["files"]["analyzed"]
+        bytes_ += doc["files"].get("bytes", 0)
+        for e in doc["files"]["parse_errors"]:
+            parse_errors.append((r["crate"], e))
+        for k, v in doc["files"].get("excluded", {}).items():
+            if isinstance(v, int):
+                excluded[k] += v
+        for f in doc["findings"]:
+            per_kind[f["kind"]] += 1
+            per_level[f["level"]] += 1
+            per_target[target_kind(doc, f)] += 1
+    mb = bytes_ / 1e6
+    print(f"corpus: {len(docs)} crates, {files} files, {mb:.1f} MB of source, analyze args {index['extra']}")
+    print(f"crashes: {len(crashes)}")
+    for r in crashes:
+        print(f"  {r['crate']}: exit {r['code']} {' '.join(r['stderr'])}")
+    print(f"throughput: {mb / index['wall']:.2f} MB/s end to end ({index['wall']:.1f} s for {len(docs)} processes, "
+          f"sequential, cargo metadata included)")
+    print(f"parse errors: {len(parse_errors)}")
+    for crate, e in parse_errors:
+        print(f"  {crate} {e['file']}:{e['line']}:{e['column']}: {e.get('skipped', 'file')} skipped: {e['message']}")
+    if excluded:
+        print("left out by scope: " + ", ".join(f"{k} {v}" for k, v in sorted(excluded.items())))
+    total = sum(per_kind.values())
+    print(f"findings: {total} ({', '.join(f'{l} {n}' for l, n in sorted(per_level.items()))})")
+    for k, n in sorted(per_kind.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {k:22} {n}")
+    print("findings per target kind:")
+    for k, n in sorted(per_target.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"  {k:22} {n}")
+
+
+def finding_id(crate, f):
+    return f"{crate}:{f['file']}:{f['line']}:{f['column']}:{f['kind']}"
+
+
+def context(path, line, around=6):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().split("\n")
+    except OSError:
+        return "    (source not readable)"
+    lo, hi = max(1, line - around), min(len(lines), line + around)
+    return "\n".join(f"{'>' if i == line else ' '} {i:5} | {lines[i - 1]}" for i in range(lo, hi + 1))
+
+
+def cmd_sample(args):
+    out_dir = args.dir or os.path.join(REPO, "target", "corpus")
+    _, docs = load_docs(out_dir)
+    by_kind = collections.defaultdict(list)
+    for r, doc in docs:
+        if doc is None:
+            continue
+        for f in doc["findings"]:
+            by_kind[f["kind"]].append((r, doc, f))
+    rng = random.Random(args.seed)
+    picked = []
+    for kind in sorted(by_kind):
+        pool = sorted(by_kind[kind], key=lambda t: finding_id(t[0]["crate"], t[2]))
+        picked.extend(rng.sample(pool, min(args.per_kind, len(pool))))
+    out = args.out or os.path.join(out_dir, f"sample-seed-{args.seed}.md")
+    labels = args.labels or os.path.join(REPO, "tests", "corpus-labels", f"seed-{args.seed}.tsv")
+    with open(out, "w") as fh:
+        fh.write(f"# corpus sample, seed {args.seed}, {args.per_kind} per kind\n\n")
+        for r, doc, f in picked:
+            fid = finding_id(r["crate"], f)
+            fh.write(f"## {fid}\n{f['level']} {f['kind']} in `{f.get('function')}`\n{f['message']}\n")
+            if f.get("chain"):
+                fh.write("chain: " + " -> ".join(f["chain"]) + "\n")
+            fh.write("```\n" + context(os.path.join(r["dir"], f["file"]), f["line"]) + "\n```\n\n")
+    if not os.path.exists(labels):
+        os.makedirs(os.path.dirname(labels), exist_ok=True)
+        with open(labels, "w") as fh:
+            fh.write("id\tkind\tlabel\tnote\n")
+            for r, doc, f in picked:
+                fh.write(f"{finding_id(r['crate'], f)}\t{f['kind']}\t\t\n")
+    print(f"wrote {len(picked)} findings to {out}; labels go in {labels}")
+
+
+def read_labels(path):
+    rows = []
+    with open(path) as fh:
+        for i, line in enumerate(fh):
+            parts = line.rstrip("\n").split("\t")
+            if i == 0 or len(parts) < 3 or not parts[2].strip():
+                continue
+            label = parts[2].strip()
+            if label not in ("right", "wrong"):
+                sys.exit(f"error: {path}:{i + 1}: label must be `right` or `wrong`, not `{label}`")
+            rows.append((parts[0], parts[1], label, parts[3] if len(parts) > 3 else ""))
+    return rows
+
+
+def cmd_precision(args):
+    paths = args.files or sorted(
+        os.path.join(REPO, "tests", "corpus-labels", p)
+        for p in os.listdir(os.path.join(REPO, "tests", "corpus-labels")) if p.endswith(".tsv"))
+    for path in paths:
+        rows = read_labels(path)
+        per = collections.defaultdict(lambda: [0, 0])
+        for _, kind, label, _ in rows:
+            per[kind][1] += 1
+            per[kind][0] += label == "right"
+        right = sum(v[0] for v in per.values())
+        total = sum(v[1] for v in per.values())
+        print(f"{os.path.relpath(path, REPO)}: {right}/{total} right ({100 * right / max(total, 1):.0f}%)")
+        print("| kind | right / labelled | precision | target |")
+        print("| --- | ---: | ---: | ---: |")
+        for kind in sorted(per, key=lambda k: (k not in HAZARDS, k)):
+            r, n = per[kind]
+            target = 90 if kind in HAZARDS else 80
+            print(f"| `{kind}` | {r} / {n} | {100 * r / n:.0f}% | {target}% |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("lock")
+    run = sub.add_parser("run")
+    run.add_argument("--binary")
+    run.add_argument("--out")
+    run.add_argument("--timeout", type=float, default=300)
+    run.add_argument("--quiet", action="store_true")
+    run.add_argument("extra", nargs=argparse.REMAINDER)
+    summ = sub.add_parser("summary")
+    summ.add_argument("--out")
+    sample = sub.add_parser("sample")
+    sample.add_argument("--seed", type=int, required=True)
+    sample.add_argument("--per-kind", type=int, default=10)
+    sample.add_argument("--dir")
+    sample.add_argument("--out")
+    sample.add_argument("--labels")
+    prec = sub.add_parser("precision")
+    prec.add_argument("files", nargs="*")
+    args = ap.parse_args()
+    if args.cmd == "lock":
+        cmd_lock(args)
+    elif args.cmd == "run":
+        sys.exit(cmd_run(args))
+    elif args.cmd == "summary":
+        summarise(args.out or os.path.join(REPO, "target", "corpus"))
+    elif args.cmd == "sample":
+        cmd_sample(args)
+    elif args.cmd == "precision":
+        cmd_precision(args)
+
+
+if __name__ == "__main__":
+    main()

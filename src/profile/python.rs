@@ -1,0 +1,291 @@
+//! Python workloads: a private virtual environment under the target directory (made from the interpreter on
+//! PATH or `--python`), maturin installed into it from PyPI on first use and kept, the extension built into
+//! it with `maturin develop --release`, and each (model, workers) run as one process of the runner script
+//! (`python_runner.py`: sequential, `ThreadPoolExecutor`, `ProcessPoolExecutor` with the spawn start
+//! method), which prints the same JSON line as the Rust harness plus pool start-up and pickled bytes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::cli::MeasureSettings;
+use crate::error::{Error, Result};
+use crate::workload::python::PythonWorkload;
+use crate::workload::{Project, ProjectPackage};
+
+use super::doc::{PythonRun, WorkloadProfile};
+use super::runner::Runner;
+use super::{profile_one, Interpret};
+use crate::vocab::Model;
+
+/// The runner script, written next to the virtual environment.
+pub const RUNNER: &str = include_str!("python_runner.py");
+
+/// The multiprocessing start method of the process pool (stated in every report).
+pub const START_METHOD: &str = "spawn";
+
+/// A ready virtual environment.
+#[derive(Debug, Clone)]
+pub struct PythonEnv {
+    /// The interpreter it was made from.
+    pub base: PathBuf,
+    /// `<dir>/venv`
+    pub venv: PathBuf,
+    /// `<dir>/venv/bin/python`
+    pub python: PathBuf,
+    pub version: String,
+    pub gil_enabled: bool,
+    /// Where the runner script and workload specs are written.
+    pub dir: PathBuf,
+}
+
+/// The interpreter: `--python` (must exist), else `python3` or `python` on PATH.
+pub fn find_interpreter(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        if p.components().count() == 1 {
+            if let Some(found) = on_path(&p.to_string_lossy()) {
+                return Ok(found);
+            }
+        }
+        if !p.is_file() {
+            return Err(Error::usage(format!(
+                "--python {}: no such interpreter",
+                p.display()
+            )));
+        }
+        return Ok(p.to_path_buf());
+    }
+    on_path("python3")
+        .or_else(|| on_path("python"))
+        .ok_or_else(|| {
+            Error::usage(
+                "Python workloads need a Python 3 interpreter: none (`python3`, `python`) is on PATH; \
+                 install one or pass --python PATH",
+            )
+        })
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// What the interpreter says about itself: (`3.11.7`, GIL enabled, `sys.prefix` of the base install).
+fn probe(python: &Path) -> Result<(String, bool, String)> {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import sys; print('%d.%d.%d' % sys.version_info[:3], \
+             int(getattr(sys, '_is_gil_enabled', lambda: True)()), sys.base_prefix)",
+        ])
+        .output()
+        .map_err(|e| Error::usage(format!("cannot run {}: {e}", python.display())))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.split_whitespace();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(v), Some(g), Some(prefix)) if out.status.success() && v.starts_with('3') => {
+            Ok((v.to_string(), g == "1", prefix.to_string()))
+        }
+        _ => Err(Error::usage(format!(
+            "{} is not a working Python 3 interpreter (it printed `{}`)",
+            python.display(),
+            text.trim()
+        ))),
+    }
+}
+
+/// Makes (or reuses) the virtual environment for `base` under `<target>/concur/python/` and installs maturin
+/// into it on first use.
+pub fn prepare(target_dir: &Path, base: &Path) -> Result<PythonEnv> {
+    let (version, gil_enabled, prefix) = probe(base)?;
+    // One environment per base installation and version: `--python` elsewhere gets its own.
+    let key = format!("py{version}-{:08x}", fnv32(&prefix));
+    let dir = target_dir.join("concur").join("python").join(key);
+    let venv = dir.join("venv");
+    let python = venv.join("bin").join("python");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
+    if !python.is_file() {
+        crate::render::status::progress(
+            "Creating",
+            &format!(
+                "a virtual environment for Python {version} in {}",
+                venv.display()
+            ),
+        );
+        run_step(
+            Command::new(base).args(["-m", "venv"]).arg(&venv),
+            "python -m venv",
+        )?;
+    }
+    if !venv.join("bin").join("maturin").is_file() {
+        crate::render::status::progress(
+            "Installing",
+            "maturin from PyPI into the private environment (first use; kept for later runs)",
+        );
+        run_step(
+            Command::new(&python).args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+                "maturin",
+            ]),
+            "pip install maturin",
+        )?;
+    }
+    let runner = dir.join("runner.py");
+    if std::fs::read_to_string(&runner).ok().as_deref() != Some(RUNNER) {
+        std::fs::write(&runner, RUNNER)
+            .map_err(|e| Error::internal(format!("cannot write {}: {e}", runner.display())))?;
+    }
+    Ok(PythonEnv {
+        base: base.to_path_buf(),
+        venv,
+        python,
+        version,
+        gil_enabled,
+        dir,
+    })
+}
+
+/// FNV-1a of a text: a short stable directory key.
+fn fnv32(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// Runs one setup step; a failure is exit code 4 with the step's last line of output.
+fn run_step(cmd: &mut Command, what: &str) -> Result<()> {
+    let out = cmd
+        .output()
+        .map_err(|e| Error::internal(format!("{what}: cannot start: {e}")))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = text
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with("error") || l.starts_with("ERROR") || l.contains("rror:"))
+        .or_else(|| text.lines().rev().map(str::trim).find(|l| !l.is_empty()))
+        .unwrap_or("no output");
+    Err(Error::internal(format!("{what} failed: {last}")))
+}
+
+/// Builds the package's extension into the environment (`maturin develop --release`).
+pub fn build(env: &PythonEnv, package: &ProjectPackage) -> Result<()> {
+    crate::render::status::progress(
+        "Building",
+        &format!(
+            "{} as a Python extension (maturin develop --release)",
+            package.name
+        ),
+    );
+    let bin = env.venv.join("bin");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![bin.clone()];
+    paths.extend(std::env::split_paths(&path));
+    let joined = std::env::join_paths(paths).unwrap_or(path);
+    run_step(
+        Command::new(bin.join("maturin"))
+            .args(["develop", "--release", "--quiet", "--manifest-path"])
+            .arg(&package.manifest_path)
+            .env("VIRTUAL_ENV", &env.venv)
+            .env("PATH", joined)
+            .env_remove("CONDA_PREFIX"),
+        &format!("maturin develop for {}", package.name),
+    )
+}
+
+/// The spec file the runner reads.
+fn write_spec(env: &PythonEnv, w: &PythonWorkload) -> Result<PathBuf> {
+    let spec = serde_json::json!({
+        "module": w.module,
+        "call": w.call,
+        "setup": w.setup,
+        "pass": w.pass.as_str(),
+        "jobs": w.spec.jobs,
+    });
+    let path = env
+        .dir
+        .join(format!("spec-{}-{}.json", w.spec.package, w.spec.name));
+    std::fs::write(&path, spec.to_string())
+        .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))?;
+    Ok(path)
+}
+
+/// Profiles the selected Python workloads: one environment, one build per package, then the same schedule,
+/// samples and checks as Rust workloads.
+pub fn profile_all(
+    project: &Project,
+    workloads: &[&PythonWorkload],
+    runner: &mut Runner,
+    measure: &MeasureSettings,
+    cores: usize,
+) -> Result<Vec<WorkloadProfile>> {
+    if workloads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let base = find_interpreter(measure.python.as_deref())?;
+    let env = prepare(&project.target_dir, &base)?;
+    if !env.gil_enabled {
+        crate::render::status::warning(&format!(
+            "Python {} is free-threaded with the GIL disabled: threads run Python code in parallel, so these \
+             measurements answer a different question than on a default build",
+            env.version
+        ));
+    }
+    for package in &project.packages {
+        if workloads.iter().any(|w| w.spec.package == package.name) {
+            build(&env, package)?;
+        }
+    }
+    let runner_path = env.dir.join("runner.py");
+    let mut out = Vec::new();
+    for w in workloads {
+        let spec = write_spec(&env, w)?;
+        let python = env.python.clone();
+        let script = runner_path.clone();
+        let mut command = move |model: Model, workers: usize| {
+            let mut c = Command::new(&python);
+            c.arg(&script)
+                .arg(&spec)
+                .arg(model.as_str())
+                .arg(workers.to_string())
+                // Unbuffered, no bytecode files written next to the user's sources.
+                .env("PYTHONUNBUFFERED", "1")
+                .env("PYTHONDONTWRITEBYTECODE", "1");
+            c
+        };
+        let mut p = profile_one(
+            &w.spec,
+            &mut command,
+            &Interpret::Harness,
+            runner,
+            measure,
+            cores,
+        )?;
+        p.python = Some(PythonRun {
+            interpreter: env.base.display().to_string(),
+            version: env.version.clone(),
+            gil_enabled: env.gil_enabled,
+            module: w.module.clone(),
+            call: w.call.clone(),
+            setup: w.setup.clone(),
+            pass: w.pass.as_str().to_string(),
+            start_method: START_METHOD.to_string(),
+            entry_points: PythonWorkload::called_names(&w.call),
+        });
+        out.push(p);
+    }
+    Ok(out)
+}
