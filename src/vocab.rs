@@ -17,6 +17,8 @@ pub enum Model {
     Sequential,
     Threads,
     Processes,
+    /// An async workload's jobs as tasks on one tokio runtime, `in_flight` of them at a time.
+    Async,
 }
 
 impl Model {
@@ -25,6 +27,7 @@ impl Model {
             Model::Sequential => "sequential",
             Model::Threads => "threads",
             Model::Processes => "processes",
+            Model::Async => "async",
         }
     }
 }

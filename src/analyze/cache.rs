@@ -4,7 +4,8 @@
 //! renamed into place, so concurrent runs on one cache only ever see complete entries. Never unbounded: old
 //! entries are pruned after the run.
 //!
-//! The key of a file hashes everything its facts depend on: the tool version and cache format, the file's
+//! The key of a file hashes everything its facts depend on: the tool build (version, cache format, and the
+//! executable's size and modification time, so a rebuilt tool never trusts an older build's facts), the file's
 //! bytes, where it sits (package, crate, module path, relative path, edition), the key of the parent file
 //! whose module scopes it inherits (for `use super::*`), and a salt for settings that change what facts are
 //! extracted (selected cfg/features, configuration). What is derived from facts afterwards (the call graph,
@@ -48,7 +49,7 @@ impl FactsCache {
             .unwrap_or(dir);
         FactsCache {
             dir,
-            salt: String::new(),
+            salt: build_identity(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -216,6 +217,16 @@ pub fn chain_key(
         }
     }
     h.digest128()
+}
+
+/// What tells this build of cargo-concur from another: its executable's size and modification time. A rebuilt
+/// tool (other extraction code, other built-in API tables, same version number) never reads the entries of the
+/// build before it.
+fn build_identity() -> String {
+    std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| format!("{} {:?}", m.len(), m.modified().ok()))
+        .unwrap_or_default()
 }
 
 fn header(key: Key) -> String {

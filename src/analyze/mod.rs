@@ -26,6 +26,7 @@ use crate::error::Result;
 use crate::facts::resolve::ScopeChain;
 use crate::facts::{FileContext, FileFacts};
 use crate::parse::cfg::{CfgSet, Excluded};
+use crate::rules::apis::Apis;
 use crate::vocab::{FindingKind, SCHEMA_VERSION};
 use cache::FactsCache;
 
@@ -79,7 +80,7 @@ pub fn run_in(ws: &Workspace, settings: &Settings, on: &mut dyn FnMut(Event<'_>)
     let cache = settings
         .use_cache
         .then(|| FactsCache::in_target_dir(&ws.target_dir));
-    let doc = analyze_with(ws, cache.as_ref());
+    let doc = analyze_with(ws, &Arc::new(Apis::builtin()), cache.as_ref());
     if let Some(cache) = &cache {
         cache.prune();
     }
@@ -127,7 +128,7 @@ struct FileDone {
     key: Option<cache::Key>,
 }
 
-fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
+fn process(job: FileJob, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> FileDone {
     let FileJob {
         claim: _,
         canonical: _,
@@ -201,7 +202,7 @@ fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
         }));
     let ctx = &done.ctx;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::facts::extract_in(ctx, &ast, inherited)
+        crate::facts::extract_in(ctx, &ast, inherited, apis)
     })) {
         Ok(facts) => {
             // Only files that parse whole are cached (their facts are all there is to keep).
@@ -229,14 +230,16 @@ fn process(job: FileJob, cache: Option<&FactsCache>) -> FileDone {
     done
 }
 
-/// Analyzes every target of every selected package, without a cache. Never fails: unreadable or
-/// unparsable files are recorded in `files.parse_errors` and skipped.
+/// Analyzes every target of every selected package with the built-in API catalogue and no cache: see
+/// [`analyze_with`].
 pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
-    analyze_with(ws, None)
+    analyze_with(ws, &Arc::new(Apis::builtin()), None)
 }
 
-/// [`analyze_workspace`], taking the facts of unchanged files from `cache` (and storing the others).
-pub fn analyze_with(ws: &Workspace, cache: Option<&FactsCache>) -> AnalysisDoc {
+/// Analyzes every target of every selected package, looking APIs up in `apis`, taking the facts of unchanged
+/// files from `cache` (and storing the others). Never fails: unreadable or unparsable files are recorded in
+/// `files.parse_errors` and skipped.
+pub fn analyze_with(ws: &Workspace, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> AnalysisDoc {
     let mut root_paths: BTreeSet<PathBuf> = BTreeSet::new();
     let mut roots: Vec<FileJob> = Vec::new();
     let mut targets_excluded = 0;
@@ -288,7 +291,7 @@ pub fn analyze_with(ws: &Workspace, cache: Option<&FactsCache>) -> AnalysisDoc {
         for job in roots {
             let claims = &claims;
             if claims.claim(&job.canonical, &job.claim) {
-                s.spawn_fifo(move |s| walk(s, ws, claims, cache, job));
+                s.spawn_fifo(move |s| walk(s, ws, apis, claims, cache, job));
             }
         }
     });
@@ -342,7 +345,7 @@ pub fn analyze_with(ws: &Workspace, cache: Option<&FactsCache>) -> AnalysisDoc {
     done.extend(
         unreached
             .into_par_iter()
-            .map(|job| process(job, cache))
+            .map(|job| process(job, apis, cache))
             .collect::<Vec<_>>(),
     );
 
@@ -409,6 +412,7 @@ impl Claims {
 fn walk<'s>(
     s: &rayon::ScopeFifo<'s>,
     ws: &'s Workspace,
+    apis: &'s Arc<Apis>,
     claims: &'s Claims,
     cache: Option<&'s FactsCache>,
     job: FileJob,
@@ -416,7 +420,7 @@ fn walk<'s>(
     let claim = job.claim.clone();
     let path = job.canonical.clone();
     let chain_key = job.chain_key;
-    let mut d = process(job, cache);
+    let mut d = process(job, apis, cache);
     if !d.children.is_empty() {
         // The children see this file's module scopes, then its ancestors'.
         let (chain, chain_key) = match d.facts.as_mut() {
@@ -450,7 +454,7 @@ fn walk<'s>(
                     cfg: d.cfg.clone(),
                     chain_key,
                 };
-                s.spawn_fifo(move |s| walk(s, ws, claims, cache, job));
+                s.spawn_fifo(move |s| walk(s, ws, apis, claims, cache, job));
             }
         }
     }

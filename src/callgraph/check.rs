@@ -9,6 +9,11 @@ use crate::parse::Edition;
 use crate::rules::gil_held::ReleaseName;
 use crate::vocab::FindingKind;
 
+/// The built-in API index, as the analysis builds it.
+pub fn apis() -> std::sync::Arc<crate::rules::apis::Apis> {
+    std::sync::Arc::new(crate::rules::apis::Apis::builtin())
+}
+
 /// Extract + link `src` as the root file of crate `crate_name`.
 pub fn run(src: &str, crate_name: &str, edition: Edition) -> PackageOutput {
     run_with(src, crate_name, edition, None)
@@ -29,7 +34,7 @@ pub fn run_with(
         rel_path: "src/lib.rs".into(),
         edition,
     };
-    let facts = extract(&ctx, &ast);
+    let facts = extract(&ctx, &ast, &crate::callgraph::check::apis());
     link_with(&ctx.package, vec![facts], python)
 }
 

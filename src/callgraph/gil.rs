@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use super::graph::Edge;
 use crate::facts::gil::{GilOp, GilRegion, Spelling};
 use crate::facts::{CallTarget, FnFacts};
-use crate::rules::apis::{self, Api};
+use crate::rules::apis::{Api, Apis};
 use crate::rules::gil_held::{self, ReleaseName};
 use crate::rules::{self, compute_hotspot, Site};
 use crate::vocab::{Finding, FindingData, FindingKind, GilHeavy};
@@ -31,13 +31,13 @@ fn counts(name: ReleaseName, r: &GilRegion) -> bool {
 }
 
 /// The blocking I/O call an `io` finding is about (`std::fs::read`), unless it is console output.
-fn io_what(fd: &Finding) -> Option<&str> {
+fn io_what<'f>(fd: &'f Finding, apis: &Apis) -> Option<&'f str> {
     let Some(FindingData::Io { api: what }) = &fd.data else {
         return None;
     };
     let console = what.ends_with('!')
         || what.starts_with("std::io::Std")
-        || apis::call_apis(what).contains(&Api::Console);
+        || apis.call_apis(what).contains(&Api::Console);
     (!console).then_some(what)
 }
 
@@ -48,6 +48,8 @@ pub(super) fn findings(
     io: &[(Finding, Option<usize>)],
     name: ReleaseName,
 ) -> Vec<(Finding, Option<usize>)> {
+    // The built-in catalogue: which calls are CPU-heavy and which I/O is console output.
+    let apis = Apis::builtin();
     let mut io_of: HashMap<usize, Vec<&Finding>> = HashMap::new();
     for (fd, owner) in io {
         if let (FindingKind::Io, Some(o)) = (fd.kind, owner) {
@@ -106,7 +108,7 @@ pub(super) fn findings(
             for fd in io_of.get(&f).map(Vec::as_slice).unwrap_or(&[]) {
                 let at = (fd.line, fd.column);
                 let (held, re) = held_at(&regions[f], at, inherited);
-                if let (true, Some(what)) = (held, io_what(fd)) {
+                if let (true, Some(what)) = (held, io_what(fd, &apis)) {
                     report(
                         at,
                         GilHeavy::Io {
@@ -131,9 +133,7 @@ pub(super) fn findings(
                 let CallTarget::Path(cands) = &c.target else {
                     continue;
                 };
-                let Some(what) = cands
-                    .iter()
-                    .find(|p| apis::call_apis(p).contains(&Api::Cpu))
+                let Some(what) = cands.iter().find(|p| apis.call_apis(p).contains(&Api::Cpu))
                 else {
                     continue;
                 };

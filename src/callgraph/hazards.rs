@@ -141,8 +141,7 @@ pub(super) fn through_calls(
                     c.into_iter().map(path_of).collect::<Vec<_>>()
                 };
                 let info = locks.info[lock].clone();
-                let reentrant = crate::rules::apis::REENTRANT_LOCKS.contains(&info.desc.as_str());
-                if reentrant && call.held.iter().any(|h| h.id == info.id) {
+                if info.reentrant && call.held.iter().any(|h| h.id == info.id) {
                     continue;
                 }
                 if call.held.iter().any(|h| h.id == info.id && !h.shared) {

@@ -114,7 +114,7 @@ fn scan_tree() {
             parse_t += t1 - t0;
             continue;
         }
-        let facts = crate::facts::extract(&ctx, &ast);
+        let facts = crate::facts::extract(&ctx, &ast, &crate::callgraph::check::apis());
         extract_t += t1.elapsed();
         parse_t += t1 - t0;
         not_expanded += facts.macros_not_expanded;
@@ -159,7 +159,7 @@ fn facts_of(src: &str, crate_name: &str, module: &[&str], rel: &str) -> crate::f
         rel_path: rel.into(),
         edition: Edition::E2021,
     };
-    crate::facts::extract(&ctx, &ast)
+    crate::facts::extract(&ctx, &ast, &crate::callgraph::check::apis())
 }
 
 #[test]
@@ -278,7 +278,7 @@ fn run_files(files: &[(&str, &[&str], &str)]) -> crate::callgraph::PackageOutput
                 rel_path: rel.to_string(),
                 edition: Edition::E2021,
             };
-            crate::facts::extract(&ctx, &ast)
+            crate::facts::extract(&ctx, &ast, &crate::callgraph::check::apis())
         })
         .collect();
     crate::callgraph::link("demo", facts)

@@ -163,11 +163,9 @@ impl BodyVisitor<'_, '_> {
                 let mut names = Vec::new();
                 pat_idents(&pt.pat, &mut names);
                 for n in names {
-                    let lock = ti.lock.as_ref().map(|(desc, is_async)| HeldLock {
-                        id: format!("{}::{}", self.env.fn_path, n),
-                        desc: desc.clone(),
-                        is_async: *is_async,
-                        shared: false,
+                    let lock = ti.lock.as_ref().map(|(desc, is_async)| {
+                        let id = format!("{}::{}", self.env.fn_path, n);
+                        self.env.held_lock(id, desc.clone(), *is_async)
                     });
                     self.env.locals.insert(
                         n,
@@ -280,8 +278,7 @@ impl BodyVisitor<'_, '_> {
         if !is_try {
             let live: Vec<HeldLock> = self.guards.held();
             for held in &live {
-                let reentrant = classify::is_reentrant(&lock.desc);
-                if held.id == lock.id && !(held.shared && lock.shared) && !reentrant {
+                if held.id == lock.id && !(held.shared && lock.shared) && !lock.reentrant {
                     self.emit.double_lock(&lock, mc.method.span());
                 } else if held.id != lock.id {
                     self.out.lock_pairs.push(LockPair {
@@ -433,11 +430,9 @@ impl BodyVisitor<'_, '_> {
                     self.env
                         .info
                         .classify(&st.ty, self.env.module, self.env.self_type.as_deref());
-                let lock = ti.lock.as_ref().map(|(desc, is_async)| HeldLock {
-                    id: format!("{}::{}", self.env.fn_path, st.ident),
-                    desc: desc.clone(),
-                    is_async: *is_async,
-                    shared: false,
+                let lock = ti.lock.as_ref().map(|(desc, is_async)| {
+                    let id = format!("{}::{}", self.env.fn_path, st.ident);
+                    self.env.held_lock(id, desc.clone(), *is_async)
                 });
                 let local = Local {
                     ty: ti.outer.clone(),
@@ -515,12 +510,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 .classify(&pt.ty, self.env.module, self.env.self_type.as_deref());
             self.emit.type_findings(&ti, pt.ty.span());
             local.ty = ti.outer.clone();
-            local.lock = ti.lock.map(|(desc, is_async)| HeldLock {
-                id: String::new(),
-                desc,
-                is_async,
-                shared: false,
-            });
+            local.lock = ti
+                .lock
+                .map(|(desc, is_async)| self.env.held_lock(String::new(), desc, is_async));
         }
         let Some(init) = &l.init else {
             for n in names {
@@ -586,7 +578,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             .path
             .get_ident()
             .is_some_and(|i| ident_in(i, apis::DROP_NAMES));
-        let found = classify::call(&primary);
+        let found = classify::call(self.env.apis(), &primary);
         if raw_drop || found.contains(&Api::Drop) {
             for a in &c.args {
                 self.visit_expr(a);
@@ -644,7 +636,11 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         }
         let awaited = std::ptr::from_ref(mc) as usize == self.awaited;
         let is_adaptor = apis::LOOP_METHODS.contains(&name.as_str());
-        let is_spawn = apis::DETACHING_METHODS.contains(&name.as_str());
+        let is_spawn = self
+            .env
+            .apis()
+            .any_method_apis(&name, argc)
+            .contains(&Api::Detaches);
         if is_adaptor {
             self.work.adaptor_call();
         }
@@ -671,7 +667,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         };
         if receiver_type
             .as_deref()
-            .is_some_and(|t| t.starts_with("std::") || apis::is_known(t))
+            .is_some_and(|t| t.starts_with("std::") || self.env.apis().is_known(t))
         {
             // A method of a std or table type (`self.0.lock()` on a `std::sync::Mutex` field) is not a
             // function of the package, even when a package type of the same name has one.

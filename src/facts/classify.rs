@@ -5,30 +5,31 @@
 use syn::spanned::Spanned;
 
 use super::infer::{is_ctor_name, Env};
-use crate::rules::apis::{self, Api};
+use crate::rules::apis::{Api, Apis, TypeKind};
 
 /// The categories of `path` called as a function (resolved path).
-pub(super) fn call(path: &str) -> Vec<Api> {
-    apis::call_apis(path)
+pub(super) fn call(apis: &Apis, path: &str) -> Vec<Api> {
+    apis.call_apis(path)
 }
 
 /// The categories of a method call, with the name to report it by (`std::fs::File::write_all` when the
 /// receiver's type is known, the bare method name otherwise). `awaited`: the call is awaited, so a `recv()`
 /// or `read()` is an async one, not blocking.
 pub(super) fn method(env: &Env, mc: &syn::ExprMethodCall, awaited: bool) -> (Vec<Api>, String) {
+    let apis = env.apis();
     let name = mc.method.to_string();
     let mut found: Vec<Api> = Vec::new();
     let mut what = name.clone();
-    if apis::is_typed_method_name(&name) {
+    if apis.is_typed_method_name(&name) {
         if let Some(ty) = env.type_of(&mc.receiver) {
-            let typed = apis::typed_method_apis(&ty, &name);
+            let typed = apis.typed_method_apis(&ty, &name);
             if !typed.is_empty() {
                 what = format!("{ty}::{name}");
                 found.extend(typed);
             }
         }
     }
-    for api in apis::any_method_apis(&name, mc.args.len()) {
+    for api in apis.any_method_apis(&name, mc.args.len()) {
         if !found.contains(&api) {
             found.push(api);
         }
@@ -43,7 +44,7 @@ pub(super) fn method(env: &Env, mc: &syn::ExprMethodCall, awaited: bool) -> (Vec
 /// socket or console.
 pub(super) fn write_macro(env: &Env, out: &syn::Expr) -> Option<(Vec<Api>, String)> {
     let ty = env.type_of(out)?;
-    let found = apis::typed_method_apis(&ty, "write_all");
+    let found = env.apis().typed_method_apis(&ty, "write_all");
     Some((found, format!("{ty}::write_fmt")))
 }
 
@@ -53,7 +54,7 @@ pub(super) enum Construction {
     /// `Rc::new`, `RefCell::new`...: the type.
     SingleThread(String),
     /// `Arc::new(Mutex::new(..))`: the lock type.
-    SharedLock(&'static str),
+    SharedLock(String),
     /// `Arc::new(AtomicU64::new(..))`: the atomic type.
     SharedAtomic(String),
 }
@@ -71,19 +72,20 @@ pub(super) fn constructions(
     if !is_ctor_name(last) {
         return out;
     }
+    let apis = env.apis();
     let span = call.func.span();
-    if apis::any_matches(apis::SINGLE_THREAD_TYPES, head) {
+    if apis.is_type(TypeKind::SingleThread, head) {
         out.push((Construction::SingleThread(head.to_string()), span));
     }
-    if apis::ARC_TYPES.contains(&head) {
+    if apis.is_shared_owner(head) {
         if let Some(syn::Expr::Call(inner)) = call.args.first() {
             if let syn::Expr::Path(ip) = &*inner.func {
                 let inner_full = env.resolve_type(&ip.path);
                 if let Some((ihead, ilast)) = inner_full.rsplit_once("::") {
                     if is_ctor_name(ilast) {
-                        if let Some((lock, _)) = apis::lock_type(ihead) {
-                            out.push((Construction::SharedLock(lock), span));
-                        } else if apis::any_matches(apis::ATOMIC_TYPES, ihead) {
+                        if apis.lock_type(ihead).is_some() {
+                            out.push((Construction::SharedLock(ihead.to_string()), span));
+                        } else if apis.is_type(TypeKind::Atomic, ihead) {
                             out.push((Construction::SharedAtomic(ihead.to_string()), span));
                         }
                     }
@@ -92,9 +94,4 @@ pub(super) fn constructions(
         }
     }
     out
-}
-
-/// True when `desc` (a lock type path) may be taken again by the thread that holds it.
-pub(super) fn is_reentrant(desc: &str) -> bool {
-    apis::REENTRANT_LOCKS.contains(&desc)
 }

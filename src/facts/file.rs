@@ -9,6 +9,7 @@ use proc_macro2::TokenStream;
 use super::resolve::Resolver;
 use super::types::{classify, TypeInfo};
 use super::{pos, FileContext};
+use crate::rules::apis::Apis;
 use crate::rules::{self, Site};
 use crate::vocab::{Finding, FindingData};
 
@@ -38,8 +39,13 @@ impl FileInfo<'_> {
             .unwrap_or_else(|| segs.join("::"))
     }
 
+    /// The API index of the analysis.
+    pub fn apis(&self) -> &Apis {
+        &self.resolver.apis
+    }
+
     pub fn classify(&self, ty: &syn::Type, module: &[String], self_type: Option<&str>) -> TypeInfo {
-        classify(ty, &|segs, lc| {
+        classify(ty, self.apis(), &|segs, lc| {
             self.resolve_type(module, self_type, segs, lc)
         })
     }

@@ -149,6 +149,7 @@ mod tests {
             desc: "std::sync::Mutex".into(),
             is_async: false,
             shared: false,
+            reentrant: false,
         }
     }
 

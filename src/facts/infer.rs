@@ -11,7 +11,7 @@ use quote::ToTokens;
 use super::file::FileInfo;
 use super::resolve::segments;
 use super::HeldLock;
-use crate::rules::apis;
+use crate::rules::apis::{self, Apis, TypeKind};
 
 /// What is known of one local or parameter.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +38,22 @@ pub(super) struct Env<'i, 'a> {
 }
 
 impl Env<'_, '_> {
+    /// The API index of the analysis.
+    pub fn apis(&self) -> &Apis {
+        self.info.apis()
+    }
+
+    /// A lock of type `desc` (`lock` when unknown) identified by `id`, held exclusively.
+    pub fn held_lock(&self, id: String, desc: String, is_async: bool) -> HeldLock {
+        HeldLock {
+            reentrant: self.apis().is_reentrant(&desc),
+            id,
+            desc,
+            is_async,
+            shared: false,
+        }
+    }
+
     /// Candidate full paths of `path` here, best first.
     pub fn resolve(&self, path: &syn::Path) -> Vec<String> {
         let segs = segments(path);
@@ -72,20 +88,12 @@ impl Env<'_, '_> {
                 match self.info.statics.get(&full) {
                     Some(ti) => {
                         let (desc, is_async) = ti.lock.clone()?;
-                        Some(HeldLock {
-                            id: full,
-                            desc,
-                            is_async,
-                            shared: false,
-                        })
+                        Some(self.held_lock(full, desc, is_async))
                     }
                     // A static of another file (`crate::state::CACHE`): known by its path.
-                    None if is_static_name(&full) => Some(HeldLock {
-                        id: full,
-                        desc: "lock".into(),
-                        is_async: false,
-                        shared: false,
-                    }),
+                    None if is_static_name(&full) => {
+                        Some(self.held_lock(full, "lock".into(), false))
+                    }
                     None => None,
                 }
             }
@@ -100,12 +108,7 @@ impl Env<'_, '_> {
                         .get(&(ty.clone(), member.clone()))
                         .and_then(|ti| ti.lock.clone());
                     let (desc, is_async) = desc.unwrap_or_else(|| ("lock".into(), false));
-                    return Some(HeldLock {
-                        id: format!("{ty}.{member}"),
-                        desc,
-                        is_async,
-                        shared: false,
-                    });
+                    return Some(self.held_lock(format!("{ty}.{member}"), desc, is_async));
                 }
                 let ty_name = single_ident(base)
                     .and_then(|n| self.locals.get(&n))
@@ -115,12 +118,8 @@ impl Env<'_, '_> {
                     .and_then(|t| self.info.fields.get(&(t, member)))
                     .and_then(|ti| ti.lock.clone())
                     .unwrap_or_else(|| ("lock".into(), false));
-                Some(HeldLock {
-                    id: format!("{}::{}", self.fn_path, expr_text(e)),
-                    desc,
-                    is_async,
-                    shared: false,
-                })
+                let id = format!("{}::{}", self.fn_path, expr_text(e));
+                Some(self.held_lock(id, desc, is_async))
             }
             syn::Expr::Call(c) => {
                 let syn::Expr::Path(fp) = &*c.func else {
@@ -128,17 +127,16 @@ impl Env<'_, '_> {
                 };
                 let full = self.resolve_type(&fp.path);
                 let (head, last) = full.rsplit_once("::")?;
-                if apis::ARC_TYPES.contains(&head) && matches!(last, "new" | "clone" | "from") {
+                if self.apis().is_shared_owner(head) && matches!(last, "new" | "clone" | "from") {
                     return c.args.first().and_then(|a| self.lock_of(a));
                 }
-                if let Some((lock, is_async)) = apis::lock_type(head) {
+                if let Some(lock) = self.apis().lock_type(head) {
                     if is_ctor_name(last) {
-                        return Some(HeldLock {
-                            id: String::new(),
-                            desc: lock.to_string(),
-                            is_async,
-                            shared: false,
-                        });
+                        return Some(self.held_lock(
+                            String::new(),
+                            head.to_string(),
+                            lock.is_async,
+                        ));
                     }
                 }
                 None
@@ -158,12 +156,12 @@ impl Env<'_, '_> {
                 self.locals.get(&name).and_then(|l| l.ty.clone())
             }
             syn::Expr::Call(c) => match &*c.func {
-                syn::Expr::Path(fp) => apis::return_type(&self.resolve_type(&fp.path)),
+                syn::Expr::Path(fp) => self.apis().return_type(&self.resolve_type(&fp.path)),
                 _ => None,
             },
             syn::Expr::MethodCall(mc) => {
                 let ty = self.type_of(&mc.receiver)?;
-                match apis::method_return_type(&ty, &mc.method.to_string()) {
+                match self.apis().method_return_type(&ty, &mc.method.to_string()) {
                     Some(returned) => Some(returned.to_string()),
                     None => Some(ty),
                 }
@@ -196,16 +194,13 @@ impl Env<'_, '_> {
     /// known not to be a lock.
     pub fn guards_from(&self, mc: &syn::ExprMethodCall) -> Option<HeldLock> {
         if let Some(ty) = self.type_of(&mc.receiver) {
-            if apis::any_matches(apis::NOT_LOCK_RECEIVERS, &ty) {
+            if self.apis().is_type(TypeKind::NotALock, &ty) {
                 return None;
             }
         }
-        let mut lock = self.lock_of(&mc.receiver).unwrap_or_else(|| HeldLock {
-            id: String::new(),
-            desc: "lock".into(),
-            is_async: false,
-            shared: false,
-        });
+        let mut lock = self
+            .lock_of(&mc.receiver)
+            .unwrap_or_else(|| self.held_lock(String::new(), "lock".into(), false));
         if lock.id.is_empty() {
             lock.id = format!("{}::{}", self.fn_path, expr_text(strip_refs(&mc.receiver)));
         }

@@ -164,6 +164,7 @@ pub(super) fn extract_file(
     ctx: &FileContext,
     ast: &syn::File,
     inherited: Option<std::sync::Arc<super::resolve::ScopeChain>>,
+    index: &std::sync::Arc<apis::Apis>,
 ) -> FileFacts {
     let mut out = FileFacts {
         rel_path: ctx.rel_path.clone(),
@@ -193,6 +194,7 @@ pub(super) fn extract_file(
         extern_crates: pre.extern_crates.clone(),
         modules_by_path: HashMap::new(),
         inherited,
+        apis: index.clone(),
     };
     for (module, name) in &pre.declared {
         resolver.declare(module, name);

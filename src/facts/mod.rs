@@ -28,9 +28,12 @@ pub mod resolve;
 pub mod types;
 mod work;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::parse::Edition;
+use crate::rules::apis::Apis;
 use crate::vocab::{Finding, LockRef};
 
 /// Where a file sits: which package and crate, at which module path, in which edition.
@@ -148,6 +151,8 @@ pub struct HeldLock {
     pub is_async: bool,
     /// Held in shared mode (`read()`): two shared guards of one lock are not a double lock.
     pub shared: bool,
+    /// The holding thread may take it again (a re-entrant mutex): never a double lock.
+    pub reentrant: bool,
 }
 
 impl HeldLock {
@@ -202,18 +207,19 @@ pub(crate) fn pos(span: proc_macro2::Span) -> (u32, u32) {
     (s.line.max(1) as u32, s.column as u32 + 1)
 }
 
-/// Extracts the facts of one file.
-pub fn extract(ctx: &FileContext, ast: &syn::File) -> FileFacts {
-    items::extract_file(ctx, ast, None)
+/// Extracts the facts of one file, looking APIs up in `apis`.
+pub fn extract(ctx: &FileContext, ast: &syn::File, apis: &Arc<Apis>) -> FileFacts {
+    items::extract_file(ctx, ast, None, apis)
 }
 
 /// Extracts the facts of one file whose ancestor files' module scopes are `inherited`.
 pub fn extract_in(
     ctx: &FileContext,
     ast: &syn::File,
-    inherited: Option<std::sync::Arc<resolve::ScopeChain>>,
+    inherited: Option<Arc<resolve::ScopeChain>>,
+    apis: &Arc<Apis>,
 ) -> FileFacts {
-    items::extract_file(ctx, ast, inherited)
+    items::extract_file(ctx, ast, inherited, apis)
 }
 
 #[cfg(test)]

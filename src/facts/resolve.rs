@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::parse::Edition;
-use crate::rules::apis;
+use crate::rules::apis::{self, Apis};
 
 /// One `use` leaf before resolution.
 #[derive(Debug, Clone)]
@@ -59,6 +59,8 @@ pub struct Resolver {
     pub modules_by_path: HashMap<String, Vec<String>>,
     /// Scopes of the modules of ancestor files, for glob imports of modules declared there.
     pub inherited: Option<Arc<ScopeChain>>,
+    /// The API index: a glob of a known API module (`use std::fs::*;`) resolves names it knows.
+    pub apis: Arc<Apis>,
 }
 
 /// Flattens a use tree into entries.
@@ -329,7 +331,7 @@ impl Resolver {
         // A glob of a known API module (`use std::fs::*;`) wins when the name is in the tables.
         for g in &globs {
             let cand = format!("{g}::{first}");
-            if apis::is_known(&cand) {
+            if self.apis.is_known(&cand) {
                 return vec![cand];
             }
         }

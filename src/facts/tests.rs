@@ -598,7 +598,10 @@ pub fn f() -> Vec<Vec<u8>> {
         rel_path: "src/lib.rs".into(),
         edition: Edition::E2021,
     };
-    assert_eq!(crate::facts::extract(&ctx, &ast).macros_not_expanded, 1);
+    assert_eq!(
+        crate::facts::extract(&ctx, &ast, &crate::callgraph::check::apis()).macros_not_expanded,
+        1
+    );
 }
 
 #[test]
@@ -1010,6 +1013,7 @@ fn resolver_paths() {
     let module = vec!["m".to_string()];
     let mut r = Resolver {
         crate_name: "demo".into(),
+        apis: crate::callgraph::check::apis(),
         ..Resolver::default()
     };
     r.declare(&module, "inner");
@@ -1224,7 +1228,7 @@ fn mod_declarations_are_collected_as_discover_finds_them() {
         rel_path: "src/top/sub.rs".into(),
         edition: Edition::E2021,
     };
-    let facts = crate::facts::extract(&ctx, &ast);
+    let facts = crate::facts::extract(&ctx, &ast, &crate::callgraph::check::apis());
     let expected = crate::discover::modtree::mod_decls(&ast);
     assert_eq!(facts.mod_decls, expected);
     let names: Vec<(&str, Vec<&str>)> = facts
@@ -1266,7 +1270,7 @@ fn extract_below(
         rel_path: format!("src/{}.rs", module.join("/")),
         edition: Edition::E2021,
     };
-    crate::facts::extract_in(&ctx, &ast, inherited)
+    crate::facts::extract_in(&ctx, &ast, inherited, &crate::callgraph::check::apis())
 }
 
 fn io_lines(facts: &crate::facts::FileFacts) -> Vec<(String, u32)> {

@@ -1,7 +1,7 @@
 //! What a type holds, as far as the rules care: locks (and whether behind an `Arc`), atomics, single-thread
 //! cells and reference counts. Paths are resolved by the caller's resolver closure.
 
-use crate::rules::apis;
+use crate::rules::apis::{Apis, TypeKind};
 
 /// Summary of one type expression.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,46 +32,48 @@ impl TypeInfo {
 }
 
 /// Classifies `ty`; `resolve` maps a path's segments (plus leading `::`) to its full path.
-pub fn classify(ty: &syn::Type, resolve: &dyn Fn(&[String], bool) -> String) -> TypeInfo {
+pub fn classify(
+    ty: &syn::Type,
+    apis: &Apis,
+    resolve: &dyn Fn(&[String], bool) -> String,
+) -> TypeInfo {
     let mut info = TypeInfo::default();
-    walk(ty, None, resolve, &mut info, true);
+    walk(ty, None, &Walk { apis, resolve }, &mut info, true);
     info
 }
 
-fn walk(
-    ty: &syn::Type,
-    parent: Option<&str>,
-    resolve: &dyn Fn(&[String], bool) -> String,
-    info: &mut TypeInfo,
-    outermost: bool,
-) {
+struct Walk<'w> {
+    apis: &'w Apis,
+    resolve: &'w dyn Fn(&[String], bool) -> String,
+}
+
+fn walk(ty: &syn::Type, parent: Option<&str>, cx: &Walk, info: &mut TypeInfo, outermost: bool) {
     match ty {
         syn::Type::Path(tp) => {
             if tp.qself.is_some() {
                 return;
             }
             let segs = super::resolve::segments(&tp.path);
-            let full = resolve(&segs, tp.path.leading_colon.is_some());
+            let full = (cx.resolve)(&segs, tp.path.leading_colon.is_some());
             if outermost {
                 info.outer = Some(full.clone());
             }
-            let parent_is_arc = parent.is_some_and(|p| apis::ARC_TYPES.contains(&p));
-            if let Some((lock, is_async)) = apis::lock_type(&full) {
+            let parent_is_arc = parent.is_some_and(|p| cx.apis.is_shared_owner(p));
+            if let Some(lock) = cx.apis.lock_type(&full) {
                 if info.lock.is_none() {
-                    info.lock = Some((lock.to_string(), is_async));
+                    info.lock = Some((full.clone(), lock.is_async));
                 }
                 if parent_is_arc && info.arc_lock.is_none() {
-                    info.arc_lock = Some(lock.to_string());
+                    info.arc_lock = Some(full.clone());
                 }
-            } else if apis::any_matches(apis::ATOMIC_TYPES, &full) {
+            } else if cx.apis.is_type(TypeKind::Atomic, &full) {
                 if info.atomic.is_none() {
                     info.atomic = Some(full.clone());
                 }
                 if parent_is_arc && info.arc_atomic.is_none() {
                     info.arc_atomic = Some(full.clone());
                 }
-            } else if apis::any_matches(apis::SINGLE_THREAD_TYPES, &full)
-                && info.single_thread.is_none()
+            } else if cx.apis.is_type(TypeKind::SingleThread, &full) && info.single_thread.is_none()
             {
                 info.single_thread = Some(full.clone());
             }
@@ -79,21 +81,21 @@ fn walk(
                 if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
                     for arg in &args.args {
                         if let syn::GenericArgument::Type(inner) = arg {
-                            walk(inner, Some(&full), resolve, info, false);
+                            walk(inner, Some(&full), cx, info, false);
                         }
                     }
                 }
             }
         }
-        syn::Type::Reference(r) => walk(&r.elem, parent, resolve, info, outermost),
-        syn::Type::Paren(p) => walk(&p.elem, parent, resolve, info, outermost),
-        syn::Type::Group(g) => walk(&g.elem, parent, resolve, info, outermost),
-        syn::Type::Ptr(p) => walk(&p.elem, parent, resolve, info, false),
-        syn::Type::Array(a) => walk(&a.elem, None, resolve, info, false),
-        syn::Type::Slice(s) => walk(&s.elem, None, resolve, info, false),
+        syn::Type::Reference(r) => walk(&r.elem, parent, cx, info, outermost),
+        syn::Type::Paren(p) => walk(&p.elem, parent, cx, info, outermost),
+        syn::Type::Group(g) => walk(&g.elem, parent, cx, info, outermost),
+        syn::Type::Ptr(p) => walk(&p.elem, parent, cx, info, false),
+        syn::Type::Array(a) => walk(&a.elem, None, cx, info, false),
+        syn::Type::Slice(s) => walk(&s.elem, None, cx, info, false),
         syn::Type::Tuple(t) => {
             for e in &t.elems {
-                walk(e, None, resolve, info, false);
+                walk(e, None, cx, info, false);
             }
         }
         _ => {}

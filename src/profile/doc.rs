@@ -13,6 +13,73 @@ pub enum CounterTier {
     Rusage,
 }
 
+/// The tokio runtime of an `async` run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AsyncRuntime {
+    /// One thread runs every task (`workers` is 1).
+    CurrentThread,
+    /// `workers` worker threads share the tasks.
+    MultiThread,
+}
+
+impl AsyncRuntime {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AsyncRuntime::CurrentThread => "current-thread",
+            AsyncRuntime::MultiThread => "multi-thread",
+        }
+    }
+}
+
+/// What one measured configuration is: the model, its workers, and for `async` the runtime and the number
+/// of jobs in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunKey {
+    pub model: Model,
+    pub workers: usize,
+    pub runtime: Option<AsyncRuntime>,
+    pub in_flight: Option<usize>,
+}
+
+impl RunKey {
+    /// A sync model at `workers`.
+    pub fn plain(model: Model, workers: usize) -> RunKey {
+        RunKey {
+            model,
+            workers,
+            runtime: None,
+            in_flight: None,
+        }
+    }
+
+    /// Async tasks: `in_flight` jobs at a time on a current-thread runtime, or on `workers` worker threads.
+    pub fn tasks(runtime: AsyncRuntime, workers: usize, in_flight: usize) -> RunKey {
+        RunKey {
+            model: Model::Async,
+            workers: match runtime {
+                AsyncRuntime::CurrentThread => 1,
+                AsyncRuntime::MultiThread => workers,
+            },
+            runtime: Some(runtime),
+            in_flight: Some(in_flight),
+        }
+    }
+
+    /// `threads ×4`, `async current-thread ×1, 64 in flight`
+    pub fn label(&self) -> String {
+        match (self.runtime, self.in_flight) {
+            (Some(rt), Some(k)) => format!(
+                "{} {} ×{}, {k} in flight",
+                self.model.as_str(),
+                rt.as_str(),
+                self.workers
+            ),
+            _ => format!("{} x{}", self.model.as_str(), self.workers),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Environment {
     pub cores: usize,
@@ -127,12 +194,30 @@ pub struct RunSummary {
     /// Extension: median wall time of the job phase inside the harness (setup excluded).
     #[serde(default)]
     pub jobs_wall_ns: MedianOnly,
+    /// Extension (model `async` only): the tokio runtime the tasks ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<AsyncRuntime>,
+    /// Extension (model `async` only): jobs started and not finished at any time (K).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<usize>,
     /// Extension (Python workloads): median pool start-up (pool creation until every worker is ready, ns).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub pool_start_ns: u64,
     /// Extension (Python workloads, processes): bytes pickled per job sent to a worker.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub pickled_bytes_per_job: u64,
+}
+
+impl RunSummary {
+    /// The configuration this summary measured.
+    pub fn key(&self) -> RunKey {
+        RunKey {
+            model: self.model,
+            workers: self.workers,
+            runtime: self.runtime,
+            in_flight: self.in_flight,
+        }
+    }
 }
 
 /// Why a run of a workload failed.
@@ -176,6 +261,9 @@ pub struct WorkloadProfile {
     /// Extension: the sequential run was mostly off-CPU (CPU/wall < 0.5), so more workers were tried.
     #[serde(default)]
     pub io_bound: bool,
+    /// Extension: `run` is an `async fn`; its jobs were also run as tasks (runs of model `async`).
+    #[serde(default, rename = "async", skip_serializing_if = "std::ops::Not::not")]
+    pub is_async: bool,
     /// Extension: set for a Python workload (`kind` = `python`): interpreter and how it was run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python: Option<PythonRun>,
@@ -206,10 +294,15 @@ pub struct PythonRun {
 }
 
 impl WorkloadProfile {
+    /// The run of a sync model at `workers` (async runs are told apart by [`RunKey`]: see `run_at`).
     pub fn run(&self, model: Model, workers: usize) -> Option<&RunSummary> {
         self.runs
             .iter()
-            .find(|r| r.model == model && r.workers == workers)
+            .find(|r| r.model == model && r.workers == workers && r.in_flight.is_none())
+    }
+
+    pub fn run_at(&self, key: &RunKey) -> Option<&RunSummary> {
+        self.runs.iter().find(|r| r.key() == *key)
     }
 }
 

@@ -11,6 +11,56 @@ use crate::workload::{Declared, Project, ProjectPackage};
 
 /// The embedded runtime of every harness.
 pub const TEMPLATE: &str = include_str!("harness_template.rs");
+/// The async part, appended when some workload's `run` is an `async fn` (needs tokio).
+pub const ASYNC_TEMPLATE: &str = include_str!("harness_async_template.rs");
+/// Appended instead of [`ASYNC_TEMPLATE`] when no workload is async: the harness stays std-only.
+pub const NO_ASYNC: &str = "\n/// No workload of this harness is async.\n\
+fn run_async(entry: &Entry, _: usize, _: &str, _: usize, _: usize) -> (Report, Option<Failure>) {\n    \
+usage(&format!(\"workload {} is not async\", entry.name))\n}\n";
+/// The tokio version of a harness when the user's lock file has none (the user's crate does not use tokio).
+pub const DEFAULT_TOKIO: &str = "1.54.1";
+/// The tokio features the async part of the harness uses.
+pub const TOKIO_FEATURES: [&str; 3] = ["rt", "rt-multi-thread", "time"];
+
+/// Which tokio the harness depends on, and why that version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokioDep {
+    pub version: String,
+    /// True: the version in the user's `Cargo.lock`; false: [`DEFAULT_TOKIO`].
+    pub from_lock: bool,
+}
+
+impl TokioDep {
+    /// The tokio 1.x of a `Cargo.lock` (the highest when several), else the default.
+    pub fn from_lock_text(lock: Option<&str>) -> TokioDep {
+        let locked = lock
+            .and_then(|text| text.parse::<toml::Table>().ok())
+            .and_then(|doc| {
+                let packages = doc.get("package")?.as_array()?.clone();
+                packages
+                    .iter()
+                    .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some("tokio"))
+                    .filter_map(|p| {
+                        p.get("version")?
+                            .as_str()?
+                            .parse::<cargo_metadata::semver::Version>()
+                            .ok()
+                    })
+                    .filter(|v| v.major == 1)
+                    .max()
+            });
+        match locked {
+            Some(v) => TokioDep {
+                version: v.to_string(),
+                from_lock: true,
+            },
+            None => TokioDep {
+                version: DEFAULT_TOKIO.to_string(),
+                from_lock: false,
+            },
+        }
+    }
+}
 
 /// A built harness binary for one package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,20 +75,41 @@ pub fn harness_name(package: &str) -> String {
     format!("concur-harness-{package}")
 }
 
-/// The `main.rs` of the harness: template + dispatch table.
+/// The `main.rs` of the harness: template (with its async part only when a workload is async) + dispatch
+/// table.
 pub fn main_source(workloads: &[&Declared]) -> String {
     let mut s = String::from(TEMPLATE);
-    s.push_str("fn entries() -> Vec<Entry> {\n    vec![\n");
+    s.push_str(&if workloads.iter().any(|w| w.run_async) {
+        appended(ASYNC_TEMPLATE)
+    } else {
+        NO_ASYNC.to_string()
+    });
+    s.push_str("\nfn entries() -> Vec<Entry> {\n    vec![\n");
     for w in workloads {
-        let make = match &w.setup_path {
-            Some(setup) => format!(
-                "|| Box::new(Shared::new(::{setup}(), ::{run}))",
-                run = w.run_path
+        let run = &w.run_path;
+        let (make, make_async) = match (&w.setup_path, w.run_async) {
+            (Some(setup), false) => (
+                format!("|| Box::new(Shared::new(::{setup}(), ::{run}))"),
+                "None".to_string(),
             ),
-            None => format!("|| Box::new(Plain(::{}))", w.run_path),
+            (None, false) => (format!("|| Box::new(Plain(::{run}))"), "None".to_string()),
+            (Some(setup), true) => {
+                let instance = format!("leak(AsyncShared::new(::{setup}(), ::{run}))");
+                (
+                    format!("|| blocking({instance})"),
+                    format!("Some(|| {instance})"),
+                )
+            }
+            (None, true) => {
+                let instance = format!("leak(AsyncPlain(::{run}))");
+                (
+                    format!("|| blocking({instance})"),
+                    format!("Some(|| {instance})"),
+                )
+            }
         };
         s.push_str(&format!(
-            "        Entry {{ name: {:?}, jobs: {}, make: {make} }},\n",
+            "        Entry {{ name: {:?}, jobs: {}, make: {make}, make_async: {make_async} }},\n",
             w.spec.name, w.spec.jobs
         ));
     }
@@ -46,12 +117,29 @@ pub fn main_source(workloads: &[&Declared]) -> String {
     s
 }
 
+/// A template part appended after items: its `//!` header becomes a plain comment.
+pub fn appended(part: &str) -> String {
+    let mut out = String::with_capacity(part.len() + 1);
+    out.push('\n');
+    for line in part.lines() {
+        match line.strip_prefix("//!") {
+            Some(rest) => out.push_str(&format!("//{rest}")),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// The harness `Cargo.toml`: own empty workspace, path dependency on the user's package under its
 /// library crate name, the user's `[profile.release]`.
+/// With `tokio` (some workload is async), a dependency on that tokio with [`TOKIO_FEATURES`], pinned to
+/// the exact version so that the user's lock file is kept.
 pub fn manifest(
     package: &ProjectPackage,
     crate_name: &str,
     release: Option<&toml::Table>,
+    tokio: Option<&TokioDep>,
 ) -> String {
     let mut doc = toml::Table::new();
     let mut pkg = toml::Table::new();
@@ -72,6 +160,13 @@ pub fn manifest(
     }
     let mut deps = toml::Table::new();
     deps.insert(crate_name.into(), dep.into());
+    if let Some(t) = tokio {
+        let mut dep = toml::Table::new();
+        dep.insert("version".into(), format!("={}", t.version).into());
+        let features: Vec<toml::Value> = TOKIO_FEATURES.iter().map(|f| (*f).into()).collect();
+        dep.insert("features".into(), features.into());
+        deps.insert("tokio".into(), dep.into());
+    }
     doc.insert("dependencies".into(), deps.into());
     if let Some(r) = release {
         let mut profile = toml::Table::new();
@@ -128,13 +223,29 @@ pub fn build(
     std::fs::create_dir_all(&src)
         .map_err(|e| Error::internal(format!("cannot create {}: {e}", src.display())))?;
     let release = user_release_profile(project)?;
+    let user_lock = project.root.join("Cargo.lock");
+    let tokio = workloads.iter().any(|w| w.run_async).then(|| {
+        let t = TokioDep::from_lock_text(std::fs::read_to_string(&user_lock).ok().as_deref());
+        crate::render::status::progress(
+            "Using",
+            &format!(
+                "tokio {} for async workloads ({})",
+                t.version,
+                if t.from_lock {
+                    "the version in your Cargo.lock"
+                } else {
+                    "no tokio in your Cargo.lock: cargo-concur's default"
+                }
+            ),
+        );
+        t
+    });
     write_if_changed(
         &dir.join("Cargo.toml"),
-        &manifest(package, &first.crate_name, release.as_ref()),
+        &manifest(package, &first.crate_name, release.as_ref(), tokio.as_ref()),
     )?;
     write_if_changed(&src.join("main.rs"), &main_source(workloads))?;
     let lock = dir.join("Cargo.lock");
-    let user_lock = project.root.join("Cargo.lock");
     if !lock.exists() && user_lock.exists() {
         // Same dependency versions as the user's build, so the shared target directory is reused.
         std::fs::copy(&user_lock, &lock)
@@ -153,7 +264,8 @@ pub fn build(
     if !status.success() {
         return Err(Error::internal(format!(
             "the harness for package {} did not build (cargo's errors are above); check that the declared \
-             functions' results implement Debug and that setup values are Sync",
+             functions' results implement Debug, that setup values are Sync and that async runs' futures \
+             are Send",
             package.name
         )));
     }
@@ -179,6 +291,13 @@ mod tests {
     use super::*;
     use crate::workload::WorkloadSpec;
 
+    fn declared_async(name: &str, setup: Option<&str>, run: &str) -> Declared {
+        Declared {
+            run_async: true,
+            ..declared(name, setup, run)
+        }
+    }
+
     fn declared(name: &str, setup: Option<&str>, run: &str) -> Declared {
         Declared {
             spec: WorkloadSpec {
@@ -193,6 +312,7 @@ mod tests {
             crate_name: "demo".into(),
             setup_path: setup.map(str::to_string),
             run_path: run.into(),
+            run_async: false,
         }
     }
 
@@ -202,10 +322,66 @@ mod tests {
         let b = declared("b", Some("demo::load"), "demo::m::lookup");
         let src = main_source(&[&a, &b]);
         assert!(src.starts_with(TEMPLATE));
-        assert!(
-            src.contains("Entry { name: \"a\", jobs: 8, make: || Box::new(Plain(::demo::job)) }")
-        );
+        assert!(src.contains(
+            "Entry { name: \"a\", jobs: 8, make: || Box::new(Plain(::demo::job)), make_async: None }"
+        ));
         assert!(src.contains("Box::new(Shared::new(::demo::load(), ::demo::m::lookup))"));
+        // No async workload: std only, no tokio anywhere in the source.
+        assert!(src.contains(NO_ASYNC));
+        assert!(
+            !src.contains("tokio::"),
+            "a sync harness must not use tokio"
+        );
+    }
+
+    #[test]
+    fn async_workloads_get_the_tokio_part_and_both_constructors() {
+        let a = declared_async("timers", None, "demo::wait");
+        let b = declared_async("lookups", Some("demo::load"), "demo::fetch");
+        let c = declared("cpu", None, "demo::job");
+        let src = main_source(&[&a, &b, &c]);
+        assert!(src.contains(&appended(ASYNC_TEMPLATE)) && !src.contains(NO_ASYNC));
+        // Inner doc comments only at the top of the file.
+        assert_eq!(
+            src.lines().filter(|l| l.starts_with("//!")).count(),
+            TEMPLATE.lines().filter(|l| l.starts_with("//!")).count()
+        );
+        assert!(src.contains(
+            "Entry { name: \"timers\", jobs: 8, make: || blocking(leak(AsyncPlain(::demo::wait))), \
+             make_async: Some(|| leak(AsyncPlain(::demo::wait))) }"
+        ));
+        assert!(src.contains(
+            "make: || blocking(leak(AsyncShared::new(::demo::load(), ::demo::fetch))), \
+             make_async: Some(|| leak(AsyncShared::new(::demo::load(), ::demo::fetch)))"
+        ));
+        assert!(src.contains("make: || Box::new(Plain(::demo::job)), make_async: None"));
+        // The protocol reaches the async runner, and the async part defines what the table uses.
+        assert!(src
+            .contains("\"async\" => run_async(&entry, jobs, &runtime, workers, in_flight.max(1))"));
+        for item in [
+            "fn run_async(",
+            "pub fn leak<",
+            "pub fn blocking(",
+            "struct AsyncShared",
+        ] {
+            assert!(src.contains(item), "{item}");
+        }
+        assert!(
+            src.contains("new_current_thread()") && src.contains("worker_threads(workers.max(1))")
+        );
+    }
+
+    #[test]
+    fn tokio_comes_from_the_users_lock_file_else_the_default() {
+        let lock = "version = 4\n\n[[package]]\nname = \"tokio\"\nversion = \"0.2.25\"\n\n\
+                    [[package]]\nname = \"tokio\"\nversion = \"1.38.2\"\n\n\
+                    [[package]]\nname = \"tokio-util\"\nversion = \"1.99.0\"\n";
+        let t = TokioDep::from_lock_text(Some(lock));
+        assert_eq!((t.version.as_str(), t.from_lock), ("1.38.2", true));
+        for none in [None, Some("not toml ["), Some("version = 4\n")] {
+            let t = TokioDep::from_lock_text(none);
+            assert_eq!((t.version.as_str(), t.from_lock), (DEFAULT_TOKIO, false));
+        }
     }
 
     #[test]
@@ -220,8 +396,24 @@ mod tests {
             features: vec!["default".into(), "fast".into()],
         };
         let release: toml::Table = "lto = true\nopt-level = 2".parse().unwrap();
-        let text = manifest(&package, "my_demo", Some(&release));
+        let text = manifest(&package, "my_demo", Some(&release), None);
         let doc: toml::Table = text.parse().unwrap();
+        assert!(doc["dependencies"].get("tokio").is_none());
+        let tokio = TokioDep {
+            version: "1.38.2".into(),
+            from_lock: true,
+        };
+        let with: toml::Table = manifest(&package, "my_demo", None, Some(&tokio))
+            .parse()
+            .unwrap();
+        assert_eq!(
+            with["dependencies"]["tokio"]["version"].as_str(),
+            Some("=1.38.2")
+        );
+        let features = with["dependencies"]["tokio"]["features"]
+            .as_array()
+            .unwrap();
+        assert_eq!(features.len(), TOKIO_FEATURES.len());
         assert!(doc["workspace"].as_table().unwrap().is_empty());
         assert_eq!(
             doc["dependencies"]["my_demo"]["package"].as_str(),

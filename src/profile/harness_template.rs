@@ -1,11 +1,15 @@
 //! The runtime of the cargo-concur harness. This file is a template: cargo-concur embeds it, appends a
 //! generated `fn entries()` naming the user's workloads, and builds it as a standalone package. It uses std
-//! only, so building it needs nothing but the user's crate.
+//! only, so building it needs nothing but the user's crate; when some workload's `run` is an `async fn`,
+//! the async part (`harness_async_template.rs`, on tokio) is appended too, else a stub of `run_async`.
 //!
 //! Private protocol with cargo-concur:
-//!   harness run <workload> --model sequential|threads|processes --workers N [--jobs N]
+//!   harness run <workload> --model sequential|threads|processes|async --workers N [--jobs N]
+//!               [--runtime current-thread|multi-thread --in-flight K]
 //!       runs every job once and prints one JSON line on stdout (see `print_report`); exit 0, or 3 after a
-//!       failed job (the JSON then carries "error").
+//!       failed job (the JSON then carries "error"). An async workload's jobs run under the sync models
+//!       one at a time per thread, each thread blocking on its own current-thread runtime; under `async`
+//!       as tasks on one runtime (N worker threads for multi-thread), K of them in flight.
 //!   harness worker <workload>
 //!       a worker process: runs setup once, prints `ready <setup_ns>`, then for each job id read from stdin
 //!       prints `done <job> <digest hex> <nanos>`; exits on EOF. A panicking job prints
@@ -54,11 +58,23 @@ impl<S: Sync, R: Debug, F: Fn(&S, usize) -> R + Sync> Instance for Shared<S, F> 
     }
 }
 
-/// A generated table entry: name, number of jobs, and the constructor that runs `setup`.
+/// A workload whose `run` is an `async fn`, ready to start jobs as futures (setup already done). It
+/// lives for the whole process (leaked), so its futures borrow the setup value for `'static`.
+pub trait AsyncInstance: Sync {
+    /// Starts one job; the future yields the `Debug` text of its result.
+    fn job(
+        &'static self,
+        job: usize,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send + 'static>>;
+}
+
+/// A generated table entry: name, number of jobs, and the constructors that run `setup`: `make` for the
+/// sync models, `make_async` (async workloads only) for tasks on a runtime.
 pub struct Entry {
     pub name: &'static str,
     pub jobs: usize,
     pub make: fn() -> Box<dyn Instance>,
+    pub make_async: Option<fn() -> &'static dyn AsyncInstance>,
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -159,6 +175,18 @@ fn take_channel(with_input: bool) -> Channel {
     }
 }
 
+/// Peak resident memory of this process's own address space (`VmHWM`), in KB; 0 where /proc has none.
+/// Unlike rusage's maxrss it does not include the image of the process that forked this one before exec.
+fn self_hwm_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
 fn self_maxrss_kb() -> u64 {
     let mut ru = Rusage {
         utime: [0; 2],
@@ -217,6 +245,21 @@ struct Report {
     workers_spawned: usize,
 }
 
+impl Report {
+    /// The report of a run in this process, after a setup of `setup_ns`, before any of `jobs` ran.
+    fn in_process(setup_ns: u64, jobs: usize) -> Report {
+        Report {
+            setup_ns,
+            setup_ns_per_worker: vec![setup_ns],
+            jobs_wall_ns: 0,
+            job_ns: vec![0; jobs],
+            digest: 0,
+            workers_maxrss_kb: 0,
+            workers_spawned: 0,
+        }
+    }
+}
+
 fn print_report(
     channel: &mut Channel,
     workload: &str,
@@ -239,7 +282,7 @@ fn print_report(
     };
     let line = format!(
         "{{\"workload\":{},\"model\":{},\"workers\":{},\"jobs\":{},\"setup_ns\":{},\"setup_ns_per_worker\":[{}],\
-         \"jobs_wall_ns\":{},\"job_ns\":[{}],\"digest\":\"{:016x}\",\"self_maxrss_kb\":{},\
+         \"jobs_wall_ns\":{},\"job_ns\":[{}],\"digest\":\"{:016x}\",\"self_maxrss_kb\":{},\"self_hwm_kb\":{},\
          \"workers_maxrss_kb\":{},\"workers_spawned\":{},\"error\":{}}}",
         json_string(workload),
         json_string(model),
@@ -251,6 +294,7 @@ fn print_report(
         job_ns.join(","),
         report.digest,
         self_maxrss_kb(),
+        self_hwm_kb(),
         report.workers_maxrss_kb,
         report.workers_spawned,
         error
@@ -279,15 +323,7 @@ fn make_timed(entry: &Entry) -> (Box<dyn Instance>, u64) {
 
 fn run_sequential(entry: &Entry, jobs: usize) -> (Report, Option<Failure>) {
     let (instance, setup_ns) = make_timed(entry);
-    let mut report = Report {
-        setup_ns,
-        setup_ns_per_worker: vec![setup_ns],
-        jobs_wall_ns: 0,
-        job_ns: vec![0; jobs],
-        digest: 0,
-        workers_maxrss_kb: 0,
-        workers_spawned: 0,
-    };
+    let mut report = Report::in_process(setup_ns, jobs);
     let start = Instant::now();
     for job in 0..jobs {
         let t = Instant::now();
@@ -343,16 +379,8 @@ fn run_threads(entry: &Entry, jobs: usize, workers: usize) -> (Report, Option<Fa
             });
         }
     });
-    let jobs_wall_ns = start.elapsed().as_nanos() as u64;
-    let mut report = Report {
-        setup_ns,
-        setup_ns_per_worker: vec![setup_ns],
-        jobs_wall_ns,
-        job_ns: vec![0; jobs],
-        digest: 0,
-        workers_maxrss_kb: 0,
-        workers_spawned: 0,
-    };
+    let mut report = Report::in_process(setup_ns, jobs);
+    report.jobs_wall_ns = start.elapsed().as_nanos() as u64;
     for (job, digest, ns) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
         report.job_ns[job] = ns;
         report.digest = report.digest.wrapping_add(digest);
@@ -602,6 +630,8 @@ fn main() {
             let mut model = "sequential".to_string();
             let mut workers = 1usize;
             let mut jobs: Option<usize> = None;
+            let mut runtime = "current-thread".to_string();
+            let mut in_flight = 1usize;
             let mut i = 2;
             while i < args.len() {
                 let value = args.get(i + 1).cloned().unwrap_or_default();
@@ -609,6 +639,10 @@ fn main() {
                     "--model" => model = value,
                     "--workers" => workers = value.parse().unwrap_or_else(|_| usage("bad --workers")),
                     "--jobs" => jobs = Some(value.parse().unwrap_or_else(|_| usage("bad --jobs"))),
+                    "--runtime" => runtime = value,
+                    "--in-flight" => {
+                        in_flight = value.parse().unwrap_or_else(|_| usage("bad --in-flight"))
+                    }
                     other => usage(&format!("unknown argument {other}")),
                 }
                 i += 2;
@@ -621,6 +655,7 @@ fn main() {
                 "sequential" => run_sequential(&entry, jobs),
                 "threads" => run_threads(&entry, jobs, workers),
                 "processes" => run_processes(name, jobs, workers),
+                "async" => run_async(&entry, jobs, &runtime, workers, in_flight.max(1)),
                 other => usage(&format!("unknown model {other}")),
             };
             print_report(&mut channel, name, &model, workers, jobs, &report, failure.as_ref());

@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 use crate::cli::MeasureSettings;
 use crate::discover::PackageSelection;
 use crate::error::{Error, Result};
-use crate::profile::doc::{Environment, ProfileDoc, Sample, WorkloadError, WorkloadProfile};
+use crate::profile::doc::{
+    AsyncRuntime, Environment, ProfileDoc, RunKey, Sample, WorkloadError, WorkloadProfile,
+};
 use crate::vocab::Model;
 use crate::workload::{Declared, Project, TestWorkload};
 use runner::{Ended, Outcome, Runner};
@@ -142,16 +144,21 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
         };
         let exe = h.executable.clone();
         let name = d.spec.name.clone();
-        let mut command = move |model: Model, workers: usize| {
+        let mut command = move |key: &RunKey| {
             let mut c = Command::new(&exe);
             c.arg("run")
                 .arg(&name)
-                .args(["--model", model.as_str(), "--workers"])
-                .arg(workers.to_string());
+                .args(["--model", key.model.as_str(), "--workers"])
+                .arg(key.workers.to_string());
+            if let (Some(rt), Some(k)) = (key.runtime, key.in_flight) {
+                c.args(["--runtime", rt.as_str(), "--in-flight"])
+                    .arg(k.to_string());
+            }
             c
         };
         workloads.push(profile_one(
             &d.spec,
+            d.run_async,
             &mut command,
             &Interpret::Harness,
             &mut runner,
@@ -208,6 +215,9 @@ struct HarnessLine {
     digest: String,
     #[serde(default)]
     self_maxrss_kb: u64,
+    /// The harness's own peak (VmHWM), without the pre-exec image of cargo-concur that rusage counts.
+    #[serde(default)]
+    self_hwm_kb: u64,
     #[serde(default)]
     workers_maxrss_kb: u64,
     /// Python workloads: pool start-up and bytes pickled per job.
@@ -230,10 +240,11 @@ struct HarnessError {
 fn to_sample(
     o: &Outcome,
     how: &Interpret,
-    model: Model,
-    workers: usize,
+    key: &RunKey,
     timeout: Duration,
 ) -> std::result::Result<Sample, WorkloadError> {
+    let (model, workers) = (key.model, key.workers);
+    let what = key.label();
     let err = |kind: &str, job: Option<usize>, message: String| WorkloadError {
         model: Some(model),
         workers: Some(workers),
@@ -251,8 +262,7 @@ fn to_sample(
             "timeout",
             None,
             format!(
-                "{} x{workers}: killed after the {:.1} s timeout with its whole process group",
-                model.as_str(),
+                "{what}: killed after the {:.1} s timeout with its whole process group",
                 timeout.as_secs_f64()
             ),
         ));
@@ -293,12 +303,7 @@ fn to_sample(
                 return Err(err(
                     &e.kind,
                     e.job,
-                    format!(
-                        "{} x{workers}: {}{job}: {}",
-                        model.as_str(),
-                        e.kind,
-                        e.message
-                    ),
+                    format!("{what}: {}{job}: {}", e.kind, e.message),
                 ));
             }
             if let (Ended::Signaled(_), Some((job, message))) = (o.ended, &o.panic_marker) {
@@ -306,10 +311,7 @@ fn to_sample(
                 return Err(err(
                     "panic",
                     Some(*job),
-                    format!(
-                        "{} x{workers}: panic in job {job} (aborted: panic = \"abort\"): {message}",
-                        model.as_str()
-                    ),
+                    format!("{what}: panic in job {job} (aborted: panic = \"abort\"): {message}"),
                 ));
             }
             match (o.ended, line) {
@@ -318,10 +320,24 @@ fn to_sample(
                     sample.jobs_wall_ns = l.jobs_wall_ns;
                     sample.job_ns = l.job_ns;
                     sample.digest = l.digest;
+                    // The harness's own VmHWM where /proc has it: rusage's maxrss of a child includes
+                    // the image of the process that forked it (cargo-concur), a floor that would hide
+                    // what the model itself uses (threads' stacks, tasks' futures).
+                    let own = if l.self_hwm_kb > 0 {
+                        l.self_hwm_kb
+                    } else {
+                        o.maxrss_kb
+                    };
+                    sample.peak_rss_kb_total = own;
                     sample.pool_start_ns = l.pool_start_ns;
                     sample.pickled_bytes_per_job = l.pickled_bytes_per_job;
                     if model == Model::Processes {
-                        sample.peak_rss_kb_total = l.self_maxrss_kb + l.workers_maxrss_kb;
+                        let main = if l.self_hwm_kb > 0 {
+                            l.self_hwm_kb
+                        } else {
+                            l.self_maxrss_kb
+                        };
+                        sample.peak_rss_kb_total = main + l.workers_maxrss_kb;
                     }
                     Ok(sample)
                 }
@@ -329,18 +345,14 @@ fn to_sample(
                     "crash",
                     None,
                     format!(
-                        "{} x{workers}: the harness was killed by {}{tail}",
-                        model.as_str(),
+                        "{what}: the harness was killed by {}{tail}",
                         runner::signal_name(sig)
                     ),
                 )),
                 (Ended::Exited(code), _) => Err(err(
                     "crash",
                     None,
-                    format!(
-                        "{} x{workers}: the harness exited with code {code}{tail}",
-                        model.as_str()
-                    ),
+                    format!("{what}: the harness exited with code {code}{tail}"),
                 )),
             }
         }
@@ -353,8 +365,7 @@ fn to_sample(
                 "crash",
                 None,
                 format!(
-                    "{} x{workers}: the test binary printed no results ({:?}){tail}",
-                    model.as_str(),
+                    "{what}: the test binary printed no results ({:?}){tail}",
                     o.ended
                 ),
             )),
@@ -400,10 +411,58 @@ pub fn worker_ladder(explicit: &[usize], cores: usize, io_bound: bool) -> Vec<us
     v
 }
 
-/// Profiles one workload with `command(model, workers)` building each run's command.
+/// The numbers of async jobs in flight to measure: the worker ladder, and for I/O-bound workloads also
+/// 32x and 128x cores (tasks are cheap where threads are not), never more than the jobs.
+pub fn in_flight_ladder(
+    explicit: &[usize],
+    cores: usize,
+    io_bound: bool,
+    jobs: usize,
+) -> Vec<usize> {
+    let mut v = worker_ladder(explicit, cores, io_bound);
+    if explicit.is_empty() && io_bound {
+        v.push(32 * cores);
+        v.push(128 * cores);
+    }
+    let mut v: Vec<usize> = v.into_iter().map(|k| k.clamp(1, jobs.max(1))).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Every configuration to sample: sequential; threads and processes at each worker count; for async
+/// workloads, tasks on a current-thread runtime at each K in flight and on a multi-thread runtime with
+/// one worker per core at each K of at least 2.
+pub fn configurations(
+    explicit: &[usize],
+    cores: usize,
+    io_bound: bool,
+    jobs: usize,
+    is_async: bool,
+) -> Vec<RunKey> {
+    let mut keys = vec![RunKey::plain(Model::Sequential, 1)];
+    for w in worker_ladder(explicit, cores, io_bound) {
+        keys.push(RunKey::plain(Model::Threads, w));
+        keys.push(RunKey::plain(Model::Processes, w));
+    }
+    if is_async {
+        let ladder = in_flight_ladder(explicit, cores, io_bound, jobs);
+        for &k in &ladder {
+            keys.push(RunKey::tasks(AsyncRuntime::CurrentThread, 1, k));
+        }
+        for &k in ladder.iter().filter(|&&k| k >= 2) {
+            keys.push(RunKey::tasks(AsyncRuntime::MultiThread, cores, k));
+        }
+    }
+    keys
+}
+
+/// Profiles one workload with `command(key)` building each run's command.
+#[allow(clippy::too_many_arguments)]
 pub fn profile_one(
     spec: &crate::workload::WorkloadSpec,
-    command: &mut dyn FnMut(Model, usize) -> Command,
+    is_async: bool,
+    command: &mut dyn FnMut(&RunKey) -> Command,
     how: &Interpret,
     runner: &mut Runner,
     measure: &MeasureSettings,
@@ -417,10 +476,11 @@ pub fn profile_one(
     if bar.is_none() {
         crate::render::status::progress("Profiling", &label);
     }
-    let warm = runner.run(command(Model::Sequential, 1), measure.timeout)?;
+    let sequential = RunKey::plain(Model::Sequential, 1);
+    let warm = runner.run(command(&sequential), measure.timeout)?;
     let warmup_ns = started.elapsed().as_nanos() as u64;
-    let mut failed: std::collections::BTreeSet<(Model, usize)> = Default::default();
-    let (reference, io_bound) = match to_sample(&warm, how, Model::Sequential, 1, measure.timeout) {
+    let mut failed: std::collections::BTreeSet<RunKey> = Default::default();
+    let (reference, io_bound) = match to_sample(&warm, how, &sequential, measure.timeout) {
         Ok(s) => {
             let cpu = (s.user_ns + s.sys_ns) as f64;
             (
@@ -430,19 +490,14 @@ pub fn profile_one(
         }
         Err(e) => {
             errors.push(e);
-            failed.insert((Model::Sequential, 1));
+            failed.insert(sequential);
             (None, false)
         }
     };
-    let ladder = worker_ladder(&measure.workers, cores, io_bound);
-    let mut pairs = vec![(Model::Sequential, 1)];
-    for &w in &ladder {
-        pairs.push((Model::Threads, w));
-        pairs.push((Model::Processes, w));
-    }
-    let mut samples: BTreeMap<(Model, usize), Vec<Sample>> = BTreeMap::new();
+    let pairs = configurations(&measure.workers, cores, io_bound, spec.jobs, is_async);
+    let mut samples: BTreeMap<RunKey, Vec<Sample>> = BTreeMap::new();
     let min_rounds = measure.runs.min(3);
-    let mut previous_medians: BTreeMap<(Model, usize), u64> = BTreeMap::new();
+    let mut previous_medians: BTreeMap<RunKey, u64> = BTreeMap::new();
     let mut rounds_done = 0;
     let mut last_round = Duration::ZERO;
     for round in 0..measure.runs {
@@ -451,24 +506,18 @@ pub fn profile_one(
         }
         let round_start = Instant::now();
         let mut any = false;
-        for &(model, workers) in &pairs {
-            if failed.contains(&(model, workers)) {
+        for key in &pairs {
+            if failed.contains(key) {
                 continue;
             }
             any = true;
-            set_bar(
-                &bar,
-                &label,
-                &format!("{} x{workers}", model.as_str()),
-                round + 1,
-                measure.runs,
-            );
-            let o = runner.run(command(model, workers), measure.timeout)?;
-            match to_sample(&o, how, model, workers, measure.timeout) {
-                Ok(s) => samples.entry((model, workers)).or_default().push(s),
+            set_bar(&bar, &label, &key.label(), round + 1, measure.runs);
+            let o = runner.run(command(key), measure.timeout)?;
+            match to_sample(&o, how, key, measure.timeout) {
+                Ok(s) => samples.entry(*key).or_default().push(s),
                 Err(e) => {
                     errors.push(e);
-                    failed.insert((model, workers));
+                    failed.insert(*key);
                 }
             }
         }
@@ -477,7 +526,7 @@ pub fn profile_one(
         }
         rounds_done = round + 1;
         last_round = round_start.elapsed();
-        let medians: BTreeMap<(Model, usize), u64> = samples
+        let medians: BTreeMap<RunKey, u64> = samples
             .iter()
             .map(|(k, v)| (*k, summary::median(v.iter().map(|s| s.wall_ns))))
             .collect();
@@ -497,10 +546,11 @@ pub fn profile_one(
         b.finish_and_clear();
     }
     let mut runs = Vec::new();
-    for &(model, workers) in &pairs {
-        let Some(v) = samples.get(&(model, workers)) else {
+    for key in &pairs {
+        let Some(v) = samples.get(key) else {
             continue;
         };
+        let (model, workers) = (key.model, key.workers);
         let matches = reference
             .as_ref()
             .is_some_and(|r| v.iter().all(|s| &s.digest == r));
@@ -511,13 +561,13 @@ pub fn profile_one(
                 kind: "mismatch".to_string(),
                 job: None,
                 message: format!(
-                    "{} x{workers}: results differ from the sequential run (shared or process-global state); \
+                    "{}: results differ from the sequential run (shared or process-global state); \
                      its timings are not comparable",
-                    model.as_str()
+                    key.label()
                 ),
             });
         }
-        runs.push(summary::summarize(model, workers, cores, v, matches));
+        runs.push(summary::summarize(*key, cores, v, matches));
     }
     let profiling_ns = started.elapsed().as_nanos() as u64;
     let measured_ns: u64 = samples.values().flatten().map(|s| s.wall_ns).sum();
@@ -547,6 +597,7 @@ pub fn profile_one(
         measured_ns,
         rounds: rounds_done,
         io_bound,
+        is_async,
         python: None,
     })
 }
@@ -584,12 +635,8 @@ mod tests {
             Model::Sequential => 1.0,
             _ => 1.0 / workers.min(cores) as f64,
         };
-        let mut pairs = vec![(Model::Sequential, 1)];
-        for w in worker_ladder(&[], cores, false) {
-            pairs.push((Model::Threads, w));
-            pairs.push((Model::Processes, w));
-        }
-        let round: f64 = pairs.iter().map(|&(m, w)| seconds_of(m, w)).sum();
+        let pairs = configurations(&[], cores, false, 64, false);
+        let round: f64 = pairs.iter().map(|k| seconds_of(k.model, k.workers)).sum();
         let mut elapsed = 1.0; // the warm-up
         let mut last = 0.0;
         let mut rounds = 0;
@@ -625,5 +672,38 @@ mod tests {
         assert_eq!(worker_ladder(&[], 4, false), vec![1, 2, 3, 4, 8]);
         assert_eq!(worker_ladder(&[3, 5], 2, true), vec![3, 5]);
         assert_eq!(worker_ladder(&[], 12, false), vec![1, 2, 4, 8, 12, 24]);
+    }
+
+    #[test]
+    fn async_workloads_add_task_configurations_with_k_in_flight() {
+        assert_eq!(in_flight_ladder(&[], 2, false, 64), vec![1, 2, 4]);
+        assert_eq!(
+            in_flight_ladder(&[], 2, true, 1000),
+            vec![1, 2, 4, 8, 16, 64, 256]
+        );
+        // Never more in flight than jobs.
+        assert_eq!(in_flight_ladder(&[], 2, true, 48), vec![1, 2, 4, 8, 16, 48]);
+        assert_eq!(in_flight_ladder(&[3, 500], 2, true, 64), vec![3, 64]);
+        let sync = configurations(&[], 2, true, 256, false);
+        assert!(sync.iter().all(|k| k.model != Model::Async));
+        assert_eq!(sync.len(), 1 + 2 * 5);
+        let keys = configurations(&[], 2, true, 256, true);
+        let current: Vec<usize> = keys
+            .iter()
+            .filter(|k| k.runtime == Some(AsyncRuntime::CurrentThread))
+            .map(|k| k.in_flight.unwrap_or(0))
+            .collect();
+        assert_eq!(current, vec![1, 2, 4, 8, 16, 64, 256]);
+        let multi: Vec<&RunKey> = keys
+            .iter()
+            .filter(|k| k.runtime == Some(AsyncRuntime::MultiThread))
+            .collect();
+        assert_eq!(multi.len(), 6);
+        assert!(multi
+            .iter()
+            .all(|k| k.workers == 2 && k.in_flight.unwrap_or(0) >= 2));
+        // The sync models are still all there, sequential first.
+        assert_eq!(keys[0], RunKey::plain(Model::Sequential, 1));
+        assert_eq!(keys.len(), 1 + 2 * 5 + 7 + 6);
     }
 }

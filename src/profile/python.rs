@@ -12,10 +12,9 @@ use crate::error::{Error, Result};
 use crate::workload::python::PythonWorkload;
 use crate::workload::{Project, ProjectPackage};
 
-use super::doc::{PythonRun, WorkloadProfile};
+use super::doc::{PythonRun, RunKey, WorkloadProfile};
 use super::runner::Runner;
 use super::{profile_one, Interpret};
-use crate::vocab::Model;
 
 /// The runner script, written next to the virtual environment.
 pub const RUNNER: &str = include_str!("python_runner.py");
@@ -255,12 +254,12 @@ pub fn profile_all(
         let spec = write_spec(&env, w)?;
         let python = env.python.clone();
         let script = runner_path.clone();
-        let mut command = move |model: Model, workers: usize| {
+        let mut command = move |key: &RunKey| {
             let mut c = Command::new(&python);
             c.arg(&script)
                 .arg(&spec)
-                .arg(model.as_str())
-                .arg(workers.to_string())
+                .arg(key.model.as_str())
+                .arg(key.workers.to_string())
                 // Unbuffered, no bytecode files written next to the user's sources.
                 .env("PYTHONUNBUFFERED", "1")
                 .env("PYTHONDONTWRITEBYTECODE", "1");
@@ -268,6 +267,7 @@ pub fn profile_all(
         };
         let mut p = profile_one(
             &w.spec,
+            false,
             &mut command,
             &Interpret::Harness,
             runner,

@@ -1,6 +1,6 @@
 """cargo-concur's Python workload runner: one run of one (model, workers) pair of a Python workload.
 
-Usage: python runner.py SPEC.json MODEL WORKERS
+Usage: python runner.py SPEC.json MODEL WORKERS [--order forward|reverse]
 
 SPEC.json: {"module", "call", "setup" (or null), "pass": "shared" | "pickle", "jobs"}. `call` is evaluated
 with `job` (the job id), `data` (the value of `setup`, or None) and the module bound to `m` and to its own
@@ -11,7 +11,8 @@ last name. Models:
               pass = "shared" each worker builds `setup` once (initializer); with pass = "pickle" the parent
               builds it once and every job receives it pickled.
 Prints one JSON line (the fields of the Rust harness, plus Python's own): setup_ns, jobs_wall_ns, job_ns,
-digest (order-independent sum over jobs of FNV-1a(job ":" repr(result))), self_maxrss_kb,
+digest (order-independent sum over jobs of FNV-1a(job ":" repr(result))), job_digests (each job's, hex, by
+job id), self_maxrss_kb,
 workers_maxrss_kb, pool_start_ns (pool creation until every worker is ready, setup included),
 pickled_bytes_per_job, gil_enabled, python, start_method; or {"error": {"kind", "job", "message"}} and
 exit code 1.
@@ -121,6 +122,8 @@ def main(argv):
     with open(argv[1]) as f:
         spec = json.load(f)
     model, workers = argv[2], int(argv[3])
+    # `--order reverse`: the sequential model runs jobs from the last to the first (order-dependence check).
+    reverse = argv[4:6] == ["--order", "reverse"]
     jobs = int(spec["jobs"])
     gil_enabled = getattr(sys, "_is_gil_enabled", lambda: True)()
     out = {
@@ -133,6 +136,7 @@ def main(argv):
     }
     _prepare(spec)
     job_ns = [0] * jobs
+    job_digests = ["0" * 16] * jobs
     digest = 0
     out["pickled_bytes_per_job"] = 0
     if model == "processes" and spec["pass"] == "pickle":
@@ -144,10 +148,11 @@ def main(argv):
     if model == "sequential":
         data, out["setup_ns"] = _build_setup()
         start = time.perf_counter_ns()
-        for job in range(jobs):
+        for job in reversed(range(jobs)) if reverse else range(jobs):
             _, d, ns = _run(job, data)
             digest = (digest + d) & MASK
             job_ns[job] = ns
+            job_digests[job] = "%016x" % d
         out["jobs_wall_ns"] = time.perf_counter_ns() - start
     elif model == "threads":
         data, out["setup_ns"] = _build_setup()
@@ -161,6 +166,7 @@ def main(argv):
             for job, d, ns in pool.map(lambda j: _run(j, data), range(jobs)):
                 digest = (digest + d) & MASK
                 job_ns[job] = ns
+                job_digests[job] = "%016x" % d
             out["jobs_wall_ns"] = time.perf_counter_ns() - start
     elif model == "processes":
         ctx = mp.get_context("spawn")
@@ -183,12 +189,13 @@ def main(argv):
             for job, d, ns, pid, kb in results:
                 digest = (digest + d) & MASK
                 job_ns[job] = ns
+                job_digests[job] = "%016x" % d
                 rss[pid] = max(rss.get(pid, 0), kb)
             out["jobs_wall_ns"] = time.perf_counter_ns() - start
         out["workers_maxrss_kb"] = sum(rss.values())
     else:
         raise JobError(None, "unknown model %r" % model)
-    out.update(job_ns=job_ns, digest="%016x" % digest, self_maxrss_kb=maxrss_kb())
+    out.update(job_ns=job_ns, job_digests=job_digests, digest="%016x" % digest, self_maxrss_kb=maxrss_kb())
     print(json.dumps(out), flush=True)
 
 

@@ -1,7 +1,6 @@
 //! From samples to a run summary: medians, spreads, the noise flag.
 
-use crate::profile::doc::{MedianOnly, RunSummary, Sample, Spread};
-use crate::vocab::Model;
+use crate::profile::doc::{MedianOnly, RunKey, RunSummary, Sample, Spread};
 
 /// A run is flagged noisy when (max - min) / median of its wall times exceeds this.
 pub const NOISE_THRESHOLD: f64 = 0.10;
@@ -29,10 +28,10 @@ pub fn spread(values: impl Iterator<Item = u64> + Clone) -> Spread {
     }
 }
 
-/// The summary of one (model, workers) pair.
+/// The summary of one measured configuration. An async run is oversubscribed when its runtime has more
+/// worker threads than cores (jobs in flight are tasks, not threads).
 pub fn summarize(
-    model: Model,
-    workers: usize,
+    key: RunKey,
     cores: usize,
     samples: &[Sample],
     results_match_sequential: bool,
@@ -60,9 +59,17 @@ pub fn summarize(
     if !counters.running_fraction.is_finite() {
         counters.running_fraction = 0.0;
     }
+    let RunKey {
+        model,
+        workers,
+        runtime,
+        in_flight,
+    } = key;
     RunSummary {
         model,
         workers,
+        runtime,
+        in_flight,
         wall_ns: wall,
         cpu_ns: spread(samples.iter().map(|s| s.user_ns + s.sys_ns)),
         setup_ns: MedianOnly {
@@ -93,6 +100,8 @@ pub fn summarize(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::doc::AsyncRuntime;
+    use crate::vocab::Model;
 
     fn sample(wall: u64) -> Sample {
         Sample {
@@ -115,8 +124,7 @@ mod tests {
     #[test]
     fn noise_flag_and_oversubscription() {
         let quiet = summarize(
-            Model::Threads,
-            4,
+            RunKey::plain(Model::Threads, 4),
             2,
             &[sample(100), sample(104), sample(102)],
             true,
@@ -124,8 +132,7 @@ mod tests {
         assert!(!quiet.noisy && quiet.oversubscribed);
         assert_eq!(quiet.cpu_ns.median, 52);
         let noisy = summarize(
-            Model::Threads,
-            2,
+            RunKey::plain(Model::Threads, 2),
             2,
             &[sample(100), sample(150), sample(102)],
             true,
@@ -133,5 +140,30 @@ mod tests {
         assert!(noisy.noisy && !noisy.oversubscribed);
         assert_eq!(noisy.samples, 3);
         assert_eq!(noisy.raw_samples.len(), 3);
+        assert_eq!((noisy.runtime, noisy.in_flight), (None, None));
+        // 256 tasks in flight on one thread are not oversubscription; 4 runtime workers on 2 cores are.
+        let one = summarize(
+            RunKey::tasks(AsyncRuntime::CurrentThread, 8, 256),
+            2,
+            &[sample(100)],
+            true,
+        );
+        assert!(!one.oversubscribed);
+        assert_eq!(
+            (one.model, one.workers, one.in_flight),
+            (Model::Async, 1, Some(256))
+        );
+        assert_eq!(
+            one.key(),
+            RunKey::tasks(AsyncRuntime::CurrentThread, 1, 256)
+        );
+        let multi = summarize(
+            RunKey::tasks(AsyncRuntime::MultiThread, 4, 16),
+            2,
+            &[sample(100)],
+            true,
+        );
+        assert!(multi.oversubscribed);
+        assert_eq!(multi.runtime, Some(AsyncRuntime::MultiThread));
     }
 }

@@ -9,7 +9,7 @@ use super::runner::Runner;
 use super::{profile_one, Interpret};
 use crate::cli::MeasureSettings;
 use crate::error::{Error, Result};
-use crate::profile::doc::WorkloadProfile;
+use crate::profile::doc::{RunKey, WorkloadProfile};
 use crate::vocab::Model;
 use crate::workload::TestWorkload;
 
@@ -36,13 +36,14 @@ pub fn profile(
         .map_err(|e| Error::internal(format!("cannot write {}: {e}", list.display())))?;
     let exe = t.executable.clone();
     let list_file = list.clone();
-    let mut command = move |model: Model, workers: usize| match model {
-        Model::Sequential | Model::Threads => {
+    let mut command = move |key: &RunKey| match key.model {
+        // Test binaries have no async runs; `Async` is never asked for.
+        Model::Sequential | Model::Threads | Model::Async => {
             let mut c = Command::new(&exe);
-            let n = if model == Model::Sequential {
+            let n = if key.model == Model::Sequential {
                 1
             } else {
-                workers
+                key.workers
             };
             c.args(["--test-threads", &n.to_string()]);
             c
@@ -53,7 +54,15 @@ pub fn profile(
             let mut c = Command::new("xargs");
             c.arg("-a")
                 .arg(&list_file)
-                .args(["-d", "\n", "-P", &workers.to_string(), "-I{}", "sh", "-c"])
+                .args([
+                    "-d",
+                    "\n",
+                    "-P",
+                    &key.workers.to_string(),
+                    "-I{}",
+                    "sh",
+                    "-c",
+                ])
                 .arg(
                     "if \"$0\" --exact \"$1\" --test-threads 1 >/dev/null 2>&1; \
                      then echo \"test $1 ... ok\"; else echo \"test $1 ... FAILED\"; fi",
@@ -65,6 +74,7 @@ pub fn profile(
     };
     let profiled = profile_one(
         &t.spec,
+        false,
         &mut command,
         &Interpret::Libtest,
         runner,

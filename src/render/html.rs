@@ -3,9 +3,11 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::render::human::report::{measurement_rows, verdict_line, MEASUREMENT_HEADER};
+use crate::render::human::report::{
+    measurement_rows, model_text, verdict_line, MEASUREMENT_HEADER,
+};
 use crate::render::{Export, ReportInput};
-use crate::report::doc::{Band, BandPoint, Verdict, WorkloadReport};
+use crate::report::doc::{Band, BandPoint, WorkloadReport};
 use crate::vocab::Model;
 
 /// The HTML format.
@@ -24,6 +26,7 @@ svg{display:block;margin:1rem 0;max-width:100%;height:auto}\
 
 const THREADS_COLOUR: &str = "#1f77b4";
 const PROCESSES_COLOUR: &str = "#d62728";
+const ASYNC_COLOUR: &str = "#2ca02c";
 
 /// Escapes text for HTML/XML content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -75,19 +78,33 @@ fn page(doc: &ReportInput<'_>) -> String {
         h.push_str("<p>No workloads to report on.</p>\n");
     } else {
         h.push_str("<table>\n<thead><tr><th>workload</th><th>verdict</th><th>confidence</th>");
-        h.push_str("<th>best threads</th><th>best processes</th></tr></thead>\n<tbody>\n");
+        // The async column only when some workload was run as async tasks.
+        let with_async = report
+            .workloads
+            .iter()
+            .any(|w| w.speedup.asynchronous.is_some());
+        h.push_str("<th>best threads</th><th>best processes</th>");
+        if with_async {
+            h.push_str("<th>best async</th>");
+        }
+        h.push_str("</tr></thead>\n<tbody>\n");
         for w in &report.workloads {
             let _ = writeln!(
                 h,
                 "<tr><td><a href=\"#{}\">{}</a></td><td class=\"verdict{}\">{}</td><td class=\"num\">{:.2}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td>{}</tr>",
                 anchor(w),
                 escape(&w.name),
                 if w.failed { " failed" } else { "" },
                 escape(&verdict_text(w)),
                 w.recommendation.confidence,
                 speedup(w.speedup.threads),
-                speedup(w.speedup.processes)
+                speedup(w.speedup.processes),
+                if with_async {
+                    format!("<td class=\"num\">{}</td>", speedup(w.speedup.asynchronous))
+                } else {
+                    String::new()
+                }
             );
         }
         h.push_str("</tbody>\n</table>\n");
@@ -111,10 +128,7 @@ fn verdict_text(w: &WorkloadReport) -> String {
     if w.failed {
         return "failed".into();
     }
-    match w.recommendation.model {
-        Verdict::Sequential => "sequential".into(),
-        m => format!("{} ×{}", m.as_str(), w.recommendation.workers),
-    }
+    model_text(&w.recommendation)
 }
 
 fn speedup(x: Option<f64>) -> String {
@@ -185,16 +199,24 @@ fn workload(doc: &ReportInput<'_>, w: &WorkloadReport, h: &mut String) {
     }
     if !w.prediction.is_empty() {
         h.push_str("<h3>Predicted speedup (low / estimate / high)</h3>\n<table>\n");
-        h.push_str(
-            "<thead><tr><th>cores</th><th>threads</th><th>processes</th></tr></thead>\n<tbody>\n",
-        );
+        let with_async = w.prediction.iter().any(|p| p.asynchronous.is_some());
+        h.push_str(if with_async {
+            "<thead><tr><th>cores</th><th>threads</th><th>processes</th><th>async</th></tr></thead>\n<tbody>\n"
+        } else {
+            "<thead><tr><th>cores</th><th>threads</th><th>processes</th></tr></thead>\n<tbody>\n"
+        });
         for p in &w.prediction {
             let _ = writeln!(
                 h,
-                "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}</tr>",
                 p.cores,
                 band_cell(p.threads),
-                band_cell(p.processes)
+                band_cell(p.processes),
+                if with_async {
+                    format!("<td class=\"num\">{}</td>", band_cell(p.asynchronous))
+                } else {
+                    String::new()
+                }
             );
         }
         h.push_str("</tbody>\n</table>\n");
@@ -241,10 +263,13 @@ impl Axes {
 /// One SVG chart: log-log speedup vs workers, both models' measured points with their intervals, the
 /// predicted band and estimate, and the linear ideal.
 pub fn chart_svg(w: &WorkloadReport) -> String {
-    let models = [
+    let mut models = vec![
         (Model::Threads, THREADS_COLOUR),
         (Model::Processes, PROCESSES_COLOUR),
     ];
+    if w.has_async() {
+        models.push((Model::Async, ASYNC_COLOUR));
+    }
     let bands: Vec<Vec<BandPoint>> = models.iter().map(|m| w.band_of(m.0)).collect();
     let values: Vec<f64> = w
         .measured
@@ -385,9 +410,13 @@ pub fn chart_svg(w: &WorkloadReport) -> String {
                 axes.y(p.speedup),
                 if p.oversubscribed { "#fff" } else { colour },
                 escape(&format!(
-                    "{} ×{}: {:.2}x (95% CI {:.2}-{:.2}){}",
+                    "{} ×{}{}: {:.2}x (95% CI {:.2}-{:.2}){}",
                     model.as_str(),
                     p.workers,
+                    match (p.runtime, p.in_flight) {
+                        (Some(rt), Some(k)) => format!(" ({}, {k} in flight)", rt.as_str()),
+                        _ => String::new(),
+                    },
                     p.speedup,
                     p.low,
                     p.high,
@@ -422,19 +451,25 @@ pub fn chart_svg(w: &WorkloadReport) -> String {
              <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{}</text>",
             lx + 10.0,
             y + 4.0,
-            model.as_str()
+            if *model == Model::Async {
+                "async (best K)"
+            } else {
+                model.as_str()
+            }
         );
     }
+    // Below the model entries (three with async).
+    let notes_top = TOP + (models.len() as f64 - 2.0) * 20.0;
     let _ = writeln!(
         s,
         "<text x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#555\">dashed: predicted</text>\
          <text x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#555\">shaded: predicted band</text>\
          <text x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#555\">dotted: linear</text>\
          <text x=\"{lx:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#555\">hollow: oversubscribed</text>",
-        TOP + 60.0,
-        TOP + 74.0,
-        TOP + 88.0,
-        TOP + 102.0
+        notes_top + 60.0,
+        notes_top + 74.0,
+        notes_top + 88.0,
+        notes_top + 102.0
     );
     s.push_str("</svg>\n");
     s
@@ -443,7 +478,9 @@ pub fn chart_svg(w: &WorkloadReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::doc::{Crossover, MeasuredPoint, Prediction, Recommendation, Speedup};
+    use crate::report::doc::{
+        Crossover, MeasuredPoint, Prediction, Recommendation, Speedup, Verdict,
+    };
 
     fn report_with_crossover() -> WorkloadReport {
         let band = |e: f64| Band {
@@ -459,15 +496,19 @@ mod tests {
                 confidence: 0.9,
                 reasons: vec!["x".into()],
                 refactors: Vec::new(),
+                runtime: None,
+                in_flight: None,
             },
             speedup: Speedup {
                 threads: Some(1.9),
                 processes: Some(1.8),
+                asynchronous: None,
             },
             prediction: vec![Prediction {
                 cores: 16,
                 threads: Some(band(5.0)),
                 processes: Some(band(9.0)),
+                asynchronous: None,
             }],
             package: "p".into(),
             measured: vec![
@@ -478,6 +519,8 @@ mod tests {
                     low: 1.8,
                     high: 2.0,
                     oversubscribed: false,
+                    runtime: None,
+                    in_flight: None,
                 },
                 MeasuredPoint {
                     model: Model::Processes,
@@ -486,6 +529,8 @@ mod tests {
                     low: 1.7,
                     high: 1.9,
                     oversubscribed: false,
+                    runtime: None,
+                    in_flight: None,
                 },
             ],
             crossover: Some(Crossover {

@@ -110,9 +110,8 @@ pub fn advise(ev: &Evidence<'_>, decision: &Decision) -> Vec<Refactor> {
             Verdict::Threads => Some(format!(
                 "CPU-bound data parallelism: `rayon` (`par_iter` over the jobs) or a scoped pool of {workers} threads"
             )),
-            Verdict::Async => Some(format!(
-                "run the jobs as async tasks with at most {workers} in flight (e.g. a semaphore)"
-            )),
+            // The runtime and the jobs in flight: `verdict_async::advice`.
+            Verdict::Async => None,
             Verdict::Processes => Some(format!(
                 "run the jobs in {workers} worker processes (a job queue over pipes or files), each with its own state"
             )),

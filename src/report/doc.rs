@@ -38,6 +38,12 @@ pub struct Recommendation {
     pub confidence: f64,
     pub reasons: Vec<String>,
     pub refactors: Vec<Refactor>,
+    /// Extension (verdict `async` only): the tokio runtime to use; `workers` is its worker threads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<crate::profile::doc::AsyncRuntime>,
+    /// Extension (verdict `async` only): how many jobs to keep in flight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<usize>,
 }
 
 /// Best measured speedup over sequential for each parallel model (None when it could not be measured),
@@ -46,6 +52,9 @@ pub struct Recommendation {
 pub struct Speedup {
     pub threads: Option<f64>,
     pub processes: Option<f64>,
+    /// Extension: best async-tasks speedup (async workloads only).
+    #[serde(default, rename = "async", skip_serializing_if = "Option::is_none")]
+    pub asynchronous: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -60,6 +69,10 @@ pub struct Prediction {
     pub cores: usize,
     pub threads: Option<Band>,
     pub processes: Option<Band>,
+    /// Extension: async tasks on a multi-thread runtime with one worker per core (async workloads whose
+    /// current-thread runs do not already gain by waiting).
+    #[serde(default, rename = "async", skip_serializing_if = "Option::is_none")]
+    pub asynchronous: Option<Band>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +106,11 @@ pub struct MeasuredPoint {
     pub low: f64,
     pub high: f64,
     pub oversubscribed: bool,
+    /// Extension (model `async`): the runtime and the jobs in flight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<crate::profile::doc::AsyncRuntime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,11 +149,27 @@ pub struct BandPoint {
 
 impl WorkloadReport {
     /// The measured points of one model, by workers.
+    /// For async, one point per worker count (current-thread: 1, multi-thread: its workers): the one with
+    /// the best K in flight.
     pub fn measured_of(&self, model: crate::vocab::Model) -> Vec<&MeasuredPoint> {
         let mut v: Vec<&MeasuredPoint> =
             self.measured.iter().filter(|p| p.model == model).collect();
-        v.sort_by_key(|p| p.workers);
+        v.sort_by(|a, b| {
+            a.workers
+                .cmp(&b.workers)
+                .then(b.speedup.total_cmp(&a.speedup))
+        });
+        if model == crate::vocab::Model::Async {
+            v.dedup_by_key(|p| p.workers);
+        }
         v
+    }
+
+    /// True when async tasks were measured (the workload's `run` is an `async fn`).
+    pub fn has_async(&self) -> bool {
+        self.measured
+            .iter()
+            .any(|p| p.model == crate::vocab::Model::Async)
     }
 
     /// The predicted band of one model, for charts: it starts at the largest measured worker count without
@@ -145,6 +179,7 @@ impl WorkloadReport {
         let pick = |p: &Prediction| match model {
             Model::Threads => p.threads,
             Model::Processes => p.processes,
+            Model::Async => p.asynchronous,
             Model::Sequential => None,
         };
         let predicted: Vec<BandPoint> = self

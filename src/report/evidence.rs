@@ -3,7 +3,7 @@
 //! reasons use.
 
 use crate::analyze::doc::AnalysisDoc;
-use crate::profile::doc::{RunSummary, WorkloadProfile};
+use crate::profile::doc::{AsyncRuntime, RunSummary, WorkloadProfile};
 use crate::vocab::Model;
 use crate::vocab::{Finding, FindingKind};
 
@@ -53,6 +53,9 @@ pub struct Evidence<'a> {
     /// Sorted by workers.
     pub threads: Vec<ModelPoint<'a>>,
     pub processes: Vec<ModelPoint<'a>>,
+    /// Async tasks (workloads whose `run` is an `async fn`): every runtime and K in flight, sorted by
+    /// (runtime, workers, in flight).
+    pub asynchronous: Vec<ModelPoint<'a>>,
     pub findings: Vec<PathFinding<'a>>,
     /// What the sequential run spends outside its jobs, left out of every comparison.
     pub baseline: Baseline,
@@ -234,10 +237,20 @@ impl<'a> Evidence<'a> {
             .unwrap_or_default();
         let points = |model: Model| -> Vec<ModelPoint<'a>> {
             let mut runs: Vec<&RunSummary> = w.runs.iter().filter(|r| r.model == model).collect();
-            runs.sort_by_key(|r| r.workers);
+            runs.sort_by_key(|r| (r.runtime, r.workers, r.in_flight));
             runs.into_iter()
                 .filter_map(|run| {
-                    let seed = seed_for(&[&w.name, model.as_str(), &run.workers.to_string()]);
+                    let mut parts = vec![
+                        w.name.clone(),
+                        model.as_str().into(),
+                        run.workers.to_string(),
+                    ];
+                    if let (Some(rt), Some(k)) = (run.runtime, run.in_flight) {
+                        parts.push(rt.as_str().into());
+                        parts.push(k.to_string());
+                    }
+                    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+                    let seed = seed_for(&parts);
                     let speedup =
                         ratio_of_medians(&seq_walls, &job_phase_samples(run, baseline), seed)?;
                     Some(ModelPoint {
@@ -254,6 +267,7 @@ impl<'a> Evidence<'a> {
             sequential,
             threads: points(Model::Threads),
             processes: points(Model::Processes),
+            asynchronous: points(Model::Async),
             findings,
             baseline,
             crate_globals,
@@ -264,8 +278,17 @@ impl<'a> Evidence<'a> {
         match model {
             Model::Threads => &self.threads,
             Model::Processes => &self.processes,
+            Model::Async => &self.asynchronous,
             Model::Sequential => &[],
         }
+    }
+
+    /// The async points of one runtime, sorted by (workers, in flight).
+    pub fn async_points(&self, runtime: AsyncRuntime) -> Vec<&ModelPoint<'a>> {
+        self.asynchronous
+            .iter()
+            .filter(|p| p.run.runtime == Some(runtime))
+            .collect()
     }
 
     /// The worker count with the highest median speedup, among runs whose results matched (all runs when
@@ -369,6 +392,20 @@ pub fn megabytes(kb: u64) -> String {
 /// `threads ×2`
 pub fn label(model: Model, workers: usize) -> String {
     format!("{} ×{workers}", model.as_str())
+}
+
+/// `threads ×2`, or for async tasks `async current-thread, 64 in flight` / `async multi-thread ×2, 64 in
+/// flight`.
+pub fn run_label(run: &RunSummary) -> String {
+    match (run.runtime, run.in_flight) {
+        (Some(AsyncRuntime::CurrentThread), Some(k)) => {
+            format!("async current-thread, {k} in flight")
+        }
+        (Some(AsyncRuntime::MultiThread), Some(k)) => {
+            format!("async multi-thread ×{}, {k} in flight", run.workers)
+        }
+        _ => label(run.model, run.workers),
+    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,10 @@ pub mod python;
 pub mod scaling;
 pub mod stats;
 pub mod verdict;
+pub mod verdict_async;
 
 use crate::analyze::doc::AnalysisDoc;
-use crate::profile::doc::{ProfileDoc, WorkloadProfile};
+use crate::profile::doc::{AsyncRuntime, ProfileDoc, WorkloadProfile};
 use crate::report::doc::{
     AnalysisSummary, Crossover, MeasuredPoint, Prediction, Recommendation, ReportDoc, Speedup,
     WorkloadReport,
@@ -40,9 +41,11 @@ pub fn recommend(analysis: &AnalysisDoc, profile: &ProfileDoc) -> ReportDoc {
     }
 }
 
-fn fit_model(points: &[ModelPoint<'_>]) -> Option<ScalingFit> {
+fn fit_model<'p, 'a: 'p>(
+    points: impl IntoIterator<Item = &'p ModelPoint<'a>>,
+) -> Option<ScalingFit> {
     let usable: Vec<ScalePoint> = points
-        .iter()
+        .into_iter()
         .filter(|p| !p.oversubscribed && p.run.results_match_sequential)
         .map(|p| ScalePoint {
             workers: p.run.workers,
@@ -66,12 +69,15 @@ fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize)
     if let Some(py) = &w.python {
         python::explain(&ev, py, &mut decision);
     }
-    let refactors = advice::advise(&ev, &decision);
+    let (decision, tasks) = verdict_async::refine(&ev, decision);
+    let mut refactors = advice::advise(&ev, &decision);
+    refactors.extend(verdict_async::advice(&ev, &decision, tasks));
 
     let measured: Vec<MeasuredPoint> = ev
         .threads
         .iter()
         .chain(ev.processes.iter())
+        .chain(ev.asynchronous.iter())
         .map(|p| MeasuredPoint {
             model: p.run.model,
             workers: p.run.workers,
@@ -79,12 +85,15 @@ fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize)
             low: p.speedup.interval.low,
             high: p.speedup.interval.high,
             oversubscribed: p.oversubscribed,
+            runtime: p.run.runtime,
+            in_flight: p.run.in_flight,
         })
         .collect();
     let best = |m: Model| ev.best(m).map(|p| p.speedup.interval.estimate);
 
     let threads_fit = fit_model(&ev.threads);
     let processes_fit = fit_model(&ev.processes);
+    let (async_fit, async_note) = async_fit(&ev);
     let mut fit_notes = Vec::new();
     for (model, fit, points) in [
         (Model::Threads, &threads_fit, &ev.threads),
@@ -99,18 +108,24 @@ fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize)
             None => {}
         }
     }
-    let prediction: Vec<Prediction> = if threads_fit.is_none() && processes_fit.is_none() {
-        Vec::new()
-    } else {
-        PREDICTED_CORES
-            .iter()
-            .map(|&c| Prediction {
-                cores: c,
-                threads: threads_fit.as_ref().map(|f| f.band(c)),
-                processes: processes_fit.as_ref().map(|f| f.band(c)),
-            })
-            .collect()
-    };
+    if let Some(f) = &async_fit {
+        fit_notes.push(f.note("async (current-thread as 1 worker, multi-thread at its best K)"));
+    }
+    fit_notes.extend(async_note);
+    let prediction: Vec<Prediction> =
+        if threads_fit.is_none() && processes_fit.is_none() && async_fit.is_none() {
+            Vec::new()
+        } else {
+            PREDICTED_CORES
+                .iter()
+                .map(|&c| Prediction {
+                    cores: c,
+                    threads: threads_fit.as_ref().map(|f| f.band(c)),
+                    processes: processes_fit.as_ref().map(|f| f.band(c)),
+                    asynchronous: async_fit.as_ref().map(|f| f.band(c)),
+                })
+                .collect()
+        };
     let crossover = match (&threads_fit, &processes_fit) {
         (Some(t), Some(p)) => {
             let from = t.max_workers.max(p.max_workers);
@@ -141,10 +156,13 @@ fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize)
             confidence: decision.confidence,
             reasons: decision.reasons,
             refactors,
+            runtime: tasks.map(|t| t.0),
+            in_flight: tasks.map(|t| t.1),
         },
         speedup: Speedup {
             threads: best(Model::Threads),
             processes: best(Model::Processes),
+            asynchronous: best(Model::Async),
         },
         prediction,
         package: w.package.clone(),
@@ -153,6 +171,41 @@ fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize)
         fit_notes,
         failed: decision.failed,
     }
+}
+
+/// The async prediction in cores: the multi-thread runtime (one worker per core) at its best K, with the
+/// current-thread runtime as the 1-worker point. Only when waiting alone does not already speed the jobs up
+/// on one thread (the laws start at 1x on 1 worker); otherwise a note says why there is none.
+fn async_fit(ev: &Evidence<'_>) -> (Option<ScalingFit>, Option<String>) {
+    let best_of = |rt: AsyncRuntime| {
+        ev.async_points(rt)
+            .into_iter()
+            .filter(|p| p.run.results_match_sequential && !p.oversubscribed)
+            .max_by(|a, b| {
+                a.speedup
+                    .interval
+                    .estimate
+                    .total_cmp(&b.speedup.interval.estimate)
+            })
+    };
+    let (Some(one), Some(multi)) = (
+        best_of(AsyncRuntime::CurrentThread),
+        best_of(AsyncRuntime::MultiThread),
+    ) else {
+        return (None, None);
+    };
+    if one.speedup.interval.estimate >= verdict::MEANINGFUL_SPEEDUP {
+        return (
+            None,
+            Some(format!(
+                "async: no prediction in cores: one current-thread runtime already reaches {} with {} jobs in \
+                 flight, so the jobs gain from overlapping their waits, not from cores",
+                evidence::times(one.speedup.interval.estimate),
+                one.run.in_flight.unwrap_or(1)
+            )),
+        );
+    }
+    (fit_model([multi]), None)
 }
 
 #[cfg(test)]

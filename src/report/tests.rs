@@ -328,7 +328,7 @@ fn sleeping_jobs_get_more_threads_than_cores() {
 }
 
 #[test]
-fn io_bound_code_on_an_async_runtime_goes_async() {
+fn io_bound_sync_code_on_an_async_runtime_keeps_threads_with_async_as_advice() {
     let w = workload(
         "fetch",
         32,
@@ -347,8 +347,13 @@ fn io_bound_code_on_an_async_runtime_goes_async() {
     let a = analysis(vec![spawn], &[("workloads::fetch", &[0])]);
     let doc = recommend(&a, &profile(vec![w]));
     let w = only(&doc);
-    assert_eq!(w.recommendation.model, Verdict::Async, "{}", reasons(w));
-    assert!(reasons(w).contains("src/lib.rs:40"));
+    // Only threads were measured: async is advice, never the verdict of a sync workload.
+    assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
+    assert!(reasons(w).contains(
+        "advice, not measured: the code already uses an async runtime on the workload's path (`tokio::spawn` \
+         starts concurrent work at src/lib.rs:40)"
+    ));
+    assert!(w.speedup.asynchronous.is_none());
 }
 
 #[test]
@@ -564,7 +569,7 @@ fn slower_setups_in_worker_processes_count_against_processes() {
 }
 
 #[test]
-fn thousands_of_waiting_jobs_go_async() {
+fn thousands_of_waiting_sync_jobs_get_threads_and_async_only_as_advice() {
     let w = workload(
         "fanout",
         5000,
@@ -577,22 +582,20 @@ fn thousands_of_waiting_jobs_go_async() {
     );
     let doc = recommend(&empty_analysis(), &profile(vec![w]));
     let w = only(&doc);
-    assert_eq!(w.recommendation.model, Verdict::Async, "{}", reasons(w));
+    assert_eq!(w.recommendation.model, Verdict::Threads, "{}", reasons(w));
     assert!(
         w.recommendation.workers >= 1000,
         "{}",
         w.recommendation.workers
     );
     assert!(
-        reasons(w).contains("too many for OS threads"),
+        reasons(w).contains("advice, not measured: 2500 concurrent waits are many for OS threads"),
         "{}",
         reasons(w)
     );
-    assert!(w
-        .recommendation
-        .refactors
-        .iter()
-        .any(|f| f.message.contains("async tasks")));
+    assert!(w.recommendation.refactors.iter().any(|f| f
+        .message
+        .starts_with("advice, not measured: the jobs mostly wait, so an async version")));
 }
 
 #[test]
@@ -863,3 +866,5 @@ fn python_threads_are_ruled_out_where_the_gil_is_held() {
         reasons(only(&doc))
     );
 }
+
+mod asynchronous;

@@ -410,7 +410,7 @@ pub(super) fn meaningful(p: &ModelPoint<'_>) -> bool {
 }
 
 /// An async runtime already on the workload's path.
-fn async_runtime_on_path<'a>(findings: &[PathFinding<'a>]) -> Option<PathFinding<'a>> {
+pub(super) fn async_runtime_on_path<'a>(findings: &[PathFinding<'a>]) -> Option<PathFinding<'a>> {
     findings.iter().copied().find(|f| {
         f.finding.kind == FindingKind::BlockingInAsync
             || (matches!(f.finding.kind, FindingKind::Spawn | FindingKind::Channel)
@@ -747,21 +747,22 @@ fn io_bound(
             }
         ));
     }
-    let model = if want_async {
+    // Threads are what was measured; async tasks only where they were measured too (verdict_async).
+    if want_async && !ev.workload.is_async {
         match runtime {
             Some(f) => reasons.push(format!(
-                "the code already uses an async runtime on the workload's path ({} at {}): async tasks",
+                "advice, not measured: the code already uses an async runtime on the workload's path ({} at \
+                 {}): an async version of the jobs would fit",
                 f.finding.message,
                 f.location()
             )),
             None => reasons.push(format!(
-                "{ideal} concurrent waits are too many for OS threads: async tasks"
+                "advice, not measured: {ideal} concurrent waits are many for OS threads: an async version \
+                 of the jobs would fit"
             )),
         }
-        Verdict::Async
-    } else {
-        Verdict::Threads
-    };
+    }
+    let model = Verdict::Threads;
     reasons.extend(earlier);
     Decision {
         model,

@@ -1,15 +1,23 @@
-//! The API tables: which resolved paths and methods count as I/O, console, sleep, process-global, spawn,
-//! channel, lock, atomic, single-thread state, CPU-heavy or FFI. Plain data; visitors only look things up.
+//! The API catalogue and its index: which resolved paths, methods and types count as I/O, console, sleep,
+//! process-global, spawn, channel, lock, atomic, single-thread state, CPU-heavy or FFI. The catalogue is the
+//! data file `apis.toml` (compiled in; one entry per API with the reason it is listed), parsed into a
+//! [`Catalogue`], merged with a user's extra entries ([`merge`]) and indexed once into an [`Apis`] that the
+//! analysis passes explicitly to whatever looks things up. Plain data: no global, no I/O.
 //!
 //! A pattern ending in `*` matches every path that starts with what precedes the `*`
 //! (`std::fs::*` matches `std::fs::read` and `std::fs::File::open`); any other pattern matches exactly.
 //! Paths are resolved (`use` items applied), `core::`/`alloc::` are written as `std::`.
+//!
+//! The constants at the end are not APIs but the shapes of Rust code the visitors recognise (guard methods,
+//! iterator adaptors, arithmetic methods, macro names).
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
-/// What calling an API does, as far as the rules care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+use serde::Deserialize;
+
+/// What calling an API does, as far as the rules care (wire names as in `apis.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Api {
     /// Blocking I/O: files, sockets, child processes, blocking network/database clients.
     Io,
@@ -39,253 +47,368 @@ pub enum Api {
     Drop,
 }
 
-/// Function (and associated function) paths.
-pub const CALLS: &[(&str, Api)] = &[
-    // I/O
-    ("std::fs::*", Api::Io),
-    ("std::net::TcpStream::connect", Api::Io),
-    ("std::net::TcpStream::connect_timeout", Api::Io),
-    ("std::net::TcpListener::bind", Api::Io),
-    ("std::net::UdpSocket::bind", Api::Io),
-    ("std::net::ToSocketAddrs::to_socket_addrs", Api::Io),
-    ("std::io::read_to_string", Api::Io),
-    ("std::io::copy", Api::Io),
-    ("std::io::stdin", Api::Console),
-    ("std::io::stdout", Api::Console),
-    ("std::io::stderr", Api::Console),
-    ("std::thread::sleep", Api::Sleep),
-    ("reqwest::blocking::*", Api::Io),
-    ("ureq::get", Api::Io),
-    ("ureq::post", Api::Io),
-    ("ureq::put", Api::Io),
-    ("ureq::delete", Api::Io),
-    ("ureq::request", Api::Io),
-    ("postgres::Client::connect", Api::Io),
-    ("rusqlite::Connection::open", Api::Io),
-    ("rusqlite::Connection::open_in_memory", Api::Io),
-    ("redis::Client::open", Api::Io),
-    ("mysql::Pool::new", Api::Io),
-    // process-global
-    ("std::env::set_var", Api::ProcessGlobal),
-    ("std::env::remove_var", Api::ProcessGlobal),
-    ("std::env::set_current_dir", Api::ProcessGlobal),
-    ("std::process::exit", Api::ProcessGlobal),
-    ("std::panic::set_hook", Api::ProcessGlobal),
-    ("std::panic::take_hook", Api::ProcessGlobal),
-    ("libc::umask", Api::ProcessGlobal),
-    ("libc::signal", Api::ProcessGlobal),
-    ("libc::sigaction", Api::ProcessGlobal),
-    ("libc::setenv", Api::ProcessGlobal),
-    ("libc::chdir", Api::ProcessGlobal),
-    ("nix::sys::stat::umask", Api::ProcessGlobal),
-    ("nix::sys::signal::signal", Api::ProcessGlobal),
-    ("nix::sys::signal::sigaction", Api::ProcessGlobal),
-    ("signal_hook::flag::register", Api::ProcessGlobal),
-    ("signal_hook::low_level::register", Api::ProcessGlobal),
-    ("signal_hook::register", Api::ProcessGlobal),
-    ("ctrlc::set_handler", Api::ProcessGlobal),
-    ("log::set_logger", Api::ProcessGlobal),
-    ("log::set_boxed_logger", Api::ProcessGlobal),
-    ("log::set_max_level", Api::ProcessGlobal),
-    ("env_logger::init", Api::ProcessGlobal),
-    ("env_logger::try_init", Api::ProcessGlobal),
-    ("env_logger::init_from_env", Api::ProcessGlobal),
-    ("simple_logger::init", Api::ProcessGlobal),
-    ("simple_logger::init_with_level", Api::ProcessGlobal),
-    (
-        "tracing::subscriber::set_global_default",
-        Api::ProcessGlobal,
-    ),
-    ("tracing_subscriber::fmt::init", Api::ProcessGlobal),
-    // spawn
-    ("std::thread::spawn", Api::Spawn),
-    ("std::thread::spawn", Api::Detaches),
-    ("std::thread::spawn", Api::SyncContext),
-    ("std::thread::scope", Api::Spawn),
-    ("std::thread::scope", Api::SyncContext),
-    ("rayon::*", Api::SyncContext),
-    ("rayon::join", Api::Spawn),
-    ("rayon::scope", Api::Spawn),
-    ("rayon::in_place_scope", Api::Spawn),
-    ("rayon::spawn", Api::Spawn),
-    ("rayon::spawn", Api::Detaches),
-    ("rayon::spawn_fifo", Api::Spawn),
-    ("rayon::spawn_fifo", Api::Detaches),
-    ("tokio::spawn", Api::Spawn),
-    ("tokio::spawn", Api::Detaches),
-    ("tokio::task::spawn", Api::Spawn),
-    ("tokio::task::spawn", Api::Detaches),
-    ("tokio::task::spawn_local", Api::Spawn),
-    ("tokio::task::spawn_local", Api::Detaches),
-    ("tokio::task::spawn_blocking", Api::Spawn),
-    ("tokio::task::spawn_blocking", Api::Detaches),
-    ("tokio::task::spawn_blocking", Api::SyncContext),
-    ("tokio::task::block_in_place", Api::SyncContext),
-    ("async_std::task::spawn", Api::Spawn),
-    ("async_std::task::spawn", Api::Detaches),
-    ("async_std::task::spawn_blocking", Api::Spawn),
-    ("async_std::task::spawn_blocking", Api::Detaches),
-    ("async_std::task::spawn_blocking", Api::SyncContext),
-    ("smol::spawn", Api::Spawn),
-    ("smol::spawn", Api::Detaches),
-    ("crossbeam::scope", Api::Spawn),
-    ("crossbeam::thread::scope", Api::Spawn),
-    ("crossbeam_utils::thread::scope", Api::Spawn),
-    // channels
-    ("std::sync::mpsc::channel", Api::Channel),
-    ("std::sync::mpsc::sync_channel", Api::Channel),
-    ("crossbeam_channel::unbounded", Api::Channel),
-    ("crossbeam_channel::bounded", Api::Channel),
-    ("crossbeam::channel::unbounded", Api::Channel),
-    ("crossbeam::channel::bounded", Api::Channel),
-    ("flume::unbounded", Api::Channel),
-    ("flume::bounded", Api::Channel),
-    ("tokio::sync::mpsc::channel", Api::Channel),
-    ("tokio::sync::mpsc::unbounded_channel", Api::Channel),
-    ("tokio::sync::oneshot::channel", Api::Channel),
-    ("tokio::sync::broadcast::channel", Api::Channel),
-    ("tokio::sync::watch::channel", Api::Channel),
-    ("async_channel::bounded", Api::Channel),
-    ("async_channel::unbounded", Api::Channel),
-    ("futures::channel::mpsc::channel", Api::Channel),
-    ("futures::channel::mpsc::unbounded", Api::Channel),
-    ("futures::channel::oneshot::channel", Api::Channel),
-    // CPU-heavy
-    ("sha2::*", Api::Cpu),
-    ("sha1::*", Api::Cpu),
-    ("md5::compute", Api::Cpu),
-    ("blake3::hash", Api::Cpu),
-    ("crc32fast::hash", Api::Cpu),
-    ("flate2::*", Api::Cpu),
-    ("zstd::*", Api::Cpu),
-    ("lz4_flex::*", Api::Cpu),
-    ("brotli::*", Api::Cpu),
-    ("regex::Regex::new", Api::Cpu),
-    ("serde_json::from_str", Api::Cpu),
-    ("serde_json::from_slice", Api::Cpu),
-    ("serde_json::from_reader", Api::Cpu),
-    ("serde_json::to_string", Api::Cpu),
-    ("serde_json::to_string_pretty", Api::Cpu),
-    ("serde_json::to_vec", Api::Cpu),
-    ("bincode::serialize", Api::Cpu),
-    ("bincode::deserialize", Api::Cpu),
-    ("toml::from_str", Api::Cpu),
-    // waiting for other work
-    ("futures::executor::block_on", Api::Join),
-    // FFI
-    ("libc::*", Api::Ffi),
-    // drop
-    ("std::mem::drop", Api::Drop),
-    ("drop", Api::Drop),
-];
+/// What a type is, as far as the rules care (wire names as in `apis.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TypeKind {
+    /// A blocking lock: its guard must not be held across blocking calls.
+    Lock,
+    /// An async lock (`lock().await`): its guard may be held across `.await`.
+    AsyncLock,
+    /// An atomic.
+    Atomic,
+    /// Single-thread interior mutability or reference counting (`Rc`, `Cell`, `RefCell`).
+    SingleThread,
+    /// Shared ownership across threads (`Arc`).
+    SharedOwner,
+    /// A type whose `lock()` is not a lock of shared state (`stdout().lock()`).
+    NotALock,
+}
 
-/// Paths under an I/O pattern that do no I/O (builders and plain data).
-pub const NOT_IO: &[&str] = &[
-    "std::fs::OpenOptions::new",
-    "std::fs::DirBuilder::new",
-    "std::fs::Permissions::*",
-    "std::fs::FileType::*",
-    "std::fs::Metadata::*",
-    "std::fs::File::from*",
-    "reqwest::blocking::Client::new",
-    "reqwest::blocking::Client::builder",
-    "reqwest::blocking::ClientBuilder::*",
-];
+/// A function or associated function (`[[call]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallEntry {
+    /// Full path, or a pattern ending in `*`.
+    pub path: String,
+    #[serde(default)]
+    pub is: Vec<Api>,
+    /// Categories it does not have although a broader pattern gives them.
+    #[serde(default)]
+    pub not: Vec<Api>,
+    /// The type it returns, when that is not the path minus its last segment.
+    #[serde(default)]
+    pub returns: Option<String>,
+    /// Why it is listed.
+    pub why: String,
+}
 
-/// Methods on receivers of a known type (the type of a local, a field, or the root of a builder chain):
-/// `(type path, method, api)`.
-pub const TYPED_METHODS: &[(&str, &str, Api)] = &[
-    ("std::process::Command", "output", Api::Io),
-    ("std::process::Command", "status", Api::Io),
-    ("std::process::Command", "spawn", Api::Spawn),
-    ("std::process::Command", "spawn", Api::Io),
-    ("std::process::Child", "wait", Api::Io),
-    ("std::process::Child", "wait_with_output", Api::Io),
-    ("std::fs::File", "read", Api::Io),
-    ("std::fs::File", "read_to_string", Api::Io),
-    ("std::fs::File", "read_to_end", Api::Io),
-    ("std::fs::File", "read_exact", Api::Io),
-    ("std::fs::File", "write", Api::Io),
-    ("std::fs::File", "write_all", Api::Io),
-    ("std::fs::File", "flush", Api::Io),
-    ("std::fs::File", "sync_all", Api::Io),
-    ("std::fs::File", "sync_data", Api::Io),
-    ("std::fs::OpenOptions", "open", Api::Io),
-    ("std::net::TcpStream", "read", Api::Io),
-    ("std::net::TcpStream", "read_exact", Api::Io),
-    ("std::net::TcpStream", "read_to_end", Api::Io),
-    ("std::net::TcpStream", "write", Api::Io),
-    ("std::net::TcpStream", "write_all", Api::Io),
-    ("std::net::TcpListener", "accept", Api::Io),
-    ("std::net::TcpListener", "incoming", Api::Io),
-    ("std::net::UdpSocket", "recv_from", Api::Io),
-    ("std::net::UdpSocket", "send_to", Api::Io),
-    ("std::io::Stdin", "read_line", Api::Console),
-    ("std::io::Stdout", "write_all", Api::Console),
-    ("std::io::Stdout", "flush", Api::Console),
-    ("std::io::Stderr", "write_all", Api::Console),
-    ("std::thread::Builder", "spawn", Api::Spawn),
-    ("std::thread::Builder", "spawn", Api::Detaches),
-    ("std::thread::Builder", "spawn", Api::SyncContext),
-    ("std::thread::JoinHandle", "join", Api::Join),
-    ("std::sync::mpsc::Receiver", "recv", Api::Recv),
-    ("std::sync::Condvar", "wait", Api::Recv),
-    ("std::sync::Condvar", "wait_while", Api::Recv),
-    ("std::sync::Condvar", "wait_timeout", Api::Recv),
-    ("std::sync::Barrier", "wait", Api::Recv),
-    ("tokio::runtime::Runtime", "block_on", Api::Join),
-    ("tokio::runtime::Handle", "block_on", Api::Join),
-    ("reqwest::blocking::Client", "send", Api::Io),
-    ("reqwest::blocking::Client", "execute", Api::Io),
-    ("ureq::Agent", "call", Api::Io),
-    ("postgres::Client", "query", Api::Io),
-    ("postgres::Client", "query_one", Api::Io),
-    ("postgres::Client", "execute", Api::Io),
-    ("postgres::Client", "batch_execute", Api::Io),
-    ("rusqlite::Connection", "execute", Api::Io),
-    ("rusqlite::Connection", "query_row", Api::Io),
-    ("rusqlite::Connection", "execute_batch", Api::Io),
-    ("env_logger::Builder", "init", Api::ProcessGlobal),
-    ("env_logger::Builder", "try_init", Api::ProcessGlobal),
-    (
-        "tracing_subscriber::fmt::SubscriberBuilder",
-        "init",
-        Api::ProcessGlobal,
-    ),
-    (
-        "tracing_subscriber::fmt::SubscriberBuilder",
-        "try_init",
-        Api::ProcessGlobal,
-    ),
-    ("tracing_subscriber::Registry", "init", Api::ProcessGlobal),
-    ("regex::Regex", "is_match", Api::Cpu),
-    ("regex::Regex", "captures", Api::Cpu),
-    ("regex::Regex", "find_iter", Api::Cpu),
-    ("regex::Regex", "replace_all", Api::Cpu),
-];
+/// A method (`[[method]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodEntry {
+    pub name: String,
+    /// The receiver's type; `None`: any receiver.
+    #[serde(default)]
+    pub on: Option<String>,
+    /// Number of arguments; `None`: any.
+    #[serde(default)]
+    pub args: Option<usize>,
+    #[serde(default)]
+    pub is: Vec<Api>,
+    /// The type it returns (a builder's `open` returns a `File`); `None`: the receiver's type.
+    #[serde(default)]
+    pub returns: Option<String>,
+    pub why: String,
+}
 
-/// Methods recognised on any receiver, by name and number of arguments (`None`: any).
-pub const ANY_METHODS: &[(&str, Option<usize>, Api)] = &[
-    ("recv", Some(0), Api::Recv),
-    ("recv_timeout", Some(1), Api::Recv),
-    ("join", Some(0), Api::Join),
-    ("par_iter", Some(0), Api::Spawn),
-    ("par_iter_mut", Some(0), Api::Spawn),
-    ("into_par_iter", Some(0), Api::Spawn),
-    ("par_chunks", Some(1), Api::Spawn),
-    ("par_chunks_mut", Some(1), Api::Spawn),
-    ("par_bridge", Some(0), Api::Spawn),
-    ("par_sort", Some(0), Api::Spawn),
-    ("par_sort_unstable", Some(0), Api::Spawn),
-    ("par_extend", Some(1), Api::Spawn),
-    ("sort", Some(0), Api::Cpu),
-    ("sort_unstable", Some(0), Api::Cpu),
-    ("sort_by", Some(1), Api::Cpu),
-    ("sort_by_key", Some(1), Api::Cpu),
-    ("sort_unstable_by", Some(1), Api::Cpu),
-    ("sort_unstable_by_key", Some(1), Api::Cpu),
-    ("sort_by_cached_key", Some(1), Api::Cpu),
-];
+/// A type (`[[type]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeEntry {
+    /// Full path, or a pattern ending in `*`.
+    pub path: String,
+    pub is: TypeKind,
+    /// A lock the holding thread may take again (never a double lock).
+    #[serde(default)]
+    pub reentrant: bool,
+    pub why: String,
+}
+
+/// The entries of a catalogue, as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalogue {
+    #[serde(default)]
+    pub call: Vec<CallEntry>,
+    #[serde(default)]
+    pub method: Vec<MethodEntry>,
+    #[serde(default, rename = "type")]
+    pub types: Vec<TypeEntry>,
+}
+
+/// The built-in catalogue's text.
+pub const BUILTIN: &str = include_str!("apis.toml");
+
+impl Catalogue {
+    /// The built-in catalogue (`apis.toml`; that it parses and every entry has a reason is a unit test).
+    pub fn builtin() -> Catalogue {
+        match Catalogue::parse(BUILTIN) {
+            Ok(c) => c,
+            Err(e) => unreachable!("the built-in API catalogue is checked by a unit test: {e}"),
+        }
+    }
+
+    /// Parses catalogue entries written in the `apis.toml` format (a user's extra entries); the error is one
+    /// line naming the entry at fault.
+    pub fn parse(text: &str) -> Result<Catalogue, String> {
+        let c: Catalogue = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Every entry names something and says why it is listed.
+    pub fn check(&self) -> Result<(), String> {
+        let paths = self.call.iter().map(|c| (&c.path, &c.why, "call"));
+        let names = self.method.iter().map(|m| (&m.name, &m.why, "method"));
+        let types = self.types.iter().map(|t| (&t.path, &t.why, "type"));
+        for (what, why, table) in paths.chain(names).chain(types) {
+            if what.trim().is_empty() {
+                return Err(format!("a [[{table}]] entry names nothing"));
+            }
+            if why.trim().is_empty() {
+                return Err(format!(
+                    "[[{table}]] `{what}` says not why it is listed (`why`)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends `other`'s entries (they add to what this catalogue says of the same API).
+    pub fn extend(&mut self, other: Catalogue) {
+        self.call.extend(other.call);
+        self.method.extend(other.method);
+        self.types.extend(other.types);
+    }
+}
+
+/// The catalogue an analysis uses: `extra` entries on top of `defaults` when `keep_defaults` (clippy's `".."`
+/// in a configured list), or `extra` alone.
+pub fn merge(defaults: Catalogue, extra: Catalogue, keep_defaults: bool) -> Catalogue {
+    let mut out = if keep_defaults {
+        defaults
+    } else {
+        Catalogue::default()
+    };
+    out.extend(extra);
+    out
+}
+
+/// A lock type as the index knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockKind {
+    pub is_async: bool,
+    pub reentrant: bool,
+}
+
+/// The catalogue, indexed for lookups. Built once per analysis ([`Apis::new`]) and passed explicitly.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Apis {
+    exact: HashMap<String, Vec<Api>>,
+    prefixes: Vec<(String, Api)>,
+    not_exact: HashMap<String, Vec<Api>>,
+    not_prefixes: Vec<(String, Api)>,
+    returns: HashMap<String, String>,
+    /// Receiver type → (method, api).
+    typed: HashMap<String, Vec<(String, Api)>>,
+    typed_names: HashMap<String, ()>,
+    /// (receiver type, method) → returned type.
+    method_returns: HashMap<(String, String), String>,
+    /// Any receiver: method → (arity, api).
+    any: HashMap<String, Vec<(Option<usize>, Api)>>,
+    locks: HashMap<String, LockKind>,
+    /// Type patterns of the other kinds.
+    type_patterns: Vec<(String, TypeKind)>,
+}
+
+impl Apis {
+    /// Indexes `catalogue`.
+    pub fn new(catalogue: &Catalogue) -> Apis {
+        let mut idx = Apis::default();
+        for c in &catalogue.call {
+            let (exact, prefixes) = match c.path.strip_suffix('*') {
+                Some(p) => (None, Some(p)),
+                None => (Some(&c.path), None),
+            };
+            for &api in &c.is {
+                match (exact, prefixes) {
+                    (Some(p), _) => push_unique(idx.exact.entry(p.clone()).or_default(), api),
+                    (_, Some(p)) => idx.prefixes.push((p.to_string(), api)),
+                    _ => {}
+                }
+            }
+            for &api in &c.not {
+                match (exact, prefixes) {
+                    (Some(p), _) => push_unique(idx.not_exact.entry(p.clone()).or_default(), api),
+                    (_, Some(p)) => idx.not_prefixes.push((p.to_string(), api)),
+                    _ => {}
+                }
+            }
+            if let Some(r) = &c.returns {
+                idx.returns.insert(c.path.clone(), r.clone());
+            }
+        }
+        for m in &catalogue.method {
+            match &m.on {
+                Some(ty) => {
+                    for &api in &m.is {
+                        let v = idx.typed.entry(ty.clone()).or_default();
+                        if !v.iter().any(|(n, a)| *n == m.name && *a == api) {
+                            v.push((m.name.clone(), api));
+                        }
+                        idx.typed_names.insert(m.name.clone(), ());
+                    }
+                    if let Some(r) = &m.returns {
+                        idx.method_returns
+                            .insert((ty.clone(), m.name.clone()), r.clone());
+                    }
+                }
+                None => {
+                    for &api in &m.is {
+                        let v = idx.any.entry(m.name.clone()).or_default();
+                        if !v.contains(&(m.args, api)) {
+                            v.push((m.args, api));
+                        }
+                    }
+                }
+            }
+        }
+        for t in &catalogue.types {
+            match t.is {
+                TypeKind::Lock | TypeKind::AsyncLock => {
+                    let kind = LockKind {
+                        is_async: t.is == TypeKind::AsyncLock,
+                        reentrant: t.reentrant,
+                    };
+                    idx.locks.insert(t.path.clone(), kind);
+                }
+                other => idx.type_patterns.push((t.path.clone(), other)),
+            }
+        }
+        idx
+    }
+
+    /// The index of the built-in catalogue.
+    pub fn builtin() -> Apis {
+        Apis::new(&Catalogue::builtin())
+    }
+
+    /// Every category the call of `path` belongs to (empty for unknown paths).
+    pub fn call_apis(&self, path: &str) -> Vec<Api> {
+        let mut out = self.exact.get(path).cloned().unwrap_or_default();
+        for (prefix, api) in &self.prefixes {
+            if path.starts_with(prefix.as_str()) && !out.contains(api) {
+                out.push(*api);
+            }
+        }
+        if out.is_empty() {
+            return out;
+        }
+        if let Some(not) = self.not_exact.get(path) {
+            out.retain(|a| !not.contains(a));
+        }
+        for (prefix, api) in &self.not_prefixes {
+            if path.starts_with(prefix.as_str()) {
+                out.retain(|a| a != api);
+            }
+        }
+        out
+    }
+
+    /// True when some typed-method entry has this method name (worth computing the receiver's type).
+    pub fn is_typed_method_name(&self, method: &str) -> bool {
+        self.typed_names.contains_key(method)
+    }
+
+    /// Categories of `method` called on a receiver of type `ty`.
+    pub fn typed_method_apis(&self, ty: &str, method: &str) -> Vec<Api> {
+        self.typed
+            .get(ty)
+            .map(|v| {
+                v.iter()
+                    .filter(|(m, _)| m == method)
+                    .map(|&(_, api)| api)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Categories of `method` on any receiver, given its number of arguments.
+    pub fn any_method_apis(&self, method: &str, args: usize) -> Vec<Api> {
+        self.any
+            .get(method)
+            .map(|v| {
+                v.iter()
+                    .filter(|(arity, _)| arity.is_none_or(|a| a == args))
+                    .map(|&(_, api)| api)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The type a method call on `ty` returns, when the catalogue knows it.
+    pub fn method_return_type(&self, ty: &str, method: &str) -> Option<&str> {
+        self.method_returns
+            .get(&(ty.to_string(), method.to_string()))
+            .map(String::as_str)
+    }
+
+    /// The type a call of `path` returns, when the catalogue or the path's shape (`Type::ctor`) say.
+    pub fn return_type(&self, path: &str) -> Option<String> {
+        if let Some(ty) = self.returns.get(path) {
+            return Some(ty.clone());
+        }
+        let (head, last) = path.rsplit_once("::")?;
+        let type_seg = head.rsplit("::").next().unwrap_or(head);
+        let is_type = type_seg.chars().next().is_some_and(|c| c.is_uppercase());
+        let is_fn = last
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_lowercase() || c == '_');
+        (is_type && is_fn).then(|| head.to_string())
+    }
+
+    /// True when the catalogue knows `path` (a call, lock, atomic, cell or `Arc` type, or a constructor of one).
+    pub fn is_known(&self, path: &str) -> bool {
+        let ty = path.rsplit_once("::").map(|(head, _)| head).unwrap_or(path);
+        !self.call_apis(path).is_empty()
+            || [path, ty].iter().any(|p| {
+                self.lock_type(p).is_some()
+                    || self.is_type(TypeKind::Atomic, p)
+                    || self.is_type(TypeKind::SingleThread, p)
+                    || self.is_shared_owner(p)
+            })
+    }
+
+    /// The lock type named by `path`.
+    pub fn lock_type(&self, path: &str) -> Option<&LockKind> {
+        self.locks.get(path)
+    }
+
+    /// True for a lock the holding thread may take again.
+    pub fn is_reentrant(&self, path: &str) -> bool {
+        self.locks.get(path).is_some_and(|l| l.reentrant)
+    }
+
+    /// True when a `kind` pattern of the catalogue matches the type `path`.
+    pub fn is_type(&self, kind: TypeKind, path: &str) -> bool {
+        self.type_patterns
+            .iter()
+            .any(|(p, k)| *k == kind && matches(p, path))
+    }
+
+    /// True for `Arc`-like types (exactly: `std::sync::Arc`, not `std::sync::Arc::new`).
+    pub fn is_shared_owner(&self, path: &str) -> bool {
+        self.type_patterns
+            .iter()
+            .any(|(p, k)| *k == TypeKind::SharedOwner && p == path)
+    }
+}
+
+fn push_unique(v: &mut Vec<Api>, api: Api) {
+    if !v.contains(&api) {
+        v.push(api);
+    }
+}
+
+/// True when `pattern` (see module docs) matches `path`.
+pub fn matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => path.starts_with(prefix),
+        None => pattern == path,
+    }
+}
 
 /// Iterator adaptors: the closures passed to them run once per element (a loop).
 pub const LOOP_METHODS: &[&str] = &[
@@ -347,68 +470,6 @@ pub fn is_arith_method(name: &str) -> bool {
         || ARITH_METHODS.contains(&name)
 }
 
-/// Methods that turn a builder into another type: `(receiver type, method, returned type)`
-/// (`OpenOptions::new().append(true).open(p)?` is a `File`). Other methods keep the receiver's type.
-pub const METHOD_RETURN_TYPES: &[(&str, &str, &str)] = &[
-    ("std::fs::OpenOptions", "open", "std::fs::File"),
-    ("std::fs::File", "try_clone", "std::fs::File"),
-];
-
-/// The type a method call on `ty` returns, when [`METHOD_RETURN_TYPES`] knows it.
-pub fn method_return_type(ty: &str, method: &str) -> Option<&'static str> {
-    METHOD_RETURN_TYPES
-        .iter()
-        .find(|(t, m, _)| *t == ty && *m == method)
-        .map(|&(_, _, r)| r)
-}
-
-/// What a constructor or free function returns, where that is not the path minus its last segment.
-pub const RETURN_TYPES: &[(&str, &str)] = &[
-    ("std::io::stdin", "std::io::Stdin"),
-    ("std::io::stdout", "std::io::Stdout"),
-    ("std::io::stderr", "std::io::Stderr"),
-    ("std::thread::spawn", "std::thread::JoinHandle"),
-    ("std::fs::OpenOptions::new", "std::fs::OpenOptions"),
-    (
-        "reqwest::blocking::Client::new",
-        "reqwest::blocking::Client",
-    ),
-    (
-        "reqwest::blocking::Client::builder",
-        "reqwest::blocking::Client",
-    ),
-    ("ureq::agent", "ureq::Agent"),
-    ("env_logger::builder", "env_logger::Builder"),
-    (
-        "tracing_subscriber::fmt",
-        "tracing_subscriber::fmt::SubscriberBuilder",
-    ),
-    (
-        "tracing_subscriber::registry",
-        "tracing_subscriber::Registry",
-    ),
-];
-
-/// Lock types; `true` when the lock is async (its guard may be held across `.await`).
-pub const LOCK_TYPES: &[(&str, bool)] = &[
-    ("std::sync::Mutex", false),
-    ("std::sync::RwLock", false),
-    ("parking_lot::Mutex", false),
-    ("parking_lot::RwLock", false),
-    ("parking_lot::ReentrantMutex", false),
-    ("parking_lot::FairMutex", false),
-    ("spin::Mutex", false),
-    ("spin::RwLock", false),
-    ("tokio::sync::Mutex", true),
-    ("tokio::sync::RwLock", true),
-    ("async_std::sync::Mutex", true),
-    ("async_std::sync::RwLock", true),
-    ("futures::lock::Mutex", true),
-];
-
-/// Locks the same thread may acquire again (no double-lock).
-pub const REENTRANT_LOCKS: &[&str] = &["parking_lot::ReentrantMutex"];
-
 /// Methods that acquire a lock when called with no arguments.
 pub const GUARD_METHODS: &[&str] = &[
     "lock",
@@ -450,12 +511,6 @@ pub const ALIAS_METHODS: &[&str] = &["clone", "as_ref", "deref", "borrow"];
 /// Last path segments of constructors (`Type::new`): they build a value of the type before them.
 pub const CTOR_NAMES: &[&str] = &["new", "default", "from", "new_cyclic", "const_new"];
 
-/// Receiver types whose `lock()` is not a lock of shared state (`stdout().lock()`), as patterns.
-pub const NOT_LOCK_RECEIVERS: &[&str] = &["std::io::*"];
-
-/// Methods whose closure arguments run on another thread or task (`s.spawn(|| ..)` in a scope, a JoinSet).
-pub const DETACHING_METHODS: &[&str] = &["spawn", "spawn_blocking", "spawn_local"];
-
 /// Macros printing to the console (an `io` site each).
 pub const CONSOLE_MACROS: &[&str] = &["println", "print", "eprintln", "eprint"];
 
@@ -471,162 +526,113 @@ pub const ADDR_OF_MACROS: &[&str] = &["addr_of", "addr_of_mut"];
 /// The attribute that installs a process-wide allocator.
 pub const GLOBAL_ALLOCATOR_ATTR: &str = "global_allocator";
 
-/// Atomic types (matched as patterns).
-pub const ATOMIC_TYPES: &[&str] = &[
-    "std::sync::atomic::Atomic*",
-    "crossbeam::atomic::AtomicCell",
-    "crossbeam_utils::atomic::AtomicCell",
-    "portable_atomic::*",
-];
-
-/// Single-thread interior mutability and reference counting.
-pub const SINGLE_THREAD_TYPES: &[&str] = &[
-    "std::cell::Cell",
-    "std::cell::RefCell",
-    "std::cell::UnsafeCell",
-    "std::rc::Rc",
-    "std::rc::Weak",
-];
-
-/// Shared ownership across threads.
-pub const ARC_TYPES: &[&str] = &["std::sync::Arc", "triomphe::Arc"];
-
 /// Paths whose first segment is one of these are absolute even without a `use`.
 pub const STD_ROOTS: &[(&str, &str)] = &[("std", "std"), ("core", "std"), ("alloc", "std")];
 
-/// True when `pattern` (see module docs) matches `path`.
-pub fn matches(pattern: &str, path: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => path.starts_with(prefix),
-        None => pattern == path,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// True when any pattern of `table` matches `path`.
-pub fn any_matches(table: &[&str], path: &str) -> bool {
-    table.iter().any(|p| matches(p, path))
-}
-
-struct CallIndex {
-    exact: HashMap<&'static str, Vec<Api>>,
-    prefixes: Vec<(&'static str, Api)>,
-    typed: HashMap<&'static str, Vec<(&'static str, Api)>>,
-    typed_names: HashMap<&'static str, ()>,
-    any: HashMap<&'static str, Vec<(Option<usize>, Api)>>,
-}
-
-fn index() -> &'static CallIndex {
-    static INDEX: OnceLock<CallIndex> = OnceLock::new();
-    INDEX.get_or_init(|| {
-        let mut exact: HashMap<&'static str, Vec<Api>> = HashMap::new();
-        let mut prefixes = Vec::new();
-        for &(pattern, api) in CALLS {
-            match pattern.strip_suffix('*') {
-                Some(prefix) => prefixes.push((prefix, api)),
-                None => exact.entry(pattern).or_default().push(api),
-            }
+    #[test]
+    fn every_builtin_entry_parses_and_says_why() {
+        let c: Catalogue = toml::from_str(BUILTIN).expect("apis.toml parses");
+        assert!(c.check().is_ok(), "{:?}", c.check());
+        assert!(c.call.len() > 100 && c.method.len() > 50 && c.types.len() > 20);
+        for e in &c.call {
+            assert!(e.why.len() >= 10, "[[call]] {}: reason too short", e.path);
+            assert!(
+                !e.is.is_empty() || !e.not.is_empty() || e.returns.is_some(),
+                "[[call]] {} says nothing",
+                e.path
+            );
+            assert!(
+                !e.path.contains('*') || e.path.ends_with('*'),
+                "[[call]] {}: `*` only at the end",
+                e.path
+            );
         }
-        let mut typed: HashMap<&'static str, Vec<(&'static str, Api)>> = HashMap::new();
-        let mut typed_names = HashMap::new();
-        for &(ty, method, api) in TYPED_METHODS {
-            typed.entry(ty).or_default().push((method, api));
-            typed_names.insert(method, ());
+        for e in &c.method {
+            assert!(e.why.len() >= 10, "[[method]] {}: reason too short", e.name);
+            assert!(
+                !e.is.is_empty() || e.returns.is_some(),
+                "[[method]] {}",
+                e.name
+            );
         }
-        let mut any: HashMap<&'static str, Vec<(Option<usize>, Api)>> = HashMap::new();
-        for &(method, arity, api) in ANY_METHODS {
-            any.entry(method).or_default().push((arity, api));
-        }
-        CallIndex {
-            exact,
-            prefixes,
-            typed,
-            typed_names,
-            any,
-        }
-    })
-}
-
-/// Every category the call of `path` belongs to (empty for unknown paths).
-pub fn call_apis(path: &str) -> Vec<Api> {
-    let idx = index();
-    let mut out = idx.exact.get(path).cloned().unwrap_or_default();
-    for &(prefix, api) in &idx.prefixes {
-        if path.starts_with(prefix) && !out.contains(&api) {
-            out.push(api);
+        for e in &c.types {
+            assert!(e.why.len() >= 10, "[[type]] {}: reason too short", e.path);
+            assert!(
+                !e.reentrant || matches!(e.is, TypeKind::Lock | TypeKind::AsyncLock),
+                "[[type]] {}: only locks are re-entrant",
+                e.path
+            );
         }
     }
-    if out.contains(&Api::Io) && any_matches(NOT_IO, path) {
-        out.retain(|a| *a != Api::Io);
+
+    #[test]
+    fn bad_entries_get_a_one_line_error() {
+        for (text, needle) in [
+            ("[[call]]\npath = \"x::f\"\nis = [\"io\"]\n", "why"),
+            (
+                "[[call]]\npath = \"x::f\"\nis = [\"iox\"]\nwhy = \"a reason\"\n",
+                "iox",
+            ),
+            ("[[call]]\npath = \"x::f\"\nwhy = \" \"\n", "why"),
+            (
+                "[[method]]\nname = \"\"\nwhy = \"a reason\"\n",
+                "names nothing",
+            ),
+            ("[[lock]]\npath = \"x::L\"\n", "lock"),
+        ] {
+            let e = Catalogue::parse(text).expect_err(text);
+            assert!(e.contains(needle), "{text:?}: {e}");
+            assert!(!e.trim().contains('\n'), "{text:?}: {e}");
+        }
     }
-    out
-}
 
-/// True when some typed-method entry has this method name (worth computing the receiver's type).
-pub fn is_typed_method_name(method: &str) -> bool {
-    index().typed_names.contains_key(method)
-}
-
-/// Categories of `method` called on a receiver of type `ty`.
-pub fn typed_method_apis(ty: &str, method: &str) -> Vec<Api> {
-    index()
-        .typed
-        .get(ty)
-        .map(|v| {
-            v.iter()
-                .filter(|(m, _)| *m == method)
-                .map(|&(_, api)| api)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Categories of `method` on any receiver, given its number of arguments.
-pub fn any_method_apis(method: &str, args: usize) -> Vec<Api> {
-    index()
-        .any
-        .get(method)
-        .map(|v| {
-            v.iter()
-                .filter(|(arity, _)| arity.is_none_or(|a| a == args))
-                .map(|&(_, api)| api)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The type a call of `path` returns, when the tables or the path's shape (`Type::ctor`) say.
-pub fn return_type(path: &str) -> Option<String> {
-    if let Some(&(_, ty)) = RETURN_TYPES.iter().find(|(f, _)| *f == path) {
-        return Some(ty.to_string());
+    #[test]
+    fn extra_entries_extend_or_replace_the_defaults() {
+        let extra = Catalogue::parse(
+            "[[call]]\npath = \"mydb::Conn::query\"\nis = [\"io\"]\nwhy = \"a blocking round trip\"\n\
+             [[method]]\non = \"mydb::Conn\"\nname = \"fetch\"\nis = [\"io\"]\nwhy = \"waits for the server\"\n\
+             [[type]]\npath = \"mylock::Lock\"\nis = \"lock\"\nreentrant = true\nwhy = \"our own lock\"\n",
+        )
+        .expect("parses");
+        let both = Apis::new(&merge(Catalogue::builtin(), extra.clone(), true));
+        assert_eq!(both.call_apis("mydb::Conn::query"), [Api::Io]);
+        assert_eq!(both.typed_method_apis("mydb::Conn", "fetch"), [Api::Io]);
+        assert!(both.is_typed_method_name("fetch"));
+        assert!(both.is_reentrant("mylock::Lock"));
+        assert!(both.call_apis("std::fs::read").contains(&Api::Io));
+        let only = Apis::new(&merge(Catalogue::builtin(), extra, false));
+        assert_eq!(only.call_apis("mydb::Conn::query"), [Api::Io]);
+        assert!(only.call_apis("std::fs::read").is_empty());
     }
-    let (head, last) = path.rsplit_once("::")?;
-    let type_seg = head.rsplit("::").next().unwrap_or(head);
-    let is_type = type_seg.chars().next().is_some_and(|c| c.is_uppercase());
-    let is_fn = last
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_lowercase() || c == '_');
-    (is_type && is_fn).then(|| head.to_string())
-}
 
-/// True when some table knows `path` (a call, lock, atomic, cell or `Arc` type, or a constructor of one).
-pub fn is_known(path: &str) -> bool {
-    let ty = path.rsplit_once("::").map(|(head, _)| head).unwrap_or(path);
-    !call_apis(path).is_empty()
-        || [path, ty].iter().any(|p| {
-            lock_type(p).is_some()
-                || any_matches(ATOMIC_TYPES, p)
-                || any_matches(SINGLE_THREAD_TYPES, p)
-                || ARC_TYPES.contains(p)
-        })
-}
-
-/// The lock type named by `path`, with whether it is async.
-pub fn lock_type(path: &str) -> Option<(&'static str, bool)> {
-    LOCK_TYPES.iter().find(|(p, _)| *p == path).copied()
-}
-
-/// True for an async lock type path, or any path under the async runtimes' sync modules.
-pub fn is_async_lock(path: &str) -> bool {
-    lock_type(path).is_some_and(|(_, a)| a)
+    #[test]
+    fn exclusions_remove_what_broader_patterns_give() {
+        let apis = Apis::builtin();
+        assert!(apis.call_apis("std::fs::write").contains(&Api::Io));
+        assert!(apis.call_apis("std::fs::OpenOptions::new").is_empty());
+        assert!(apis.call_apis("std::fs::Permissions::readonly").is_empty());
+        assert!(!apis
+            .call_apis("reqwest::blocking::ClientBuilder::timeout")
+            .contains(&Api::Io));
+        assert!(apis.call_apis("reqwest::blocking::get").contains(&Api::Io));
+        let rayon_spawn = apis.call_apis("rayon::spawn");
+        for a in [Api::Spawn, Api::Detaches, Api::SyncContext] {
+            assert!(rayon_spawn.contains(&a), "{a:?}");
+        }
+        assert_eq!(
+            apis.method_return_type("std::fs::OpenOptions", "open"),
+            Some("std::fs::File")
+        );
+        assert!(apis
+            .lock_type("tokio::sync::Mutex")
+            .is_some_and(|l| l.is_async));
+        assert!(apis.is_type(TypeKind::NotALock, "std::io::Stdout"));
+        assert!(apis.is_type(TypeKind::Atomic, "std::sync::atomic::AtomicU64"));
+        assert!(apis.is_shared_owner("std::sync::Arc"));
+        assert!(!apis.is_shared_owner("std::sync::Arc::new"));
+    }
 }

@@ -249,21 +249,27 @@ mod tests {
 
     #[test]
     fn api_tables_resolve() {
-        use apis::{call_apis, return_type, Api};
-        assert!(call_apis("std::fs::read").contains(&Api::Io));
-        assert!(call_apis("std::fs::File::open").contains(&Api::Io));
-        assert!(call_apis("std::thread::spawn").contains(&Api::Detaches));
-        assert!(call_apis("libc::umask").contains(&Api::Ffi));
-        assert!(call_apis("libc::umask").contains(&Api::ProcessGlobal));
-        assert!(call_apis("demo::read").is_empty());
+        use apis::{Api, Apis};
+        let apis = Apis::builtin();
+        assert!(apis.call_apis("std::fs::read").contains(&Api::Io));
+        assert!(apis.call_apis("std::fs::File::open").contains(&Api::Io));
+        assert!(apis
+            .call_apis("std::thread::spawn")
+            .contains(&Api::Detaches));
+        assert!(apis.call_apis("libc::umask").contains(&Api::Ffi));
+        assert!(apis.call_apis("libc::umask").contains(&Api::ProcessGlobal));
+        assert!(apis.call_apis("demo::read").is_empty());
+        assert!(!apis
+            .call_apis("std::fs::OpenOptions::new")
+            .contains(&Api::Io));
         assert_eq!(
-            return_type("std::fs::File::open").as_deref(),
+            apis.return_type("std::fs::File::open").as_deref(),
             Some("std::fs::File")
         );
         assert_eq!(
-            return_type("std::io::stdout").as_deref(),
+            apis.return_type("std::io::stdout").as_deref(),
             Some("std::io::Stdout")
         );
-        assert_eq!(return_type("std::fs::read"), None);
+        assert_eq!(apis.return_type("std::fs::read"), None);
     }
 }

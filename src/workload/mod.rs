@@ -37,6 +37,8 @@ pub struct Declared {
     /// `setup` and `run` with a leading `crate::` replaced by the crate name.
     pub setup_path: Option<String>,
     pub run_path: String,
+    /// `run` is an `async fn`: its jobs are futures, also run as tasks on a tokio runtime.
+    pub run_async: bool,
 }
 
 /// A libtest binary of a package, profiled as a workload (one job per test).
@@ -195,9 +197,7 @@ fn validate(
     let setup_path = match &setup {
         Some(s) => {
             let p = absolute_path(s, &lib.crate_name, &ctx, "setup")?;
-            if let Some(w) = signature::check(lib, &p, signature::Role::Setup, &ctx)? {
-                warnings.push(w);
-            }
+            warnings.extend(signature::check(lib, &p, signature::Role::Setup, &ctx)?.warning);
             Some(p)
         }
         None => None,
@@ -208,9 +208,8 @@ fn validate(
     } else {
         signature::Role::Run
     };
-    if let Some(w) = signature::check(lib, &run_path, role, &ctx)? {
-        warnings.push(w);
-    }
+    let checked = signature::check(lib, &run_path, role, &ctx)?;
+    warnings.extend(checked.warning);
     Ok((
         Declared {
             spec: WorkloadSpec {
@@ -225,6 +224,7 @@ fn validate(
             crate_name: lib.crate_name.clone(),
             setup_path,
             run_path,
+            run_async: checked.is_async,
         },
         warnings,
     ))

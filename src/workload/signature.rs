@@ -14,10 +14,28 @@ use crate::error::{Error, Result};
 pub enum Role {
     /// `pub fn() -> S`
     Setup,
-    /// `pub fn(usize) -> R`
+    /// `pub fn(usize) -> R` or `pub async fn(usize) -> R`
     Run,
-    /// `pub fn(&S, usize) -> R`
+    /// `pub fn(&S, usize) -> R` or `pub async fn(&S, usize) -> R`
     RunWithSetup,
+}
+
+/// What the check found out about a declared function that fits.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Checked {
+    /// Set when the path goes through a `pub use` the checker cannot follow (the compiler checks it).
+    pub warning: Option<String>,
+    /// The function is an `async fn` (a `run` only: its jobs are futures, run as tasks too).
+    pub is_async: bool,
+}
+
+impl Checked {
+    fn warn(w: String) -> Checked {
+        Checked {
+            warning: Some(w),
+            is_async: false,
+        }
+    }
 }
 
 impl Role {
@@ -30,17 +48,18 @@ impl Role {
     fn wanted(self) -> &'static str {
         match self {
             Role::Setup => "pub fn() -> S",
-            Role::Run => "pub fn(job: usize) -> R (R: Debug)",
+            Role::Run => "pub fn(job: usize) -> R or pub async fn(job: usize) -> R (R: Debug)",
             Role::RunWithSetup => {
-                "pub fn(input: &S, job: usize) -> R (R: Debug), S being what setup returns"
+                "pub fn(input: &S, job: usize) -> R or pub async fn(input: &S, job: usize) -> R (R: Debug), \
+                 S being what setup returns"
             }
         }
     }
 }
 
-/// Checks `path` (already starting with the crate name). `Ok(Some(warning))` when the path goes through
-/// a `pub use` the checker cannot follow (the compiler will check it when the harness is built).
-pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Option<String>> {
+/// Checks `path` (already starting with the crate name). A warning when the path goes through a `pub use`
+/// the checker cannot follow (the compiler will check it when the harness is built); whether it is async.
+pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Checked> {
     let key = role.key();
     let segments: Vec<&str> = path.split("::").skip(1).collect();
     let Some((fn_name, modules)) = segments.split_last() else {
@@ -64,9 +83,9 @@ pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Optio
         });
         let Some(m) = found else {
             if reexports(&items, module) {
-                return Ok(Some(format!(
+                return Ok(Checked::warn(format!(
                     "{ctx}: {key} = \"{path}\" goes through a `pub use` of `{module}` that cargo-concur does not \
-                     follow; the compiler will check it"
+                     follow; the compiler will check it (and it is run as a plain, not an async, function)"
                 )));
             }
             return Err(Error::usage(format!(
@@ -107,9 +126,9 @@ pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Optio
     });
     let Some(f) = function else {
         if reexports(&items, fn_name) {
-            return Ok(Some(format!(
+            return Ok(Checked::warn(format!(
                 "{ctx}: {key} = \"{path}\" names a `pub use` re-export that cargo-concur does not follow; the \
-                 compiler will check it"
+                 compiler will check it (and it is run as a plain, not an async, function)"
             )));
         }
         return Err(Error::usage(format!(
@@ -124,8 +143,19 @@ pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Optio
         )));
     }
     let sig = &f.sig;
-    let problem = if sig.asyncness.is_some() {
-        Some("it is `async`".to_string())
+    let is_async = sig.asyncness.is_some();
+    let problem = if is_async && role == Role::Setup {
+        Some(
+            "it is `async`: setup runs once, before any runtime exists; make it a plain fn (block on \
+             what it awaits inside it)"
+                .to_string(),
+        )
+    } else if !is_async && returns_impl_future(sig) {
+        Some(
+            "it returns `impl Future` from a plain fn; declare it `pub async fn` so that cargo-concur runs \
+             its jobs as tasks"
+                .to_string(),
+        )
     } else if !sig
         .generics
         .params
@@ -160,8 +190,27 @@ pub fn check(lib: &LibTarget, path: &str, role: Role, ctx: &str) -> Result<Optio
             "{ctx}: {key} = \"{path}\": {p}; the signature must be `{}`",
             role.wanted()
         ))),
-        None => Ok(None),
+        None => Ok(Checked {
+            warning: None,
+            is_async,
+        }),
     }
+}
+
+/// `-> impl Future<...>` (a future built by hand instead of `async fn`).
+fn returns_impl_future(sig: &syn::Signature) -> bool {
+    let ReturnType::Type(_, ty) = &sig.output else {
+        return false;
+    };
+    let syn::Type::ImplTrait(t) = &**ty else {
+        return false;
+    };
+    t.bounds.iter().any(|b| match b {
+        syn::TypeParamBound::Trait(tb) => {
+            tb.path.segments.last().is_some_and(|s| s.ident == "Future")
+        }
+        _ => false,
+    })
 }
 
 /// The items plus those declared inside item-position macro calls (`cfg_if! { ... }`).
@@ -280,16 +329,17 @@ mod tests {
             ("a/mod.rs", "pub mod c;"),
             ("a/c.rs", "pub fn job(j: usize) -> usize { j }"),
         ]);
+        let fits = Checked::default();
         assert_eq!(
             check(&lib, "demo::a::c::job", Role::Run, "w").unwrap(),
-            None
+            fits
         );
         assert_eq!(
             check(&lib, "demo::b::run", Role::RunWithSetup, "w").unwrap(),
-            None
+            fits
         );
-        assert_eq!(check(&lib, "demo::setup", Role::Setup, "w").unwrap(), None);
-        assert_eq!(check(&lib, "demo::plain", Role::Run, "w").unwrap(), None);
+        assert_eq!(check(&lib, "demo::setup", Role::Setup, "w").unwrap(), fits);
+        assert_eq!(check(&lib, "demo::plain", Role::Run, "w").unwrap(), fits);
     }
 
     #[test]
@@ -313,8 +363,67 @@ mod tests {
             "{}",
             e.message
         );
-        let e = check(&lib, "demo::later", Role::Run, "w").unwrap_err();
-        assert!(e.message.contains("async"), "{}", e.message);
+        // An async run without setup fits (its jobs become tasks).
+        let c = check(&lib, "demo::later", Role::Run, "w").unwrap();
+        assert!(c.is_async && c.warning.is_none());
+    }
+
+    /// (source of lib.rs, path, role, expected: Ok(is_async) or Err(part of the message)).
+    fn check_async(src: &str, path: &str, role: Role, expect: std::result::Result<bool, &str>) {
+        let (_d, lib) = lib_with(&[("lib.rs", src)]);
+        match (check(&lib, path, role, "w"), expect) {
+            (Ok(c), Ok(is_async)) => assert_eq!(c.is_async, is_async, "{src}"),
+            (Err(e), Err(part)) => assert!(e.message.contains(part), "{src}: {}", e.message),
+            (got, want) => panic!("{src}: got {got:?}, want {want:?}"),
+        }
+    }
+
+    #[test]
+    fn async_runs_fit_with_and_without_setup_and_misfits_say_why() {
+        use Role::*;
+        let cases: &[(&str, &str, Role, std::result::Result<bool, &str>)] = &[
+            ("pub async fn job(j: usize) -> usize { j }", "demo::job", Run, Ok(true)),
+            ("pub fn job(j: usize) -> usize { j }", "demo::job", Run, Ok(false)),
+            (
+                "pub async fn job(s: &Vec<u8>, j: usize) -> u8 { s[j] }",
+                "demo::job",
+                RunWithSetup,
+                Ok(true),
+            ),
+            (
+                "pub async fn load() -> Vec<u8> { vec![] }",
+                "demo::load",
+                Setup,
+                Err("setup runs once, before any runtime exists"),
+            ),
+            (
+                "pub async fn job(a: usize, b: usize) -> usize { a }",
+                "demo::job",
+                Run,
+                Err("takes 2 parameters; the signature must be `pub fn(job: usize) -> R or pub async fn"),
+            ),
+            (
+                "pub async fn job(s: Vec<u8>, j: usize) -> u8 { 0 }",
+                "demo::job",
+                RunWithSetup,
+                Err("not a reference to the setup value"),
+            ),
+            (
+                "pub async fn job<T: Default>(j: usize) -> usize { j }",
+                "demo::job",
+                Run,
+                Err("it is generic"),
+            ),
+            (
+                "pub fn job(j: usize) -> impl std::future::Future<Output = usize> { async move { j } }",
+                "demo::job",
+                Run,
+                Err("declare it `pub async fn`"),
+            ),
+        ];
+        for (src, path, role, expect) in cases {
+            check_async(src, path, *role, *expect);
+        }
     }
 
     #[test]
@@ -329,13 +438,16 @@ mod tests {
                 "cfg_if::cfg_if! { if #[cfg(unix)] { pub fn job(j: usize) -> usize { j } } }",
             ),
         ]);
-        assert_eq!(check(&lib, "demo::sys::job", Role::Run, "w").unwrap(), None);
+        assert_eq!(
+            check(&lib, "demo::sys::job", Role::Run, "w").unwrap(),
+            Checked::default()
+        );
     }
 
     #[test]
     fn reexports_are_accepted_with_a_warning() {
         let (_d, lib) = lib_with(&[("lib.rs", "mod inner; pub use inner::job;")]);
         let w = check(&lib, "demo::job", Role::Run, "w").unwrap();
-        assert!(w.is_some_and(|w| w.contains("pub use")));
+        assert!(w.warning.is_some_and(|w| w.contains("pub use")));
     }
 }

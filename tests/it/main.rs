@@ -37,6 +37,7 @@ pub fn concur() -> Command {
 }
 
 mod analyze;
+mod asynchronous;
 mod cache;
 mod layers;
 mod profile;

@@ -814,6 +814,7 @@ fn known_doc() -> cargo_concur::profile::doc::ProfileDoc {
             measured_ns: 8_400_000_000,
             rounds: 5,
             io_bound: false,
+            is_async: false,
             python: None,
         }],
     }

@@ -253,3 +253,128 @@ fn python_workload_declarations_are_checked_before_anything_is_built() {
     );
     assert!(!built, "no environment made for a missing interpreter");
 }
+
+/// The runner script on its own, with a standard-library module as the "extension" (no build, no download):
+/// every model gives the same digests, pools report their start-up, `pass = "pickle"` pickles the input to
+/// every job, and a failing job or a missing module is a one-line error naming it.
+#[test]
+fn runner_script_runs_every_model_with_the_same_results() {
+    let _g = crate::shared();
+    let Some(python) = ["python3", "python"].into_iter().find(|p| {
+        std::process::Command::new(p)
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        panic!("a Python 3 interpreter on PATH is needed (see .ci/run)");
+    };
+    let dir = crate::root().join("target").join("it-python-runner");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let script = crate::root().join("src/profile/python_runner.py");
+    let run_with =
+        |name: &str, spec: Value, model: &str, workers: usize, extra: &[&str]| -> (i32, Value) {
+            let path = dir.join(format!("{name}.json"));
+            std::fs::write(&path, spec.to_string()).expect("spec");
+            let out = std::process::Command::new(python)
+                .arg(&script)
+                .arg(&path)
+                .arg(model)
+                .arg(workers.to_string())
+                .args(extra)
+                .output()
+                .expect("run the runner");
+            let line = String::from_utf8_lossy(&out.stdout);
+            let doc = serde_json::from_str(line.trim()).unwrap_or_else(|e| {
+                panic!(
+                    "{model}: not one JSON line ({e}): {line} {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+            (out.status.code().unwrap_or(-1), doc)
+        };
+    let run = |name: &str, spec: Value, model: &str, workers: usize| {
+        run_with(name, spec, model, workers, &[])
+    };
+    let spec = |pass: &str| {
+        serde_json::json!({"module": "hashlib", "call": "m.sha256(data + bytes([job])).hexdigest()",
+                           "setup": "bytes(100_000)", "pass": pass, "jobs": 6})
+    };
+    let (code, seq) = run("shared", spec("shared"), "sequential", 1);
+    assert_eq!(code, 0, "{seq}");
+    let digest = seq["digest"].as_str().expect("digest").to_string();
+    assert_eq!(digest.len(), 16);
+    assert_eq!(seq["job_ns"].as_array().map(Vec::len), Some(6));
+    let job_digests = seq["job_digests"].clone();
+    assert_eq!(job_digests.as_array().map(Vec::len), Some(6));
+    let (_, reversed) = run_with(
+        "shared",
+        spec("shared"),
+        "sequential",
+        1,
+        &["--order", "reverse"],
+    );
+    assert_eq!(reversed["digest"].as_str(), Some(digest.as_str()));
+    assert_eq!(
+        reversed["job_digests"], job_digests,
+        "per-job digests are by job id, whatever the order"
+    );
+    assert!(
+        seq["gil_enabled"].is_boolean()
+            && seq["python"].as_str().is_some_and(|v| v.starts_with('3'))
+    );
+    for (pass, model) in [
+        ("shared", "threads"),
+        ("shared", "processes"),
+        ("pickle", "processes"),
+    ] {
+        let (code, doc) = run(pass, spec(pass), model, 2);
+        assert_eq!(code, 0, "{pass} {model}: {doc}");
+        assert_eq!(
+            doc["digest"].as_str(),
+            Some(digest.as_str()),
+            "{pass} {model}"
+        );
+        assert!(
+            doc["pool_start_ns"].as_u64().unwrap_or(0) > 0,
+            "{pass} {model}: {doc}"
+        );
+        let pickled = doc["pickled_bytes_per_job"].as_u64().unwrap_or(0);
+        match (pass, model) {
+            ("shared", "threads") => assert_eq!(pickled, 0),
+            ("shared", _) => assert!((1..100).contains(&pickled), "{pickled}"),
+            _ => assert!(
+                pickled > 100_000,
+                "the input goes with every job: {pickled}"
+            ),
+        }
+        if model == "processes" {
+            assert_eq!(doc["start_method"], "spawn");
+            assert!(doc["workers_maxrss_kb"].as_u64().unwrap_or(0) > 0, "{doc}");
+        }
+    }
+    let failing = serde_json::json!({"module": "math", "call": "1 / (job - 2)", "setup": null,
+                                     "pass": "shared", "jobs": 4});
+    for model in ["sequential", "threads", "processes"] {
+        let (code, doc) = run("failing", failing.clone(), model, 2);
+        assert_eq!(code, 1, "{model}");
+        assert_eq!(doc["error"]["job"], 2, "{model}: {doc}");
+        assert!(
+            doc["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("ZeroDivisionError")),
+            "{doc}"
+        );
+    }
+    let missing = serde_json::json!({"module": "no_such_ext", "call": "1", "setup": null,
+                                     "pass": "shared", "jobs": 1});
+    let (code, doc) = run("missing", missing, "threads", 2);
+    assert_eq!(code, 1);
+    assert_eq!(doc["error"]["kind"], "invalid");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`no_such_ext`")),
+        "{doc}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -90,8 +90,16 @@ fn real_crates_are_analyzed_without_misses() {
     let mut problems = Vec::new();
     for (name, manifest) in crates {
         let crate_root = manifest.parent().unwrap().to_path_buf();
+        // The text census reads every file: compare with the widest scope (every target, every cfg branch).
         let out = concur()
-            .args(["analyze", "--format", "json", "--manifest-path"])
+            .args([
+                "analyze",
+                "--format",
+                "json",
+                "--all-targets",
+                "--all-cfgs",
+                "--manifest-path",
+            ])
             .arg(&manifest)
             .output()
             .unwrap();

@@ -177,7 +177,7 @@ fn json_report_follows_the_contract() {
 
 /// Checks XML well-formedness: balanced, properly nested tags, quoted attributes with unique names,
 /// known or numeric entities, nothing after the root. Returns the element names in document order.
-fn check_xml(text: &str) -> Result<Vec<String>, String> {
+pub(crate) fn check_xml(text: &str) -> Result<Vec<String>, String> {
     let mut stack: Vec<String> = Vec::new();
     let mut names = Vec::new();
     let mut rest = text;
@@ -387,14 +387,14 @@ fn fixture_report() -> (i32, Value, String) {
     (out.status.code().unwrap_or(-1), doc, stderr)
 }
 
-fn verdict<'a>(doc: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn verdict<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["workloads"]
         .as_array()
         .and_then(|ws| ws.iter().find(|w| w["name"] == name))
         .unwrap_or_else(|| panic!("workload {name} missing in {doc}"))
 }
 
-fn reasons_of(w: &Value) -> String {
+pub(crate) fn reasons_of(w: &Value) -> String {
     w["recommendation"]["reasons"]
         .as_array()
         .map(|r| {

@@ -94,17 +94,15 @@ fn workload(w: &WorkloadProfile, ipc: bool, out: &mut dyn Write) -> io::Result<(
         if !r.results_match_sequential {
             marks.push('!');
             notes.push(format!(
-                "! {} x{}: results differ from the sequential run; timings not comparable",
-                r.model.as_str(),
-                r.workers
+                "! {}: results differ from the sequential run; timings not comparable",
+                r.key().label()
             ));
         }
         if r.noisy {
             marks.push('~');
             notes.push(format!(
-                "~ {} x{}: noisy (wall spread {} over {} samples)",
-                r.model.as_str(),
-                r.workers,
+                "~ {}: noisy (wall spread {} over {} samples)",
+                r.key().label(),
                 range_pct(r),
                 r.samples
             ));
@@ -116,6 +114,13 @@ fn workload(w: &WorkloadProfile, ipc: bool, out: &mut dyn Write) -> io::Result<(
     }
     if w.runs.iter().any(|r| r.oversubscribed) {
         notes.push("+ more workers than cores (oversubscribed)".to_string());
+    }
+    if w.runs.iter().any(|r| r.model == Model::Async) {
+        notes.push(
+            "async/ct: tasks on a current-thread runtime; async/mt: on a multi-thread runtime with `workers` \
+             threads; K: jobs in flight"
+                .to_string(),
+        );
     }
     if !rows.is_empty() {
         table(&header, &rows, out)?;
@@ -130,12 +135,22 @@ fn workload(w: &WorkloadProfile, ipc: bool, out: &mut dyn Write) -> io::Result<(
     Ok(())
 }
 
+/// `threads`, or for async runs `async/ct K=64` / `async/mt K=64`.
+fn model_cell(r: &RunSummary) -> String {
+    use crate::profile::doc::AsyncRuntime;
+    match (r.runtime, r.in_flight) {
+        (Some(AsyncRuntime::CurrentThread), Some(k)) => format!("async/ct K={k}"),
+        (Some(AsyncRuntime::MultiThread), Some(k)) => format!("async/mt K={k}"),
+        _ => r.model.as_str().to_string(),
+    }
+}
+
 fn row(r: &RunSummary, sequential: Option<u64>, ipc: bool, marks: &str) -> Vec<String> {
     let speedup = sequential
         .filter(|_| r.wall_ns.median > 0)
         .map(|s| s as f64 / r.wall_ns.median as f64);
     let mut v = vec![
-        format!("{}{marks}", r.model.as_str()),
+        format!("{}{marks}", model_cell(r)),
         r.workers.to_string(),
         duration(r.wall_ns.median),
         range_pct(r),

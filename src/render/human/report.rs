@@ -55,11 +55,27 @@ pub(crate) fn verdict_line(w: &WorkloadReport) -> String {
     if w.failed {
         return format!("{}: failed: no verdict (falls back to sequential)", w.name);
     }
-    let model = match r.model {
-        Verdict::Sequential => "sequential".to_string(),
-        m => format!("{} ×{}", m.as_str(), r.workers),
-    };
-    format!("{}: {model} (confidence {:.2})", w.name, r.confidence)
+    format!(
+        "{}: {} (confidence {:.2})",
+        w.name,
+        model_text(r),
+        r.confidence
+    )
+}
+
+/// `sequential`, `threads ×2`, `async current-thread, 256 in flight`, `async multi-thread ×2, 64 in flight`.
+pub(crate) fn model_text(r: &crate::report::doc::Recommendation) -> String {
+    use crate::profile::doc::AsyncRuntime;
+    match (r.model, r.runtime, r.in_flight) {
+        (Verdict::Sequential, _, _) => "sequential".to_string(),
+        (Verdict::Async, Some(AsyncRuntime::CurrentThread), Some(k)) => {
+            format!("async current-thread, {k} in flight")
+        }
+        (Verdict::Async, Some(rt), Some(k)) => {
+            format!("async {} ×{}, {k} in flight", rt.as_str(), r.workers)
+        }
+        (m, _, _) => format!("{} ×{}", m.as_str(), r.workers),
+    }
 }
 
 fn workload(
@@ -129,13 +145,16 @@ pub(crate) fn duration(ns: u64) -> String {
 }
 
 fn run_label(r: &RunSummary) -> String {
-    format!("{} ×{}", r.model.as_str(), r.workers)
+    match (r.runtime, r.in_flight) {
+        (Some(rt), Some(k)) => format!("async {} ×{} K={k}", rt.as_str(), r.workers),
+        _ => format!("{} ×{}", r.model.as_str(), r.workers),
+    }
 }
 
 /// Rows of text table cells: run, wall (median and range), cpu, sys, setup, peak RSS, faults, results.
 pub(crate) fn measurement_rows(p: &WorkloadProfile) -> Vec<[String; 8]> {
     let mut runs: Vec<&RunSummary> = p.runs.iter().collect();
-    runs.sort_by_key(|r| (r.model, r.workers));
+    runs.sort_by_key(|r| (r.model, r.runtime, r.workers, r.in_flight));
     runs.into_iter()
         .map(|r| {
             [
@@ -208,14 +227,32 @@ fn band_text(b: Option<crate::report::doc::Band>) -> String {
 }
 
 fn prediction_lines(w: &WorkloadReport) -> Vec<String> {
-    let mut out = vec![format!("{:<6} {:<22} {}", "cores", "threads", "processes")];
+    let with_async = w.prediction.iter().any(|p| p.asynchronous.is_some());
+    let mut out = vec![if with_async {
+        format!(
+            "{:<6} {:<22} {:<22} {}",
+            "cores", "threads", "processes", "async"
+        )
+    } else {
+        format!("{:<6} {:<22} {}", "cores", "threads", "processes")
+    }];
     for p in &w.prediction {
-        out.push(format!(
-            "{:<6} {:<22} {}",
-            p.cores,
-            band_text(p.threads),
-            band_text(p.processes)
-        ));
+        out.push(if with_async {
+            format!(
+                "{:<6} {:<22} {:<22} {}",
+                p.cores,
+                band_text(p.threads),
+                band_text(p.processes),
+                band_text(p.asynchronous)
+            )
+        } else {
+            format!(
+                "{:<6} {:<22} {}",
+                p.cores,
+                band_text(p.threads),
+                band_text(p.processes)
+            )
+        });
     }
     if let Some(c) = &w.crossover {
         out.push(format!(
@@ -258,10 +295,13 @@ pub(crate) fn chart_lines(w: &WorkloadReport) -> Vec<String> {
     if w.measured.is_empty() {
         return Vec::new();
     }
-    let models = [
+    let mut models = vec![
         (Model::Threads, 'T', 't', ':'),
         (Model::Processes, 'P', 'p', '.'),
     ];
+    if w.has_async() {
+        models.push((Model::Async, 'A', 'a', '~'));
+    }
     let bands: Vec<_> = models.iter().map(|m| w.band_of(m.0)).collect();
     let values = || {
         w.measured
@@ -363,5 +403,12 @@ pub(crate) fn chart_lines(w: &WorkloadReport) -> Vec<String> {
         "T/P measured threads/processes (* both), t/p predicted, :/. band (# both), / linear"
             .into(),
     );
+    if w.has_async() {
+        out.push(
+            "A measured async tasks at their best K in flight (current-thread at 1 worker, multi-thread at \
+             its workers), a predicted, ~ band"
+                .into(),
+        );
+    }
     out
 }

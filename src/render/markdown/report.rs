@@ -4,10 +4,10 @@ use std::io::{self, Write};
 
 use super::Markdown;
 use crate::render::human::report::{
-    chart_lines, measurement_rows, verdict_line, MEASUREMENT_HEADER,
+    chart_lines, measurement_rows, model_text, verdict_line, MEASUREMENT_HEADER,
 };
 use crate::render::{Export, ReportInput};
-use crate::report::doc::{Band, Verdict, WorkloadReport};
+use crate::report::doc::{Band, WorkloadReport};
 
 /// Escapes text for a table cell or list item: pipes, and outside `code spans` the characters that start
 /// HTML or emphasis (inside code spans they show literally anyway).
@@ -40,10 +40,7 @@ fn verdict_cell(w: &WorkloadReport) -> String {
     if w.failed {
         return "**failed**".into();
     }
-    match r.model {
-        Verdict::Sequential => "**sequential**".into(),
-        m => format!("**{} ×{}**", m.as_str(), r.workers),
-    }
+    format!("**{}**", model_text(r))
 }
 
 fn speedup(x: Option<f64>) -> String {
@@ -80,20 +77,35 @@ impl Export<ReportInput<'_>> for Markdown {
             writeln!(out, "No workloads to report on.")?;
             return Ok(());
         }
+        // The async column only when some workload was run as async tasks.
+        let with_async = report
+            .workloads
+            .iter()
+            .any(|w| w.speedup.asynchronous.is_some());
         writeln!(
             out,
-            "| workload | verdict | confidence | best threads | best processes |"
+            "| workload | verdict | confidence | best threads | best processes |{}",
+            if with_async { " best async |" } else { "" }
         )?;
-        writeln!(out, "| --- | --- | ---: | ---: | ---: |")?;
+        writeln!(
+            out,
+            "| --- | --- | ---: | ---: | ---: |{}",
+            if with_async { " ---: |" } else { "" }
+        )?;
         for w in &report.workloads {
             writeln!(
                 out,
-                "| {} | {} | {:.2} | {} | {} |",
+                "| {} | {} | {:.2} | {} | {} |{}",
                 cell(&w.name),
                 verdict_cell(w),
                 w.recommendation.confidence,
                 speedup(w.speedup.threads),
-                speedup(w.speedup.processes)
+                speedup(w.speedup.processes),
+                if with_async {
+                    format!(" {} |", speedup(w.speedup.asynchronous))
+                } else {
+                    String::new()
+                }
             )?;
         }
         for w in &report.workloads {
@@ -159,15 +171,22 @@ fn workload(doc: &ReportInput<'_>, w: &WorkloadReport, out: &mut dyn Write) -> i
         writeln!(out)?;
         writeln!(out, "**Predicted speedup** (low / estimate / high)")?;
         writeln!(out)?;
-        writeln!(out, "| cores | threads | processes |")?;
-        writeln!(out, "| ---: | --- | --- |")?;
+        let with_async = w.prediction.iter().any(|p| p.asynchronous.is_some());
+        let extra = |text: String| if with_async { text } else { String::new() };
+        writeln!(
+            out,
+            "| cores | threads | processes |{}",
+            extra(" async |".into())
+        )?;
+        writeln!(out, "| ---: | --- | --- |{}", extra(" --- |".into()))?;
         for p in &w.prediction {
             writeln!(
                 out,
-                "| {} | {} | {} |",
+                "| {} | {} | {} |{}",
                 p.cores,
                 band(p.threads),
-                band(p.processes)
+                band(p.processes),
+                extra(format!(" {} |", band(p.asynchronous)))
             )?;
         }
         if let Some(c) = &w.crossover {
