@@ -377,13 +377,14 @@ mod tests {
             }
         }
         assert!(files.len() > 20, "the fixtures have many files");
+        let apis = std::sync::Arc::new(crate::rules::apis::Apis::builtin());
         let mut with_data = 0;
         for path in files {
             let text = std::fs::read_to_string(&path).unwrap();
             let Ok(ast) = syn::parse_file(&text) else {
                 continue;
             };
-            let facts = crate::facts::extract(&ctx(), &ast);
+            let facts = crate::facts::extract(&ctx(), &ast, &apis);
             with_data += findings(&facts).filter(|f| f.data.is_some()).count();
             let key = c.key(&text, &ctx(), None, None);
             c.store(key, &facts, &Excluded::default());
