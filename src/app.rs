@@ -2,10 +2,28 @@
 //! `render::status`) and picks the exit code. It never parses flags, measures or formats anything itself.
 
 use crate::analyze::doc::AnalysisDoc;
-use crate::cli::{self, Cli, MeasureSettings, Verb};
+use crate::cli::{self, Cli, Verb};
 use crate::error::{Error, Result};
 use crate::exit;
 use crate::render;
+
+/// Runs `work` on a thread with the parsing stack ([`crate::parse::depth::BIG_STACK`]): files are parsed and
+/// walked on it too (workload signatures), and the nesting bound follows the stack of the thread that parses.
+/// Without such a thread, on this one (the bound then applies only in the analysis pool).
+pub fn on_parse_stack(work: fn() -> i32) -> i32 {
+    let stack = crate::parse::depth::BIG_STACK;
+    let spawned = std::thread::Builder::new()
+        .name("concur-main".into())
+        .stack_size(stack)
+        .spawn(move || {
+            crate::parse::depth::set_thread_stack(stack);
+            work()
+        });
+    match spawned {
+        Ok(handle) => handle.join().unwrap_or(exit::INTERNAL),
+        Err(_) => work(),
+    }
+}
 
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.verb {
@@ -29,7 +47,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Verb::Profile(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
-            let measure = MeasureSettings::new(&a.measure)?;
+            let measure = cli::measure(&a.measure)?;
             let doc = crate::profile::run(&selection, &a.features.selection(), &measure)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_profile(&doc, a.format, &mut out)?;
@@ -38,7 +56,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Verb::Report(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
-            let measure = MeasureSettings::new(&a.measure)?;
+            let measure = cli::measure(&a.measure)?;
             // One `cargo metadata` for both halves. The analysis covers what the workloads run: the selected
             // targets, and every test target when test binaries are profiled as `test:` workloads.
             let mut scope = cli::scope(&a.targets, &a.features, &a.cfg);

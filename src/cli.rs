@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::discover::PackageSelection;
 use crate::error::Error;
+use crate::profile::MeasureSettings;
 use crate::render::{AnalyzeFormat, Choice, ColorWhen, ProfileFormat, ReportFormat};
 use crate::vocab::Level;
 
@@ -380,44 +381,29 @@ pub fn parse(args: Vec<std::ffi::OsString>) -> Parsed {
     }
 }
 
-/// Settled measurement settings, derived once from `MeasureArgs`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MeasureSettings {
-    pub workloads: Vec<String>,
-    /// Empty: the default ladder (1..=cores, 2x cores, more for I/O-bound workloads).
-    pub workers: Vec<usize>,
-    pub runs: usize,
-    pub timeout: std::time::Duration,
-    pub perf: bool,
-    pub tests: bool,
-    /// `--python`: the interpreter Python workloads' environment is made from.
-    pub python: Option<PathBuf>,
-}
-
-impl MeasureSettings {
-    pub fn new(a: &MeasureArgs) -> crate::error::Result<MeasureSettings> {
-        if a.workers.contains(&0) {
-            return Err(Error::usage("--workers: worker counts must be at least 1"));
-        }
-        if a.runs == 0 {
-            return Err(Error::usage("--runs: at least one run is needed"));
-        }
-        if !(a.timeout.is_finite() && a.timeout > 0.0) {
-            return Err(Error::usage(
-                "--timeout: must be a positive number of seconds",
-            ));
-        }
-        let mut workers = a.workers.clone();
-        workers.sort_unstable();
-        workers.dedup();
-        Ok(MeasureSettings {
-            workloads: a.workloads.clone(),
-            workers,
-            runs: a.runs,
-            timeout: std::time::Duration::from_secs_f64(a.timeout),
-            perf: !a.no_perf,
-            tests: !a.no_tests,
-            python: a.python.clone(),
-        })
+/// The measurement settings `profile` runs with, from `MeasureArgs` (flag values checked here, once).
+pub fn measure(a: &MeasureArgs) -> crate::error::Result<MeasureSettings> {
+    if a.workers.contains(&0) {
+        return Err(Error::usage("--workers: worker counts must be at least 1"));
     }
+    if a.runs == 0 {
+        return Err(Error::usage("--runs: at least one run is needed"));
+    }
+    if !(a.timeout.is_finite() && a.timeout > 0.0) {
+        return Err(Error::usage(
+            "--timeout: must be a positive number of seconds",
+        ));
+    }
+    let mut workers = a.workers.clone();
+    workers.sort_unstable();
+    workers.dedup();
+    Ok(MeasureSettings {
+        workloads: a.workloads.clone(),
+        workers,
+        runs: a.runs,
+        timeout: std::time::Duration::from_secs_f64(a.timeout),
+        perf: !a.no_perf,
+        tests: !a.no_tests,
+        python: a.python.clone(),
+    })
 }

@@ -19,3 +19,7 @@ pub mod report;
 pub mod rules;
 pub mod vocab;
 pub mod workload;
+
+/// What tests and benchmarks outside the crate use of `parse`: the nesting bound (to measure and check it),
+/// strict whole-file parsing, editions.
+pub use parse::{depth, parse_source, Edition};

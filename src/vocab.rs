@@ -177,6 +177,9 @@ pub struct FunctionDoc {
 pub struct LockRef {
     pub name: String,
     pub ty: String,
+    /// Taken for a lock from the method name alone (`x.read()` on a receiver of unknown type): the method.
+    /// A hazard on it is a note whose message says so.
+    pub guessed: Option<String>,
 }
 
 impl LockRef {
@@ -249,6 +252,8 @@ pub enum FindingData {
         second: String,
         other_fn: String,
         other_line: u32,
+        /// One of the two locks is only guessed from a method name: see [`LockRef::guessed`].
+        guessed: Option<String>,
     },
     BlockingInAsync {
         blocker: String,
@@ -309,6 +314,17 @@ impl FindingData {
             | FindingData::Ffi { api }
             | FindingData::Spawn { api }
             | FindingData::Channel { api } => Some(api),
+            _ => None,
+        }
+    }
+
+    /// The method a hazard's lock is only guessed from (see [`LockRef::guessed`]).
+    pub fn guessed_lock(&self) -> Option<&str> {
+        match self {
+            FindingData::LockAcrossBlocking { lock, .. } | FindingData::DoubleLock { lock, .. } => {
+                lock.guessed.as_deref()
+            }
+            FindingData::LockOrder { guessed, .. } => guessed.as_deref(),
             _ => None,
         }
     }

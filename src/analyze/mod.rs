@@ -157,14 +157,14 @@ fn process(job: FileJob, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> FileDo
         excluded: Excluded::default(),
         key: None,
     };
-    let text = match std::fs::read_to_string(&module.path) {
+    let text = match crate::discover::read_source(&module.path) {
         Ok(t) => t,
         Err(e) => {
             done.errors.push(ParseErrorDoc {
                 file: rel_path,
-                line: 1,
-                column: 1,
-                message: format!("cannot read: {e}"),
+                line: e.line,
+                column: e.column,
+                message: e.message,
                 skipped: Skipped::File,
             });
             return done;
@@ -230,6 +230,26 @@ fn process(job: FileJob, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> FileDo
     done
 }
 
+/// The pool that reads, parses and walks files: rayon threads with [`crate::parse::depth::BIG_STACK`]
+/// stacks (each records its stack, so the nesting limit follows it); when the system refuses stacks that
+/// big, rayon's defaults, with a limit to match.
+fn pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let with_stack = |stack: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .stack_size(stack)
+                .thread_name(|i| format!("concur-parse-{i}"))
+                .start_handler(move |_| crate::parse::depth::set_thread_stack(stack))
+                .build()
+        };
+        with_stack(crate::parse::depth::BIG_STACK)
+            .or_else(|_| with_stack(crate::parse::depth::BIG_STACK / 16))
+            .or_else(|_| with_stack(2 << 20))
+            .unwrap_or_else(|e| panic!("cannot start any thread: {e}"))
+    })
+}
+
 /// Analyzes every target of every selected package with the built-in API catalogue and no cache: see
 /// [`analyze_with`].
 pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
@@ -240,6 +260,10 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
 /// files from `cache` (and storing the others). Never fails: unreadable or unparsable files are recorded in
 /// `files.parse_errors` and skipped.
 pub fn analyze_with(ws: &Workspace, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> AnalysisDoc {
+    pool().install(|| analyze_in_pool(ws, apis, cache))
+}
+
+fn analyze_in_pool(ws: &Workspace, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> AnalysisDoc {
     let mut root_paths: BTreeSet<PathBuf> = BTreeSet::new();
     let mut roots: Vec<FileJob> = Vec::new();
     let mut targets_excluded = 0;

@@ -45,6 +45,7 @@ pub(super) fn link_edges(fns: &[FnFacts]) -> Vec<Vec<Edge>> {
         .map(|f| {
             let mut edges = Vec::new();
             for (ci, call) in f.calls.iter().enumerate() {
+                let with_self: Vec<usize>;
                 let targets: &Vec<usize> = match &call.target {
                     CallTarget::Path(cands) => cands
                         .iter()
@@ -71,10 +72,18 @@ pub(super) fn link_edges(fns: &[FnFacts]) -> Vec<Vec<Edge>> {
                                     .filter(|all| *on_self && all.len() <= MAX_AMBIGUOUS_TARGETS)
                             })
                             .unwrap_or(&empty),
-                        None => by_method
-                            .get(name.as_str())
-                            .filter(|all| all.len() <= MAX_AMBIGUOUS_TARGETS)
-                            .unwrap_or(&empty),
+                        None => {
+                            // `x.f()` with an unknown `x` calls a method that takes `self` (the cap counts
+                            // every function of that name, as the name is as ambiguous either way).
+                            with_self = by_method
+                                .get(name.as_str())
+                                .filter(|all| all.len() <= MAX_AMBIGUOUS_TARGETS)
+                                .map(|all| {
+                                    all.iter().copied().filter(|&i| fns[i].has_self).collect()
+                                })
+                                .unwrap_or_default();
+                            &with_self
+                        }
                     },
                 };
                 let precise = targets.len() == 1;

@@ -185,11 +185,13 @@ pub(super) fn lock_order(pairs: &[PairSite], locks: &Locks, fns: &[FnFacts], out
             continue;
         };
         let o = &pairs[*other];
+        let (first, second) = (&locks.info[p.first], &locks.info[p.second]);
         let data = FindingData::LockOrder {
-            first: short_lock_name(&locks.info[p.first].id).to_string(),
-            second: short_lock_name(&locks.info[p.second].id).to_string(),
+            first: short_lock_name(&first.id).to_string(),
+            second: short_lock_name(&second.id).to_string(),
             other_fn: fns[o.owner].path.clone(),
             other_line: o.line,
+            guessed: first.guessed.clone().or_else(|| second.guessed.clone()),
         };
         let at = Site {
             file: p.file.clone(),

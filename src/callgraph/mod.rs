@@ -175,11 +175,18 @@ fn finish(
     field_locks: &HashMap<String, String>,
     n_fns: usize,
 ) -> (Vec<Finding>, Vec<Vec<usize>>) {
-    let mut seen: HashSet<(FindingKind, String, u32, Option<String>)> = HashSet::new();
+    let mut seen: HashSet<(FindingKind, String, u32, u32, Option<String>)> = HashSet::new();
     let mut out = Vec::new();
     let mut own: Vec<Vec<usize>> = vec![Vec::new(); n_fns];
     for (mut fd, owner) in findings {
-        if !seen.insert((fd.kind, fd.file.clone(), fd.line, fd.function.clone())) {
+        let key = (
+            fd.kind,
+            fd.file.clone(),
+            fd.line,
+            fd.column,
+            fd.function.clone(),
+        );
+        if !seen.insert(key) {
             continue;
         }
         fd.package = package.to_string();

@@ -6,6 +6,7 @@
 
 pub mod modtree;
 pub mod scope;
+mod source;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use crate::parse::Edition;
 
 pub use modtree::ModuleFile;
 pub use scope::Scope;
+pub use source::{read_source, MAX_FILE_BYTES};
 
 use crate::parse::cfg::CfgSet;
 

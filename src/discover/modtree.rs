@@ -79,7 +79,8 @@ pub(crate) fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
 }
 
 /// The files that `decls` (made in `parent`) load. Declarations whose file does not exist (often
-/// `#[cfg]`-gated) are skipped.
+/// `#[cfg]`-gated) are skipped; a path that exists but is no readable file (a directory, a FIFO, a
+/// dangling symlink or a symlink loop) is kept, so that reading it reports why.
 pub fn children(parent: &ModuleFile, decls: &[ModDecl]) -> Vec<ModuleFile> {
     let dir = parent.path.parent().unwrap_or(Path::new("."));
     // Where the children of `parent` live.
@@ -111,14 +112,14 @@ pub fn children(parent: &ModuleFile, decls: &[ModDecl]) -> Vec<ModuleFile> {
                 } else {
                     inline_dir.join(p)
                 };
-                p.is_file().then_some((p, true))
+                present(&p).then_some((p, true))
             }
             None => {
                 let flat = inline_dir.join(format!("{}.rs", d.name));
                 let nested = inline_dir.join(&d.name).join("mod.rs");
-                if flat.is_file() {
+                if present(&flat) {
                     Some((flat, false))
-                } else if nested.is_file() {
+                } else if present(&nested) {
                     Some((nested, true))
                 } else {
                     None
@@ -134,6 +135,11 @@ pub fn children(parent: &ModuleFile, decls: &[ModDecl]) -> Vec<ModuleFile> {
         }
     }
     out
+}
+
+/// Whether anything (a file, a directory, a FIFO, a symlink even if dangling) is at `path`.
+fn present(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
 }
 
 #[cfg(test)]

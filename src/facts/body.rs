@@ -24,7 +24,7 @@ use super::infer::{
     guard_call, has_await, ident_in, is_static_name, pat_idents, single_ident,
     strip_guard_wrappers, strip_refs, Env, Local,
 };
-use super::work::Work;
+use super::work::{self, Trips, Work};
 use super::{pos, CallSite, CallTarget, FnFacts, HeldLock, LockPair, LockUse, PathUse};
 use crate::parse::Edition;
 use crate::rules::apis::{self, Api};
@@ -69,6 +69,7 @@ pub(super) fn visit_fn(
             line,
             column,
             is_async: sig.asyncness.is_some(),
+            has_self: sig.receiver().is_some(),
             ..FnFacts::default()
         },
         guards: GuardStack::default(),
@@ -76,6 +77,7 @@ pub(super) fn visit_fn(
         unsafe_depth: u32::from(sig.unsafety.is_some()),
         adaptor_closure: false,
         awaited: 0,
+        unwrapped: 0,
         nested: Vec::new(),
         not_expanded: 0,
     };
@@ -109,6 +111,8 @@ struct BodyVisitor<'i, 'a> {
     adaptor_closure: bool,
     /// Address of the method call being awaited (`x.recv().await` is not a blocking recv).
     awaited: usize,
+    /// Address of the guard call being unwrapped (`x.read().unwrap()`: a std lock's `LockResult`).
+    unwrapped: usize,
     nested: Vec<syn::Item>,
     not_expanded: usize,
 }
@@ -187,6 +191,7 @@ impl BodyVisitor<'_, '_> {
     }
 
     fn blocking(&mut self, b: Blocking, span: proc_macro2::Span) {
+        self.work.wait();
         let held = self.guards.held();
         let cx = Context {
             held: &held,
@@ -208,6 +213,10 @@ impl BodyVisitor<'_, '_> {
         for api in apis_found {
             match api {
                 Api::Cpu => self.work.heavy_call(),
+                Api::Io | Api::IoQuick | Api::Sleep | Api::Recv | Api::Join | Api::Console => {
+                    self.work.wait();
+                    self.emit.api(*api, what, span, &cx);
+                }
                 _ => self.emit.api(*api, what, span, &cx),
             }
         }
@@ -267,6 +276,10 @@ impl BodyVisitor<'_, '_> {
             return;
         };
         let awaited = std::ptr::from_ref(mc) as usize == self.awaited;
+        if std::ptr::from_ref(mc) as usize == self.unwrapped {
+            // `x.read().unwrap()`: a `LockResult`, so a std lock.
+            lock.guessed = None;
+        }
         if lock.is_async && !awaited {
             // An async lock's `lock()` only builds a future; nothing is held until it is awaited.
             return;
@@ -279,7 +292,7 @@ impl BodyVisitor<'_, '_> {
             let live: Vec<HeldLock> = self.guards.held();
             for held in &live {
                 if held.id == lock.id && !(held.shared && lock.shared) && !lock.reentrant {
-                    self.emit.double_lock(&lock, mc.method.span());
+                    self.emit.double_lock(&lock, held, mc.method.span());
                 } else if held.id != lock.id {
                     self.out.lock_pairs.push(LockPair {
                         first: held.clone(),
@@ -295,7 +308,27 @@ impl BodyVisitor<'_, '_> {
                 column,
             });
         }
-        self.guards.push_temp(lock);
+        if !is_try {
+            // A `try_lock()` guard exists only on its success branch: the `if let`/`match`/`let` that
+            // tests it pushes it there (see `try_success`).
+            self.guards.push_temp(lock);
+        }
+    }
+
+    /// The guard a successful `try_*()` gives, for the branch where it succeeded (`Ok(g)`/`Some(g)`), bound
+    /// to the pattern's first name.
+    fn push_try_guard(&mut self, mc: &syn::ExprMethodCall, scrutinee: &syn::Expr, pat: &syn::Pat) {
+        let Some(mut lock) = self.env.guards_from(mc) else {
+            return;
+        };
+        if lock.is_async && !has_await(scrutinee) {
+            return;
+        }
+        lock.is_async |= has_await(scrutinee);
+        lock.shared = ident_in(&mc.method, apis::SHARED_GUARD_METHODS);
+        let mut names = Vec::new();
+        pat_idents(pat, &mut names);
+        self.guards.push_bound(lock, names.first().cloned());
     }
 
     fn with_temp_scope(&mut self, f: impl FnOnce(&mut Self)) {
@@ -333,8 +366,16 @@ impl BodyVisitor<'_, '_> {
         }
         // `addr_of!(STATIC)` needs no `unsafe` but still touches the static.
         let addr_of = apis::ADDR_OF_MACROS.contains(&name.as_str());
+        // Assertions, formatting and logging are not compute, whatever their arguments compute.
+        let quiet = apis::QUIET_MACROS.contains(&name.as_str());
         self.unsafe_depth += u32::from(addr_of);
+        if quiet {
+            self.work.enter_quiet();
+        }
         self.macro_body(mac, &name);
+        if quiet {
+            self.work.leave_quiet();
+        }
         self.unsafe_depth -= u32::from(addr_of);
     }
 
@@ -444,9 +485,50 @@ impl BodyVisitor<'_, '_> {
             _ => self.nested.push(item.clone()),
         }
     }
+}
 
-    fn enter_loop(&mut self) {
-        self.work.enter_loop();
+/// `let Ok(g) = m.try_lock()` (or `Some(g)`, through wrappers) as a condition: the try call, the scrutinee
+/// and the success pattern.
+fn try_success(cond: &syn::Expr) -> Option<(&syn::ExprMethodCall, &syn::Expr, &syn::Pat)> {
+    let syn::Expr::Let(l) = cond else {
+        return None;
+    };
+    let mc = guard_call(&l.expr)?;
+    (ident_in(&mc.method, apis::TRY_GUARD_METHODS) && is_success_pat(&l.pat))
+        .then_some((mc, &*l.expr, &*l.pat))
+}
+
+/// The element types of a pair type written `(A, B)` in the API catalogue.
+fn tuple_types(ty: &str) -> Option<Vec<&str>> {
+    let inner = ty.strip_prefix('(')?.strip_suffix(')')?;
+    Some(inner.split(',').map(str::trim).collect())
+}
+
+/// `Ok(..)` or `Some(..)`: the pattern of a successful `try_*()`.
+fn is_success_pat(p: &syn::Pat) -> bool {
+    match p {
+        syn::Pat::TupleStruct(t) => t
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Ok" || s.ident == "Some"),
+        syn::Pat::Paren(p) => is_success_pat(&p.pat),
+        _ => false,
+    }
+}
+
+/// True when the guard wrappers of `e` unwrap a result (`.unwrap()`, `.expect(..)`, `?`): what follows runs
+/// only on success.
+fn unwraps(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Try(_) => true,
+        syn::Expr::MethodCall(mc) if mc.method == "unwrap" || mc.method == "expect" => true,
+        syn::Expr::MethodCall(mc) if ident_in(&mc.method, apis::GUARD_UNWRAP_METHODS) => {
+            unwraps(&mc.receiver)
+        }
+        syn::Expr::Await(a) => unwraps(&a.base),
+        syn::Expr::Paren(p) => unwraps(&p.expr),
+        _ => false,
     }
 }
 
@@ -528,6 +610,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             });
         if let Some(mc) = bound_guard {
             let is_wild = matches!(&l.pat, syn::Pat::Wild(_));
+            // A bound `try_lock()` (`let g = m.try_lock();`, `let Ok(g) = .. else`) may hold the guard from
+            // here on; its failure branches (`else`, `Err(_)` arms) were visited without it.
             if !is_wild {
                 if let Some(mut g) = self
                     .env
@@ -536,13 +620,40 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 {
                     g.is_async |= has_await(&init.expr);
                     g.shared = ident_in(&mc.method, apis::SHARED_GUARD_METHODS);
+                    if unwraps(&init.expr) {
+                        // `x.read().unwrap()`: a `LockResult`, so a std lock.
+                        g.guessed = None;
+                    }
                     self.guards.push_bound(g, names.first().cloned());
                 }
             }
             return;
         }
+        if let (Some(from), [to]) = (single_ident(&init.expr), names.as_slice()) {
+            // `let h = g;`: the guard moves to the new name.
+            if self.guards.rebind(&from, to) {
+                return;
+            }
+        }
         if local.ty.is_none() {
             local.ty = self.env.type_of(strip_guard_wrappers(&init.expr));
+        }
+        if let (Some(elems), syn::Pat::Tuple(t)) =
+            (local.ty.as_deref().and_then(tuple_types), &l.pat)
+        {
+            // `let (tx, rx) = mpsc::channel();`: each name gets its element's type.
+            for (p, ty) in t.elems.iter().zip(elems) {
+                let mut names = Vec::new();
+                pat_idents(p, &mut names);
+                for n in names {
+                    let local = Local {
+                        ty: Some(ty.to_string()),
+                        lock: None,
+                    };
+                    self.env.locals.insert(n, local);
+                }
+            }
+            return;
         }
         if local.lock.is_none() {
             local.lock = self.env.lock_of(&init.expr);
@@ -578,7 +689,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             .path
             .get_ident()
             .is_some_and(|i| ident_in(i, apis::DROP_NAMES));
-        let found = classify::call(self.env.apis(), &primary);
+        let found = classify::call(&self.env, &primary);
         if raw_drop || found.contains(&Api::Drop) {
             for a in &c.args {
                 self.visit_expr(a);
@@ -630,7 +741,14 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
     fn visit_expr_method_call(&mut self, mc: &'ast syn::ExprMethodCall) {
         let name = mc.method.to_string();
         let argc = mc.args.len();
+        let prev_unwrapped = self.unwrapped;
+        if name == "unwrap" || name == "expect" {
+            if let Some(inner) = guard_call(&mc.receiver) {
+                self.unwrapped = std::ptr::from_ref(inner) as usize;
+            }
+        }
         self.visit_expr(&mc.receiver);
+        self.unwrapped = prev_unwrapped;
         if argc == 0 && apis::GUARD_METHODS.contains(&name.as_str()) {
             self.acquire(mc);
         }
@@ -643,6 +761,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             .contains(&Api::Detaches);
         if is_adaptor {
             self.work.adaptor_call();
+        }
+        if apis::CHANNEL_METHODS.contains(&name.as_str()) {
+            // Channel traffic: a loop that sends or receives is dominated by it, not by compute.
+            self.work.wait();
         }
         for a in &mc.args {
             if is_adaptor {
@@ -736,6 +858,18 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
 
     fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
         let mark = self.guards.mark();
+        if let Some((mc, scrutinee, pat)) = try_success(&i.cond) {
+            // `if let Ok(g) = m.try_lock() { .. } else { .. }`: the guard lives in the success branch only.
+            self.visit_expr(scrutinee);
+            self.push_try_guard(mc, scrutinee, pat);
+            self.visit_block(&i.then_branch);
+            self.guards.end_scope(mark);
+            if let Some((_, e)) = &i.else_branch {
+                self.visit_expr(e);
+            }
+            self.guards.end_scope(mark);
+            return;
+        }
         if self.visit_cond(&i.cond) {
             self.visit_expr(&i.cond);
             self.visit_block(&i.then_branch);
@@ -761,7 +895,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         } else {
             self.with_temp_scope(|v| v.visit_expr(&w.cond));
         }
-        self.enter_loop();
+        self.work.enter_loop(Trips::Unknown);
         self.visit_block(&w.body);
         self.work.leave_loop();
         self.guards.end_scope(mark);
@@ -769,21 +903,32 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
 
     fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
         self.visit_expr(&f.expr);
-        self.enter_loop();
+        self.work.enter_loop(work::for_trips(&f.expr));
+        // `for x in rx` / `for x in &rx` on a blocking receiver waits for every message.
+        if let Some(ty) = self.env.type_of(strip_refs(&f.expr)) {
+            // Iterating it is what its `iter()` does.
+            let found = self.env.apis().typed_method_apis(&ty, "iter");
+            self.apply(&found, &format!("{ty}::iter"), f.expr.span());
+        }
         self.visit_block(&f.body);
         self.work.leave_loop();
     }
 
     fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
-        self.enter_loop();
+        self.work.enter_loop(Trips::Unknown);
         self.visit_block(&l.body);
         self.work.leave_loop();
     }
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         self.visit_expr(&m.expr);
+        // `match m.try_lock() { Ok(g) => .., Err(_) => .. }`: only the success arms hold the guard.
+        let tried = guard_call(&m.expr).filter(|mc| ident_in(&mc.method, apis::TRY_GUARD_METHODS));
         for arm in &m.arms {
             self.with_temp_scope(|v| {
+                if let Some(mc) = tried.filter(|_| is_success_pat(&arm.pat)) {
+                    v.push_try_guard(mc, &m.expr, &arm.pat);
+                }
                 if let Some((_, g)) = &arm.guard {
                     v.visit_expr(g);
                 }
@@ -824,8 +969,15 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             return;
         };
         let name = last.ident.to_string();
-        if is_static_name(&name) && !self.env.locals.contains_key(&name) {
-            if let Some(full) = self.env.resolve(&p.path).into_iter().next() {
+        if self.env.locals.contains_key(&name) {
+            return;
+        }
+        // Foreign statics (`extern { static mut environ: .. }`) are named in lower case.
+        let foreign = self.unsafe_depth > 0 && !is_static_name(&name);
+        if is_static_name(&name) || foreign {
+            let full = self.env.resolve(&p.path).into_iter().next();
+            let full = full.filter(|f| !foreign || self.env.info.statics.contains_key(f));
+            if let Some(full) = full {
                 let (line, column) = pos(p.path.span());
                 let found = PathUse {
                     path: full,
@@ -838,6 +990,32 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 self.out.global_uses.push(found);
             }
         }
+    }
+
+    fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+        // `return Some(g);` hands the guard to the caller on this path only: the code after the `return`
+        // (reached on other paths) still holds it.
+        let alive = self.guards.snapshot();
+        if let Some(e) = &r.expr {
+            self.visit_expr(e);
+        }
+        self.guards.restore(&alive);
+    }
+
+    fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
+        // `Holder { guard: g }` stores the guard away: it is no longer held here.
+        for f in &s.fields {
+            self.visit_moving_arg(&f.expr, false, false);
+        }
+        if let Some(rest) = &s.rest {
+            self.visit_expr(rest);
+        }
+    }
+
+    fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+        // `self.guard = g;` stores the guard away.
+        self.visit_expr(&a.left);
+        self.visit_moving_arg(&a.right, false, false);
     }
 
     fn visit_expr_unsafe(&mut self, u: &'ast syn::ExprUnsafe) {

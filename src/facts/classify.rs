@@ -5,11 +5,12 @@
 use syn::spanned::Spanned;
 
 use super::infer::{is_ctor_name, Env};
-use crate::rules::apis::{Api, Apis, TypeKind};
+use crate::rules::apis::{Api, TypeKind};
 
 /// The categories of `path` called as a function (resolved path).
-pub(super) fn call(apis: &Apis, path: &str) -> Vec<Api> {
-    apis.call_apis(path)
+pub(super) fn call(env: &Env, path: &str) -> Vec<Api> {
+    env.apis()
+        .call_apis_in(path, Some(&env.info.ctx.crate_name))
 }
 
 /// The categories of a method call, with the name to report it by (`std::fs::File::write_all` when the

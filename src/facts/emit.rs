@@ -71,6 +71,10 @@ impl<'i, 'a> Emitter<'i, 'a> {
                 self.push(span, FindingData::Io { api: api_path });
                 self.blocking(Blocking::Call(what.to_string()), span, cx);
             }
+            Api::IoQuick => {
+                self.io_weight += 10;
+                self.push(span, FindingData::Io { api: api_path });
+            }
             Api::Console => {
                 self.io_weight += 1;
                 self.push(span, FindingData::Io { api: api_path });
@@ -125,12 +129,11 @@ impl<'i, 'a> Emitter<'i, 'a> {
         }
     }
 
-    /// `lock` taken again while a guard of it is alive.
-    pub fn double_lock(&mut self, lock: &HeldLock, span: proc_macro2::Span) {
-        let data = FindingData::DoubleLock {
-            lock: lock.lock_ref(),
-            via: None,
-        };
+    /// `lock` taken again while `held`, a guard of it, is alive (guessed when either is).
+    pub fn double_lock(&mut self, lock: &HeldLock, held: &HeldLock, span: proc_macro2::Span) {
+        let mut lock = lock.lock_ref();
+        lock.guessed = lock.guessed.or_else(|| held.guessed.clone());
+        let data = FindingData::DoubleLock { lock, via: None };
         self.push(span, data);
     }
 

@@ -115,6 +115,34 @@ impl GuardStack {
         }
     }
 
+    /// The newest live guard bound to `from` is now bound to `to` (`let h = g;`); false when none is.
+    pub fn rebind(&mut self, from: &str, to: &str) -> bool {
+        let floor = self.floor.min(self.guards.len());
+        match self.guards[floor..]
+            .iter_mut()
+            .rev()
+            .find(|g| g.alive && g.binding.as_deref() == Some(from))
+        {
+            Some(g) => {
+                g.binding = Some(to.to_string());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Which guards are alive now, for [`restore`](Self::restore): what a path that ends (`return`) does
+    /// to the guards does not reach the code after it.
+    pub fn snapshot(&self) -> Vec<bool> {
+        self.guards.iter().map(|g| g.alive).collect()
+    }
+
+    pub fn restore(&mut self, alive: &[bool]) {
+        for (g, a) in self.guards.iter_mut().zip(alive) {
+            g.alive = *a;
+        }
+    }
+
     /// Every guard pushed since `mark` stops being held (a temporary guard passed by value).
     pub fn release_since(&mut self, mark: Mark) {
         let from = mark.0.min(self.guards.len());
@@ -150,6 +178,7 @@ mod tests {
             is_async: false,
             shared: false,
             reentrant: false,
+            guessed: None,
         }
     }
 
@@ -216,6 +245,18 @@ mod tests {
         assert!(!s.release("g"));
         assert!(held_ids(&s).is_empty());
         assert!(!s.release("unknown"));
+    }
+
+    #[test]
+    fn rebinding_moves_the_guard_to_the_new_name() {
+        let mut s = GuardStack::default();
+        s.push_bound(lock("a"), Some("g".into()));
+        assert!(s.rebind("g", "h"));
+        assert!(!s.release("g"), "the old name holds nothing");
+        assert_eq!(held_ids(&s), ["a"]);
+        assert!(s.release("h"));
+        assert!(held_ids(&s).is_empty());
+        assert!(!s.rebind("h", "k"));
     }
 
     #[test]

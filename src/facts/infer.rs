@@ -45,12 +45,14 @@ impl Env<'_, '_> {
 
     /// A lock of type `desc` (`lock` when unknown) identified by `id`, held exclusively.
     pub fn held_lock(&self, id: String, desc: String, is_async: bool) -> HeldLock {
+        let last = desc.rsplit("::").next().unwrap_or(&desc);
         HeldLock {
-            reentrant: self.apis().is_reentrant(&desc),
+            reentrant: self.apis().is_reentrant(&desc) || last.starts_with("Reentrant"),
             id,
             desc,
             is_async,
             shared: false,
+            guessed: None,
         }
     }
 
@@ -192,20 +194,77 @@ impl Env<'_, '_> {
     /// The lock that `mc` (`recv.lock()`, `recv.read()`...) acquires, identified by its path, or by the
     /// receiver's text within this function when its path is unknown; `None` when the receiver's type is
     /// known not to be a lock.
+    ///
+    /// A receiver of a known type that is no lock (a std or catalogue type holding none, a primitive, a raw
+    /// pointer) gives no lock. A receiver of unknown type is a lock only by the method's name: when nothing
+    /// else says so (`lock()`, a lock-like name, an unwrapped `LockResult`), the lock is marked `guessed`.
     pub fn guards_from(&self, mc: &syn::ExprMethodCall) -> Option<HeldLock> {
-        if let Some(ty) = self.type_of(&mc.receiver) {
-            if self.apis().is_type(TypeKind::NotALock, &ty) {
+        let ty = self.type_of(&mc.receiver);
+        if let Some(ty) = &ty {
+            if self.apis().is_type(TypeKind::NotALock, ty) {
                 return None;
             }
         }
-        let mut lock = self
-            .lock_of(&mc.receiver)
-            .unwrap_or_else(|| self.held_lock(String::new(), "lock".into(), false));
+        let found = self.lock_of(&mc.receiver);
+        let known_lock = found.as_ref().is_some_and(|l| l.desc != "lock");
+        if !known_lock && ty.as_deref().is_some_and(|t| self.is_no_lock_type(t)) {
+            return None;
+        }
+        let mut lock = found.unwrap_or_else(|| self.held_lock(String::new(), "lock".into(), false));
+        let receiver = strip_refs(&mc.receiver);
         if lock.id.is_empty() {
-            lock.id = format!("{}::{}", self.fn_path, expr_text(strip_refs(&mc.receiver)));
+            lock.id = format!("{}::{}", self.fn_path, expr_text(receiver));
+        }
+        if ty.as_deref().is_some_and(|t| {
+            t.rsplit("::")
+                .next()
+                .is_some_and(|l| l.starts_with("Reentrant"))
+        }) {
+            lock.reentrant = true;
+        }
+        if !known_lock && !ty.as_deref().is_some_and(looks_like_lock) {
+            let method = mc.method.to_string();
+            let named = looks_like_lock(&expr_text(receiver));
+            if !named && !apis::STRONG_GUARD_METHODS.contains(&method.as_str()) {
+                lock.guessed = Some(method);
+            }
         }
         Some(lock)
     }
+
+    /// True for a type known to hold no lock: a std or catalogue type that is no lock (`Vec`, `File`, `Arc<T>`
+    /// of no lock), a primitive or a raw pointer.
+    fn is_no_lock_type(&self, ty: &str) -> bool {
+        let last = ty.rsplit("::").next().unwrap_or(ty);
+        if self.apis().is_shared_owner(ty) || DEREF_WRAPPERS.contains(&last) {
+            // `Arc<T>`, `Box<T>`: what they hold decides, and the outer type does not tell.
+            return false;
+        }
+        if ty.starts_with('*') || PRIMITIVES.contains(&last) {
+            return true;
+        }
+        let known = ty.starts_with("std::") || self.apis().is_known(ty);
+        known && self.apis().lock_type(ty).is_none()
+    }
+}
+
+/// Primitive and prelude types: never a lock.
+const PRIMITIVES: &[&str] = &[
+    "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
+    "i128", "isize", "f32", "f64", "Vec", "String", "Option", "Result",
+];
+
+/// Smart pointers that deref to what they hold.
+const DEREF_WRAPPERS: &[&str] = &["Arc", "Rc", "Box", "Pin", "Cow", "ManuallyDrop"];
+
+/// True when a type or receiver is named like a lock (`Mutex`, `SpinLock`, `self.state_lock`, `RWLOCK`).
+fn looks_like_lock(name: &str) -> bool {
+    let last = name
+        .rsplit([':', '.'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase();
+    ["lock", "mutex", "rw"].iter().any(|w| last.contains(w))
 }
 
 fn member_name(m: &syn::Member) -> String {

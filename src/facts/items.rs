@@ -140,7 +140,16 @@ impl<'a> Prepass<'a> {
                                 self.extern_fns
                                     .push((module.to_vec(), f.sig.ident.to_string()));
                             }
-                            syn::ForeignItem::Static(s) => declare(self, &s.ident),
+                            syn::ForeignItem::Static(s) => {
+                                declare(self, &s.ident);
+                                let is_mut = matches!(s.mutability, syn::StaticMutability::Mut(_));
+                                self.statics.push((
+                                    module.to_vec(),
+                                    s.ident.to_string(),
+                                    &s.ty,
+                                    is_mut,
+                                ));
+                            }
                             _ => {}
                         }
                     }
@@ -296,6 +305,23 @@ impl Walker<'_, '_> {
                     }
                 }
                 syn::Item::Static(s) => self.static_item(s, module, function),
+                syn::Item::ForeignMod(fm) => {
+                    // `extern { static mut environ: *mut *mut c_char; }`: a foreign mutable static.
+                    for fi in &fm.items {
+                        if let syn::ForeignItem::Static(s) = fi {
+                            if matches!(s.mutability, syn::StaticMutability::Mut(_)) {
+                                let name = s.ident.to_string();
+                                let site = self.info.site(s.static_token.span, function);
+                                self.declare_static(module, &name, site.line);
+                                let data = FindingData::StaticMut {
+                                    name,
+                                    accessed: false,
+                                };
+                                self.out.item_findings.push(rules::finding(site, data));
+                            }
+                        }
+                    }
+                }
                 syn::Item::Struct(s) => self.fields(&s.fields, &s.ident),
                 syn::Item::Enum(e) => {
                     for v in &e.variants {

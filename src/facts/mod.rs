@@ -92,6 +92,8 @@ pub struct FnFacts {
     pub line: u32,
     pub column: u32,
     pub is_async: bool,
+    /// Takes `self` (callable as `x.f()`); associated functions without it are not targets of method calls.
+    pub has_self: bool,
     /// Own-body compute score (see `rules::compute_hotspot`).
     pub compute_score: u32,
     /// Own I/O weight: 10 per blocking I/O site, 1 per console site.
@@ -153,6 +155,9 @@ pub struct HeldLock {
     pub shared: bool,
     /// The holding thread may take it again (a re-entrant mutex): never a double lock.
     pub reentrant: bool,
+    /// Taken for a lock from the method name alone (`x.read()` on a receiver of unknown type): the method.
+    /// Hazards on it are reported at a lower level, saying so.
+    pub guessed: Option<String>,
 }
 
 impl HeldLock {
@@ -161,6 +166,7 @@ impl HeldLock {
         LockRef {
             name: short_lock_name(&self.id).to_string(),
             ty: self.desc.clone(),
+            guessed: self.guessed.clone(),
         }
     }
 }

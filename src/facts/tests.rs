@@ -1323,3 +1323,470 @@ fn glob_of_a_parent_module_in_another_file_imports_its_uses() {
         vec![("src/a/b.rs".to_string(), 2), ("src/a/b.rs".to_string(), 2)]
     );
 }
+
+// Precision (issue 9): each pattern that gave wrong findings on real crates is a negative test here; each
+// missed one a positive test.
+
+#[test]
+fn shared_owners_of_unknown_content_may_hold_a_lock() {
+    check(
+        r#"
+use std::sync::Arc;
+pub fn read_through_arc() {
+    let arc = Arc::new(crate::own::RwLock::new(0));
+    let _g = arc.read();
+    std::thread::sleep(std::time::Duration::from_millis(1)); // expect: io, lock-across-blocking
+}
+"#,
+    );
+}
+
+#[test]
+fn known_receiver_types_that_are_no_locks_take_no_guard() {
+    check(
+        r#"
+use std::fs::File;
+pub struct Cache { data: Vec<u8> }
+pub fn raw(p: *const u64, f: &File, c: &Cache, n: u32) {
+    let _v = unsafe { p.read() };
+    let _g = f.lock();
+    let _x = c.data.write();
+    let _n = n.read();
+    std::thread::sleep(std::time::Duration::from_millis(1)); // expect: io
+}
+"#,
+    );
+}
+
+#[test]
+fn unknown_receivers_are_guessed_locks_reported_lower_and_said() {
+    use crate::vocab::Level;
+    let out = check(
+        r#"
+pub fn other_file(state: &crate::other::State) {
+    let _a = state.table.read();
+    let _b = state.table.write(); // expect: double-lock
+}
+pub fn named(state: &crate::other::State) {
+    let _a = state.table_lock.read();
+    let _b = state.table_lock.write(); // expect: double-lock
+}
+pub fn unwrapped(state: &crate::other::State) {
+    let _a = state.table.read().unwrap();
+    let _b = state.table.write().unwrap(); // expect: double-lock
+}
+"#,
+    );
+    let level = |line: u32| {
+        out.findings
+            .iter()
+            .find(|f| f.line == line && f.kind == FindingKind::DoubleLock)
+            .map(|f| (f.level, f.message.clone()))
+            .unwrap()
+    };
+    let (guessed, msg) = level(4);
+    assert_eq!(guessed, Level::Note);
+    assert!(
+        msg.contains("type is unknown") && msg.contains(".write()"),
+        "{msg}"
+    );
+    assert_eq!(
+        level(8).0,
+        Level::Error,
+        "a lock-like name is evidence enough"
+    );
+    assert_eq!(
+        level(12).0,
+        Level::Error,
+        "an unwrapped LockResult is a std lock"
+    );
+}
+
+#[test]
+fn try_lock_guard_only_on_the_success_branch() {
+    check(
+        r#"
+use std::sync::{Mutex, TryLockError};
+use std::time::Duration;
+pub struct S { m: Mutex<Vec<u8>> }
+impl S {
+    pub fn if_let(&self) {
+        if let Ok(mut g) = self.m.try_lock() {
+            g.push(1);
+            std::thread::sleep(Duration::from_millis(1)); // expect: io, lock-across-blocking
+        } else {
+            std::thread::sleep(Duration::from_millis(1)); // expect: io
+        }
+    }
+    pub fn by_match(&self) -> Option<usize> {
+        match self.m.try_lock() {
+            Ok(g) => Some(g.len()),
+            Err(TryLockError::WouldBlock) => {
+                let g = self.m.lock().unwrap();
+                Some(g.len())
+            }
+            Err(TryLockError::Poisoned(_)) => None,
+        }
+    }
+    pub fn let_match(&self) -> Option<usize> {
+        let g = match self.m.try_lock() {
+            Ok(g) => g,
+            Err(_) => {
+                drop(self.m.lock());
+                return None;
+            }
+        };
+        std::thread::sleep(Duration::from_millis(1)); // expect: io, lock-across-blocking
+        Some(g.len())
+    }
+    pub fn result_kept(&self) {
+        let r = self.m.try_lock();
+        std::thread::sleep(Duration::from_millis(1)); // expect: io, lock-across-blocking
+        drop(r);
+    }
+    pub fn let_else(&self) {
+        let Ok(_g) = self.m.try_lock() else {
+            std::thread::sleep(Duration::from_millis(1)); // expect: io
+            return;
+        };
+        std::thread::sleep(Duration::from_millis(1)); // expect: io, lock-across-blocking
+    }
+}
+"#,
+    );
+}
+
+#[test]
+fn guards_moved_away_stop_being_held() {
+    check(
+        r#"
+use std::sync::{Mutex, MutexGuard};
+pub struct Holder<'a> { pub g: MutexGuard<'a, u8> }
+pub struct S { m: Mutex<u8>, slot: Mutex<Option<Holder<'static>>> }
+impl S {
+    pub fn stored(&self) -> Holder<'_> {
+        let g = self.m.lock().unwrap();
+        let h = Holder { g };
+        std::fs::read("x").unwrap(); // expect: io
+        h
+    }
+    pub fn returned(&self, early: bool) -> Option<MutexGuard<'_, u8>> {
+        let g = self.m.lock().unwrap();
+        if early {
+            return Some(g);
+        }
+        std::fs::read("x").unwrap(); // expect: io, lock-across-blocking
+        None
+    }
+    pub fn rebound(&self) {
+        let g = self.m.lock().unwrap();
+        let h = g;
+        drop(h);
+        std::fs::read("x").unwrap(); // expect: io
+    }
+    pub fn sent(&self, tx: &std::sync::mpsc::Sender<MutexGuard<'static, u8>>, g: MutexGuard<'static, u8>) {
+        tx.send(g).unwrap();
+        std::fs::read("x").unwrap(); // expect: io
+    }
+}
+"#,
+    );
+}
+
+#[test]
+fn reentrant_mutexes_never_double_lock() {
+    check(
+        r#"
+use std::sync::ReentrantLock;
+pub struct S {
+    a: parking_lot::ReentrantMutex<u8>,
+    b: lock_api::ReentrantMutex<parking_lot::RawMutex, parking_lot::RawThreadId, u8>,
+    c: ReentrantLock<u8>,
+    d: crate::sync::ReentrantMutex<u8>,
+}
+impl S {
+    fn inner(&self) { let _a = self.a.lock(); let _c = self.c.lock(); }
+    pub fn twice(&self) {
+        let _a = self.a.lock();
+        let _b1 = self.b.lock();
+        let _b2 = self.b.lock();
+        let _c = self.c.lock();
+        let _c2 = self.c.lock();
+        let _d1 = self.d.lock();
+        let _d2 = self.d.lock();
+        self.inner();
+    }
+}
+"#,
+    );
+}
+
+#[test]
+fn module_patterns_match_only_functions() {
+    check(
+        r#"
+use libc::*;
+pub fn calls(fds: &mut fd_set, status: c_int) -> usize {
+    unsafe {
+        FD_SET(3, fds);
+        FD_ZERO(fds);
+        let _exited = WIFEXITED(status);
+        let _len = CMSG_LEN(8);
+        let _max = libc::FD_SETSIZE;
+        let _n = libc::c_int::from(3u8);
+        let _d = libc::makedev(1, 2);
+        libc::getpid(); // expect: ffi
+    }
+    let _s = reqwest::blocking::Body::from("x");
+    let _o: Result<u8, ()> = Ok(1);
+    size_of::<fd_set>()
+}
+"#,
+    );
+}
+
+#[test]
+fn a_crates_own_paths_are_not_its_catalogue_entries() {
+    // Analyzing libc itself: its own functions are not calls into libc.
+    check_in(
+        r#"
+pub fn helper() -> i32 { 1 }
+pub fn calls() -> i32 { crate::helper() + libc::helper() }
+"#,
+        "libc",
+        Edition::E2021,
+    );
+}
+
+#[test]
+fn lazy_constructors_builders_and_in_memory_databases_are_not_io() {
+    check(
+        r#"
+use std::time::SystemTime;
+pub fn setup() -> rusqlite::Result<()> {
+    let mem = rusqlite::Connection::open_in_memory()?;
+    let _r = redis::Client::open("redis://127.0.0.1/").unwrap();
+    let _times = std::fs::FileTimes::new().set_modified(SystemTime::now());
+    let _req = ureq::get("http://example.com");
+    let _opts = std::fs::OpenOptions::new();
+    let _c = reqwest::blocking::Client::builder();
+    mem.execute_batch("create table t(x)")?; // expect: io
+    Ok(())
+}
+"#,
+    );
+}
+
+#[test]
+fn starting_a_process_is_io_but_not_blocking_in_async() {
+    check(
+        r#"
+pub async fn start() {
+    let _child = std::process::Command::new("true").spawn(); // expect: spawn, io
+    let _out = std::process::Command::new("true").output(); // expect: io, blocking-in-async
+}
+"#,
+    );
+}
+
+#[test]
+fn unsafe_cell_is_not_single_thread_state() {
+    check(
+        r#"
+use std::cell::{Cell, UnsafeCell};
+pub struct Slot<T> { value: UnsafeCell<T>, hits: Cell<u32> } // expect: single-thread-state
+unsafe impl<T: Send> Sync for Slot<T> {}
+pub fn make() -> UnsafeCell<u8> { UnsafeCell::new(0) }
+"#,
+    );
+}
+
+#[test]
+fn compute_hotspot_from_estimated_work() {
+    let out = check(
+        r#"
+use std::sync::mpsc::Receiver;
+pub fn small_constant_loops(m: &mut [[f64; 4]; 4]) {
+    for i in 0..4 {
+        for j in 0..4 {
+            for k in 0..4 {
+                m[i][j] = m[i][j] * 2.0 + (k as f64) * 3.0 - m[j][i] / 7.0 + 1.0;
+            }
+        }
+    }
+}
+pub fn asserts_and_formatting(v: &[u64]) {
+    for i in 0..v.len() {
+        for j in 0..v.len() {
+            assert_eq!(v[i] * 2 + v[j] * 3, v[j] * 3 + v[i] * 2);
+            debug_assert!(v[i] + v[j] >= v[i], "{} {}", v[i] * 7, v[j] % 3);
+            let _s = format!("{}", v[i] * v[j] + i as u64 * j as u64);
+        }
+    }
+}
+pub fn channel_traffic(rx: &Receiver<u64>, tx: &std::sync::mpsc::Sender<u64>, n: usize) -> u64 {
+    let mut total = 0;
+    for i in 0..n {
+        for j in 0..n {
+            let x = rx.recv().unwrap();
+            total += x * (i as u64) + (j as u64) * 3 ^ x;
+            tx.send(total % 7).unwrap();
+        }
+    }
+    total
+}
+pub fn io_loop(paths: &[String]) -> usize {
+    let mut n = 0;
+    for p in paths {
+        for q in paths {
+            n += std::fs::read(format!("{p}/{q}")).unwrap().len() * 3 + n % 7 - 1; // expect: io
+        }
+    }
+    n
+}
+pub fn retry(x: u32) -> u32 {
+    match x {
+        0 => retry(1),
+        1 => retry(2),
+        _ => x,
+    }
+}
+pub fn straight(a: u64, b: u64) -> u64 {
+    let x = a * b + a / 3 - b % 7 + (a as u32) as u64 ^ b << 3 >> 1 | a & b;
+    x * x + x / 2 - x % 5 + x * 7 + x / 11 - x % 13 + (x as u8) as u64 + x * 17
+}
+pub fn matmul(a: &[Vec<f64>], b: &[Vec<f64>], c: &mut [Vec<f64>]) { // expect: compute-hotspot
+    for i in 0..a.len() {
+        for j in 0..b.len() {
+            for k in 0..b.len() {
+                c[i][j] += a[i][k] * b[k][j];
+            }
+        }
+    }
+}
+"#,
+    );
+    let class = |p: &str| out.functions.iter().find(|f| f.path == p).unwrap().class;
+    assert_eq!(class("demo::straight"), FnClass::Trivial);
+    assert_eq!(class("demo::small_constant_loops"), FnClass::Trivial);
+    assert_eq!(class("demo::asserts_and_formatting"), FnClass::Trivial);
+    assert_eq!(class("demo::io_loop"), FnClass::IoBound);
+    assert_eq!(class("demo::matmul"), FnClass::ComputeBound);
+}
+
+// Recall (issue 9).
+
+#[test]
+fn blocking_read_write_on_std_types_also_in_async() {
+    check(
+        r#"
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+pub struct Conn { sock: TcpStream }
+pub async fn handler(mut f: std::fs::File, mut u: UnixStream) -> std::io::Result<String> {
+    let mut s = String::new();
+    f.read_to_string(&mut s)?; // expect: io, blocking-in-async
+    u.write_all(b"x")?; // expect: io, blocking-in-async
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?; // expect: io, blocking-in-async
+    Ok(s)
+}
+impl Conn {
+    pub fn exchange(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+        self.sock.read_exact(buf)?; // expect: io
+        self.sock.write_all(buf)?; // expect: io
+        self.sock.flush() // expect: io
+    }
+}
+"#,
+    );
+}
+
+#[test]
+fn iterating_a_blocking_receiver_blocks() {
+    check(
+        r#"
+use std::sync::{mpsc, Mutex};
+use std::time::Duration;
+pub fn drain(state: &Mutex<Vec<u8>>) {
+    let (tx, rx) = mpsc::channel::<u8>(); // expect: channel
+    drop(tx);
+    let g = state.lock().unwrap();
+    for x in &rx { // expect: lock-across-blocking
+        let _ = x;
+    }
+    for x in rx.iter() { // expect: lock-across-blocking
+        let _ = x;
+    }
+    let _ = rx.recv_timeout(Duration::from_millis(5)); // expect: lock-across-blocking
+    let (_s, r) = crossbeam_channel::unbounded::<u8>(); // expect: channel
+    for x in r { // expect: lock-across-blocking
+        let _ = x;
+    }
+    drop(g);
+}
+"#,
+    );
+}
+
+#[test]
+fn blocking_database_and_cache_clients() {
+    check(
+        r#"
+pub fn db() -> Result<(), Box<dyn std::error::Error>> {
+    let mut pg = postgres::Client::connect("host=localhost", postgres::NoTls)?; // expect: io
+    pg.query("select 1", &[])?; // expect: io
+    let conn = rusqlite::Connection::open("x.db")?; // expect: io
+    let mut stmt = conn.prepare("select 1")?;
+    stmt.query_map([], |_| Ok(()))?; // expect: io
+    let client = redis::Client::open("redis://localhost")?;
+    let mut con = client.get_connection()?; // expect: io
+    let _: () = redis::cmd("SET").arg("k").arg(1).query(&mut con)?; // expect: io
+    let pool = mysql::Pool::new("mysql://localhost")?; // expect: io
+    let mut my = pool.get_conn()?; // expect: io
+    my.query_drop("select 1")?; // expect: io
+    Ok(())
+}
+"#,
+    );
+}
+
+#[test]
+fn every_blocking_call_under_a_guard_is_its_own_finding() {
+    let out = check(
+        r#"
+use std::sync::Mutex;
+pub fn many(m: &Mutex<u8>) {
+    let _g = m.lock().unwrap();
+    std::fs::read("a").unwrap(); // expect: io, lock-across-blocking
+    std::fs::read("b").unwrap(); std::fs::read("c").unwrap(); // expect: io, lock-across-blocking
+    for p in ["d", "e"] {
+        std::fs::read(p).unwrap(); // expect: io, lock-across-blocking
+    }
+}
+"#,
+    );
+    let n = out
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::LockAcrossBlocking)
+        .count();
+    assert_eq!(n, 4, "two calls on one line are two findings");
+}
+
+#[test]
+fn static_mut_in_extern_blocks() {
+    check(
+        r#"
+extern "C" {
+    static mut environ: *const *const u8; // expect: static-mut
+    static timezone: i64;
+    pub fn getenv(name: *const u8) -> *const u8;
+}
+pub fn first_env() -> *const *const u8 {
+    unsafe { environ } // expect: static-mut
+}
+"#,
+    );
+}

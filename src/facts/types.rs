@@ -90,7 +90,13 @@ fn walk(ty: &syn::Type, parent: Option<&str>, cx: &Walk, info: &mut TypeInfo, ou
         syn::Type::Reference(r) => walk(&r.elem, parent, cx, info, outermost),
         syn::Type::Paren(p) => walk(&p.elem, parent, cx, info, outermost),
         syn::Type::Group(g) => walk(&g.elem, parent, cx, info, outermost),
-        syn::Type::Ptr(p) => walk(&p.elem, parent, cx, info, false),
+        syn::Type::Ptr(p) => {
+            if outermost {
+                // A raw pointer: `p.read()` is `ptr::read`, no lock.
+                info.outer = Some("*ptr".into());
+            }
+            walk(&p.elem, parent, cx, info, false)
+        }
         syn::Type::Array(a) => walk(&a.elem, None, cx, info, false),
         syn::Type::Slice(s) => walk(&s.elem, None, cx, info, false),
         syn::Type::Tuple(t) => {

@@ -1,13 +1,44 @@
-//! Work estimation for one function body: the compute score of `rules::compute_hotspot` (loops weighted by
-//! nesting, arithmetic, casts and indexing inside loops, iterator adaptors, CPU-heavy API calls, recursion).
-//! The body visitor tells it what it meets; it never looks at syntax itself.
+//! Work estimation for one function body: the compute score of `rules::compute_hotspot`. The body visitor
+//! tells it what it meets (loops with their trip-count estimate, operations, calls, waits); it never looks
+//! at syntax itself.
+//!
+//! The estimate counts work that repeats: operations weigh by the number of loops of unknown (data-sized)
+//! trip count around them. A loop with a small constant trip count (`for i in 0..4`, `for x in [a, b]`) is
+//! no loop for the estimate; operations in assertion, formatting and logging macros are not compute; a loop
+//! that waits (I/O, sleep, channel traffic, `.await`, joins) is dominated by the wait, so nothing inside it
+//! counts. A direct recursive call counts once. A body with no loop, recursion or CPU-heavy call scores 0.
+
+/// How many times a loop body runs, as far as the syntax tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Trips {
+    /// A small constant (at most [`SMALL_TRIPS`]): the body is as cheap as straight-line code.
+    Small,
+    /// Data-sized or unknown.
+    Unknown,
+}
+
+/// Constant trip counts up to this are [`Trips::Small`].
+pub(super) const SMALL_TRIPS: u64 = 16;
+
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    trips: Trips,
+    /// The score when the loop was entered: a waiting loop's own work is taken back to it.
+    score_at_entry: u32,
+    waits: bool,
+    /// An operation or a CPU-heavy call happened inside: a loop that does none is no work.
+    worked: bool,
+}
 
 /// The running estimate of one body's own work.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Work {
-    /// Loop nesting depth here (iterator adaptor closures count as a level).
-    depth: u32,
+    /// Enclosing loops (iterator adaptor closures count as loops of unknown trip count).
+    frames: Vec<Frame>,
+    /// Inside assertion/formatting/logging macros: operations there are not compute.
+    quiet: u32,
     score: u32,
+    recursed: bool,
 }
 
 impl Work {
@@ -16,44 +47,224 @@ impl Work {
         self.score
     }
 
-    /// Enters a `for`/`while`/`loop` body: `2 x d` at depth `d`.
-    pub fn enter_loop(&mut self) {
-        self.depth += 1;
-        self.score += 2 * self.depth;
+    /// Loops of unknown trip count around here.
+    fn depth(&self) -> u32 {
+        self.frames
+            .iter()
+            .filter(|f| f.trips == Trips::Unknown)
+            .count() as u32
     }
 
-    /// Leaves what [`enter_loop`](Self::enter_loop) or [`enter_adaptor`](Self::enter_adaptor) entered.
-    pub fn leave_loop(&mut self) {
-        self.depth -= 1;
+    /// Enters a `for`/`while`/`loop` body: `2 x d` at depth `d` when its trip count is unknown.
+    pub fn enter_loop(&mut self, trips: Trips) {
+        self.frames.push(Frame {
+            trips,
+            score_at_entry: self.score,
+            waits: false,
+            worked: false,
+        });
+        if trips == Trips::Unknown {
+            self.score += 2 * self.depth();
+        }
     }
 
     /// Enters a closure passed to an iterator adaptor: one loop level deeper, no loop cost of its own.
     pub fn enter_adaptor(&mut self) {
-        self.depth += 1;
+        self.frames.push(Frame {
+            trips: Trips::Unknown,
+            score_at_entry: self.score,
+            waits: false,
+            worked: false,
+        });
+    }
+
+    /// Leaves what [`enter_loop`](Self::enter_loop) or [`enter_adaptor`](Self::enter_adaptor) entered; a
+    /// loop that waited (its enclosing loops wait too) or did no operation keeps none of its work.
+    pub fn leave_loop(&mut self) {
+        let Some(f) = self.frames.pop() else {
+            return;
+        };
+        if f.waits || !f.worked {
+            self.score = f.score_at_entry;
+        }
+        if let Some(outer) = self.frames.last_mut() {
+            outer.waits |= f.waits;
+            outer.worked |= f.worked && !f.waits;
+        }
+    }
+
+    fn worked(&mut self) {
+        if let Some(f) = self.frames.last_mut() {
+            f.worked = true;
+        }
+    }
+
+    /// Enters the arguments of an assertion, formatting or logging macro.
+    pub fn enter_quiet(&mut self) {
+        self.quiet += 1;
+    }
+
+    pub fn leave_quiet(&mut self) {
+        self.quiet = self.quiet.saturating_sub(1);
     }
 
     /// An iterator adaptor call (`map`, `fold`...).
     pub fn adaptor_call(&mut self) {
-        self.score += 1;
+        if self.quiet == 0 {
+            self.score += 1;
+        }
     }
 
     /// An arithmetic operator or method, a cast or an index: `d` inside loops, nothing outside.
     pub fn operation(&mut self) {
-        self.score += self.depth;
+        if self.quiet == 0 && self.depth() > 0 {
+            self.score += self.depth();
+            self.worked();
+        }
     }
 
     /// A call of a CPU-heavy library API: `6 x (d + 1)`.
     pub fn heavy_call(&mut self) {
-        self.score += 6 * (self.depth + 1);
+        self.score += 6 * (self.depth() + 1);
+        self.worked();
     }
 
-    /// A direct recursive call.
+    /// A direct recursive call (counted once per body).
     pub fn recursion(&mut self) {
-        self.score += 10;
+        if !std::mem::replace(&mut self.recursed, true) {
+            self.score += 10;
+        }
+    }
+
+    /// A wait (blocking I/O, sleep, channel send or receive, join, `.await`): the enclosing loops are
+    /// dominated by it.
+    pub fn wait(&mut self) {
+        if let Some(f) = self.frames.last_mut() {
+            f.waits = true;
+        }
     }
 
     /// True inside a loop or an adaptor closure.
     pub fn in_loop(&self) -> bool {
-        self.depth > 0
+        !self.frames.is_empty()
+    }
+}
+
+/// The trip-count estimate of a `for` loop over `iter`: constant ranges and array literals of at most
+/// [`SMALL_TRIPS`] elements are small.
+pub(super) fn for_trips(iter: &syn::Expr) -> Trips {
+    let small = |n: Option<u64>| match n {
+        Some(n) if n <= SMALL_TRIPS => Trips::Small,
+        _ => Trips::Unknown,
+    };
+    match iter {
+        syn::Expr::Paren(p) => for_trips(&p.expr),
+        syn::Expr::Reference(r) => for_trips(&r.expr),
+        syn::Expr::Array(a) => small(Some(a.elems.len() as u64)),
+        syn::Expr::Repeat(r) => small(int_literal(&r.len)),
+        syn::Expr::Range(r) => {
+            let start = match &r.start {
+                Some(s) => int_literal(s),
+                None => Some(0),
+            };
+            let end = r.end.as_deref().and_then(int_literal);
+            let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
+            match (start, end) {
+                (Some(s), Some(e)) => small(Some(e.saturating_sub(s) + u64::from(inclusive))),
+                _ => Trips::Unknown,
+            }
+        }
+        // `[a, b].iter()`, `(0..4).rev()`: the receiver decides.
+        syn::Expr::MethodCall(mc) if mc.args.is_empty() => for_trips(&mc.receiver),
+        _ => Trips::Unknown,
+    }
+}
+
+fn int_literal(e: &syn::Expr) -> Option<u64> {
+    match e {
+        syn::Expr::Lit(l) => match &l.lit {
+            syn::Lit::Int(i) => i.base10_parse().ok(),
+            _ => None,
+        },
+        syn::Expr::Paren(p) => int_literal(&p.expr),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trips(src: &str) -> Trips {
+        for_trips(&syn::parse_str(src).expect("expression"))
+    }
+
+    #[test]
+    fn trip_counts_from_the_syntax() {
+        for small in [
+            "0..4",
+            "1..=16",
+            "[a, b, c]",
+            "&[1, 2]",
+            "(0..8).rev()",
+            "[x; 0].iter()",
+        ] {
+            assert_eq!(trips(small), Trips::Small, "{small}");
+        }
+        for unknown in [
+            "0..n",
+            "0..100",
+            "v.iter()",
+            "data",
+            "1..=usize::MAX",
+            "..n",
+        ] {
+            assert_eq!(trips(unknown), Trips::Unknown, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn nested_unknown_loops_weigh_their_operations() {
+        let mut w = Work::default();
+        w.operation();
+        assert_eq!(w.score(), 0, "straight-line code is no work");
+        w.enter_loop(Trips::Unknown);
+        w.enter_loop(Trips::Unknown);
+        w.operation();
+        w.leave_loop();
+        w.leave_loop();
+        assert_eq!(w.score(), 2 + 4 + 2);
+    }
+
+    #[test]
+    fn small_loops_quiet_macros_and_waiting_loops_are_not_compute() {
+        let mut w = Work::default();
+        w.enter_loop(Trips::Small);
+        w.operation();
+        w.leave_loop();
+        assert_eq!(w.score(), 0);
+        w.enter_loop(Trips::Unknown);
+        w.enter_quiet();
+        w.operation();
+        w.leave_quiet();
+        assert_eq!(w.score(), 2);
+        w.enter_loop(Trips::Unknown);
+        w.operation();
+        w.wait();
+        w.leave_loop();
+        w.leave_loop();
+        assert_eq!(
+            w.score(),
+            0,
+            "a wait in an inner loop makes the outer one wait too"
+        );
+    }
+
+    #[test]
+    fn recursion_counts_once() {
+        let mut w = Work::default();
+        w.recursion();
+        w.recursion();
+        assert_eq!(w.score(), 10);
     }
 }

@@ -1,8 +1,11 @@
 //! Reading and parsing source files with syn; parsing never fails: a file yields the items that parse and a
 //! positioned error for each one that does not (`parse_items`). Also the one place that looks into macro bodies
-//! (`macro_items`, `macro_exprs`), and the package `Edition`. It never reads files nor extracts facts.
+//! (`macro_items`, `macro_exprs`), and the package `Edition`. It never reads files nor extracts facts. Nothing is
+//! parsed deeper than the current thread's stack holds (`depth`): a deeper file is an error, a deeper macro body
+//! is not expanded.
 
 pub mod cfg;
+pub mod depth;
 mod edition;
 pub use edition::Edition;
 
@@ -20,12 +23,64 @@ pub struct ParseError {
     pub whole_file: bool,
 }
 
-/// Parses a whole file. A leading BOM and a `#!` line are handled by syn.
+/// Parses a whole file, as `syn::parse_file` does (a leading BOM and a `#!` line are skipped), after
+/// checking that its nesting fits the current thread's stack ([`depth::limit`]).
 pub fn parse_source(text: &str) -> Result<syn::File, ParseError> {
-    syn::parse_file(text).map_err(|e| ParseError {
-        whole_file: true,
-        ..position(&e)
-    })
+    parse_whole(text).map_err(|(e, _)| e)
+}
+
+/// [`parse_source`], also saying whether splitting the file into items may still help (not for a file
+/// that does not tokenize or is nested too deeply).
+fn parse_whole(text: &str) -> Result<syn::File, (ParseError, bool)> {
+    let (content, shebang) = strip_bom_and_shebang(text);
+    let positioned = |span: proc_macro2::Span, message: String| {
+        let start = span.start();
+        ParseError {
+            line: start.line.max(1) as u32,
+            column: start.column as u32 + 1,
+            message,
+            whole_file: true,
+        }
+    };
+    let tokens: TokenStream = content
+        .parse()
+        .map_err(|e: proc_macro2::LexError| (positioned(e.span(), tidy(e.to_string())), false))?;
+    depth::check(tokens.clone(), depth::Macros::Skip, depth::limit()).map_err(|d| {
+        let e = ParseError {
+            line: d.line,
+            column: d.column,
+            message: format!(
+                "nested too deeply to analyze (nesting score {} passes the limit of {} for this stack)",
+                d.score, d.limit
+            ),
+            whole_file: true,
+        };
+        (e, false)
+    })?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| (positioned(e.span(), tidy(e.to_string())), true))?;
+    file.shebang = shebang;
+    Ok(file)
+}
+
+/// What `syn::parse_file` strips before tokenizing: a BOM, and a `#!` line that is not `#![attr]`. The
+/// newline stays, so line numbers are the file's.
+fn strip_bom_and_shebang(text: &str) -> (&str, Option<String>) {
+    let content = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(rest) = content.strip_prefix("#!") {
+        if !rest.trim_start().starts_with('[') {
+            return match content.find('\n') {
+                Some(i) => (&content[i..], Some(content[..i].to_string())),
+                None => ("", Some(content.to_string())),
+            };
+        }
+    }
+    (content, None)
+}
+
+/// Whether a macro body may be reparsed on this thread (its nesting fits the stack).
+fn body_fits(tokens: &TokenStream) -> bool {
+    depth::check(tokens.clone(), depth::Macros::Score, depth::limit()).is_ok()
 }
 
 /// Parses a file item by item: what parses is kept, what does not becomes a [`ParseError`].
@@ -36,9 +91,10 @@ pub fn parse_source(text: &str) -> Result<syn::File, ParseError> {
 /// fails is split the same way, so one bad function costs that function and not its module. Only a file that
 /// does not even tokenize (unbalanced delimiters, invalid tokens) yields no item at all.
 pub fn parse_items(text: &str) -> (syn::File, Vec<ParseError>) {
-    match parse_source(text) {
+    match parse_whole(text) {
         Ok(file) => (file, Vec::new()),
-        Err(whole) => {
+        Err((whole, false)) => (empty_file(), vec![whole]),
+        Err((whole, true)) => {
             let cleaned = blank_preamble(text);
             let tokens: TokenStream = match cleaned.parse() {
                 Ok(t) => t,
@@ -208,6 +264,13 @@ fn skip_item(input: ParseStream) -> syn::Result<()> {
 /// The body is tried as a list of items; if that fails, every top-level `{ ... }` group is tried
 /// recursively (which covers `cfg_if!`'s branches). `None` when nothing in it parses as items.
 pub fn macro_items(tokens: &TokenStream) -> Option<Vec<syn::Item>> {
+    if !body_fits(tokens) {
+        return None;
+    }
+    items_within(tokens)
+}
+
+fn items_within(tokens: &TokenStream) -> Option<Vec<syn::Item>> {
     if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
         return Some(file.items);
     }
@@ -216,7 +279,7 @@ pub fn macro_items(tokens: &TokenStream) -> Option<Vec<syn::Item>> {
     for tt in tokens.clone() {
         if let TokenTree::Group(g) = tt {
             if g.delimiter() == Delimiter::Brace {
-                if let Some(inner) = macro_items(&g.stream()) {
+                if let Some(inner) = items_within(&g.stream()) {
                     any = true;
                     items.extend(inner);
                 }
@@ -233,6 +296,9 @@ pub fn macro_items(tokens: &TokenStream) -> Option<Vec<syn::Item>> {
 pub fn macro_exprs(tokens: &TokenStream) -> Option<Vec<syn::Expr>> {
     use syn::parse::Parser;
     use syn::punctuated::Punctuated;
+    if !body_fits(tokens) {
+        return None;
+    }
     let parser = Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
     if let Ok(list) = parser.parse2(tokens.clone()) {
         return Some(list.into_iter().collect());

@@ -14,15 +14,17 @@ pub mod doc;
 pub mod harness;
 pub mod python;
 pub mod runner;
+pub mod settings;
 pub mod summary;
 pub mod tests_workload;
+
+pub use settings::MeasureSettings;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::cli::MeasureSettings;
 use crate::discover::PackageSelection;
 use crate::error::{Error, Result};
 use crate::profile::doc::{

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::cli::MeasureSettings;
+use super::MeasureSettings;
 use crate::error::{Error, Result};
 use crate::workload::python::PythonWorkload;
 use crate::workload::{Project, ProjectPackage};

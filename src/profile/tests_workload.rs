@@ -6,8 +6,8 @@
 use std::process::Command;
 
 use super::runner::Runner;
+use super::MeasureSettings;
 use super::{profile_one, Interpret};
-use crate::cli::MeasureSettings;
 use crate::error::{Error, Result};
 use crate::profile::doc::{RunKey, WorkloadProfile};
 use crate::vocab::Model;

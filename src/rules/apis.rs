@@ -21,6 +21,9 @@ use serde::Deserialize;
 pub enum Api {
     /// Blocking I/O: files, sockets, child processes, blocking network/database clients.
     Io,
+    /// An I/O system call that does not wait on anything slow (starting a child process): an `io` site, but
+    /// not counted as blocking.
+    IoQuick,
     /// Console I/O (stdin, stdout, stderr, `println!`): an `io` site, but not counted as blocking.
     Console,
     /// `thread::sleep`: an `io` site and a blocking call.
@@ -286,10 +289,24 @@ impl Apis {
 
     /// Every category the call of `path` belongs to (empty for unknown paths).
     pub fn call_apis(&self, path: &str) -> Vec<Api> {
+        self.call_apis_in(path, None)
+    }
+
+    /// [`call_apis`](Self::call_apis) for a call made in the crate `own_crate`: a module pattern
+    /// (`libc::*`) never matches the crate's own paths (libc's own code is not a call into libc), and it
+    /// matches only functions: not types, enum variants (`Ok`), constants (`FD_SETSIZE`), libc's helpers
+    /// written in Rust (`CMSG_LEN`, `WIFEXITED`) nor the standard trait methods (`c_int::from`).
+    pub fn call_apis_in(&self, path: &str, own_crate: Option<&str>) -> Vec<Api> {
         let mut out = self.exact.get(path).cloned().unwrap_or_default();
-        for (prefix, api) in &self.prefixes {
-            if path.starts_with(prefix.as_str()) && !out.contains(api) {
-                out.push(*api);
+        let own = own_crate.is_some_and(|c| {
+            path.strip_prefix(c)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+        });
+        if !own && is_function_name(path.rsplit("::").next().unwrap_or(path)) {
+            for (prefix, api) in &self.prefixes {
+                if path.starts_with(prefix.as_str()) && !out.contains(api) {
+                    out.push(*api);
+                }
             }
         }
         if out.is_empty() {
@@ -396,6 +413,44 @@ impl Apis {
     }
 }
 
+/// True when `name` is written like a function that a module pattern may name: lower case or `_` first, some
+/// lower-case letter (not a constant or a C macro written in Rust), and not a standard trait method.
+pub fn is_function_name(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_lowercase() || c == '_')
+        && name.chars().any(|c| c.is_lowercase())
+        && !TRAIT_METHODS.contains(&name)
+}
+
+/// Methods of the standard traits (conversions, comparisons, formatting, cloning): a module pattern never
+/// matches them (`libc::c_int::from(x)` is no foreign call).
+pub const TRAIT_METHODS: &[&str] = &[
+    "from",
+    "into",
+    "try_from",
+    "try_into",
+    "default",
+    "clone",
+    "clone_from",
+    "to_owned",
+    "to_string",
+    "fmt",
+    "eq",
+    "ne",
+    "cmp",
+    "partial_cmp",
+    "hash",
+    "as_ref",
+    "as_mut",
+    "borrow",
+    "borrow_mut",
+    "deref",
+    "deref_mut",
+    "drop",
+    "from_str",
+];
+
 fn push_unique(v: &mut Vec<Api>, api: Api) {
     if !v.contains(&api) {
         v.push(api);
@@ -487,6 +542,19 @@ pub const GUARD_METHODS: &[&str] = &[
     "write_owned",
 ];
 
+/// Guard methods whose name alone says "lock" (`read()`/`write()`/`try_*()` on an unknown receiver may be
+/// anything): on a receiver of unknown type they still give a lock that is not guessed.
+pub const STRONG_GUARD_METHODS: &[&str] = &[
+    "lock",
+    "blocking_lock",
+    "blocking_read",
+    "blocking_write",
+    "upgradable_read",
+    "lock_owned",
+    "read_owned",
+    "write_owned",
+];
+
 /// Unqualified names that drop their argument (the prelude's `drop`).
 pub const DROP_NAMES: &[&str] = &["drop"];
 
@@ -519,6 +587,44 @@ pub const WRITE_MACROS: &[&str] = &["write", "writeln"];
 
 /// Macros declaring statics (parsed as declarations: global-state sources).
 pub const DECLARATION_MACROS: &[&str] = &["thread_local", "lazy_static"];
+
+/// Macros whose arguments are not compute (assertions, formatting, logging, panics).
+pub const QUIET_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "format",
+    "format_args",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "write",
+    "writeln",
+    "panic",
+    "unreachable",
+    "todo",
+    "unimplemented",
+    "trace",
+    "debug",
+    "info",
+    "warn",
+    "error",
+    "log",
+];
+
+/// Methods of channel traffic (sending or receiving, also non-blocking): a loop doing them is not compute.
+pub const CHANNEL_METHODS: &[&str] = &[
+    "send",
+    "try_send",
+    "send_timeout",
+    "recv",
+    "try_recv",
+    "recv_timeout",
+];
 
 /// Macros that take the address of a place (a `static mut` use without `unsafe`).
 pub const ADDR_OF_MACROS: &[&str] = &["addr_of", "addr_of_mut"];

@@ -1,14 +1,21 @@
 //! Rule `compute-hotspot`: a function whose own body is dominated by loops and arithmetic.
 //!
-//! The score of a function body (estimated in `facts::work`, fed by `facts::body`):
-//! - each loop (`for`, `while`, `loop`) adds `2 x d`, `d` being its nesting depth (1 for an outer loop);
+//! The score of a function body estimates the work that repeats (estimated in `facts::work`, fed by
+//! `facts::body`); `d` is the number of enclosing loops whose trip count is unknown (data-sized):
+//! - each such loop (`for`, `while`, `loop`) adds `2 x d`, `d` counting itself; a loop with a small constant
+//!   trip count (`for i in 0..4`, `for x in [a, b]`, at most 16) is no loop for the estimate;
 //! - inside loops, each arithmetic or bitwise operator, compound assignment, cast, indexing and arithmetic
 //!   method (`wrapping_mul`, `pow`, `sqrt`...; see `apis::ARITH_METHODS`) adds `d` (other calls add nothing:
-//!   a state-machine `loop` full of calls is not compute);
+//!   a state-machine `loop` full of calls is not compute), except in assertion, formatting and logging
+//!   macros (`assert!`, `format!`, `debug!`...);
 //! - each iterator adaptor call (`map`, `fold`, `filter`...; `apis::LOOP_METHODS`) adds 1, and the closures
 //!   passed to it count as one loop level deeper;
 //! - each call of a known CPU-heavy API (sorting, hashing, compression, regex, serde) adds `6 x (d + 1)`;
-//! - a direct recursive call adds 10.
+//! - a direct recursive call adds 10, once;
+//! - a loop that waits (blocking I/O, console output, sleep, channel sends and receives, joins, `.await`) keeps
+//!   none of its score (the wait dominates it), nor does a loop without any operation.
+//!
+//! So a body with no loop, recursion or CPU-heavy call scores 0.
 //!
 //! A finding is reported on the `fn` line when the score reaches [`THRESHOLD`]. For function classes, a
 //! score of [`CLASS_THRESHOLD`] over the function and everything it reaches counts as significant compute.
@@ -26,8 +33,10 @@ pub const RULE: Rule = Rule {
     level: Level::Note,
     summary: "a function whose own body is dominated by loops and arithmetic",
     help: "CPU-bound: split the input across threads (rayon) or processes; threads need no copying",
-    docs: "Scored from loops (weighted by nesting), arithmetic and indexing inside loops, recursion and calls to \
-           CPU-heavy APIs; reported at a score of 20 or more.",
+    docs: "Scored from the work that repeats: arithmetic and indexing inside loops of data-sized trip count \
+           (weighted by nesting), recursion and calls to CPU-heavy APIs; loops with small constant trip counts, \
+           assertions and formatting, and loops that wait on I/O or channels do not count. Reported at a score \
+           of 20 or more.",
 };
 
 pub fn message(name: &str, score: u32) -> String {

@@ -73,9 +73,14 @@ pub struct Site {
 pub fn finding(site: Site, data: FindingData) -> Finding {
     let kind = data.kind();
     let r = rule(kind);
+    // A hazard on a lock guessed from a method name alone is a note (its message says why).
+    let level = match data.guessed_lock() {
+        Some(_) => Level::Note,
+        None => r.level,
+    };
     Finding {
         kind,
-        level: r.level,
+        level,
         file: site.file,
         line: site.line,
         column: site.column,
@@ -90,8 +95,19 @@ pub fn finding(site: Site, data: FindingData) -> Finding {
     }
 }
 
-/// The message of a finding about `data`, made by its kind's rule.
+/// The message of a finding about `data`, made by its kind's rule; a hazard on a lock guessed from a
+/// method name says so.
 pub fn message(data: &FindingData) -> String {
+    let base = kind_message(data);
+    match data.guessed_lock() {
+        Some(method) => format!(
+            "{base} (if it is a lock: the receiver's type is unknown, `.{method}()` may be something else)"
+        ),
+        None => base,
+    }
+}
+
+fn kind_message(data: &FindingData) -> String {
     use FindingData as D;
     match data {
         D::StaticMut {
@@ -137,6 +153,7 @@ pub fn message(data: &FindingData) -> String {
             second,
             other_fn,
             other_line,
+            ..
         } => lock_order::message(first, second, other_fn, *other_line),
         D::BlockingInAsync { blocker, via: None } => blocking_in_async::direct(blocker),
         D::BlockingInAsync {
@@ -192,6 +209,7 @@ mod tests {
         let lock = |ty: &str| crate::vocab::LockRef {
             name: "Bank.a".into(),
             ty: ty.into(),
+            guessed: None,
         };
         check(
             FindingData::Io {

@@ -242,8 +242,15 @@ fn prefix(path: &str, segments: usize) -> String {
 }
 
 fn read_items(file: &Path, ctx: &str) -> Result<Vec<Item>> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Error::usage(format!("{ctx}: cannot read {}: {e}", file.display())))?;
+    let text = crate::discover::read_source(file).map_err(|e| {
+        Error::usage(format!(
+            "{ctx}: {}:{}:{}: {}",
+            file.display(),
+            e.line,
+            e.column,
+            e.message
+        ))
+    })?;
     crate::parse::parse_source(&text)
         .map(|f| f.items)
         .map_err(|e| {

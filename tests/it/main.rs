@@ -39,6 +39,7 @@ pub fn concur() -> Command {
 mod analyze;
 mod asynchronous;
 mod cache;
+mod hardening;
 mod layers;
 mod profile;
 mod python;
