@@ -43,4 +43,5 @@ mod layers;
 mod profile;
 mod python;
 mod real_crates;
+mod realtests;
 mod report;
