@@ -203,6 +203,9 @@ pub struct AnalyzeArgs {
     /// Write the output to this file instead of stdout
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Neither read nor write the per-file facts cache (under the target directory)
+    #[arg(long)]
+    pub no_cache: bool,
     /// Human format: show every inventory note in full (by default only hazards are, and notes are counted
     /// per kind with the files holding most of them); machine formats always carry every finding
     #[arg(long)]

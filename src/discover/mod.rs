@@ -177,6 +177,18 @@ pub fn load(selection: &PackageSelection, scope: &Scope) -> Result<Workspace> {
         }
         cmd.manifest_path(path);
     }
+    // `rustc --print cfg` runs while cargo reads the manifests (both are process start-ups), from the
+    // manifest's directory, so rustup picks the toolchain cargo picks.
+    let cfg_job = (!scope.cfg.all_cfgs).then(|| {
+        let dir = selection
+            .manifest_path
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let target = scope.cfg.target.clone();
+        std::thread::spawn(move || scope::target_cfg(&dir, target.as_deref()))
+    });
     let meta = cmd.exec().map_err(metadata_error)?;
 
     let members: Vec<&cargo_metadata::Package> = meta
@@ -215,11 +227,14 @@ pub fn load(selection: &PackageSelection, scope: &Scope) -> Result<Workspace> {
         }
     }
     let root = meta.workspace_root.clone().into_std_path_buf();
-    let (cfg, cfg_source) = if scope.cfg.all_cfgs {
-        (None, None)
-    } else {
-        let (set, source) = scope::target_cfg(&root, scope.cfg.target.as_deref())?;
-        (Some(set), Some(source))
+    let (cfg, cfg_source) = match cfg_job {
+        None => (None, None),
+        Some(job) => {
+            let (set, source) = job
+                .join()
+                .map_err(|_| Error::internal("reading `rustc --print cfg` failed".to_string()))??;
+            (Some(set), Some(source))
+        }
     };
     Ok(Workspace {
         root,

@@ -38,6 +38,7 @@ pub fn concur() -> Command {
 
 mod analyze;
 mod asynchronous;
+mod cache;
 mod hardening;
 mod layers;
 mod profile;
