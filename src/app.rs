@@ -80,7 +80,12 @@ fn report(a: &ReportArgs) -> Result<i32> {
     }
     let ws = crate::discover::load(&selection, &scope)?;
     let config = crate::config::load(&ws, &Default::default())?;
-    let analysis = crate::analyze::run_in(&ws, &config, &mut render::status::analysis);
+    let analysis = crate::analyze::run_in(
+        &ws,
+        &config,
+        &crate::analyze::Settings::default(),
+        &mut render::status::analysis,
+    );
     let profile = match &a.from {
         Some(path) => load_profile(path, &measure.workloads)?,
         None => {
@@ -145,10 +150,14 @@ fn analyze(a: &AnalyzeArgs) -> Result<i32> {
     let selection = cli::selection(&a.manifest, &a.packages);
     let overrides = a.overrides()?;
     let scope = cli::scope(&a.targets, &a.features, &a.cfg);
+    let settings = crate::analyze::Settings {
+        use_cache: !a.no_cache,
+    };
     let (mut doc, config) = crate::analyze::run(
         &selection,
         &scope,
         &overrides,
+        &settings,
         &mut render::status::analysis,
     )?;
     for (name, pc) in &config.packages {

@@ -12,6 +12,9 @@ const ERROR: Style = Style::new()
 const WARNING: Style = Style::new()
     .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)))
     .effects(Effects::BOLD);
+const NOTE: Style = Style::new()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)))
+    .effects(Effects::BOLD);
 const VERB: Style = Style::new()
     .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)))
     .effects(Effects::BOLD);
@@ -49,6 +52,12 @@ pub fn warning(message: &str) {
     }
     let mut e = anstream::stderr().lock();
     let _ = writeln!(e, "{WARNING}warning{WARNING:#}: {message}");
+}
+
+/// `note: message` on stderr.
+pub fn note(message: &str) {
+    let mut e = anstream::stderr().lock();
+    let _ = writeln!(e, "{NOTE}note{NOTE:#}: {message}");
 }
 
 /// `   Analyzing demo (3 targets)` on stderr, as cargo prints its progress.

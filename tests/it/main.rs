@@ -38,10 +38,12 @@ pub fn concur() -> Command {
 
 mod analyze;
 mod asynchronous;
+mod cache;
 mod ci;
 mod hardening;
 mod layers;
 mod profile;
 mod python;
 mod real_crates;
+mod realtests;
 mod report;
