@@ -191,7 +191,9 @@ fn workloads_lists_test_targets_without_building_and_names_unit_tests_apart() {
         "workloads built something in {}",
         target.display()
     );
-    let list: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["schema_version"], 1);
+    let list = &doc["workloads"];
     let names: Vec<&str> = list
         .as_array()
         .map(|a| a.iter().filter_map(|w| w["name"].as_str()).collect())
