@@ -128,6 +128,7 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut runner = Runner::new(measure.perf, project.target_dir.join("concur").join("run"))?;
+    runner.set_memory_limit(measure.memory_limit);
     if let Some(note) = &runner.counters.note {
         crate::render::status::warning(&format!(
             "measuring with rusage{}: {note}",
@@ -269,6 +270,34 @@ fn to_sample(
             ),
         ));
     }
+    if o.out_of_memory {
+        return Err(err(
+            "out-of-memory",
+            o.panic_marker.as_ref().map(|p| p.0),
+            format!(
+                "{what}: out of memory: an allocation failed under --memory-limit (the address-space limit of \
+                 each process){tail}"
+            ),
+        ));
+    }
+    if o.output_dropped > 0 {
+        return Err(err(
+            "output-limit",
+            None,
+            format!(
+                "{what}: wrote {:.1} MB to stdout/stderr; {:.1} MB of it were cut (each stream is kept to {} MiB; \
+                 a job printing this much measures its printing)",
+                o.output_bytes as f64 / 1e6,
+                o.output_dropped as f64 / 1e6,
+                runner::OUTPUT_CAP >> 20
+            ),
+        ));
+    }
+    let tail = if o.stack_overflow {
+        format!(" (a thread overflowed its stack){tail}")
+    } else {
+        tail
+    };
     let mut sample = Sample {
         wall_ns: o.wall_ns,
         user_ns: o.user_ns,

@@ -38,6 +38,8 @@ pub fn concur() -> Command {
 
 mod analyze;
 mod asynchronous;
+mod faults;
+mod fuzz;
 mod hardening;
 mod layers;
 mod profile;
