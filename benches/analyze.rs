@@ -1,10 +1,17 @@
-//! Benchmark: `analyze` on a real crate (tokio by default) against a parse-only baseline — the same files
-//! read and `syn::parse_file`d in parallel with rayon, nothing else. Prints both medians and the ratio.
+//! Benchmark: `cargo-concur analyze` as a whole process against a parse-only program run as its own process
+//! (read + `syn::parse_file` of the same files, rayon, span locations, nothing else), interleaved, several
+//! rounds; prints medians, min/max, peak memory and the ratios. Also times warm re-analysis (the facts cache)
+//! after an edit of one file, and checks that its output is byte-identical to a cold run's.
 //!
-//! Run: `cargo bench --bench analyze` (fetches tokio through cargo once), or
-//! `cargo bench --bench analyze -- /path/to/crate/Cargo.toml [iterations]`.
+//! Run: `cargo bench --bench analyze` (tokio, syn and regex-automata, fetched through cargo once), or
+//! `cargo bench --bench analyze -- [--rounds N] [/path/to/crate/Cargo.toml ...]`.
+//!
+//! The parse-only program is this same executable started as `analyze --parse-only LIST`: a separate process
+//! that links nothing it uses but syn, proc-macro2 and rayon.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -12,105 +19,288 @@ use rayon::prelude::*;
 #[path = "../tests/support/real_crates.rs"]
 mod support;
 
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+/// The crates measured by default: tokio and two other large ones.
+const DEFAULT_CRATES: &[(&str, &str)] = &[
+    ("tokio", "=1.54.1"),
+    ("syn", "2"),
+    ("regex-automata", "0.4"),
+];
 
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    let manifest = match args.first() {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let scratch = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/real-crates");
-            match support::fetch(&scratch, &[("tokio", "1")]) {
-                Ok(v) => v[0].1.clone(),
-                Err(e) => {
-                    eprintln!("error: cannot fetch tokio: {e}");
+    if args.first().map(String::as_str) == Some("--parse-only") {
+        let Some(list) = args.get(1) else {
+            eprintln!("error: --parse-only needs a file list");
+            std::process::exit(2);
+        };
+        std::process::exit(parse_only(Path::new(list)));
+    }
+    let mut rounds = 9usize;
+    let mut manifests = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--rounds" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(n) if n > 0 => rounds = n,
+                _ => {
+                    eprintln!("error: --rounds takes a positive number");
                     std::process::exit(2);
                 }
+            },
+            other => manifests.push(PathBuf::from(other)),
+        }
+    }
+    let scratch = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-crates");
+    if manifests.is_empty() {
+        match support::fetch(&scratch.join("fetch"), DEFAULT_CRATES) {
+            Ok(v) => manifests = v.into_iter().map(|(_, m)| m).collect(),
+            Err(e) => {
+                eprintln!("error: cannot fetch the benchmark crates: {e}");
+                std::process::exit(2);
             }
         }
+    }
+    let concur = PathBuf::from(env!("CARGO_BIN_EXE_cargo-concur"));
+    let me = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot find this executable: {e}");
+            std::process::exit(2);
+        }
     };
-    let iterations: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(15);
-    let selection = cargo_concur::discover::PackageSelection {
-        manifest_path: Some(manifest.clone()),
-        packages: Vec::new(),
-        workspace: false,
-        exclude: Vec::new(),
-    };
-    // Every file, as parse-only reads them: all targets, every cfg branch.
-    let scope = cargo_concur::discover::Scope::everything();
-    let ws = cargo_concur::discover::load(&selection, &scope).expect("cargo metadata");
-    let files: Vec<PathBuf> = ws
-        .packages
-        .iter()
-        .flat_map(cargo_concur::discover::package_rs_files)
-        .collect();
+    println!(
+        "cores: {}, rounds: {rounds} (interleaved, after one warm-up each)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    for manifest in &manifests {
+        if let Err(e) = bench_crate(&concur, &me, manifest, &scratch, rounds) {
+            eprintln!("error: {}: {e}", manifest.display());
+            std::process::exit(1);
+        }
+    }
+}
+
+/// One measured process: wall time and peak RSS (from `wait4`), and its stdout.
+struct Sample {
+    wall: Duration,
+    max_rss_kb: u64,
+    stdout: Vec<u8>,
+}
+
+fn run(cmd: &mut Command) -> Result<Sample, String> {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let mut stdout = Vec::new();
+    if let Some(mut out) = child.stdout.take() {
+        out.read_to_end(&mut stdout).map_err(|e| e.to_string())?;
+    }
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our child, not yet reaped (we never called wait on `child`).
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    if r != pid {
+        return Err(format!("wait4 failed for {cmd:?}"));
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) > 1 {
+        return Err(format!("{cmd:?} failed (status {status})"));
+    }
+    Ok(Sample {
+        wall,
+        max_rss_kb: usage.ru_maxrss as u64,
+        stdout,
+    })
+}
+
+fn bench_crate(
+    concur: &Path,
+    me: &Path,
+    manifest: &Path,
+    scratch: &Path,
+    rounds: usize,
+) -> Result<(), String> {
+    let root = manifest.parent().ok_or("manifest has no directory")?;
+    let name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // A private copy, so the warm run can edit a file of it.
+    let copy = scratch.join("copies").join(&name);
+    if !copy.join("Cargo.toml").exists() {
+        copy_tree(root, &copy).map_err(|e| format!("cannot copy {}: {e}", root.display()))?;
+    }
+    let manifest = copy.join("Cargo.toml");
+    let files = rs_files(&copy);
     let bytes: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
+    let list = scratch.join(format!("{name}.files"));
+    let text: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
+    std::fs::write(&list, text).map_err(|e| e.to_string())?;
+    let cache_dir = scratch.join("cache").join(&name);
 
-    let parse_only = || {
-        let start = Instant::now();
-        let ok: usize = files
-            .par_iter()
-            .map(|f| {
-                let text = std::fs::read_to_string(f).unwrap_or_default();
-                usize::from(syn::parse_file(&text).is_ok())
-            })
-            .sum();
-        (start.elapsed(), ok)
+    let parse = || run(Command::new(me).arg("--parse-only").arg(&list));
+    let analyze = |cache: bool| {
+        let mut c = Command::new(concur);
+        c.args(["analyze", "--format", "json", "--manifest-path"])
+            .arg(&manifest)
+            .env("NO_COLOR", "1")
+            .env("CARGO_CONCUR_CACHE_DIR", &cache_dir);
+        if !cache {
+            c.arg("--no-cache");
+        }
+        run(&mut c)
     };
-    let analyze = || {
-        let start = Instant::now();
-        let ws = cargo_concur::discover::load(&selection, &scope).expect("cargo metadata");
-        let doc = cargo_concur::analyze::analyze_workspace(&ws);
-        (start.elapsed(), doc)
+    // The file edited before every warm sample: the crate's root file.
+    let touched = copy.join("src/lib.rs");
+    let original = std::fs::read_to_string(&touched).map_err(|e| e.to_string())?;
+    let mut edit = 0usize;
+    let mut touch = || -> Result<(), String> {
+        edit += 1;
+        std::fs::write(&touched, format!("{original}\n// bench edit {edit}\n"))
+            .map_err(|e| e.to_string())
     };
 
-    // Warm-up (page cache, rayon pool), then interleaved rounds so drift hits both alike.
-    let (_, parsed) = parse_only();
-    let (_, doc) = analyze();
-    let mut p = Vec::new();
-    let mut a = Vec::new();
-    for _ in 0..iterations {
-        p.push(parse_only().0);
-        a.push(analyze().0);
+    // Warm-up: page cache, and a full cache for the warm runs.
+    parse()?;
+    let cold_doc = analyze(false)?;
+    touch()?;
+    analyze(true)?;
+    let (mut p, mut a, mut w) = (Vec::new(), Vec::new(), Vec::new());
+    let mut identical = true;
+    for _ in 0..rounds {
+        p.push(parse()?);
+        a.push(analyze(false)?);
+        touch()?;
+        let warm = analyze(true)?;
+        let cold = analyze(false)?;
+        identical &= warm.stdout == cold.stdout;
+        w.push(warm);
     }
-    let (pm, am) = (median(&mut p), median(&mut a));
-    println!("crate:        {}", manifest.display());
+    std::fs::write(&touched, &original).map_err(|e| e.to_string())?;
+
+    let analyzed = serde_json::from_slice::<serde_json::Value>(&cold_doc.stdout)
+        .ok()
+        .and_then(|v| v["files"]["analyzed"].as_u64())
+        .unwrap_or(0);
+    println!();
     println!(
-        "files:        {} ({} parsed, {:.1} MB), {} findings, {} functions",
+        "crate: {name} — {} files ({analyzed} analyzed by cargo-concur), {:.1} MB",
         files.len(),
-        parsed,
-        bytes as f64 / 1e6,
-        doc.findings.len(),
-        doc.functions.len()
+        bytes as f64 / 1e6
     );
-    println!("threads:      {}", rayon::current_num_threads());
-    println!("iterations:   {iterations} (interleaved, after one warm-up each)");
+    let pm = line("parse-only", &p);
+    let am = line("analyze (cold, --no-cache)", &a);
+    let wm = line("analyze (warm, one file edited)", &w);
     println!(
-        "parse-only:   median {:>8.1} ms  (min {:.1})",
-        ms(pm),
-        ms(*p.iter().min().unwrap())
-    );
-    println!(
-        "analyze:      median {:>8.1} ms  (min {:.1})  incl. cargo metadata",
-        ms(am),
-        ms(*a.iter().min().unwrap())
+        "  ratio cold / parse-only: {:.2}x (min/min {:.2}x); warm / cold: {:.0}%; peak memory cold / parse-only: {:.2}x",
+        am / pm,
+        min_ms(&a) / min_ms(&p),
+        100.0 * wm / am,
+        median_rss(&a) / median_rss(&p)
     );
     println!(
-        "ratio:        {:.2}x (analyze / parse-only)",
-        am.as_secs_f64() / pm.as_secs_f64()
+        "  warm output byte-identical to cold output: {}",
+        if identical { "yes" } else { "NO" }
     );
+    if !identical {
+        return Err("warm output differs from cold output".into());
+    }
+    Ok(())
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+/// Prints one row (median, min, max in ms, median peak RSS) and returns the median in ms.
+fn line(label: &str, samples: &[Sample]) -> f64 {
+    let mut ms: Vec<f64> = samples.iter().map(|s| s.wall.as_secs_f64() * 1e3).collect();
+    ms.sort_by(f64::total_cmp);
+    let median = ms[ms.len() / 2];
+    println!(
+        "  {label:<34} median {median:>7.1} ms  min {:>7.1}  max {:>7.1}  peak RSS {:>6.1} MB",
+        ms[0],
+        ms[ms.len() - 1],
+        median_rss(samples) / 1024.0
+    );
+    median
+}
+
+fn min_ms(samples: &[Sample]) -> f64 {
+    samples
+        .iter()
+        .map(|s| s.wall.as_secs_f64() * 1e3)
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn median_rss(samples: &[Sample]) -> f64 {
+    let mut v: Vec<u64> = samples.iter().map(|s| s.max_rss_kb).collect();
+    v.sort_unstable();
+    v[v.len() / 2] as f64
+}
+
+/// Every `.rs` file under `root`, outside `target/` and hidden folders, sorted.
+fn rs_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            match e.file_type() {
+                Ok(t) if t.is_dir() && name != "target" && !name.starts_with('.') => {
+                    stack.push(path)
+                }
+                Ok(t) if t.is_file() && name.ends_with(".rs") => out.push(path),
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let target = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_tree(&e.path(), &target)?;
+        } else {
+            std::fs::copy(e.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// The parse-only program: read every listed file and `syn::parse_file` it, in parallel. Exit 0.
+fn parse_only(list: &Path) -> i32 {
+    let Ok(text) = std::fs::read_to_string(list) else {
+        eprintln!("error: cannot read {}", list.display());
+        return 2;
+    };
+    let files: Vec<&str> = text.lines().collect();
+    let parsed: usize = files
+        .par_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            usize::from(syn::parse_file(&text).is_ok())
+        })
+        .sum();
+    eprintln!("parsed {parsed} of {} files", files.len());
+    0
 }

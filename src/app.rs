@@ -30,7 +30,11 @@ pub fn run(cli: Cli) -> Result<i32> {
         Verb::Analyze(a) => {
             let selection = cli::selection(&a.manifest, &a.packages);
             let scope = cli::scope(&a.targets, &a.features, &a.cfg);
-            let doc = crate::analyze::run(&selection, &scope, &mut render::status::analysis)?;
+            let settings = crate::analyze::Settings {
+                use_cache: !a.no_cache,
+            };
+            let doc =
+                crate::analyze::run(&selection, &scope, &settings, &mut render::status::analysis)?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             let notes = if a.all_notes {
                 render::NoteDetail::All
@@ -60,7 +64,11 @@ pub fn run(cli: Cli) -> Result<i32> {
                 scope.targets = scope.targets.with_tests();
             }
             let ws = crate::discover::load(&selection, &scope)?;
-            let analysis = crate::analyze::run_in(&ws, &mut render::status::analysis);
+            let analysis = crate::analyze::run_in(
+                &ws,
+                &crate::analyze::Settings::default(),
+                &mut render::status::analysis,
+            );
             let profile = match &a.from {
                 Some(path) => load_profile(path, &measure.workloads)?,
                 None => {

@@ -203,6 +203,9 @@ pub struct AnalyzeArgs {
     /// Write the output to this file instead of stdout
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Neither read nor write the per-file facts cache (under the target directory)
+    #[arg(long)]
+    pub no_cache: bool,
     /// Human format: show every inventory note in full (by default only hazards are, and notes are counted
     /// per kind with the files holding most of them); machine formats always carry every finding
     #[arg(long)]
@@ -218,9 +221,19 @@ pub struct MeasureArgs {
     /// Worker counts to measure, e.g. 1,2,8 (default: 1..=cores, plus 2x cores)
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub workers: Vec<usize>,
-    /// Counted runs per (model, workers), after one warm-up
-    #[arg(long, default_value_t = 5, value_name = "N")]
-    pub runs: usize,
+    /// Exactly N counted rounds (each runs every model and worker count once), after one warm-up
+    /// (default: 3 to 5 rounds, stopping when medians are stable or the budget is spent)
+    #[arg(long, value_name = "N")]
+    pub runs: Option<usize>,
+    /// At least N counted rounds, even past the time budget
+    #[arg(long, value_name = "N")]
+    pub min_rounds: Option<usize>,
+    /// Time budget per workload in seconds (default: 30x its sequential time, 20 s to 180 s)
+    #[arg(long, value_name = "SECS")]
+    pub budget: Option<f64>,
+    /// Time budget for all workloads together in seconds (default: 900)
+    #[arg(long, value_name = "SECS")]
+    pub total_budget: Option<f64>,
     /// Kill a run (and its whole process tree) after this many seconds
     #[arg(long, default_value_t = 120.0, value_name = "SECS")]
     pub timeout: f64,
@@ -387,9 +400,21 @@ pub fn measure(a: &MeasureArgs) -> crate::error::Result<MeasureSettings> {
     if a.workers.contains(&0) {
         return Err(Error::usage("--workers: worker counts must be at least 1"));
     }
-    if a.runs == 0 {
+    if a.runs == Some(0) {
         return Err(Error::usage("--runs: at least one run is needed"));
     }
+    if a.min_rounds == Some(0) {
+        return Err(Error::usage("--min-rounds: at least one round is needed"));
+    }
+    let seconds = |flag: &str, v: Option<f64>| match v {
+        None => Ok(None),
+        Some(x) if x.is_finite() && x > 0.0 => Ok(Some(std::time::Duration::from_secs_f64(x))),
+        Some(_) => Err(Error::usage(format!(
+            "{flag}: must be a positive number of seconds"
+        ))),
+    };
+    let budget = seconds("--budget", a.budget)?;
+    let total_budget = seconds("--total-budget", a.total_budget)?;
     if !(a.timeout.is_finite() && a.timeout > 0.0) {
         return Err(Error::usage(
             "--timeout: must be a positive number of seconds",
@@ -402,6 +427,9 @@ pub fn measure(a: &MeasureArgs) -> crate::error::Result<MeasureSettings> {
         workloads: a.workloads.clone(),
         workers,
         runs: a.runs,
+        min_rounds: a.min_rounds,
+        budget,
+        total_budget,
         timeout: std::time::Duration::from_secs_f64(a.timeout),
         perf: !a.no_perf,
         tests: !a.no_tests,

@@ -1,6 +1,18 @@
 //! `cargo-concur`: the thin front. Parses arguments, runs the verb, maps the outcome to an exit code.
 
 fn main() {
+    // The processes model of test binaries re-executes cargo-concur as its test launcher.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if raw
+        .get(1)
+        .is_some_and(|a| a == cargo_concur::profile::launcher::VERB)
+    {
+        let rest: Vec<String> = raw[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        std::process::exit(cargo_concur::profile::launcher::main(&rest));
+    }
     std::process::exit(cargo_concur::app::on_parse_stack(run));
 }
 

@@ -173,7 +173,7 @@ pub struct FunctionDoc {
 
 /// A lock as findings name it: its short name (`Type.field`, a static's name, a local's expression) and its
 /// type (`std::sync::Mutex`; [`LockRef::UNKNOWN_TYPE`] until the type is known).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LockRef {
     pub name: String,
     pub ty: String,
@@ -190,7 +190,7 @@ impl LockRef {
 /// The typed data of a finding, one shape per message; [`FindingData::kind`] says which kind it is.
 /// `api` is the resolved path of the call (`std::fs::read`, `tokio::spawn`); `via` the callee through which
 /// a construct is reached (`None`: in the function itself); `blocker` what blocks (`std::fs::read`, `.await`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FindingData {
     /// A `static mut` declared (`accessed: false`) or used.
     StaticMut {
@@ -270,7 +270,7 @@ pub enum FindingData {
 }
 
 /// What is heavy at a `gil-held` site.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GilHeavy {
     /// A call of a compute-hotspot function of the crate.
     Compute { callee: String },

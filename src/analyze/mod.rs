@@ -2,15 +2,17 @@
 //! facts, link the call graph per package, and assemble the sorted `AnalysisDoc`. It never prints (progress is
 //! a typed [`Event`]) and never builds or runs the analyzed code.
 //!
-//! Files are processed level by level of the module trees (roots first), each level in parallel with rayon:
-//! a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave the
-//! thread that parsed them, so each file is read, parsed and reduced to plain facts in one task.
+//! Files are processed as the module trees are walked, in parallel with rayon (a finished file spawns its
+//! children): a file's module path must be known before its facts are extracted, and syn's ASTs cannot leave
+//! the thread that parsed them, so each file is read, parsed and reduced to plain facts in one task. With the
+//! facts cache ([`cache`]), an unchanged file's facts are read back instead.
 
+pub mod cache;
 pub mod doc;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -26,6 +28,7 @@ use crate::facts::{FileContext, FileFacts};
 use crate::parse::cfg::{CfgSet, Excluded};
 use crate::rules::apis::Apis;
 use crate::vocab::{FindingKind, SCHEMA_VERSION};
+use cache::FactsCache;
 
 /// What `analyze` reports while it runs; the front prints it (`render::status::analysis`).
 #[derive(Debug)]
@@ -41,17 +44,32 @@ pub enum Event<'a> {
     },
 }
 
+/// What `analyze` may do besides analyzing.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Read and write the facts cache (`<target-dir>/concur/facts-cache`); off with `--no-cache`.
+    pub use_cache: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings { use_cache: true }
+    }
+}
+
 /// `cargo concur analyze`: discovery, then [`run_in`].
 pub fn run(
     selection: &PackageSelection,
     scope: &discover::Scope,
+    settings: &Settings,
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<AnalysisDoc> {
-    Ok(run_in(&discover::load(selection, scope)?, on))
+    Ok(run_in(&discover::load(selection, scope)?, settings, on))
 }
 
-/// [`analyze_workspace`], telling `on` when it starts and finishes.
-pub fn run_in(ws: &Workspace, on: &mut dyn FnMut(Event<'_>)) -> AnalysisDoc {
+/// [`analyze_with`] (with the facts cache unless `settings` turn it off), telling `on` when it starts and
+/// finishes.
+pub fn run_in(ws: &Workspace, settings: &Settings, on: &mut dyn FnMut(Event<'_>)) -> AnalysisDoc {
     on(Event::Started {
         packages: ws.packages.iter().map(|p| p.name.as_str()).collect(),
     });
@@ -59,7 +77,13 @@ pub fn run_in(ws: &Workspace, on: &mut dyn FnMut(Event<'_>)) -> AnalysisDoc {
         on(Event::BuiltInCfg { why });
     }
     let start = Instant::now();
-    let doc = analyze_workspace(ws);
+    let cache = settings
+        .use_cache
+        .then(|| FactsCache::in_target_dir(&ws.target_dir));
+    let doc = analyze_with(ws, &Arc::new(Apis::builtin()), cache.as_ref());
+    if let Some(cache) = &cache {
+        cache.prune();
+    }
     on(Event::Finished {
         files: &doc.files,
         elapsed: start.elapsed(),
@@ -69,6 +93,9 @@ pub fn run_in(ws: &Workspace, on: &mut dyn FnMut(Event<'_>)) -> AnalysisDoc {
 
 /// One file to read, parse and reduce to facts.
 struct FileJob {
+    /// Which reaching of the file this is (see [`Claim`]).
+    claim: Claim,
+    canonical: PathBuf,
     package: usize,
     module: ModuleFile,
     ctx: FileContext,
@@ -79,6 +106,8 @@ struct FileJob {
     target: TargetKind,
     /// The cfg values the file is compiled with; `None`: nothing is pruned (`--all-cfgs`).
     cfg: Option<Arc<CfgSet>>,
+    /// With a cache: the digest of `inherited` (what the file's facts depend on besides its own text).
+    chain_key: Option<cache::Key>,
 }
 
 /// What one file gave.
@@ -95,10 +124,14 @@ struct FileDone {
     target: TargetKind,
     cfg: Option<Arc<CfgSet>>,
     excluded: Excluded,
+    /// The file's facts-cache key (with a cache).
+    key: Option<cache::Key>,
 }
 
-fn process(job: FileJob, apis: &Arc<Apis>) -> FileDone {
+fn process(job: FileJob, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> FileDone {
     let FileJob {
+        claim: _,
+        canonical: _,
         package,
         module,
         ctx,
@@ -106,6 +139,7 @@ fn process(job: FileJob, apis: &Arc<Apis>) -> FileDone {
         inherited,
         target,
         cfg,
+        chain_key,
     } = job;
     let rel_path = ctx.rel_path.clone();
     let mut done = FileDone {
@@ -121,6 +155,7 @@ fn process(job: FileJob, apis: &Arc<Apis>) -> FileDone {
         target,
         cfg: cfg.clone(),
         excluded: Excluded::default(),
+        key: None,
     };
     let text = match crate::discover::read_source(&module.path) {
         Ok(t) => t,
@@ -135,6 +170,18 @@ fn process(job: FileJob, apis: &Arc<Apis>) -> FileDone {
             return done;
         }
     };
+    if let Some(cache) = cache {
+        let cfg_text = cfg.as_ref().map(|c| format!("{c:?}"));
+        let key = cache.key(&text, &done.ctx, cfg_text.as_deref(), chain_key);
+        done.key = Some(key);
+        if let Some((facts, excluded)) = cache.load(key) {
+            done.children = discover::modtree::children(&module, &facts.mod_decls);
+            done.facts = Some(facts);
+            done.excluded = excluded;
+            done.text = text;
+            return done;
+        }
+    }
     // What does not parse is reported item by item; the rest of the file is analyzed.
     let (mut ast, errors) = crate::parse::parse_items(&text);
     // What the target's cfg values configure out is not analyzed (and its `mod` items are not followed).
@@ -158,6 +205,10 @@ fn process(job: FileJob, apis: &Arc<Apis>) -> FileDone {
         crate::facts::extract_in(ctx, &ast, inherited, apis)
     })) {
         Ok(facts) => {
+            // Only files that parse whole are cached (their facts are all there is to keep).
+            if let (Some(cache), Some(key), true) = (cache, done.key, done.errors.is_empty()) {
+                cache.store(key, &facts, &done.excluded);
+            }
             // The facts walk collects the `mod` declarations: no second walk of the file.
             done.children = discover::modtree::children(&module, &facts.mod_decls);
             done.facts = Some(facts);
@@ -199,21 +250,22 @@ fn pool() -> &'static rayon::ThreadPool {
     })
 }
 
-/// Analyzes every target of every selected package with the built-in API catalogue: see
-/// [`analyze_workspace_with`].
+/// Analyzes every target of every selected package with the built-in API catalogue and no cache: see
+/// [`analyze_with`].
 pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
-    analyze_workspace_with(ws, &Arc::new(Apis::builtin()))
+    analyze_with(ws, &Arc::new(Apis::builtin()), None)
 }
 
-/// Analyzes every target of every selected package, looking APIs up in `apis`. Never fails: unreadable or
-/// unparsable files are recorded in `files.parse_errors` and skipped.
-pub fn analyze_workspace_with(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
-    pool().install(|| analyze_in_pool(ws, apis))
+/// Analyzes every target of every selected package, looking APIs up in `apis`, taking the facts of unchanged
+/// files from `cache` (and storing the others). Never fails: unreadable or unparsable files are recorded in
+/// `files.parse_errors` and skipped.
+pub fn analyze_with(ws: &Workspace, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> AnalysisDoc {
+    pool().install(|| analyze_in_pool(ws, apis, cache))
 }
 
-fn analyze_in_pool(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
-    let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut level: Vec<FileJob> = Vec::new();
+fn analyze_in_pool(ws: &Workspace, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> AnalysisDoc {
+    let mut root_paths: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut roots: Vec<FileJob> = Vec::new();
     let mut targets_excluded = 0;
     for (pi, pkg) in ws.packages.iter().enumerate() {
         // One cfg set per package and test mode: the lib and bins are unit tests only with `--tests`.
@@ -233,9 +285,16 @@ fn analyze_in_pool(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
                 module_path: Vec::new(),
                 mod_rs: true,
             };
-            if seen.insert(canonical(&module.path)) {
+            let canonical = canonical(&module.path);
+            if root_paths.insert(canonical.clone()) {
                 let ctx = context(ws, pi, &t.crate_name, &module);
-                level.push(FileJob {
+                roots.push(FileJob {
+                    claim: Claim {
+                        root: roots.len(),
+                        depth: 0,
+                        module_path: Vec::new(),
+                    },
+                    canonical,
                     package: pi,
                     module,
                     ctx,
@@ -243,47 +302,31 @@ fn analyze_in_pool(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
                     inherited: None,
                     target: t.kind,
                     cfg,
+                    chain_key: None,
                 });
             }
         }
     }
 
-    let mut done: Vec<FileDone> = Vec::new();
-    while !level.is_empty() {
-        let mut finished: Vec<FileDone> = level
-            .into_par_iter()
-            .map(|job| process(job, apis))
-            .collect();
-        level = Vec::new();
-        for d in &mut finished {
-            if d.children.is_empty() {
-                continue;
-            }
-            // The children see this file's module scopes, then its ancestors'.
-            let chain = match d.facts.as_mut() {
-                Some(f) => Some(Arc::new(ScopeChain {
-                    scopes: std::mem::take(&mut f.scopes),
-                    parent: d.inherited.clone(),
-                })),
-                None => d.inherited.clone(),
-            };
-            for child in &d.children {
-                if seen.insert(canonical(&child.path)) {
-                    let ctx = context(ws, d.package, &d.ctx.crate_name, child);
-                    level.push(FileJob {
-                        package: d.package,
-                        module: child.clone(),
-                        ctx,
-                        reached: true,
-                        inherited: chain.clone(),
-                        target: d.target,
-                        cfg: d.cfg.clone(),
-                    });
-                }
+    // Each finished file spawns its children at once (no barrier per level of the module trees), so both
+    // cores stay busy while a deep tree is walked. Roots start in target order (FIFO).
+    let claims = Claims::default();
+    rayon::scope_fifo(|s| {
+        for job in roots {
+            let claims = &claims;
+            if claims.claim(&job.canonical, &job.claim) {
+                s.spawn_fifo(move |s| walk(s, ws, apis, claims, cache, job));
             }
         }
-        done.extend(finished);
-    }
+    });
+    let Claims { owner, done } = claims;
+    let mut seen = owner.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut done: Vec<FileDone> = done
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_values()
+        .map(|(_, d)| d)
+        .collect();
 
     // Files under a package that no selected target reaches: in the widest scope (`--all-targets
     // --all-cfgs`) analyzed too, with a module path from their place; otherwise out of scope, and counted.
@@ -292,13 +335,15 @@ fn analyze_in_pool(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
     let mut files_excluded = 0;
     for (pi, pkg) in ws.packages.iter().enumerate() {
         for path in discover::package_rs_files(pkg) {
+            let canonical = canonical(&path);
             if !widest {
-                if !seen.contains(&canonical(&path)) {
+                if !seen.contains_key(&canonical) {
                     files_excluded += 1;
                 }
                 continue;
             }
-            if seen.insert(canonical(&path)) {
+            if !seen.contains_key(&canonical) {
+                seen.insert(canonical.clone(), Claim::default());
                 let module_path = discover::module_path_from_file(&pkg.root, &path);
                 let module = ModuleFile {
                     path,
@@ -307,6 +352,8 @@ fn analyze_in_pool(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
                 };
                 let ctx = context(ws, pi, &pkg.default_crate_name(), &module);
                 unreached.push(FileJob {
+                    claim: Claim::default(),
+                    canonical,
                     package: pi,
                     module,
                     ctx,
@@ -314,6 +361,7 @@ fn analyze_in_pool(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
                     inherited: None,
                     target: TargetKind::Other,
                     cfg: None,
+                    chain_key: None,
                 });
             }
         }
@@ -321,7 +369,7 @@ fn analyze_in_pool(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
     done.extend(
         unreached
             .into_par_iter()
-            .map(|job| process(job, apis))
+            .map(|job| process(job, apis, cache))
             .collect::<Vec<_>>(),
     );
 
@@ -340,6 +388,101 @@ fn analyze_in_pool(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
         .flat_map(|p| p.features.iter().map(move |f| format!("{}/{f}", p.name)))
         .collect();
     doc
+}
+
+/// Which reaching of a file counts when several targets reach it (a `#[path]`-shared test helper): the
+/// first target in cargo's order, then the shallowest, then the smallest module path. Whichever thread gets
+/// there first, the smallest claim wins, so the output never depends on scheduling.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct Claim {
+    root: usize,
+    depth: usize,
+    module_path: Vec<String>,
+}
+
+/// The files claimed so far and the results of the winning claims.
+#[derive(Default)]
+struct Claims {
+    owner: Mutex<HashMap<PathBuf, Claim>>,
+    done: Mutex<BTreeMap<PathBuf, (Claim, FileDone)>>,
+}
+
+impl Claims {
+    /// True when `claim` is the best so far for `path` (the file must be processed for it).
+    fn claim(&self, path: &PathBuf, claim: &Claim) -> bool {
+        let mut owner = self.owner.lock().unwrap_or_else(|e| e.into_inner());
+        match owner.get(path) {
+            Some(best) if best <= claim => false,
+            _ => {
+                owner.insert(path.clone(), claim.clone());
+                true
+            }
+        }
+    }
+
+    /// Keeps `done` unless a smaller claim's result is already there.
+    fn finish(&self, path: PathBuf, claim: Claim, done: FileDone) {
+        let mut all = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        match all.get(&path) {
+            Some((best, _)) if *best <= claim => {}
+            _ => {
+                all.insert(path, (claim, done));
+            }
+        }
+    }
+}
+
+/// Processes one file of a module tree, then spawns its child modules' files on the same scope.
+fn walk<'s>(
+    s: &rayon::ScopeFifo<'s>,
+    ws: &'s Workspace,
+    apis: &'s Arc<Apis>,
+    claims: &'s Claims,
+    cache: Option<&'s FactsCache>,
+    job: FileJob,
+) {
+    let claim = job.claim.clone();
+    let path = job.canonical.clone();
+    let chain_key = job.chain_key;
+    let mut d = process(job, apis, cache);
+    if !d.children.is_empty() {
+        // The children see this file's module scopes, then its ancestors'.
+        let (chain, chain_key) = match d.facts.as_mut() {
+            Some(f) => {
+                let key = cache.map(|_| cache::chain_key(chain_key, &f.scopes));
+                let chain = Arc::new(ScopeChain {
+                    scopes: std::mem::take(&mut f.scopes),
+                    parent: d.inherited.clone(),
+                });
+                (Some(chain), key)
+            }
+            None => (d.inherited.clone(), chain_key),
+        };
+        for child in &d.children {
+            let child_claim = Claim {
+                root: claim.root,
+                depth: claim.depth + 1,
+                module_path: child.module_path.clone(),
+            };
+            let canonical = canonical(&child.path);
+            if claims.claim(&canonical, &child_claim) {
+                let job = FileJob {
+                    claim: child_claim,
+                    canonical,
+                    package: d.package,
+                    module: child.clone(),
+                    ctx: context(ws, d.package, &d.ctx.crate_name, child),
+                    reached: true,
+                    inherited: chain.clone(),
+                    target: d.target,
+                    cfg: d.cfg.clone(),
+                    chain_key,
+                };
+                s.spawn_fifo(move |s| walk(s, ws, apis, claims, cache, job));
+            }
+        }
+    }
+    claims.finish(path, claim, d);
 }
 
 fn context(ws: &Workspace, package: usize, crate_name: &str, module: &ModuleFile) -> FileContext {

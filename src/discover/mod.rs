@@ -73,6 +73,8 @@ pub struct Package {
     pub targets: Vec<Target>,
     /// `[package.metadata]`.
     pub metadata: serde_json::Value,
+    /// The `CARGO_PKG_*` variables cargo sets for the package's tests and build scripts, from its manifest.
+    pub cargo_pkg_env: Vec<(String, String)>,
     /// The `[features]` table, implicit features of optional dependencies included.
     pub feature_table: BTreeMap<String, Vec<String>>,
     /// The features enabled by the scope's feature selection.
@@ -108,6 +110,8 @@ pub struct Target {
     /// The target's name with `-` replaced by `_`.
     pub crate_name: String,
     pub src_path: PathBuf,
+    /// `cargo test` builds and runs it as a test binary (`test = true`, cargo's default for lib, bins and tests).
+    pub tested: bool,
     /// Whether the scope's target selection picks it (what `analyze` walks).
     pub selected: bool,
 }
@@ -173,6 +177,18 @@ pub fn load(selection: &PackageSelection, scope: &Scope) -> Result<Workspace> {
         }
         cmd.manifest_path(path);
     }
+    // `rustc --print cfg` runs while cargo reads the manifests (both are process start-ups), from the
+    // manifest's directory, so rustup picks the toolchain cargo picks.
+    let cfg_job = (!scope.cfg.all_cfgs).then(|| {
+        let dir = selection
+            .manifest_path
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let target = scope.cfg.target.clone();
+        std::thread::spawn(move || scope::target_cfg(&dir, target.as_deref()))
+    });
     let meta = cmd.exec().map_err(metadata_error)?;
 
     let members: Vec<&cargo_metadata::Package> = meta
@@ -211,11 +227,14 @@ pub fn load(selection: &PackageSelection, scope: &Scope) -> Result<Workspace> {
         }
     }
     let root = meta.workspace_root.clone().into_std_path_buf();
-    let (cfg, cfg_source) = if scope.cfg.all_cfgs {
-        (None, None)
-    } else {
-        let (set, source) = scope::target_cfg(&root, scope.cfg.target.as_deref())?;
-        (Some(set), Some(source))
+    let (cfg, cfg_source) = match cfg_job {
+        None => (None, None),
+        Some(job) => {
+            let (set, source) = job
+                .join()
+                .map_err(|_| Error::internal("reading `rustc --print cfg` failed".to_string()))??;
+            (Some(set), Some(source))
+        }
     };
     Ok(Workspace {
         root,
@@ -328,6 +347,7 @@ fn convert_package(p: &cargo_metadata::Package) -> Package {
             kind: TargetKind::from_cargo(&t.kind),
             crate_name: t.name.replace('-', "_"),
             src_path: t.src_path.clone().into_std_path_buf(),
+            tested: t.test,
             selected: true,
         })
         .collect();
@@ -341,6 +361,7 @@ fn convert_package(p: &cargo_metadata::Package) -> Package {
         edition: Edition::parse(p.edition.as_str()),
         targets,
         metadata: p.metadata.clone(),
+        cargo_pkg_env: cargo_pkg_env(p),
         feature_table: p
             .features
             .iter()
@@ -367,6 +388,40 @@ pub fn locked_version(lock: &str, name: &str) -> Option<String> {
         .collect();
     found.sort();
     found.pop().map(|(_, v)| v)
+}
+
+/// What cargo sets as `CARGO_PKG_*` for a package (empty strings where the manifest has no value).
+fn cargo_pkg_env(p: &cargo_metadata::Package) -> Vec<(String, String)> {
+    let v = &p.version;
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    let path = |o: &Option<cargo_metadata::camino::Utf8PathBuf>| {
+        o.as_ref().map(|p| p.to_string()).unwrap_or_default()
+    };
+    [
+        ("CARGO_PKG_NAME", p.name.to_string()),
+        ("CARGO_PKG_VERSION", v.to_string()),
+        ("CARGO_PKG_VERSION_MAJOR", v.major.to_string()),
+        ("CARGO_PKG_VERSION_MINOR", v.minor.to_string()),
+        ("CARGO_PKG_VERSION_PATCH", v.patch.to_string()),
+        ("CARGO_PKG_VERSION_PRE", v.pre.to_string()),
+        ("CARGO_PKG_AUTHORS", p.authors.join(":")),
+        ("CARGO_PKG_DESCRIPTION", opt(&p.description)),
+        ("CARGO_PKG_HOMEPAGE", opt(&p.homepage)),
+        ("CARGO_PKG_REPOSITORY", opt(&p.repository)),
+        ("CARGO_PKG_LICENSE", opt(&p.license)),
+        ("CARGO_PKG_LICENSE_FILE", path(&p.license_file)),
+        ("CARGO_PKG_README", path(&p.readme)),
+        (
+            "CARGO_PKG_RUST_VERSION",
+            p.rust_version
+                .as_ref()
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }
 
 /// Turns cargo's multi-line stderr into one line: its first `error:` message, plus the first `Caused by` cause.

@@ -15,7 +15,7 @@ pub struct ModuleFile {
 }
 
 /// A `mod name;` declaration without a body, as found in a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ModDecl {
     pub name: String,
     /// Inline modules enclosing the declaration, outermost first (`mod a { mod b { mod x; } }` → [a, b]).

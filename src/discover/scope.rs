@@ -434,6 +434,7 @@ mod tests {
             crate_name: name.replace('-', "_"),
             src_path: PathBuf::from(format!("{name}.rs")),
             selected: true,
+            tested: true,
         }
     }
 

@@ -21,16 +21,21 @@ pub(super) fn method(env: &Env, mc: &syn::ExprMethodCall, awaited: bool) -> (Vec
     let name = mc.method.to_string();
     let mut found: Vec<Api> = Vec::new();
     let mut what = name.clone();
-    if apis.is_typed_method_name(&name) {
-        if let Some(ty) = env.type_of(&mc.receiver) {
-            let typed = apis.typed_method_apis(&ty, &name);
-            if !typed.is_empty() {
-                what = format!("{ty}::{name}");
-                found.extend(typed);
-            }
+    let ty = env.type_of(&mc.receiver);
+    if let Some(ty) = ty.as_deref().filter(|_| apis.is_typed_method_name(&name)) {
+        let typed = apis.typed_method_apis(ty, &name);
+        if !typed.is_empty() {
+            what = format!("{ty}::{name}");
+            found.extend(typed);
         }
     }
     for api in apis.any_method_apis(&name, mc.args.len()) {
+        // A receiver of a known type waits only where its type's entries say so: `rx.recv()` on a tokio
+        // receiver is async, whatever any-receiver entry matches the name.
+        let waits = matches!(api, Api::Recv | Api::Join);
+        if waits && ty.is_some() {
+            continue;
+        }
         if !found.contains(&api) {
             found.push(api);
         }

@@ -12,7 +12,7 @@ pub use crate::rules::gil_held::{ParamKind, PyParam};
 use syn::visit::Visit;
 
 /// How a function is exposed to Python.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PyEntry {
     /// `#[pyfunction]`
     Function,
@@ -33,7 +33,7 @@ impl PyEntry {
 }
 
 /// What a region does to the GIL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum GilOp {
     /// `py.allow_threads(|| ..)` / `py.detach(|| ..)`: the closure runs without the GIL.
     Release,
@@ -42,7 +42,7 @@ pub enum GilOp {
 }
 
 /// Which pyo3 names a region was written with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Spelling {
     /// `allow_threads` / `with_gil` (every pyo3 before 0.26; deprecated aliases after).
     Old,
@@ -51,7 +51,7 @@ pub enum Spelling {
 }
 
 /// A closure body whose GIL state differs from its surroundings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GilRegion {
     pub op: GilOp,
     pub spelling: Spelling,
@@ -67,7 +67,7 @@ impl GilRegion {
 }
 
 /// The GIL facts of one function.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GilFacts {
     pub entry: Option<PyEntry>,
     /// Release and acquire regions, in source order (an inner region follows the region holding it).

@@ -30,6 +30,8 @@ mod work;
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::parse::Edition;
 use crate::rules::apis::Apis;
 use crate::vocab::{Finding, LockRef};
@@ -48,7 +50,7 @@ pub struct FileContext {
 }
 
 /// Everything extracted from one file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FileFacts {
     pub rel_path: String,
     /// Crate name of the file's target.
@@ -78,7 +80,7 @@ pub struct FileFacts {
 }
 
 /// What one function does (closures and async blocks inside it included).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FnFacts {
     /// `crate::module::f` or `crate::module::Type::f`.
     pub path: String,
@@ -115,7 +117,7 @@ pub struct FnFacts {
 }
 
 /// A call whose target may be a function of the crate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallSite {
     pub target: CallTarget,
     pub line: u32,
@@ -127,7 +129,7 @@ pub struct CallSite {
 }
 
 /// How a call names its target.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CallTarget {
     /// Resolved path candidates, best first.
     Path(Vec<String>),
@@ -141,7 +143,7 @@ pub enum CallTarget {
 }
 
 /// A lock as identified for guard tracking.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldLock {
     /// `Type.field`, a static's full path, or `fn_path::expr` for locals and unknown receivers.
     pub id: String,
@@ -174,7 +176,7 @@ pub fn short_lock_name(id: &str) -> &str {
     id.rsplit_once("::").map(|(_, l)| l).unwrap_or(id)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockingSite {
     /// What blocks: `std::fs::write`, `recv`, `join`.
     pub what: String,
@@ -182,14 +184,14 @@ pub struct BlockingSite {
     pub column: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockUse {
     pub lock: HeldLock,
     pub line: u32,
     pub column: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockPair {
     pub first: HeldLock,
     pub second: HeldLock,
@@ -198,7 +200,7 @@ pub struct LockPair {
     pub column: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PathUse {
     pub path: String,
     pub line: u32,

@@ -18,7 +18,7 @@ pub struct UseEntry {
 }
 
 /// Names visible in one module.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ModuleScope {
     /// Local items and `use` bindings: name → full path.
     pub names: HashMap<String, String>,

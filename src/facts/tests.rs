@@ -1790,3 +1790,25 @@ pub fn first_env() -> *const *const u8 {
 "#,
     );
 }
+
+#[test]
+fn receivers_of_known_types_wait_only_where_their_type_says() {
+    check(
+        r#"
+pub async fn tokio_side(m: &std::sync::Mutex<u8>) {
+    let (_tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1); // expect: channel
+    let g = m.lock().unwrap();
+    let fut = rx.recv();
+    let (_s, r) = std::sync::mpsc::channel::<u8>(); // expect: channel
+    let _ = r.recv(); // expect: lock-across-blocking, blocking-in-async
+    drop((g, fut));
+}
+pub fn bind() {
+    let _l = std::net::TcpListener::bind("127.0.0.1:0"); // expect: io
+}
+pub async fn bind_async() {
+    let _l = std::net::TcpListener::bind("127.0.0.1:0"); // expect: io
+}
+"#,
+    );
+}

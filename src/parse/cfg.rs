@@ -57,7 +57,7 @@ pub enum Reason {
 }
 
 /// What [`prune`] left out: the number of syntax nodes (items, statements, arms, fields...) per reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Excluded {
     pub test: usize,
     pub feature: usize,

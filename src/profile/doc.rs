@@ -150,6 +150,10 @@ pub struct Sample {
     /// Extension: each job's time in ns, indexed by job id (empty for test binaries).
     #[serde(default)]
     pub job_ns: Vec<u64>,
+    /// Each job's result digest by job id (test binaries: `NAME ... OUTCOME` per test, sorted), for naming
+    /// the jobs that differ and for the order-dependence check. Not serialised.
+    #[serde(skip)]
+    pub job_digests: Vec<String>,
     /// Extension (Python workloads): pool creation until every worker is ready, setup included (ns).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub pool_start_ns: u64,
@@ -231,7 +235,7 @@ pub struct WorkloadError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadProfile {
     pub name: String,
     pub package: String,
@@ -261,6 +265,20 @@ pub struct WorkloadProfile {
     /// Extension: the sequential run was mostly off-CPU (CPU/wall < 0.5), so more workers were tried.
     #[serde(default)]
     pub io_bound: bool,
+    /// Extension: the time budget this workload was given (ns).
+    #[serde(default)]
+    pub budget_ns: u64,
+    /// Extension: the jobs were also run last to first and their per-job results compared.
+    #[serde(default)]
+    pub order_checked: bool,
+    /// Extension: where `run` and `setup` really are when a `pub use` re-export was followed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_resolved: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_resolved: Option<String>,
+    /// Extension: where the schedule did less than asked (fewer rounds, fewer worker counts) and why.
+    #[serde(default)]
+    pub schedule_notes: Vec<String>,
     /// Extension: `run` is an `async fn`; its jobs were also run as tasks (runs of model `async`).
     #[serde(default, rename = "async", skip_serializing_if = "std::ops::Not::not")]
     pub is_async: bool,

@@ -11,6 +11,8 @@ use crate::workload::{Declared, Project, ProjectPackage};
 
 /// The embedded runtime of every harness.
 pub const TEMPLATE: &str = include_str!("harness_template.rs");
+/// The protocol's names, shared with the host (`super::protocol`), embedded as the harness's `mod protocol`.
+pub const PROTOCOL: &str = include_str!("protocol.rs");
 /// The async part, appended when some workload's `run` is an `async fn` (needs tokio).
 pub const ASYNC_TEMPLATE: &str = include_str!("harness_async_template.rs");
 /// Appended instead of [`ASYNC_TEMPLATE`] when no workload is async: the harness stays std-only.
@@ -79,6 +81,9 @@ pub fn harness_name(package: &str) -> String {
 /// table.
 pub fn main_source(workloads: &[&Declared]) -> String {
     let mut s = String::from(TEMPLATE);
+    s.push_str("#[allow(dead_code)]\nmod protocol {\n");
+    s.push_str(PROTOCOL);
+    s.push_str("}\n\n");
     s.push_str(&if workloads.iter().any(|w| w.run_async) {
         appended(ASYNC_TEMPLATE)
     } else {
@@ -251,23 +256,35 @@ pub fn build(
         std::fs::copy(&user_lock, &lock)
             .map_err(|e| Error::internal(format!("cannot copy {}: {e}", user_lock.display())))?;
     }
-    crate::render::status::progress("Compiling", &format!("harness for {}", package.name));
-    let status = Command::new(crate::workload::project::cargo())
+    crate::render::status::progress("Building", &format!("harness for {}", package.name));
+    let out = Command::new(crate::workload::project::cargo())
         .args(["build", "--release", "--quiet", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&project.target_dir)
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .status()
+        .stderr(Stdio::piped())
+        .output()
         .map_err(|e| Error::internal(format!("cannot run cargo build: {e}")))?;
-    if !status.success() {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        // cargo's own diagnostics, as cargo printed them, then the tool's one line.
+        eprint!("{stderr}");
         return Err(Error::internal(format!(
             "the harness for package {} did not build (cargo's errors are above); check that the declared \
              functions' results implement Debug, that setup values are Sync and that async runs' futures \
              are Send",
             package.name
         )));
+    }
+    let warnings = user_warnings(&stderr);
+    if warnings > 0 {
+        crate::render::status::note(&format!(
+            "building {} printed {warnings} compiler warning{} of the package's own code (not cargo-concur's); \
+             `cargo build --release` shows them",
+            package.name,
+            if warnings == 1 { "" } else { "s" }
+        ));
     }
     let executable = project
         .target_dir
@@ -286,10 +303,38 @@ pub fn build(
     })
 }
 
+/// The warnings cargo reported for the build (its `generated N warnings` summaries, else `warning:` lines).
+fn user_warnings(stderr: &str) -> usize {
+    let summaries: Vec<usize> = stderr
+        .lines()
+        .filter_map(|l| {
+            let rest = l.trim().strip_prefix("warning: `")?;
+            let (_, tail) = rest.split_once(" generated ")?;
+            tail.split_whitespace().next()?.parse().ok()
+        })
+        .collect();
+    if summaries.is_empty() {
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("warning:") || l.starts_with("warning["))
+            .count()
+    } else {
+        summaries.iter().sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::workload::WorkloadSpec;
+
+    #[test]
+    fn user_warnings_are_counted_from_cargo_summaries() {
+        let s = "warning: unused variable: `x`\n --> src/lib.rs:1:1\nwarning: `demo` (lib) generated 2 warnings\n";
+        assert_eq!(user_warnings(s), 2);
+        assert_eq!(user_warnings("warning: unused import\n"), 1);
+        assert_eq!(user_warnings(""), 0);
+    }
 
     fn declared_async(name: &str, setup: Option<&str>, run: &str) -> Declared {
         Declared {
@@ -312,6 +357,8 @@ mod tests {
             crate_name: "demo".into(),
             setup_path: setup.map(str::to_string),
             run_path: run.into(),
+            run_resolved: run.into(),
+            setup_resolved: setup.map(str::to_string),
             run_async: false,
         }
     }
@@ -341,11 +388,9 @@ mod tests {
         let c = declared("cpu", None, "demo::job");
         let src = main_source(&[&a, &b, &c]);
         assert!(src.contains(&appended(ASYNC_TEMPLATE)) && !src.contains(NO_ASYNC));
-        // Inner doc comments only at the top of the file.
-        assert_eq!(
-            src.lines().filter(|l| l.starts_with("//!")).count(),
-            TEMPLATE.lines().filter(|l| l.starts_with("//!")).count()
-        );
+        // Inner doc comments only at the top of the file (and of `mod protocol`).
+        let inner = |t: &str| t.lines().filter(|l| l.starts_with("//!")).count();
+        assert_eq!(inner(&src), inner(TEMPLATE) + inner(PROTOCOL));
         assert!(src.contains(
             "Entry { name: \"timers\", jobs: 8, make: || blocking(leak(AsyncPlain(::demo::wait))), \
              make_async: Some(|| leak(AsyncPlain(::demo::wait))) }"
@@ -393,6 +438,8 @@ mod tests {
             lib: None,
             metadata: serde_json::Value::Null,
             has_tests: false,
+            test_targets: Vec::new(),
+            cargo_pkg_env: Vec::new(),
             features: vec!["default".into(), "fast".into()],
         };
         let release: toml::Table = "lto = true\nopt-level = 2".parse().unwrap();

@@ -181,6 +181,7 @@ fn run_async(
     rt.shutdown_background();
     for (job, digest, ns) in done {
         report.job_ns[job] = ns;
+        report.job_digests[job] = digest;
         report.digest = report.digest.wrapping_add(digest);
     }
     (report, failure)

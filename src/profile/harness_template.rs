@@ -1,15 +1,19 @@
-//! The runtime of the cargo-concur harness. This file is a template: cargo-concur embeds it, appends a
-//! generated `fn entries()` naming the user's workloads, and builds it as a standalone package. It uses std
-//! only, so building it needs nothing but the user's crate; when some workload's `run` is an `async fn`,
-//! the async part (`harness_async_template.rs`, on tokio) is appended too, else a stub of `run_async`.
+//! The runtime of the cargo-concur harness. This file is a template: cargo-concur embeds it, appends
+//! `mod protocol` (the field names and line tags shared with the host, from `protocol.rs`) and a generated
+//! `fn entries()` naming the user's workloads, and builds it as a standalone package. It uses std only, so
+//! building it needs nothing but the user's crate; when some workload's `run` is an `async fn`, the async
+//! part (`harness_async_template.rs`, on tokio) is appended too, else a stub of `run_async`.
 //!
-//! Private protocol with cargo-concur:
+//! Private protocol with cargo-concur (names in `protocol`):
 //!   harness run <workload> --model sequential|threads|processes|async --workers N [--jobs N]
-//!               [--runtime current-thread|multi-thread --in-flight K]
+//!               [--order forward|reverse] [--runtime current-thread|multi-thread --in-flight K]
 //!       runs every job once and prints one JSON line on stdout (see `print_report`); exit 0, or 3 after a
-//!       failed job (the JSON then carries "error"). An async workload's jobs run under the sync models
-//!       one at a time per thread, each thread blocking on its own current-thread runtime; under `async`
-//!       as tasks on one runtime (N worker threads for multi-thread), K of them in flight.
+//!       failed job (the JSON then carries "error"). Jobs always run on spawned threads (sequential: one),
+//!       never on the main thread, whose allocator arena behaves differently; setup runs on the main thread
+//!       in every in-process model. `--order reverse` runs the sequential jobs last to first. An async
+//!       workload's jobs run under the sync models one at a time per thread, each thread blocking on its own
+//!       current-thread runtime; under `async` as tasks on one runtime (N worker threads for multi-thread),
+//!       K of them in flight.
 //!   harness worker <workload>
 //!       a worker process: runs setup once, prints `ready <setup_ns>`, then for each job id read from stdin
 //!       prints `done <job> <digest hex> <nanos>`; exits on EOF. A panicking job prints
@@ -240,6 +244,7 @@ struct Report {
     setup_ns_per_worker: Vec<u64>,
     jobs_wall_ns: u64,
     job_ns: Vec<u64>,
+    job_digests: Vec<u64>,
     digest: u64,
     workers_maxrss_kb: u64,
     workers_spawned: usize,
@@ -253,6 +258,7 @@ impl Report {
             setup_ns_per_worker: vec![setup_ns],
             jobs_wall_ns: 0,
             job_ns: vec![0; jobs],
+            job_digests: vec![0; jobs],
             digest: 0,
             workers_maxrss_kb: 0,
             workers_spawned: 0,
@@ -269,36 +275,41 @@ fn print_report(
     report: &Report,
     failure: Option<&Failure>,
 ) {
-    let job_ns: Vec<String> = report.job_ns.iter().map(u64::to_string).collect();
-    let setups: Vec<String> = report.setup_ns_per_worker.iter().map(u64::to_string).collect();
+    let list = |v: &[u64]| format!("[{}]", v.iter().map(u64::to_string).collect::<Vec<_>>().join(","));
+    let digests: Vec<String> = report.job_digests.iter().map(|d| json_string(&format!("{d:016x}"))).collect();
     let error = match failure {
         None => "null".to_string(),
         Some(f) => format!(
-            "{{\"kind\":{},\"job\":{},\"message\":{}}}",
+            "{{{}:{},{}:{},{}:{}}}",
+            json_string(protocol::ERROR_KIND),
             json_string(f.kind),
+            json_string(protocol::ERROR_JOB),
             f.job.map_or("null".to_string(), |j| j.to_string()),
+            json_string(protocol::ERROR_MESSAGE),
             json_string(&f.message)
         ),
     };
-    let line = format!(
-        "{{\"workload\":{},\"model\":{},\"workers\":{},\"jobs\":{},\"setup_ns\":{},\"setup_ns_per_worker\":[{}],\
-         \"jobs_wall_ns\":{},\"job_ns\":[{}],\"digest\":\"{:016x}\",\"self_maxrss_kb\":{},\"self_hwm_kb\":{},\
-         \"workers_maxrss_kb\":{},\"workers_spawned\":{},\"error\":{}}}",
-        json_string(workload),
-        json_string(model),
-        workers,
-        jobs,
-        report.setup_ns,
-        setups.join(","),
-        report.jobs_wall_ns,
-        job_ns.join(","),
-        report.digest,
-        self_maxrss_kb(),
-        self_hwm_kb(),
-        report.workers_maxrss_kb,
-        report.workers_spawned,
-        error
-    );
+    let fields: [(&str, String); 14] = [
+        (protocol::WORKLOAD, json_string(workload)),
+        (protocol::MODEL, json_string(model)),
+        (protocol::WORKERS, workers.to_string()),
+        (protocol::JOBS, jobs.to_string()),
+        (protocol::SETUP_NS, report.setup_ns.to_string()),
+        (protocol::SETUP_NS_PER_WORKER, list(&report.setup_ns_per_worker)),
+        (protocol::JOBS_WALL_NS, report.jobs_wall_ns.to_string()),
+        (protocol::JOB_NS, list(&report.job_ns)),
+        (protocol::JOB_DIGESTS, format!("[{}]", digests.join(","))),
+        (protocol::DIGEST, json_string(&format!("{:016x}", report.digest))),
+        (protocol::SELF_MAXRSS_KB, self_maxrss_kb().to_string()),
+        (protocol::SELF_HWM_KB, self_hwm_kb().to_string()),
+        (protocol::WORKERS_MAXRSS_KB, report.workers_maxrss_kb.to_string()),
+        (protocol::WORKERS_SPAWNED, report.workers_spawned.to_string()),
+    ];
+    let mut line = String::from("{");
+    for (name, value) in fields {
+        line.push_str(&format!("{}:{value},", json_string(name)));
+    }
+    line.push_str(&format!("{}:{error}}}", json_string(protocol::ERROR)));
     let _ = writeln!(channel.out, "{line}");
     let _ = channel.out.flush();
 }
@@ -321,26 +332,37 @@ fn make_timed(entry: &Entry) -> (Box<dyn Instance>, u64) {
     (instance, start.elapsed().as_nanos() as u64)
 }
 
-fn run_sequential(entry: &Entry, jobs: usize) -> (Report, Option<Failure>) {
+fn run_sequential(entry: &Entry, jobs: usize, reverse: bool) -> (Report, Option<Failure>) {
     let (instance, setup_ns) = make_timed(entry);
     let mut report = Report::in_process(setup_ns, jobs);
+    let order: Vec<usize> = if reverse { (0..jobs).rev().collect() } else { (0..jobs).collect() };
     let start = Instant::now();
-    for job in 0..jobs {
-        let t = Instant::now();
-        match catch_unwind(AssertUnwindSafe(|| run_job(&*instance, job))) {
-            Ok(text) => {
-                report.job_ns[job] = t.elapsed().as_nanos() as u64;
-                report.digest = report.digest.wrapping_add(job_digest(job, &text));
+    // One spawned thread, as threads ×1 runs its jobs: the main thread's allocator arena differs.
+    let failure = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            for job in order {
+                let t = Instant::now();
+                match catch_unwind(AssertUnwindSafe(|| run_job(&*instance, job))) {
+                    Ok(text) => {
+                        report.job_ns[job] = t.elapsed().as_nanos() as u64;
+                        let d = job_digest(job, &text);
+                        report.job_digests[job] = d;
+                        report.digest = report.digest.wrapping_add(d);
+                    }
+                    Err(p) => {
+                        let message = one_line(&panic_text(p.as_ref()));
+                        return Some(Failure { kind: protocol::KIND_PANIC, job: Some(job), message });
+                    }
+                }
             }
-            Err(p) => {
-                report.jobs_wall_ns = start.elapsed().as_nanos() as u64;
-                let message = one_line(&panic_text(p.as_ref()));
-                return (report, Some(Failure { kind: "panic", job: Some(job), message }));
-            }
-        }
-    }
+            None
+        });
+        worker.join().unwrap_or_else(|_| {
+            Some(Failure { kind: protocol::KIND_CRASH, job: None, message: "the job thread died".into() })
+        })
+    });
     report.jobs_wall_ns = start.elapsed().as_nanos() as u64;
-    (report, None)
+    (report, failure)
 }
 
 fn run_threads(entry: &Entry, jobs: usize, workers: usize) -> (Report, Option<Failure>) {
@@ -369,7 +391,7 @@ fn run_threads(entry: &Entry, jobs: usize, workers: usize) -> (Report, Option<Fa
                             let message = one_line(&panic_text(p.as_ref()));
                             let mut f = failure.lock().unwrap_or_else(|e| e.into_inner());
                             if f.is_none() {
-                                *f = Some(Failure { kind: "panic", job: Some(job), message });
+                                *f = Some(Failure { kind: protocol::KIND_PANIC, job: Some(job), message });
                             }
                             break;
                         }
@@ -383,6 +405,7 @@ fn run_threads(entry: &Entry, jobs: usize, workers: usize) -> (Report, Option<Fa
     report.jobs_wall_ns = start.elapsed().as_nanos() as u64;
     for (job, digest, ns) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
         report.job_ns[job] = ns;
+        report.job_digests[job] = digest;
         report.digest = report.digest.wrapping_add(digest);
     }
     (report, failure.into_inner().unwrap_or_else(|e| e.into_inner()))
@@ -404,6 +427,7 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
         setup_ns_per_worker: vec![0; count],
         jobs_wall_ns: 0,
         job_ns: vec![0; jobs],
+        job_digests: vec![0; jobs],
         digest: 0,
         workers_maxrss_kb: 0,
         workers_spawned: 0,
@@ -424,7 +448,7 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
             Ok(c) => c,
             Err(e) => {
                 let message = format!("cannot start worker process: {e}");
-                return (report, Some(Failure { kind: "crash", job: None, message }));
+                return (report, Some(Failure { kind: protocol::KIND_CRASH, job: None, message }));
             }
         };
         report.workers_spawned += 1;
@@ -477,7 +501,7 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
             WorkerEvent::Line(w, line) => {
                 let mut parts = line.splitn(4, ' ');
                 match parts.next() {
-                    Some("ready") => {
+                    Some(protocol::WORKER_READY) => {
                         ready[w] = true;
                         report.setup_ns_per_worker[w] =
                             parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -487,12 +511,13 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
                             stdins[w] = None;
                         }
                     }
-                    Some("done") => {
+                    Some(protocol::WORKER_DONE) => {
                         let job: usize = parts.next().and_then(|s| s.parse().ok()).unwrap_or(usize::MAX);
                         let digest = parts.next().and_then(|s| u64::from_str_radix(s, 16).ok()).unwrap_or(0);
                         let ns: u64 = parts.next().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
                         if job < jobs {
                             report.job_ns[job] = ns;
+                            report.job_digests[job] = digest;
                             report.digest = report.digest.wrapping_add(digest);
                             done += 1;
                         }
@@ -503,12 +528,12 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
                             stdins[w] = None;
                         }
                     }
-                    Some("panic") => {
+                    Some(protocol::WORKER_PANIC) => {
                         let job = parts.next().and_then(|s| s.parse().ok());
                         let message = parts.collect::<Vec<_>>().join(" ");
                         outstanding[w] = None;
                         if failure.is_none() {
-                            failure = Some(Failure { kind: "panic", job, message });
+                            failure = Some(Failure { kind: protocol::KIND_PANIC, job, message });
                         }
                         for s in stdins.iter_mut() {
                             *s = None;
@@ -522,7 +547,7 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
                 stdins[w] = None;
                 if !ready[w] && failure.is_none() {
                     let message = format!("worker process {w} exited during setup");
-                    failure = Some(Failure { kind: "crash", job: None, message });
+                    failure = Some(Failure { kind: protocol::KIND_CRASH, job: None, message });
                     for c in children.iter_mut() {
                         let _ = c.kill();
                     }
@@ -530,7 +555,7 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
                 if let Some(job) = outstanding[w].take() {
                     if failure.is_none() {
                         let message = format!("worker process {w} exited while running job {job}");
-                        failure = Some(Failure { kind: "early-exit", job: Some(job), message });
+                        failure = Some(Failure { kind: protocol::KIND_EARLY_EXIT, job: Some(job), message });
                     }
                     // Stop the others: a partial run is not comparable.
                     for c in children.iter_mut() {
@@ -545,7 +570,7 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
         let (how, maxrss) = reap(child.id());
         report.workers_maxrss_kb += maxrss;
         if let Some(f) = failure.as_mut() {
-            if f.kind == "early-exit" && f.message.contains(&format!("process {w} ")) {
+            if f.kind == protocol::KIND_EARLY_EXIT && f.message.contains(&format!("process {w} ")) {
                 f.message = format!("{} ({how})", f.message);
             }
         }
@@ -553,7 +578,7 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
     report.setup_ns = report.setup_ns_per_worker.iter().copied().max().unwrap_or(0);
     if failure.is_none() && done != jobs {
         let message = format!("only {done} of {jobs} jobs completed");
-        failure = Some(Failure { kind: "early-exit", job: None, message });
+        failure = Some(Failure { kind: protocol::KIND_EARLY_EXIT, job: None, message });
     }
     (report, failure)
 }
@@ -563,29 +588,38 @@ fn worker(name: &str) {
     let entry = find(name);
     let (instance, setup_ns) = make_timed(&entry);
     let Some(input) = channel.input.take() else { return };
-    let mut out = std::io::BufWriter::new(&mut channel.out);
-    if writeln!(out, "ready {setup_ns}").and_then(|_| out.flush()).is_err() {
-        return;
-    }
-    for line in BufReader::new(input).lines() {
-        let Ok(line) = line else { return };
-        let Ok(job) = line.trim().parse::<usize>() else { continue };
-        let t = Instant::now();
-        match catch_unwind(AssertUnwindSafe(|| run_job(&*instance, job))) {
-            Ok(text) => {
-                let ns = t.elapsed().as_nanos() as u64;
-                let d = job_digest(job, &text);
-                if writeln!(out, "done {job} {d:016x} {ns}").and_then(|_| out.flush()).is_err() {
-                    return;
+    // Jobs on a spawned thread, as in every other model (the main thread's allocator arena differs).
+    std::thread::scope(|scope| {
+        let jobs = scope.spawn(|| {
+            let mut out = std::io::BufWriter::new(&mut channel.out);
+            if writeln!(out, "{} {setup_ns}", protocol::WORKER_READY).and_then(|_| out.flush()).is_err() {
+                return;
+            }
+            for line in BufReader::new(input).lines() {
+                let Ok(line) = line else { return };
+                let Ok(job) = line.trim().parse::<usize>() else { continue };
+                let t = Instant::now();
+                match catch_unwind(AssertUnwindSafe(|| run_job(&*instance, job))) {
+                    Ok(text) => {
+                        let ns = t.elapsed().as_nanos() as u64;
+                        let d = job_digest(job, &text);
+                        if writeln!(out, "{} {job} {d:016x} {ns}", protocol::WORKER_DONE)
+                            .and_then(|_| out.flush())
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Err(p) => {
+                        let _ = writeln!(out, "{} {job} {}", protocol::WORKER_PANIC, one_line(&panic_text(p.as_ref())));
+                        let _ = out.flush();
+                        std::process::exit(101);
+                    }
                 }
             }
-            Err(p) => {
-                let _ = writeln!(out, "panic {job} {}", one_line(&panic_text(p.as_ref())));
-                let _ = out.flush();
-                std::process::exit(101);
-            }
-        }
-    }
+        });
+        let _ = jobs.join();
+    });
 }
 
 thread_local! {
@@ -606,7 +640,7 @@ fn install_panic_marker() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if let Some(job) = CURRENT_JOB.with(|c| c.get()) {
-            eprintln!("concur-harness: panic in job {job}: {}", one_line(&panic_text(info.payload())));
+            eprintln!("{}{job}: {}", protocol::PANIC_MARKER, one_line(&panic_text(info.payload())));
         }
         default(info);
     }));
@@ -630,6 +664,7 @@ fn main() {
             let mut model = "sequential".to_string();
             let mut workers = 1usize;
             let mut jobs: Option<usize> = None;
+            let mut reverse = false;
             let mut runtime = "current-thread".to_string();
             let mut in_flight = 1usize;
             let mut i = 2;
@@ -639,6 +674,7 @@ fn main() {
                     "--model" => model = value,
                     "--workers" => workers = value.parse().unwrap_or_else(|_| usage("bad --workers")),
                     "--jobs" => jobs = Some(value.parse().unwrap_or_else(|_| usage("bad --jobs"))),
+                    protocol::ORDER_FLAG => reverse = value == protocol::ORDER_REVERSE,
                     "--runtime" => runtime = value,
                     "--in-flight" => {
                         in_flight = value.parse().unwrap_or_else(|_| usage("bad --in-flight"))
@@ -652,7 +688,7 @@ fn main() {
             let jobs = jobs.unwrap_or(entry.jobs);
             let workers = workers.max(1);
             let (report, failure) = match model.as_str() {
-                "sequential" => run_sequential(&entry, jobs),
+                "sequential" => run_sequential(&entry, jobs, reverse),
                 "threads" => run_threads(&entry, jobs, workers),
                 "processes" => run_processes(name, jobs, workers),
                 "async" => run_async(&entry, jobs, &runtime, workers, in_flight.max(1)),

@@ -12,9 +12,36 @@ use crate::error::{Error, Result};
 use crate::workload::python::PythonWorkload;
 use crate::workload::{Project, ProjectPackage};
 
-use super::doc::{PythonRun, RunKey, WorkloadProfile};
+use super::doc::{PythonRun, WorkloadProfile};
+use super::driver::{harness_sample, Driver, RunResult, RunSpec};
+use super::profile_one;
 use super::runner::Runner;
-use super::{profile_one, Interpret};
+use super::schedule::Plan;
+
+/// Python workloads through the runner script: one process per (model, workers) run, its JSON line read as
+/// the harness's.
+struct PythonDriver<'r> {
+    python: PathBuf,
+    script: PathBuf,
+    spec: PathBuf,
+    runner: &'r mut Runner,
+    timeout: std::time::Duration,
+}
+
+impl Driver for PythonDriver<'_> {
+    fn run(&mut self, spec: RunSpec) -> Result<RunResult> {
+        let mut c = Command::new(&self.python);
+        c.arg(&self.script)
+            .arg(&self.spec)
+            .arg(spec.model.as_str())
+            .arg(spec.workers.to_string())
+            // Unbuffered, no bytecode files written next to the user's sources.
+            .env("PYTHONUNBUFFERED", "1")
+            .env("PYTHONDONTWRITEBYTECODE", "1");
+        let o = self.runner.run(c, self.timeout)?;
+        Ok(harness_sample(&o, spec, self.timeout))
+    }
+}
 
 /// The runner script, written next to the virtual environment.
 pub const RUNNER: &str = include_str!("python_runner.py");
@@ -229,7 +256,7 @@ pub fn profile_all(
     workloads: &[&PythonWorkload],
     runner: &mut Runner,
     measure: &MeasureSettings,
-    cores: usize,
+    plan: &Plan,
 ) -> Result<Vec<WorkloadProfile>> {
     if workloads.is_empty() {
         return Ok(Vec::new());
@@ -251,29 +278,14 @@ pub fn profile_all(
     let runner_path = env.dir.join("runner.py");
     let mut out = Vec::new();
     for w in workloads {
-        let spec = write_spec(&env, w)?;
-        let python = env.python.clone();
-        let script = runner_path.clone();
-        let mut command = move |key: &RunKey| {
-            let mut c = Command::new(&python);
-            c.arg(&script)
-                .arg(&spec)
-                .arg(key.model.as_str())
-                .arg(key.workers.to_string())
-                // Unbuffered, no bytecode files written next to the user's sources.
-                .env("PYTHONUNBUFFERED", "1")
-                .env("PYTHONDONTWRITEBYTECODE", "1");
-            c
-        };
-        let mut p = profile_one(
-            &w.spec,
-            false,
-            &mut command,
-            &Interpret::Harness,
+        let mut driver = PythonDriver {
+            python: env.python.clone(),
+            script: runner_path.clone(),
+            spec: write_spec(&env, w)?,
             runner,
-            measure,
-            cores,
-        )?;
+            timeout: measure.timeout,
+        };
+        let mut p = profile_one(&w.spec, &mut driver, plan)?;
         p.python = Some(PythonRun {
             interpreter: env.base.display().to_string(),
             version: env.version.clone(),

@@ -10,8 +10,14 @@ pub struct MeasureSettings {
     pub workloads: Vec<String>,
     /// Empty: the default ladder (1..=cores, 2x cores, more for I/O-bound workloads); else sorted, non-zero.
     pub workers: Vec<usize>,
-    /// Counted rounds at most (at least 1).
-    pub runs: usize,
+    /// `--runs`: exactly this many rounds (at least 1); `None`: adaptive, 3 to 5.
+    pub runs: Option<usize>,
+    /// `--min-rounds`: at least this many rounds, even past the budget.
+    pub min_rounds: Option<usize>,
+    /// `--budget`: per workload (default: derived from its sequential time).
+    pub budget: Option<std::time::Duration>,
+    /// `--total-budget`: for all workloads (default: `schedule::REPORT_BUDGET`).
+    pub total_budget: Option<std::time::Duration>,
     pub timeout: std::time::Duration,
     /// Try perf counters (else rusage only).
     pub perf: bool,

@@ -496,6 +496,7 @@ mod tests {
                 confidence: 0.9,
                 reasons: vec!["x".into()],
                 refactors: Vec::new(),
+                reason_codes: Vec::new(),
                 runtime: None,
                 in_flight: None,
             },

@@ -97,9 +97,13 @@ pub fn init_color(when: ColorWhen) {
     choice.write_global();
 }
 
+/// Bytes gathered before one write to stdout.
+const STDOUT_BUFFER: usize = 256 * 1024;
+
 /// Where data goes: stdout (colour decided by anstream) or a file (never coloured, written atomically).
 pub enum Sink {
-    Stdout(anstream::AutoStream<io::Stdout>),
+    /// Buffered: a 2 MB JSON document goes out in large writes, not one per line.
+    Stdout(io::BufWriter<anstream::AutoStream<io::Stdout>>),
     File {
         tmp: PathBuf,
         dest: PathBuf,
@@ -110,7 +114,10 @@ pub enum Sink {
 impl Sink {
     pub fn open(path: Option<&Path>) -> Result<Sink> {
         match path {
-            None => Ok(Sink::Stdout(anstream::AutoStream::auto(io::stdout()))),
+            None => Ok(Sink::Stdout(io::BufWriter::with_capacity(
+                STDOUT_BUFFER,
+                anstream::AutoStream::auto(io::stdout()),
+            ))),
             Some(dest) => {
                 let file_name = dest
                     .file_name()

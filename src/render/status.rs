@@ -11,6 +11,9 @@ const ERROR: Style = Style::new()
 const WARNING: Style = Style::new()
     .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)))
     .effects(Effects::BOLD);
+const NOTE: Style = Style::new()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)))
+    .effects(Effects::BOLD);
 const VERB: Style = Style::new()
     .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)))
     .effects(Effects::BOLD);
@@ -25,6 +28,12 @@ pub fn error(message: &str) {
 pub fn warning(message: &str) {
     let mut e = anstream::stderr().lock();
     let _ = writeln!(e, "{WARNING}warning{WARNING:#}: {message}");
+}
+
+/// `note: message` on stderr.
+pub fn note(message: &str) {
+    let mut e = anstream::stderr().lock();
+    let _ = writeln!(e, "{NOTE}note{NOTE:#}: {message}");
 }
 
 /// `   Analyzing demo (3 targets)` on stderr, as cargo prints its progress.

@@ -7,10 +7,16 @@ use super::evidence::{Evidence, PathFinding};
 use super::verdict::Decision;
 use crate::report::doc::{Refactor, Verdict};
 
-/// Advice per finding kind; `None` when the kind needs no change for the verdict.
-fn advice_for(f: &PathFinding<'_>, verdict: Verdict) -> Option<String> {
+/// Advice per finding kind; `None` when the kind needs no change for the verdict. `order_dependent`: the
+/// results depend on job order, so globals are state carried between jobs, not locks to shard.
+fn advice_for(f: &PathFinding<'_>, verdict: Verdict, order_dependent: bool) -> Option<String> {
     let what = &f.finding.message;
     let text = match f.finding.kind {
+        FindingKind::GlobalState | FindingKind::StaticMut | FindingKind::Atomic if order_dependent => format!(
+            "derive this state from the job id instead of carrying it from one job to the next ({what}): \
+             e.g. seed a generator with the job id, or index by the job id; then the jobs can run in any \
+             order and in parallel"
+        ),
         FindingKind::GlobalState | FindingKind::StaticMut => format!(
             "shard or remove this global ({what}), or keep per-thread state and merge it at the end, so that \
              threads stop queueing on it"
@@ -64,9 +70,13 @@ fn advice_for(f: &PathFinding<'_>, verdict: Verdict) -> Option<String> {
 /// pointer when nothing on the path does.
 pub fn advise(ev: &Evidence<'_>, decision: &Decision) -> Vec<Refactor> {
     let (verdict, workers) = (decision.model, decision.workers);
+    let order_dependent = decision
+        .reasons
+        .iter()
+        .any(|r| r.code == super::reason::Code::OrderDependent);
     let mut out: Vec<Refactor> = Vec::new();
     for f in &ev.findings {
-        let Some(message) = advice_for(f, verdict) else {
+        let Some(message) = advice_for(f, verdict, order_dependent) else {
             continue;
         };
         let duplicate = out.iter().any(|r| {

@@ -38,6 +38,9 @@ pub struct Recommendation {
     pub confidence: f64,
     pub reasons: Vec<String>,
     pub refactors: Vec<Refactor>,
+    /// Extension: the code of each reason, in the same order (`order-dependent`, `tie`, `measured-up-to`...).
+    #[serde(default)]
+    pub reason_codes: Vec<super::reason::Code>,
     /// Extension (verdict `async` only): the tokio runtime to use; `workers` is its worker threads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<crate::profile::doc::AsyncRuntime>,

@@ -9,7 +9,8 @@ use crate::vocab::{Finding, FindingKind};
 
 use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
 
-/// A finding reachable from the workload, and from which entry point (`run` or `setup`).
+/// A finding reachable from the workload, and how: from `run` or `setup` (declared workloads), in a test
+/// target's own files (`test`), or in library code its tests call (`test-call`).
 #[derive(Debug, Clone, Copy)]
 pub struct PathFinding<'a> {
     pub finding: &'a Finding,
@@ -160,10 +161,55 @@ pub fn normalize_path(path: &str, package: &str) -> String {
     }
 }
 
-/// Findings reachable from the workload's `run` and `setup`, each once, sorted by file and line.
+/// The crate a test workload's binary is built from (`test:suite` -> `suite`, `test:lib:my-lib` -> `my_lib`).
+pub fn test_crate(w: &WorkloadProfile) -> Option<String> {
+    if w.kind != "test" {
+        return None;
+    }
+    let rest = w.name.strip_prefix("test:")?;
+    let name = rest
+        .strip_prefix("lib:")
+        .or_else(|| rest.strip_prefix("bin:"))
+        .or_else(|| rest.strip_prefix("example:"))
+        .or_else(|| rest.strip_prefix("bench:"))
+        .unwrap_or(rest);
+    Some(name.replace('-', "_"))
+}
+
+/// Findings on the workload's path, each once, sorted by file and line. Declared workloads: reachable from
+/// `run` and `setup`. Test workloads: everything in the test target's own files (its functions' files, so a
+/// sibling test target or an example is never included) and what its functions reach in the library.
 pub fn path_findings<'a>(analysis: &'a AnalysisDoc, w: &WorkloadProfile) -> Vec<PathFinding<'a>> {
     let mut out: Vec<PathFinding<'a>> = Vec::new();
-    for (via, path) in [("run", &w.run), ("setup", &w.setup)] {
+    let push = |f: &'a Finding, via: &'static str, out: &mut Vec<PathFinding<'a>>| {
+        if !out.iter().any(|p| std::ptr::eq(p.finding, f)) {
+            out.push(PathFinding { finding: f, via });
+        }
+    };
+    if let Some(krate) = test_crate(w) {
+        let prefix = format!("{krate}::");
+        let own: Vec<&crate::vocab::FunctionDoc> = analysis
+            .functions
+            .iter()
+            .filter(|f| f.package == w.package && f.path.starts_with(&prefix))
+            .collect();
+        let files: std::collections::BTreeSet<&str> = own.iter().map(|f| f.file.as_str()).collect();
+        for f in &analysis.findings {
+            if f.package == w.package && files.contains(f.file.as_str()) {
+                push(f, "test", &mut out);
+            }
+        }
+        for d in &own {
+            for &i in &d.reachable_findings {
+                if let Some(f) = analysis.findings.get(i) {
+                    push(f, "test-call", &mut out);
+                }
+            }
+        }
+    }
+    let run = w.run_resolved.as_ref().or(w.run.as_ref());
+    let setup = w.setup_resolved.as_ref().or(w.setup.as_ref());
+    for (via, path) in [("run", run), ("setup", setup)] {
         let Some(path) = path else { continue };
         let normalized = normalize_path(path, &w.package);
         let mut found = analysis.findings_reachable_from(&normalized);
@@ -171,9 +217,7 @@ pub fn path_findings<'a>(analysis: &'a AnalysisDoc, w: &WorkloadProfile) -> Vec<
             found = analysis.findings_reachable_from(path);
         }
         for f in found {
-            if !out.iter().any(|p| std::ptr::eq(p.finding, f)) {
-                out.push(PathFinding { finding: f, via });
-            }
+            push(f, via, &mut out);
         }
     }
     out.sort_by(|a, b| {
@@ -193,28 +237,42 @@ pub fn path_findings<'a>(analysis: &'a AnalysisDoc, w: &WorkloadProfile) -> Vec<
     out
 }
 
-/// Global-state and `static mut` declarations of the workload's crate that the analysis did not trace to
-/// its path (a declaration sits outside any function): candidates when the timings point at a lock.
+/// Global-state and `static mut` declarations that the analysis did not trace to the workload's path (a
+/// declaration sits outside any function), in the files the path reaches: the files of `run`/`setup` (or of
+/// the test target's functions) and of the findings on the path. Candidates when the timings point at a
+/// lock; never a sibling test target's, an example's or an unreached module's.
 pub fn crate_globals<'a>(
     analysis: &'a AnalysisDoc,
     w: &WorkloadProfile,
     on_path: &[PathFinding<'a>],
 ) -> Vec<&'a Finding> {
-    let krate = w.package.replace('-', "_");
+    let mut files: std::collections::BTreeSet<&str> =
+        on_path.iter().map(|p| p.finding.file.as_str()).collect();
+    let entry: Vec<String> = [
+        w.run_resolved.as_ref().or(w.run.as_ref()),
+        w.setup_resolved.as_ref().or(w.setup.as_ref()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|p| normalize_path(p, &w.package))
+    .collect();
+    let test_prefix = test_crate(w).map(|k| format!("{k}::"));
+    for d in &analysis.functions {
+        let is_entry = entry.contains(&d.path);
+        let is_test_fn = test_prefix
+            .as_ref()
+            .is_some_and(|p| d.package == w.package && d.path.starts_with(p));
+        if is_entry || is_test_fn {
+            files.insert(d.file.as_str());
+        }
+    }
     analysis
         .findings
         .iter()
         .filter(|f| matches!(f.kind, FindingKind::GlobalState | FindingKind::StaticMut))
         .filter(|f| f.function.is_none())
-        .filter(|f| {
-            f.package == w.package
-                || f.package.replace('-', "_") == krate
-                || (f.package.is_empty()
-                    && analysis
-                        .functions
-                        .iter()
-                        .any(|d| d.file == f.file && d.path.starts_with(&format!("{krate}::"))))
-        })
+        .filter(|f| f.package == w.package || f.package.is_empty())
+        .filter(|f| files.contains(f.file.as_str()))
         .filter(|f| !on_path.iter().any(|p| std::ptr::eq(p.finding, *f)))
         .collect()
 }
@@ -332,8 +390,8 @@ impl<'a> Evidence<'a> {
         (s.wall_ns.median > 0).then(|| s.cpu_ns.median as f64 / s.wall_ns.median as f64)
     }
 
-    /// Lines naming candidate locks when none is on the path: the crate's untraced globals.
-    pub fn untraced_lock_lines(&self, limit: usize) -> Vec<String> {
+    /// Reasons naming candidate locks when none is on the path: untraced globals in the files it reaches.
+    pub fn untraced_lock_lines(&self, limit: usize) -> Vec<super::reason::Reason> {
         if !self.findings_of(&LOCK_KINDS).is_empty() {
             return Vec::new();
         }
@@ -341,12 +399,25 @@ impl<'a> Evidence<'a> {
             .iter()
             .take(limit)
             .map(|f| {
-                format!(
-                    "a global in the workload's crate, not traced to its path by the analysis: {} at {}:{}",
-                    f.message, f.file, f.line
+                super::reason::Reason::new(
+                    super::reason::Code::UntracedGlobal,
+                    format!(
+                        "a global in a file the workload reaches, not traced to its path by the analysis: {} at \
+                         {}:{}",
+                        f.message, f.file, f.line
+                    ),
                 )
             })
             .collect()
+    }
+
+    /// `reachable from `run``, `in the test target`, `called from the test target`.
+    pub fn reached_from(&self, f: &PathFinding<'_>) -> String {
+        match f.via {
+            "test" => "in the test target's own code".to_string(),
+            "test-call" => "in code the tests call".to_string(),
+            via => format!("reachable from `{via}`"),
+        }
     }
 
     pub fn findings_of(&self, kinds: &[FindingKind]) -> Vec<PathFinding<'a>> {

@@ -5,6 +5,7 @@ pub mod advice;
 pub mod doc;
 pub mod evidence;
 pub mod python;
+pub mod reason;
 pub mod scaling;
 pub mod stats;
 pub mod verdict;
@@ -154,7 +155,8 @@ fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize)
             model: decision.model,
             workers: decision.workers,
             confidence: decision.confidence,
-            reasons: decision.reasons,
+            reason_codes: decision.codes(),
+            reasons: decision.reasons.iter().map(|r| r.to_string()).collect(),
             refactors,
             runtime: tasks.map(|t| t.0),
             in_flight: tasks.map(|t| t.1),

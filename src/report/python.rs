@@ -10,6 +10,7 @@ use crate::vocab::Model;
 
 use super::doc::Verdict;
 use super::evidence::{duration, label, times, Evidence, ModelPoint, PathFinding};
+use super::reason::{Code, Reason};
 use super::verdict::Decision;
 
 /// Findings reachable from the package's functions named like the entry points the call expression calls
@@ -203,12 +204,13 @@ pub fn explain(ev: &Evidence<'_>, py: &PythonRun, decision: &mut Decision) {
             ));
         }
     }
-    let mut reasons = lines;
+    let mut reasons: Vec<Reason> = lines
+        .into_iter()
+        .map(|l| Reason::new(Code::Gil, l))
+        .collect();
     if py.gil_enabled && !held.is_empty() {
         // The GIL is the lock that explains a gap between threads and processes.
-        decision
-            .reasons
-            .retain(|r| !r.starts_with("no lock or contention counter explains the gap"));
+        decision.reasons.retain(|r| r.code != Code::NoExplanation);
     }
     reasons.append(&mut decision.reasons);
     decision.reasons = reasons;

@@ -1,7 +1,8 @@
-//! The decision for one workload: correctness first (results that differ, process-global mutations on
-//! the path), then speed (bootstrap comparison at each model's best worker count, ties decided on cost),
-//! sequential when nothing beats it meaningfully, I/O-bound work to threads or async; every reason with
-//! its numbers and every code-related reason with its file:line.
+//! The decision for one workload, as a table: the situation is computed once ([`Situation`]), then an
+//! ordered `match` with guards picks the row — failure, then correctness exclusions (order dependence,
+//! neither model safe), then I/O-bound, then the comparison of the usable models, and sequential when
+//! nothing pays off. Every reason carries a [`Code`] and its numbers; code-related reasons carry file:line.
+//! Worker counts are only ever ones that were measured.
 
 use crate::profile::doc::RunSummary;
 use crate::vocab::FindingKind;
@@ -10,6 +11,7 @@ use crate::vocab::Model;
 use super::evidence::{
     ci, duration, label, megabytes, times, Evidence, ModelPoint, PathFinding, LOCK_KINDS,
 };
+use super::reason::*;
 use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
 use crate::report::doc::Verdict;
 
@@ -17,14 +19,16 @@ use crate::report::doc::Verdict;
 pub const MEANINGFUL_SPEEDUP: f64 = 1.15;
 /// One-sided bootstrap probability of being faster than sequential needed to call a speedup real.
 pub const BEATS_SEQUENTIAL_PROBABILITY: f64 = 0.9;
-/// Sequential CPU / wall below this: the workload mostly waits (I/O-bound).
-pub const IO_BOUND_CPU_SHARE: f64 = 0.5;
+/// The one definition of I/O-bound, shared with the profiler's schedule.
+pub use crate::profile::schedule::IO_BOUND_CPU_SHARE;
 /// Two models within this factor of each other, or with an interval covering 1, are tied on speed.
 pub const TIE_MARGIN: f64 = 1.05;
 /// Concurrency at which async tasks beat threads.
 pub const ASYNC_CONCURRENCY: usize = 1000;
 /// Jobs shorter than this (sequential wall / jobs) are dominated by dispatch costs.
 pub const SMALL_JOB_NS: f64 = 100_000.0;
+/// Setup shorter than this is not worth a line.
+pub const SETUP_WORTH_TELLING_NS: u64 = 1_000_000;
 
 /// The verdict with its evidence.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,11 +36,29 @@ pub struct Decision {
     pub model: Verdict,
     pub workers: usize,
     pub confidence: f64,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
     /// The workload itself failed (sequential run or every model); the verdict is only a fallback.
     pub failed: bool,
-    /// The reasons name globals of the crate that the analysis did not trace to the path.
+    /// The reasons name globals of the workload's code that the analysis did not trace to the path.
     pub cites_untraced_globals: bool,
+}
+
+impl Decision {
+    fn sequential(confidence: f64, reasons: Vec<Reason>) -> Decision {
+        Decision {
+            model: Verdict::Sequential,
+            workers: 1,
+            confidence: round2(confidence),
+            reasons,
+            failed: false,
+            cites_untraced_globals: false,
+        }
+    }
+
+    /// The reason codes, in order.
+    pub fn codes(&self) -> Vec<Code> {
+        self.reasons.iter().map(|r| r.code).collect()
+    }
 }
 
 /// `1 worker`, `2 workers`
@@ -48,9 +70,11 @@ fn workers_text(n: usize) -> String {
     }
 }
 
-/// Confidence from how far the lower end of a "better by" interval clears 1: 0.5 at 1, 0.95 at 1.3+.
+/// Confidence from how far the lower end of a "better by" interval clears 1.
 fn decisiveness(low: f64) -> f64 {
-    0.5 + 0.45 * ((low - 1.0) / 0.3).clamp(0.0, 1.0)
+    CONFIDENCE_BARELY
+        + (CONFIDENCE_DECISIVE - CONFIDENCE_BARELY)
+            * ((low - 1.0) / (DECISIVE_LOW - 1.0)).clamp(0.0, 1.0)
 }
 
 fn round2(x: f64) -> f64 {
@@ -58,8 +82,9 @@ fn round2(x: f64) -> f64 {
 }
 
 /// Why a parallel model cannot be used, and how sure that is.
+#[derive(Debug, Clone)]
 struct Exclusion {
-    reasons: Vec<String>,
+    reasons: Vec<Reason>,
     /// A measured failure (different results, crash) rather than a static finding only.
     measured: bool,
 }
@@ -70,6 +95,11 @@ fn short_digest(run: &RunSummary) -> Option<&str> {
         .map(|s| s.digest.as_str())
         .filter(|d| !d.is_empty())
         .map(|d| &d[..d.len().min(12)])
+}
+
+/// Errors that are about the workload as a whole, not one model.
+fn is_order_error(kind: &str) -> bool {
+    kind == "order-dependent"
 }
 
 fn exclusion(ev: &Evidence<'_>, model: Model) -> Option<Exclusion> {
@@ -96,11 +126,24 @@ fn exclusion(ev: &Evidence<'_>, model: Model) -> Option<Exclusion> {
             }
             _ => String::new(),
         };
-        reasons.push(format!(
-            "{} {} gave different results from the sequential run{digests}: {} ruled out whatever the timings",
-            model.as_str(),
-            which.join(", "),
-            model.as_str()
+        let detail = ev
+            .workload
+            .errors
+            .iter()
+            .find(|e| e.model == Some(model) && e.kind == "mismatch")
+            .and_then(|e| e.message.split_once(" in ").map(|(_, rest)| rest))
+            .and_then(|rest| rest.split_once(" (shared").map(|(jobs, _)| jobs))
+            .map(|jobs| format!(", in {jobs}"))
+            .unwrap_or_default();
+        reasons.push(Reason::new(
+            Code::ResultsDiffer,
+            format!(
+                "{} {} gave different results from the sequential run{digests}{detail}: {} ruled out whatever \
+                 the timings",
+                model.as_str(),
+                which.join(", "),
+                model.as_str()
+            ),
         ));
     }
     for e in &ev.workload.errors {
@@ -110,26 +153,32 @@ fn exclusion(ev: &Evidence<'_>, model: Model) -> Option<Exclusion> {
         measured = true;
         let at = e.workers.map(|n| format!(" ×{n}")).unwrap_or_default();
         let job = e.job.map(|j| format!(" in job {j}")).unwrap_or_default();
-        reasons.push(format!(
-            "{}{at} failed ({}{job}): {}",
-            model.as_str(),
-            e.kind,
-            e.message
+        reasons.push(Reason::new(
+            Code::ModelFailed,
+            format!(
+                "{}{at} failed ({}{job}): {}",
+                model.as_str(),
+                e.kind,
+                e.message
+            ),
         ));
     }
     if model == Model::Threads {
         for f in ev.findings_of(&[FindingKind::ProcessGlobal]) {
-            reasons.push(format!(
-                "process-global mutation reachable from `{}` at {}{}: {}; threads share one process, so threads \
-                 are ruled out whatever the timings",
-                f.via,
-                f.location(),
-                f.finding
-                    .function
-                    .as_deref()
-                    .map(|p| format!(" ({p})"))
-                    .unwrap_or_default(),
-                f.finding.message
+            reasons.push(Reason::new(
+                Code::ProcessGlobal,
+                format!(
+                    "process-global mutation {} at {}{}: {}; threads share one process, so threads are ruled \
+                     out whatever the timings",
+                    ev.reached_from(&f),
+                    f.location(),
+                    f.finding
+                        .function
+                        .as_deref()
+                        .map(|p| format!(" ({p})"))
+                        .unwrap_or_default(),
+                    f.finding.message
+                ),
             ));
         }
     }
@@ -137,17 +186,20 @@ fn exclusion(ev: &Evidence<'_>, model: Model) -> Option<Exclusion> {
 }
 
 /// `threads ×2: 1.93x over sequential (95% CI 1.85-2.01)`
-fn speedup_line(p: &ModelPoint<'_>) -> String {
-    format!(
-        "{}: {} over sequential ({}){}",
-        label(p.run.model, p.run.workers),
-        times(p.speedup.interval.estimate),
-        ci(&p.speedup),
-        if p.oversubscribed {
-            ", more workers than cores"
-        } else {
-            ""
-        }
+fn speedup_line(p: &ModelPoint<'_>) -> Reason {
+    Reason::new(
+        Code::Speedup,
+        format!(
+            "{}: {} over sequential in the job phase ({}){}",
+            label(p.run.model, p.run.workers),
+            times(p.speedup.interval.estimate),
+            ci(&p.speedup),
+            if p.oversubscribed {
+                ", more workers than cores"
+            } else {
+                ""
+            }
+        ),
     )
 }
 
@@ -155,18 +207,19 @@ fn samples_quality(ev: &Evidence<'_>) -> f64 {
     let runs = &ev.workload.runs;
     let few = runs.iter().any(|r| r.samples < 3);
     let noisy = runs.iter().any(|r| r.noisy);
-    (if few { 0.85 } else { 1.0 }) * (if noisy { 0.9 } else { 1.0 })
+    (if few { QUALITY_FEW_SAMPLES } else { 1.0 }) * (if noisy { QUALITY_NOISY } else { 1.0 })
 }
 
-fn failure(ev: &Evidence<'_>) -> Option<Vec<String>> {
+fn failure(ev: &Evidence<'_>) -> Option<Vec<Reason>> {
     let w = ev.workload;
-    let mut reasons: Vec<String> = w
+    let fail = |text: String| Reason::new(Code::WorkloadFailed, text);
+    let mut reasons: Vec<Reason> = w
         .errors
         .iter()
-        .filter(|e| matches!(e.model, None | Some(Model::Sequential)))
+        .filter(|e| matches!(e.model, None | Some(Model::Sequential)) && !is_order_error(&e.kind))
         .map(|e| {
             let job = e.job.map(|j| format!(" in job {j}")).unwrap_or_default();
-            format!("workload failed ({}{job}): {}", e.kind, e.message)
+            fail(format!("workload failed ({}{job}): {}", e.kind, e.message))
         })
         .collect();
     let seq_measured = ev.sequential.is_some_and(|s| s.wall_ns.median > 0);
@@ -181,9 +234,15 @@ fn failure(ev: &Evidence<'_>) -> Option<Vec<String>> {
                 })
                 .collect();
             if others.is_empty() {
-                reasons.push("workload failed: no sequential measurement to compare with".into());
+                reasons.push(fail(
+                    "workload failed: no sequential measurement to compare with".into(),
+                ));
             } else {
-                reasons.extend(others.into_iter().map(|o| format!("workload failed: {o}")));
+                reasons.extend(
+                    others
+                        .into_iter()
+                        .map(|o| fail(format!("workload failed: {o}"))),
+                );
             }
         }
         return Some(reasons);
@@ -191,24 +250,42 @@ fn failure(ev: &Evidence<'_>) -> Option<Vec<String>> {
     (!reasons.is_empty()).then_some(reasons)
 }
 
-/// When setup is a large part of the run: speedups compare the job phase; say what the whole run gains.
-fn setup_note(ev: &Evidence<'_>, winner: &ModelPoint<'_>) -> Option<String> {
+/// Setup, beside the job-phase speedups and stated the same way in every run: once per process (sequential,
+/// threads), once per worker process; what it costs each model and what the whole run gains.
+fn setup_line(ev: &Evidence<'_>, winner: Option<&ModelPoint<'_>>) -> Option<Reason> {
     let seq = ev.sequential?;
-    let (setup, wall) = (seq.setup_ns.median as f64, seq.wall_ns.median as f64);
-    if wall <= 0.0 || setup < 0.2 * wall {
+    let setup = seq.setup_ns.median;
+    if setup < SETUP_WORTH_TELLING_NS {
         return None;
     }
-    let whole = wall / winner.run.wall_ns.median.max(1) as f64;
-    Some(format!(
-        "setup takes {} of the {} sequential run and is serial in every model, so speedups compare the \
-         time after one setup (slower setups in worker processes count against them); the whole run goes \
-         from {} to {} on {} ({})",
-        duration(setup),
-        duration(wall),
-        duration(wall),
-        duration(winner.run.wall_ns.median as f64),
-        label(winner.run.model, winner.run.workers),
-        times(whole)
+    let per_process = ev
+        .best(Model::Processes)
+        .map(|p| {
+            format!(
+                "; processes ×{} run it in every worker ({} each, {} of CPU in all)",
+                p.run.workers,
+                duration(p.run.setup_ns.median as f64),
+                duration((p.run.setup_ns.median * p.run.workers as u64) as f64)
+            )
+        })
+        .unwrap_or_default();
+    let whole = winner
+        .map(|w| {
+            format!(
+                "; the whole run goes from {} to {} on {} ({})",
+                duration(seq.wall_ns.median as f64),
+                duration(w.run.wall_ns.median as f64),
+                label(w.run.model, w.run.workers),
+                times(seq.wall_ns.median as f64 / w.run.wall_ns.median.max(1) as f64)
+            )
+        })
+        .unwrap_or_default();
+    Some(Reason::new(
+        Code::Setup,
+        format!(
+            "setup takes {} once per process and is outside the speedups, which compare the job phase{per_process}{whole}",
+            duration(setup as f64)
+        ),
     ))
 }
 
@@ -218,13 +295,16 @@ fn sequential_limits(
     ev: &Evidence<'_>,
     best: Option<&ModelPoint<'_>>,
     threads_usable: bool,
-) -> Vec<String> {
+) -> Vec<Reason> {
     let mut out = Vec::new();
     for f in ev.findings_of(&LOCK_KINDS).iter().take(2) {
-        out.push(format!(
-            "a lock on the workload's path serialises the jobs: {} at {}",
-            f.finding.message,
-            f.location()
+        out.push(Reason::new(
+            Code::LockOnPath,
+            format!(
+                "a lock on the workload's path serialises the jobs: {} at {}",
+                f.finding.message,
+                f.location()
+            ),
         ));
     }
     if let Some(seq) = ev.sequential {
@@ -243,46 +323,61 @@ fn sequential_limits(
             out.extend(ev.untraced_lock_lines(2));
         }
         if per_job < SMALL_JOB_NS {
-            out.push(format!(
-                "jobs too small for the dispatch cost: {} per job ({} jobs in {})",
-                duration(per_job),
-                ev.workload.jobs,
-                duration(job_phase)
+            out.push(Reason::new(
+                Code::SmallJobs,
+                format!(
+                    "jobs too small for the dispatch cost: {} per job ({} jobs in {})",
+                    duration(per_job),
+                    ev.workload.jobs,
+                    duration(job_phase)
+                ),
             ));
         }
         if let Some(t) = ev.best(Model::Threads) {
             let ratio = t.run.cpu_ns.median as f64 / seq.cpu_ns.median.max(1) as f64;
             if ratio >= 1.3 {
-                out.push(format!(
-                    "{} burns {} the sequential CPU time for the same jobs ({} vs {}): contention, not work",
-                    label(Model::Threads, t.run.workers),
-                    times(ratio),
-                    duration(t.run.cpu_ns.median as f64),
-                    duration(seq.cpu_ns.median as f64)
+                out.push(Reason::new(
+                    Code::CpuContention,
+                    format!(
+                        "{} burns {} the sequential CPU time for the same jobs ({} vs {}): contention, not work",
+                        label(Model::Threads, t.run.workers),
+                        times(ratio),
+                        duration(t.run.cpu_ns.median as f64),
+                        duration(seq.cpu_ns.median as f64)
+                    ),
                 ));
             }
         }
         if let Some(p1) = ev.processes.iter().find(|p| p.run.workers == 1) {
             let spawn = p1.run.wall_ns.median as f64 - seq.wall_ns.median as f64;
             if spawn > 0.2 * seq.wall_ns.median as f64 {
-                out.push(format!(
-                    "starting worker processes costs about {} (processes ×1 vs sequential), {:.0}% of the \
-                     sequential run",
-                    duration(spawn),
-                    100.0 * spawn / seq.wall_ns.median as f64
+                out.push(Reason::new(
+                    Code::SpawnCost,
+                    format!(
+                        "starting worker processes costs about {} (processes ×1 vs sequential), {:.0}% of the \
+                         sequential run",
+                        duration(spawn),
+                        100.0 * spawn / seq.wall_ns.median as f64
+                    ),
                 ));
             }
         }
     }
     match best {
-        Some(b) => out.push(format!(
-            "neither model beats sequential by a meaningful margin: best is {} at {} ({}); {} needed",
-            label(b.run.model, b.run.workers),
-            times(b.speedup.interval.estimate),
-            ci(&b.speedup),
-            times(MEANINGFUL_SPEEDUP)
+        Some(b) => out.push(Reason::new(
+            Code::NotWorthIt,
+            format!(
+                "neither model beats sequential by a meaningful margin: best is {} at {} ({}); {} needed",
+                label(b.run.model, b.run.workers),
+                times(b.speedup.interval.estimate),
+                ci(&b.speedup),
+                times(MEANINGFUL_SPEEDUP)
+            ),
         )),
-        None => out.push("no parallel run could be compared with the sequential one".into()),
+        None => out.push(Reason::new(
+            Code::NotWorthIt,
+            "no parallel run could be compared with the sequential one",
+        )),
     }
     out
 }
@@ -292,7 +387,7 @@ fn gap_explanation(
     ev: &Evidence<'_>,
     winner: &ModelPoint<'_>,
     loser: &ModelPoint<'_>,
-) -> Vec<String> {
+) -> Vec<Reason> {
     let mut out = Vec::new();
     let (threads, processes) = match winner.run.model {
         Model::Processes => (loser.run, winner.run),
@@ -301,12 +396,15 @@ fn gap_explanation(
     let seq = ev.sequential;
     if winner.run.model == Model::Processes {
         for f in ev.findings_of(&LOCK_KINDS).iter().take(3) {
-            out.push(format!(
-                "lock on the workload's path: {} at {} (reached from `{}`): threads queue on one instance, \
-                 each process has its own",
-                f.finding.message,
-                f.location(),
-                f.via
+            out.push(Reason::new(
+                Code::LockOnPath,
+                format!(
+                    "lock on the workload's path: {} at {} ({}): threads queue on one instance, each process has \
+                     its own",
+                    f.finding.message,
+                    f.location(),
+                    ev.reached_from(f)
+                ),
             ));
         }
         if loser.speedup.interval.estimate < MEANINGFUL_SPEEDUP {
@@ -316,69 +414,90 @@ fn gap_explanation(
             let (ts, ss) = (threads.sys_ns.median as f64, seq.sys_ns.median as f64);
             let tc = threads.cpu_ns.median.max(1) as f64;
             if ts > 2.0 * ss.max(1.0) && ts > 0.05 * tc {
-                out.push(format!(
-                    "system time grows with workers: {} sequential, {} on {} (allocator or mmap contention)",
-                    duration(ss),
-                    duration(ts),
-                    label(Model::Threads, threads.workers)
+                out.push(Reason::new(
+                    Code::SysTime,
+                    format!(
+                        "system time grows with workers: {} sequential, {} on {} (allocator or mmap contention)",
+                        duration(ss),
+                        duration(ts),
+                        label(Model::Threads, threads.workers)
+                    ),
                 ));
             }
             let (tf, sf) = (threads.minor_faults as f64, seq.minor_faults as f64);
             if tf > 1.5 * sf.max(1.0) && tf - sf > 1000.0 {
-                out.push(format!(
-                    "minor page faults grow with workers: {} sequential, {} on {}",
-                    seq.minor_faults,
-                    threads.minor_faults,
-                    label(Model::Threads, threads.workers)
+                out.push(Reason::new(
+                    Code::PageFaults,
+                    format!(
+                        "minor page faults grow with workers: {} sequential, {} on {}",
+                        seq.minor_faults,
+                        threads.minor_faults,
+                        label(Model::Threads, threads.workers)
+                    ),
                 ));
             }
             let cpu_ratio = tc / seq.cpu_ns.median.max(1) as f64;
             if cpu_ratio >= 1.3 {
-                out.push(format!(
-                    "{} spends {} the sequential CPU time on the same jobs ({} vs {}): waiting on shared state",
-                    label(Model::Threads, threads.workers),
-                    times(cpu_ratio),
-                    duration(tc),
-                    duration(seq.cpu_ns.median as f64)
+                out.push(Reason::new(
+                    Code::CpuContention,
+                    format!(
+                        "{} spends {} the sequential CPU time on the same jobs ({} vs {}): waiting on shared state",
+                        label(Model::Threads, threads.workers),
+                        times(cpu_ratio),
+                        duration(tc),
+                        duration(seq.cpu_ns.median as f64)
+                    ),
                 ));
             }
         }
         if out.is_empty() {
-            out.push(format!(
-                "no lock or contention counter explains the gap ({} finding{} on the workload's path)",
-                ev.findings.len(),
-                if ev.findings.len() == 1 { "" } else { "s" }
+            out.push(Reason::new(
+                Code::NoExplanation,
+                format!(
+                    "no lock or contention counter explains the gap ({} finding{} on the workload's path)",
+                    ev.findings.len(),
+                    if ev.findings.len() == 1 { "" } else { "s" }
+                ),
             ));
         }
     } else {
         let setup_each = processes.setup_ns.median as f64;
         if setup_each > 0.05 * processes.wall_ns.median.max(1) as f64 {
-            out.push(format!(
-                "setup is duplicated per process: {} and about {} resident in each of {} (threads run it \
-                 once: {} in total)",
-                duration(setup_each),
-                megabytes(processes.peak_rss_kb_total / processes.workers.max(1) as u64),
-                workers_text(processes.workers),
-                megabytes(threads.peak_rss_kb_total)
+            out.push(Reason::new(
+                Code::SetupPerProcess,
+                format!(
+                    "setup is duplicated per process: {} and about {} resident in each of {} (threads run it \
+                     once: {} in total)",
+                    duration(setup_each),
+                    megabytes(processes.peak_rss_kb_total / processes.workers.max(1) as u64),
+                    workers_text(processes.workers),
+                    megabytes(threads.peak_rss_kb_total)
+                ),
             ));
         }
         if processes.peak_rss_kb_total > threads.peak_rss_kb_total * 5 / 4
             && processes.peak_rss_kb_total > threads.peak_rss_kb_total + 4096
         {
-            out.push(format!(
-                "peak memory {} over {} processes vs {} with {}",
-                megabytes(processes.peak_rss_kb_total),
-                processes.workers,
-                megabytes(threads.peak_rss_kb_total),
-                label(Model::Threads, threads.workers)
+            out.push(Reason::new(
+                Code::PeakMemory,
+                format!(
+                    "peak memory {} over {} processes vs {} with {}",
+                    megabytes(processes.peak_rss_kb_total),
+                    processes.workers,
+                    megabytes(threads.peak_rss_kb_total),
+                    label(Model::Threads, threads.workers)
+                ),
             ));
         }
         if let (Some(seq), Some(p1)) = (seq, ev.processes.iter().find(|p| p.run.workers == 1)) {
             let spawn = p1.run.wall_ns.median as f64 - seq.wall_ns.median as f64;
             if spawn > 0.05 * seq.wall_ns.median as f64 {
-                out.push(format!(
-                    "spawn cost: processes ×1 takes {} longer than sequential",
-                    duration(spawn)
+                out.push(Reason::new(
+                    Code::SpawnCost,
+                    format!(
+                        "spawn cost: processes ×1 takes {} longer than sequential",
+                        duration(spawn)
+                    ),
                 ));
             }
         }
@@ -422,100 +541,174 @@ pub(super) fn async_runtime_on_path<'a>(findings: &[PathFinding<'a>]) -> Option<
     })
 }
 
+/// Everything the decision table looks at, computed once.
+struct Situation<'e, 'a> {
+    failure: Option<Vec<Reason>>,
+    /// The order-dependence errors of the profile.
+    order: Vec<&'a crate::profile::doc::WorkloadError>,
+    t_excl: Option<Exclusion>,
+    p_excl: Option<Exclusion>,
+    t_best: Option<&'e ModelPoint<'a>>,
+    p_best: Option<&'e ModelPoint<'a>>,
+    /// The sequential run's CPU share when it is I/O-bound.
+    io_share: Option<f64>,
+    quality: f64,
+}
+
+impl<'e, 'a> Situation<'e, 'a> {
+    fn of(ev: &'e Evidence<'a>) -> Situation<'e, 'a> {
+        Situation {
+            failure: failure(ev),
+            order: ev
+                .workload
+                .errors
+                .iter()
+                .filter(|e| is_order_error(&e.kind))
+                .collect(),
+            t_excl: exclusion(ev, Model::Threads),
+            p_excl: exclusion(ev, Model::Processes),
+            t_best: ev.best(Model::Threads),
+            p_best: ev.best(Model::Processes),
+            io_share: ev
+                .sequential_cpu_share()
+                .filter(|s| *s < IO_BOUND_CPU_SHARE),
+            quality: samples_quality(ev),
+        }
+    }
+
+    fn t_cand(&self) -> Option<&'e ModelPoint<'a>> {
+        self.t_best.filter(|_| self.t_excl.is_none())
+    }
+
+    fn p_cand(&self) -> Option<&'e ModelPoint<'a>> {
+        self.p_best.filter(|_| self.p_excl.is_none())
+    }
+
+    /// Exclusion reasons, correctness first in every verdict.
+    fn exclusion_reasons(&self) -> Vec<Reason> {
+        [&self.t_excl, &self.p_excl]
+            .into_iter()
+            .flatten()
+            .flat_map(|e| e.reasons.iter().cloned())
+            .collect()
+    }
+
+    /// I/O-bound and threads usable and paying off, processes not clearly faster: the threads point.
+    fn io_bound_threads(&self, ev: &Evidence<'_>) -> Option<&'e ModelPoint<'a>> {
+        self.io_share?;
+        let t = self.t_cand().filter(|t| meaningful(t))?;
+        let processes_clearly_faster = self
+            .p_cand()
+            .and_then(|p| faster_by(ev, p, t))
+            .is_some_and(|r| r.interval.low > 1.1);
+        (!processes_clearly_faster).then_some(t)
+    }
+}
+
 pub fn decide(ev: &Evidence<'_>) -> Decision {
-    let mut d = decide_from_evidence(ev);
-    let untraced = ev.untraced_lock_lines(usize::MAX);
-    d.cites_untraced_globals = d.reasons.iter().any(|r| untraced.contains(r));
+    let s = Situation::of(ev);
+    let mut d = match &s {
+        s if s.failure.is_some() => failed(s),
+        s if !s.order.is_empty() => order_dependent(ev, s),
+        s if s.t_excl.is_some() && s.p_excl.is_some() => no_safe_model(s),
+        s if s.io_bound_threads(ev).is_some() => io_bound(ev, s),
+        s if s.t_cand().is_some() || s.p_cand().is_some() => comparison(ev, s),
+        s => not_worth_it(ev, s),
+    };
+    d.cites_untraced_globals = d.reasons.iter().any(|r| r.code == Code::UntracedGlobal);
     d
 }
 
-fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
-    if let Some(reasons) = failure(ev) {
-        return Decision {
-            model: Verdict::Sequential,
-            workers: 1,
-            confidence: 0.0,
-            reasons,
-            failed: true,
-            cites_untraced_globals: false,
-        };
+fn failed(s: &Situation<'_, '_>) -> Decision {
+    Decision {
+        model: Verdict::Sequential,
+        workers: 1,
+        confidence: CONFIDENCE_FAILED,
+        reasons: s.failure.clone().unwrap_or_default(),
+        failed: true,
+        cites_untraced_globals: false,
     }
-    let quality = samples_quality(ev);
-    let t_excl = exclusion(ev, Model::Threads);
-    let p_excl = exclusion(ev, Model::Processes);
-    let mut reasons: Vec<String> = Vec::new();
-    for e in [&t_excl, &p_excl].into_iter().flatten() {
-        reasons.extend(e.reasons.iter().cloned());
-    }
-    let t_best = ev.best(Model::Threads);
-    let p_best = ev.best(Model::Processes);
-    let t_cand = t_best.filter(|_| t_excl.is_none());
-    let p_cand = p_best.filter(|_| p_excl.is_none());
+}
 
-    // I/O-bound: mostly off-CPU, threads scale: more threads than cores, or async.
-    if let (Some(share), Some(t)) = (ev.sequential_cpu_share(), t_cand) {
-        let processes_clearly_faster = p_cand
-            .and_then(|p| faster_by(ev, p, t))
-            .is_some_and(|r| r.interval.low > 1.1);
-        if share < IO_BOUND_CPU_SHARE && meaningful(t) && !processes_clearly_faster {
-            return io_bound(ev, t, share, quality, reasons);
+/// Results depend on the order jobs run in: threads or processes would only match by luck of scheduling.
+fn order_dependent(ev: &Evidence<'_>, s: &Situation<'_, '_>) -> Decision {
+    let mut reasons: Vec<Reason> = s
+        .order
+        .iter()
+        .map(|e| {
+            Reason::new(
+                Code::OrderDependent,
+                format!(
+                    "{}: no parallel model is safe, whatever the timings (a match under threads would be luck of \
+                     scheduling)",
+                    e.message
+                ),
+            )
+        })
+        .collect();
+    let globals = ev.findings_of(&LOCK_KINDS);
+    for f in globals.iter().take(3) {
+        reasons.push(Reason::new(
+            Code::CarriedState,
+            format!(
+                "state on the path that can carry results from job to job: {} at {} ({}); derive it from the job \
+                 id instead (e.g. seed a generator with the job id, index by job id)",
+                f.finding.message,
+                f.location(),
+                ev.reached_from(f)
+            ),
+        ));
+    }
+    if globals.is_empty() {
+        let untraced = ev.untraced_lock_lines(3);
+        if untraced.is_empty() {
+            reasons.push(Reason::new(
+                Code::CarriedState,
+                "no global on the path was found by the analysis: look for state kept between jobs (a static, \
+                 a thread-local, a shared random stream, a counter) and derive it from the job id instead",
+            ));
         }
+        reasons.extend(untraced);
     }
+    reasons.extend(s.exclusion_reasons());
+    Decision::sequential(CONFIDENCE_ORDER_DEPENDENT * s.quality, reasons)
+}
 
+fn no_safe_model(s: &Situation<'_, '_>) -> Decision {
+    let mut reasons = s.exclusion_reasons();
+    reasons.push(Reason::new(
+        Code::NoSafeModel,
+        "neither threads nor processes can be used safely: the jobs stay sequential",
+    ));
+    let both_measured = s.t_excl.as_ref().is_some_and(|e| e.measured)
+        && s.p_excl.as_ref().is_some_and(|e| e.measured);
+    let c = if both_measured {
+        CONFIDENCE_BOTH_EXCLUDED_MEASURED
+    } else {
+        CONFIDENCE_BOTH_EXCLUDED
+    };
+    Decision::sequential(c * s.quality, reasons)
+}
+
+/// Nothing usable pays off: sequential, saying what limits it.
+fn not_worth_it(ev: &Evidence<'_>, s: &Situation<'_, '_>) -> Decision {
+    let best_any = [s.t_best, s.p_best].into_iter().flatten().max_by(|a, b| {
+        a.speedup
+            .interval
+            .estimate
+            .total_cmp(&b.speedup.interval.estimate)
+    });
+    let mut reasons = s.exclusion_reasons();
+    reasons.extend(sequential_limits(ev, best_any, s.t_excl.is_none()));
+    reasons.extend(setup_line(ev, None));
+    Decision::sequential(CONFIDENCE_NOTHING_COMPARABLE * s.quality, reasons)
+}
+
+/// The usable models compared with sequential and with each other.
+fn comparison(ev: &Evidence<'_>, s: &Situation<'_, '_>) -> Decision {
+    let mut reasons = s.exclusion_reasons();
+    let (t_cand, p_cand) = (s.t_cand(), s.p_cand());
     let (winner, c_other, speed_reasons, confirmed) = match (t_cand, p_cand) {
-        (None, None) => {
-            let best_any = [t_best, p_best].into_iter().flatten().max_by(|a, b| {
-                a.speedup
-                    .interval
-                    .estimate
-                    .total_cmp(&b.speedup.interval.estimate)
-            });
-            if t_excl.is_some() && p_excl.is_some() {
-                reasons.push(
-                    "neither threads nor processes can be used safely: the jobs stay sequential"
-                        .into(),
-                );
-            } else {
-                reasons.extend(sequential_limits(ev, best_any, t_excl.is_none()));
-            }
-            let confidence = if t_excl.as_ref().is_some_and(|e| e.measured)
-                && p_excl.as_ref().is_some_and(|e| e.measured)
-            {
-                0.9
-            } else {
-                0.7
-            };
-            return Decision {
-                model: Verdict::Sequential,
-                workers: 1,
-                confidence: round2(confidence * quality),
-                reasons,
-                failed: false,
-                cites_untraced_globals: false,
-            };
-        }
-        (Some(only), None) | (None, Some(only)) => {
-            let other = if only.run.model == Model::Threads {
-                &p_excl
-            } else {
-                &t_excl
-            };
-            let c = match other {
-                Some(e) if e.measured => 0.95,
-                Some(_) => 0.85,
-                None => 0.7,
-            };
-            let mut lines = vec![speedup_line(only)];
-            let other_best = if only.run.model == Model::Threads {
-                p_best
-            } else {
-                t_best
-            };
-            if let Some(o) = other_best {
-                lines.push(speedup_line(o));
-            }
-            (only, c, lines, false)
-        }
         (Some(t), Some(p)) => {
             let (winner, c, mut lines, tie) = compare(ev, t, p);
             let other = if winner.run.model == Model::Threads {
@@ -526,54 +719,89 @@ fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
             if tie && !meaningful(winner) && meaningful(other) {
                 if winner.speedup.interval.estimate >= MEANINGFUL_SPEEDUP {
                     // Same speed within the noise: the other model's runs confirm the speedup.
-                    lines.push(format!(
-                        "the speedup is confirmed by the {} runs, as fast within the noise",
-                        other.run.model.as_str()
+                    lines.push(Reason::new(
+                        Code::Confirmed,
+                        format!(
+                            "the speedup is confirmed by the {} runs, as fast within the noise",
+                            other.run.model.as_str()
+                        ),
                     ));
                     (winner, c, lines, true)
                 } else {
                     // Cost only breaks ties between models that both pay off.
-                    lines.push(format!(
-                        "{} does not beat sequential by a meaningful margin, {} does",
-                        winner.run.model.as_str(),
-                        other.run.model.as_str()
+                    lines.push(Reason::new(
+                        Code::OnlyOtherPays,
+                        format!(
+                            "{} does not beat sequential by a meaningful margin, {} does",
+                            winner.run.model.as_str(),
+                            other.run.model.as_str()
+                        ),
                     ));
                     lines.extend(gap_explanation(ev, other, winner));
-                    (other, c.min(0.7), lines, false)
+                    (other, c.min(CONFIDENCE_ONLY_OTHER_PAYS), lines, false)
                 }
             } else {
                 (winner, c, lines, false)
             }
         }
+        (Some(only), None) | (None, Some(only)) => {
+            let other = if only.run.model == Model::Threads {
+                &s.p_excl
+            } else {
+                &s.t_excl
+            };
+            let c = match other {
+                Some(e) if e.measured => CONFIDENCE_OTHER_FAILED,
+                Some(_) => CONFIDENCE_OTHER_EXCLUDED,
+                None => CONFIDENCE_UNCONTESTED,
+            };
+            let mut lines = vec![speedup_line(only)];
+            let other_best = if only.run.model == Model::Threads {
+                s.p_best
+            } else {
+                s.t_best
+            };
+            lines.extend(other_best.map(speedup_line));
+            (only, c, lines, false)
+        }
+        (None, None) => return not_worth_it(ev, s),
     };
 
     if !(meaningful(winner) || confirmed) {
-        let spawn_told = speed_reasons.iter().any(|r| r.starts_with("spawn cost:"));
+        let spawn_told = speed_reasons.iter().any(|r| r.code == Code::SpawnCost);
         reasons.extend(speed_reasons);
+        // The interval reaches the meaningful speedup: the evidence cannot separate the two answers.
+        let undecided = winner.speedup.interval.high >= MEANINGFUL_SPEEDUP;
+        if undecided {
+            reasons.push(Reason::new(
+                Code::Tie,
+                format!(
+                    "a tie: the evidence cannot separate sequential from {} ({}, {}, across the {} needed); \
+                     sequential until more rounds (--runs 10) or longer jobs decide it",
+                    label(winner.run.model, winner.run.workers),
+                    times(winner.speedup.interval.estimate),
+                    ci(&winner.speedup),
+                    times(MEANINGFUL_SPEEDUP)
+                ),
+            ));
+        }
         reasons.extend(
-            sequential_limits(ev, Some(winner), t_excl.is_none())
+            sequential_limits(ev, Some(winner), s.t_excl.is_none())
                 .into_iter()
-                .filter(|r| !(spawn_told && r.starts_with("starting worker processes costs"))),
+                .filter(|r| !(spawn_told && r.code == Code::SpawnCost)),
         );
-        let clearly_not = winner.speedup.interval.high < MEANINGFUL_SPEEDUP;
-        return Decision {
-            model: Verdict::Sequential,
-            workers: 1,
-            confidence: round2(if clearly_not { 0.9 } else { 0.6 } * quality),
-            reasons,
-            failed: false,
-            cites_untraced_globals: false,
+        reasons.extend(setup_line(ev, None));
+        let c = if undecided {
+            CONFIDENCE_TIE
+        } else {
+            CONFIDENCE_CLEARLY_NOT_WORTH
         };
+        return Decision::sequential(c * s.quality, reasons);
     }
-    let confidence = decisiveness(winner.speedup.interval.low).min(c_other) * quality;
-    let speed_reasons = {
-        let mut v = speed_reasons;
-        v.extend(setup_note(ev, winner));
-        v
-    };
-    // Correctness first: exclusions lead, then the speed evidence.
-    let mut all = reasons;
-    all.extend(speed_reasons);
+    let confidence = decisiveness(winner.speedup.interval.low).min(c_other) * s.quality;
+    reasons.extend(speed_reasons);
+    reasons.extend(setup_line(ev, Some(winner)));
+    reasons.extend(more_may_help(ev, winner));
     Decision {
         model: match winner.run.model {
             Model::Processes => Verdict::Processes,
@@ -581,10 +809,35 @@ fn decide_from_evidence(ev: &Evidence<'_>) -> Decision {
         },
         workers: winner.run.workers,
         confidence: round2(confidence),
-        reasons: all,
+        reasons,
         failed: false,
         cites_untraced_globals: false,
     }
+}
+
+/// When the chosen count is the largest measured, below the core count (CPU-bound work gains nothing past
+/// the cores), and still gaining: say so instead of guessing more.
+fn more_may_help(ev: &Evidence<'_>, winner: &ModelPoint<'_>) -> Option<Reason> {
+    let points = ev.points(winner.run.model);
+    let max = points.iter().map(|p| p.run.workers).max()?;
+    if winner.run.workers < max || points.len() < 2 || max >= ev.cores {
+        return None;
+    }
+    let below = points
+        .iter()
+        .filter(|p| p.run.workers < max)
+        .map(|p| p.speedup.interval.estimate)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let still_gaining = winner.speedup.interval.estimate > TIE_MARGIN * below;
+    still_gaining.then(|| {
+        Reason::new(
+            Code::MeasuredUpTo,
+            format!(
+                "measured up to ×{max}; more may help: run with --workers {max},{}",
+                ev.cores
+            ),
+        )
+    })
 }
 
 /// Both models usable: the faster one when the difference is outside the noise, else the cheaper one
@@ -593,7 +846,7 @@ fn compare<'e, 'a>(
     ev: &'e Evidence<'a>,
     t: &'e ModelPoint<'a>,
     p: &'e ModelPoint<'a>,
-) -> (&'e ModelPoint<'a>, f64, Vec<String>, bool) {
+) -> (&'e ModelPoint<'a>, f64, Vec<Reason>, bool) {
     let mut lines = Vec::new();
     // Compare at one worker count when a model's run there is as good as its best (within 3%).
     let common = t.run.workers.max(p.run.workers);
@@ -611,7 +864,7 @@ fn compare<'e, 'a>(
     let p_over_t = faster_by(ev, p, t);
     let describe = |winner: &ModelPoint<'_>, loser: &ModelPoint<'_>, r: &Bootstrapped| {
         let (wm, lm) = (winner.run.model.as_str(), loser.run.model.as_str());
-        if winner.run.workers == loser.run.workers {
+        let text = if winner.run.workers == loser.run.workers {
             format!(
                 "{wm} {} faster than {lm} at {} ({})",
                 times(r.interval.estimate),
@@ -626,7 +879,8 @@ fn compare<'e, 'a>(
                 label(loser.run.model, loser.run.workers),
                 ci(r)
             )
-        }
+        };
+        Reason::new(Code::Faster, text)
     };
     if let Some(r) = &p_over_t {
         let i = r.interval;
@@ -653,7 +907,7 @@ fn compare<'e, 'a>(
             return (t, decisiveness(inverted.interval.low), lines, false);
         }
     }
-    // A tie on speed: decide on cost, favouring threads.
+    // A tie on speed: decide on cost (CPU including each process's setup, peak memory), favouring threads.
     let (tr, pr) = (t.run, p.run);
     let ratio_text = p_over_t
         .as_ref()
@@ -672,7 +926,7 @@ fn compare<'e, 'a>(
     };
     let processes_cheaper = cpu_cheaper(pr, tr) && mem_cheaper(pr, tr);
     let winner = if processes_cheaper { p } else { t };
-    let setup = if tr.setup_ns.median.max(pr.setup_ns.median) >= 1_000_000 {
+    let setup = if tr.setup_ns.median.max(pr.setup_ns.median) >= SETUP_WORTH_TELLING_NS {
         format!(
             ", setup {} once on threads vs {} per process on processes ×{}",
             duration(tr.setup_ns.median as f64),
@@ -682,92 +936,115 @@ fn compare<'e, 'a>(
     } else {
         String::new()
     };
-    lines.push(format!(
-        "no clear winner on speed ({ratio_text}); {} preferred on cost: CPU {} on threads vs {} on processes, \
-         peak memory {} vs {}{setup}",
-        winner.run.model.as_str(),
-        duration(tr.cpu_ns.median as f64),
-        duration(pr.cpu_ns.median as f64),
-        megabytes(tr.peak_rss_kb_total),
-        megabytes(pr.peak_rss_kb_total),
+    lines.push(Reason::new(
+        Code::CostTie,
+        format!(
+            "no clear winner on speed ({ratio_text}); {} preferred on cost: CPU {} on threads vs {} on processes, \
+             peak memory {} vs {}{setup}",
+            winner.run.model.as_str(),
+            duration(tr.cpu_ns.median as f64),
+            duration(pr.cpu_ns.median as f64),
+            megabytes(tr.peak_rss_kb_total),
+            megabytes(pr.peak_rss_kb_total),
+        ),
     ));
     lines.push(speedup_line(winner));
     lines.push(speedup_line(if processes_cheaper { t } else { p }));
-    (winner, 0.6, lines, true)
+    (winner, CONFIDENCE_COST_TIE, lines, true)
 }
 
-fn io_bound(
-    ev: &Evidence<'_>,
-    t: &ModelPoint<'_>,
-    share: f64,
-    quality: f64,
-    earlier: Vec<String>,
-) -> Decision {
+/// Mostly waiting and threads pay off: threads at the best measured count (or async when the waits are
+/// too many for OS threads or an async runtime is already there), never an unmeasured count.
+fn io_bound(ev: &Evidence<'_>, s: &Situation<'_, '_>) -> Decision {
+    let (Some(t), Some(share)) = (s.io_bound_threads(ev), s.io_share) else {
+        return not_worth_it(ev, s);
+    };
     let seq = ev.sequential.map(|s| (s.cpu_ns.median, s.wall_ns.median));
     let jobs = ev.workload.jobs.max(1);
     let cores = ev.cores.max(1);
     // Each worker is on a CPU `share` of the time: cores / share workers keep every core busy.
     let ideal = (cores as f64 / share.max(1e-4)).ceil() as usize;
-    let suggested = ideal.min(jobs).max(cores.min(jobs));
     let measured_max = ev.threads.iter().map(|p| p.run.workers).max().unwrap_or(1);
-    let saturated = t.run.workers < measured_max && t.oversubscribed;
-    let workers = if saturated {
-        t.run.workers
-    } else {
-        suggested.max(t.run.workers)
-    };
     let mut reasons = Vec::new();
     if let Some((cpu, wall)) = seq {
-        reasons.push(format!(
-            "I/O-bound: the sequential run is on CPU {:.1}% of its wall time ({} of {})",
-            100.0 * share,
-            duration(cpu as f64),
-            duration(wall as f64)
+        reasons.push(Reason::new(
+            Code::IoBound,
+            format!(
+                "I/O-bound: the sequential run is on CPU {:.1}% of its wall time ({} of {})",
+                100.0 * share,
+                duration(cpu as f64),
+                duration(wall as f64)
+            ),
         ));
     }
     reasons.push(speedup_line(t));
-    if let Some(p) = ev.best(Model::Processes) {
+    if let Some(p) = s.p_best {
         reasons.push(speedup_line(p));
     }
     let runtime = async_runtime_on_path(&ev.findings);
     let want_async = runtime.is_some() || (ideal >= ASYNC_CONCURRENCY && jobs >= ASYNC_CONCURRENCY);
-    if saturated {
-        reasons.push(format!(
-            "threads stop gaining past {} workers (measured up to {measured_max})",
-            t.run.workers
+    if t.run.workers < measured_max {
+        reasons.push(Reason::new(
+            Code::Saturates,
+            format!(
+                "threads stop gaining past {} workers (measured up to {measured_max})",
+                t.run.workers
+            ),
         ));
     } else {
-        reasons.push(format!(
-            "waiting overlaps: about cores / CPU share = {cores} / {share:.3} = {ideal} workers keep the \
-             cores busy{}",
-            if ideal > jobs {
-                format!(", capped at the {jobs} jobs")
-            } else {
-                String::new()
-            }
+        reasons.push(Reason::new(
+            Code::WaitingOverlaps,
+            format!(
+                "waiting overlaps: about cores / CPU share = {cores} / {share:.3} = {ideal} workers would keep \
+                 the cores busy{}",
+                if ideal > jobs {
+                    format!(", capped at the {jobs} jobs")
+                } else {
+                    String::new()
+                }
+            ),
         ));
+        if ideal.min(jobs) > measured_max {
+            reasons.push(Reason::new(
+                Code::MeasuredUpTo,
+                format!(
+                    "measured up to ×{measured_max}; more may help: run with --workers {measured_max},{},{}",
+                    (2 * measured_max).min(ideal.min(jobs).max(measured_max)),
+                    ideal.min(jobs)
+                ),
+            ));
+        }
     }
     // Threads are what was measured; async tasks only where they were measured too (verdict_async).
     if want_async && !ev.workload.is_async {
         match runtime {
-            Some(f) => reasons.push(format!(
-                "advice, not measured: the code already uses an async runtime on the workload's path ({} at \
-                 {}): an async version of the jobs would fit",
-                f.finding.message,
-                f.location()
+            Some(f) => reasons.push(Reason::new(
+                Code::AsyncRuntime,
+                format!(
+                    "advice, not measured: the code already uses an async runtime on the workload's path ({} at \
+                     {}): an async version of the jobs would fit",
+                    f.finding.message,
+                    f.location()
+                ),
             )),
-            None => reasons.push(format!(
-                "advice, not measured: {ideal} concurrent waits are many for OS threads: an async version \
-                 of the jobs would fit"
+            None => reasons.push(Reason::new(
+                Code::ManyWaits,
+                format!(
+                    "advice, not measured: {ideal} concurrent waits are many for OS threads: an async version \
+                     of the jobs would fit"
+                ),
             )),
         }
     }
     let model = Verdict::Threads;
-    reasons.extend(earlier);
+    reasons.extend(setup_line(ev, Some(t)));
+    reasons.extend(s.exclusion_reasons());
     Decision {
         model,
-        workers,
-        confidence: round2(decisiveness(t.speedup.interval.low).max(0.6) * quality),
+        workers: t.run.workers,
+        confidence: round2(
+            decisiveness(t.speedup.interval.low).max(CONFIDENCE_IO_FLOOR) * s.quality,
+        ),
         reasons,
         failed: false,
         cites_untraced_globals: false,

@@ -22,6 +22,23 @@ const FLAT_GROWTH: f64 = 1.25;
 /// Async peak memory below this share of the sync winner's is a cost win in a speed tie.
 const MEMORY_WIN: f64 = 0.9;
 
+use super::reason::{Code, Reason};
+
+/// The async verdict's sentences, as reasons of code `async`.
+trait AsyncReasons {
+    fn push_text(&mut self, text: String);
+    fn extend_text(&mut self, texts: Vec<String>);
+}
+
+impl AsyncReasons for Vec<Reason> {
+    fn push_text(&mut self, text: String) {
+        self.push(Reason::new(Code::Async, text));
+    }
+    fn extend_text(&mut self, texts: Vec<String>) {
+        self.extend(texts.into_iter().map(|t| Reason::new(Code::Async, t)));
+    }
+}
+
 /// The runtime and jobs in flight of an async verdict.
 pub type Tasks = (AsyncRuntime, usize);
 
@@ -32,7 +49,7 @@ pub fn refine(ev: &Evidence<'_>, d: Decision) -> (Decision, Option<Tasks>) {
     }
     let mut d = d;
     if let Some(reasons) = exclusion(ev) {
-        d.reasons.extend(reasons);
+        d.reasons.extend_text(reasons);
         return (d, None);
     }
     let Some(a) = ev.best(Model::Async) else {
@@ -66,19 +83,19 @@ pub fn refine(ev: &Evidence<'_>, d: Decision) -> (Decision, Option<Tasks>) {
                 "threads and processes do not beat sequential meaningfully; async tasks do"
                     .to_string(),
             ];
-            reasons.extend(d.reasons);
+            reasons.extend(d.reasons.into_iter().map(|r| r.text));
             return (
                 win(a, reasons, decisiveness(a.speedup.interval.low)),
                 tasks_of(a.run),
             );
         }
-        d.reasons.push(format!(
+        d.reasons.push_text(format!(
             "{}: {} over sequential ({}): async tasks do not beat sequential either",
             run_label(a.run),
             times(a.speedup.interval.estimate),
             ci(&a.speedup)
         ));
-        d.reasons.extend(blocked);
+        d.reasons.extend_text(blocked);
         return (d, None);
     };
     let memory = format!(
@@ -110,14 +127,14 @@ pub fn refine(ev: &Evidence<'_>, d: Decision) -> (Decision, Option<Tasks>) {
             )
         }
         Some(r) if r.interval.high < 1.0 && 1.0 / r.interval.estimate >= TIE_MARGIN => {
-            d.reasons.push(format!(
+            d.reasons.push_text(format!(
                 "async tasks lose: best {} is {} slower than {} ({} for async over it)",
                 run_label(a.run),
                 times(1.0 / r.interval.estimate),
                 run_label(s.run),
                 ci(&r)
             ));
-            d.reasons.extend(blocked);
+            d.reasons.extend_text(blocked);
             (d, None)
         }
         _ => {
@@ -142,11 +159,11 @@ pub fn refine(ev: &Evidence<'_>, d: Decision) -> (Decision, Option<Tasks>) {
                 ];
                 (win(a, reasons, 0.6), tasks_of(a.run))
             } else {
-                d.reasons.push(format!(
+                d.reasons.push_text(format!(
                     "async tasks are as fast within the noise ({ratio}) and not lighter ({memory}): {} kept",
                     s.run.model.as_str()
                 ));
-                d.reasons.extend(blocked);
+                d.reasons.extend_text(blocked);
                 (d, None)
             }
         }
@@ -356,7 +373,10 @@ fn win(a: &ModelPoint<'_>, reasons: Vec<String>, confidence: f64) -> Decision {
         model: Verdict::Async,
         workers: a.run.workers,
         confidence: (confidence.clamp(0.0, 1.0) * 100.0).round() / 100.0,
-        reasons,
+        reasons: reasons
+            .into_iter()
+            .map(|t| Reason::new(Code::Async, t))
+            .collect(),
         failed: false,
         cites_untraced_globals: false,
     }

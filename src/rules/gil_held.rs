@@ -25,7 +25,7 @@ pub const RULE: Rule = Rule {
 };
 
 /// One parameter of an entry point, by what it takes to move it into a closure without the GIL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PyParam {
     pub name: String,
     /// The type as written (`&[u8]`, `usize`, `PyRef<'_, Self>`).
@@ -33,7 +33,7 @@ pub struct PyParam {
     pub kind: ParamKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ParamKind {
     /// `Python<'py>`: the GIL token itself; it is what releases.
     Token,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::discover::PackageSelection;
 use crate::error::{Error, Result};
-pub use project::{Project, ProjectPackage};
+pub use project::{Project, ProjectPackage, TestTarget};
 
 /// A workload as declared or discovered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +37,9 @@ pub struct Declared {
     /// `setup` and `run` with a leading `crate::` replaced by the crate name.
     pub setup_path: Option<String>,
     pub run_path: String,
+    /// Where `run` and `setup` really are, through `pub use` re-exports (the analysis's function paths).
+    pub run_resolved: String,
+    pub setup_resolved: Option<String>,
     /// `run` is an `async fn`: its jobs are futures, also run as tasks on a tokio runtime.
     pub run_async: bool,
 }
@@ -45,8 +48,16 @@ pub struct Declared {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestWorkload {
     pub spec: WorkloadSpec,
+    pub target: TestTarget,
     pub executable: PathBuf,
     pub tests: Vec<String>,
+    /// The package root: cargo runs test binaries from there.
+    pub package_root: PathBuf,
+    pub manifest_path: PathBuf,
+    /// `CARGO_PKG_*` of the package.
+    pub cargo_pkg_env: Vec<(String, String)>,
+    /// The package's binaries (`CARGO_BIN_EXE_<name>` for integration tests).
+    pub bins: Vec<(String, PathBuf)>,
 }
 
 const KEYS: [&str; 4] = ["name", "setup", "run", "jobs"];
@@ -194,10 +205,13 @@ fn validate(
         )));
     };
     let mut warnings = Vec::new();
+    let mut setup_resolved = None;
     let setup_path = match &setup {
         Some(s) => {
             let p = absolute_path(s, &lib.crate_name, &ctx, "setup")?;
-            warnings.extend(signature::check(lib, &p, signature::Role::Setup, &ctx)?.warning);
+            let c = signature::check(lib, &p, signature::Role::Setup, &ctx)?;
+            warnings.extend(c.warning);
+            setup_resolved = Some(c.resolved);
             Some(p)
         }
         None => None,
@@ -225,6 +239,8 @@ fn validate(
             setup_path,
             run_path,
             run_async: checked.is_async,
+            run_resolved: checked.resolved,
+            setup_resolved,
         },
         warnings,
     ))
@@ -275,7 +291,8 @@ pub enum Event<'a> {
     BuildingTests { package: &'a str },
 }
 
-/// Declared workloads and libtest targets, as listed by `cargo concur workloads`.
+/// Declared workloads and the libtest targets, as listed by `cargo concur workloads`. Nothing is built: test
+/// targets come from the manifest and their tests are counted when they are profiled (`jobs` 0 here).
 pub fn list(
     selection: &PackageSelection,
     on: &mut dyn FnMut(Event<'_>),
@@ -287,14 +304,29 @@ pub fn list(
     }
     let mut specs: Vec<WorkloadSpec> = declared.into_iter().map(|d| d.spec).collect();
     specs.extend(python::declared(&project)?.into_iter().map(|p| p.spec));
-    for t in test_workloads(&project, &[], on)? {
-        specs.push(t.spec);
+    for package in &project.packages {
+        for t in &package.test_targets {
+            specs.push(test_spec(package, t, 0));
+        }
     }
     Ok(specs)
 }
 
-/// Libtest binaries of the selected packages as workloads named `test:<target>`; `only` (workload names)
-/// restricts which are built and listed (empty: all).
+fn test_spec(package: &ProjectPackage, t: &TestTarget, jobs: usize) -> WorkloadSpec {
+    WorkloadSpec {
+        name: t.workload_name(),
+        package: package.name.clone(),
+        kind: "test".to_string(),
+        setup: None,
+        run: None,
+        jobs,
+        declared_in: t.describe(),
+    }
+}
+
+/// Libtest binaries of the selected packages as workloads (`test:<target>`, `test:lib:<name>`...); `only`
+/// (workload names) restricts which are built and listed (empty: all). Builds with `cargo test --no-run`
+/// only the packages that have test targets.
 pub fn test_workloads(
     project: &Project,
     only: &[String],
@@ -302,46 +334,47 @@ pub fn test_workloads(
 ) -> Result<Vec<TestWorkload>> {
     let mut out = Vec::new();
     for package in &project.packages {
-        if !package.has_tests {
-            continue;
-        }
-        if !only.is_empty() && !only.iter().any(|n| n.starts_with("test:")) {
+        let wanted: Vec<&TestTarget> = package
+            .test_targets
+            .iter()
+            .filter(|t| only.is_empty() || only.contains(&t.workload_name()))
+            .collect();
+        if wanted.is_empty() {
             continue;
         }
         on(Event::BuildingTests {
             package: &package.name,
         });
-        for (target, exe) in project.test_binaries(package)? {
-            let name = format!("test:{target}");
-            if !only.is_empty() && !only.contains(&name) {
+        let built = project.test_binaries(package)?;
+        for (target, exe) in &built.tests {
+            if !wanted.contains(&target) {
                 continue;
             }
-            let tests = list_tests(&exe)?;
+            let tests = list_tests(exe, &package.root)?;
             if tests.is_empty() {
                 continue;
             }
             out.push(TestWorkload {
-                spec: WorkloadSpec {
-                    name,
-                    package: package.name.clone(),
-                    kind: "test".to_string(),
-                    setup: None,
-                    run: None,
-                    jobs: tests.len(),
-                    declared_in: format!("test target {target}"),
-                },
-                executable: exe,
+                spec: test_spec(package, target, tests.len()),
+                target: target.clone(),
+                executable: exe.clone(),
                 tests,
+                package_root: package.root.clone(),
+                manifest_path: package.manifest_path.clone(),
+                cargo_pkg_env: package.cargo_pkg_env.clone(),
+                bins: built.bins.clone(),
             });
         }
     }
     Ok(out)
 }
 
-/// `BINARY --list --format terse`: the names of its tests (benches and ignored tests excluded).
-fn list_tests(exe: &Path) -> Result<Vec<String>> {
+/// `BINARY --list --format terse`, from the package root: the names of its tests (benches excluded;
+/// ignored tests are listed and stay ignored when run).
+fn list_tests(exe: &Path, root: &Path) -> Result<Vec<String>> {
     let out = std::process::Command::new(exe)
         .args(["--list", "--format", "terse"])
+        .current_dir(root)
         .stderr(std::process::Stdio::null())
         .output()
         .map_err(|e| Error::internal(format!("cannot run {}: {e}", exe.display())))?;
@@ -390,6 +423,8 @@ mod tests {
                 }),
                 metadata: package,
                 has_tests: false,
+                test_targets: Vec::new(),
+                cargo_pkg_env: Vec::new(),
                 features: Vec::new(),
             }],
             workspace_metadata: workspace,

@@ -27,6 +27,10 @@ pub struct ProjectPackage {
     pub metadata: serde_json::Value,
     /// Whether the package has libtest targets (a library or `[[test]]` targets).
     pub has_tests: bool,
+    /// The targets `cargo test` runs as libtest binaries, from the manifest (nothing built).
+    pub test_targets: Vec<TestTarget>,
+    /// `CARGO_PKG_*` as cargo sets them for the package's tests.
+    pub cargo_pkg_env: Vec<(String, String)>,
     /// The features enabled by `--features`/`--all-features`/`--no-default-features`, resolved (`default`
     /// included when on): the harness and the test binaries are built with exactly these.
     pub features: Vec<String>,
@@ -43,6 +47,44 @@ impl ProjectPackage {
         }
         args
     }
+}
+
+/// A target that `cargo test` builds into a libtest binary.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TestTarget {
+    /// `lib`, `bin`, `test`, `example`, `bench`.
+    pub kind: String,
+    pub name: String,
+}
+
+impl TestTarget {
+    /// The workload name: `test:<name>` for a `tests/<name>.rs` target, `test:lib:<name>` for the
+    /// library's unit tests, `test:bin:<name>` for a binary's, so a library and a test target of the
+    /// same name are never confused.
+    pub fn workload_name(&self) -> String {
+        match self.kind.as_str() {
+            "test" => format!("test:{}", self.name),
+            kind => format!("test:{kind}:{}", self.name),
+        }
+    }
+
+    /// `tests/suite.rs target suite`, `library unit tests of demo`.
+    pub fn describe(&self) -> String {
+        match self.kind.as_str() {
+            "test" => format!("test target {}", self.name),
+            "lib" => format!("library unit tests of {}", self.name),
+            kind => format!("{kind} unit tests of {}", self.name),
+        }
+    }
+}
+
+/// What `cargo test --no-run` built for a package.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestBuild {
+    /// Each libtest binary with its target, sorted.
+    pub tests: Vec<(TestTarget, PathBuf)>,
+    /// The package's binaries, for `CARGO_BIN_EXE_<name>`.
+    pub bins: Vec<(String, PathBuf)>,
 }
 
 /// The workspace and its selected packages.
@@ -93,6 +135,30 @@ impl Project {
                     .targets
                     .iter()
                     .any(|t| matches!(t.kind, TargetKind::Lib | TargetKind::Test)),
+                test_targets: {
+                    let mut v: Vec<TestTarget> = p
+                        .targets
+                        .iter()
+                        .filter(|t| t.tested)
+                        .filter(|t| {
+                            matches!(
+                                t.kind,
+                                TargetKind::Lib
+                                    | TargetKind::Bin
+                                    | TargetKind::Test
+                                    | TargetKind::Example
+                                    | TargetKind::Bench
+                            )
+                        })
+                        .map(|t| TestTarget {
+                            kind: t.kind.as_str().to_string(),
+                            name: t.name.clone(),
+                        })
+                        .collect();
+                    v.sort();
+                    v
+                },
+                cargo_pkg_env: p.cargo_pkg_env.clone(),
                 features: p.features.iter().cloned().collect(),
             })
             .collect();
@@ -104,9 +170,8 @@ impl Project {
         }
     }
 
-    /// Runs `cargo test --no-run` for one package and returns its libtest executables as
-    /// (target name, executable path), sorted by name.
-    pub fn test_binaries(&self, package: &ProjectPackage) -> Result<Vec<(String, PathBuf)>> {
+    /// Runs `cargo test --no-run` for one package and returns its libtest executables and binaries.
+    pub fn test_binaries(&self, package: &ProjectPackage) -> Result<TestBuild> {
         let out = Command::new(cargo())
             .args([
                 "test",
@@ -120,21 +185,31 @@ impl Project {
             .args(package.feature_args())
             .arg("--target-dir")
             .arg(&self.target_dir)
-            .stderr(std::process::Stdio::inherit())
+            .stderr(std::process::Stdio::piped())
             .output()
             .map_err(|e| Error::internal(format!("cannot run cargo test --no-run: {e}")))?;
         if !out.status.success() {
+            // The compiler's errors (JSON messages on stdout) and cargo's own, as they were printed.
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                    continue;
+                };
+                if v["reason"] == "compiler-message" && v["message"]["level"] == "error" {
+                    eprint!("{}", v["message"]["rendered"].as_str().unwrap_or_default());
+                }
+            }
+            eprint!("{}", String::from_utf8_lossy(&out.stderr));
             return Err(Error::internal(format!(
                 "cargo test --no-run failed for package {}",
                 package.name
             )));
         }
-        let mut found = Vec::new();
+        let mut found = TestBuild::default();
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
                 continue;
             };
-            if v["reason"] != "compiler-artifact" || v["profile"]["test"] != true {
+            if v["reason"] != "compiler-artifact" {
                 continue;
             }
             if v["package_id"]
@@ -147,10 +222,25 @@ impl Project {
             else {
                 continue;
             };
-            found.push((name.to_string(), PathBuf::from(exe)));
+            let kind = match v["target"]["kind"][0].as_str() {
+                Some("lib" | "rlib" | "dylib" | "cdylib" | "staticlib" | "proc-macro") => "lib",
+                Some(k) => k,
+                None => continue,
+            };
+            if v["profile"]["test"] == true {
+                let target = TestTarget {
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                };
+                found.tests.push((target, PathBuf::from(exe)));
+            } else if kind == "bin" {
+                found.bins.push((name.to_string(), PathBuf::from(exe)));
+            }
         }
-        found.sort();
-        found.dedup();
+        found.tests.sort();
+        found.tests.dedup();
+        found.bins.sort();
+        found.bins.dedup();
         Ok(found)
     }
 }

@@ -232,6 +232,8 @@ mod tests {
                 metadata,
                 has_tests: true,
                 features: Vec::new(),
+                test_targets: Vec::new(),
+                cargo_pkg_env: Vec::new(),
             }],
             workspace_metadata: serde_json::Value::Null,
         }

@@ -38,6 +38,7 @@ pub fn concur() -> Command {
 
 mod analyze;
 mod asynchronous;
+mod cache;
 mod faults;
 mod fuzz;
 mod hardening;
@@ -45,4 +46,5 @@ mod layers;
 mod profile;
 mod python;
 mod real_crates;
+mod realtests;
 mod report;

@@ -183,7 +183,11 @@ fn bad_crate(tag: &str, declaration: &str) -> PathBuf {
     std::fs::write(
         dir.join("src/lib.rs"),
         "pub fn job(j: usize) -> usize { j }\nfn private_job(j: usize) -> usize { j }\n\
-         pub fn two(a: usize, b: usize) -> usize { a + b }\npub fn load() -> Vec<u8> { vec![1] }\n",
+         pub fn two(a: usize, b: usize) -> usize { a + b }\npub fn load() -> Vec<u8> { vec![1] }\n\
+         pub fn small(j: u32) -> u32 { j }\npub fn rc() -> std::rc::Rc<Vec<u8>> { Default::default() }\n\
+         pub fn strings() -> Vec<String> { vec![] }\n\
+         pub fn borrow(v: &Vec<String>, j: usize) -> &str { &v[j] }\n\
+         pub struct T;\nimpl T { pub fn m(&self, j: usize) -> usize { j } }\n",
     )
     .expect("write lib");
     dir.join("Cargo.toml")
@@ -217,7 +221,27 @@ fn bad_declarations_are_rejected_before_building() {
         (
             "arity",
             "name = \"w\"\nrun = \"bad::two\"\njobs = 4",
-            "takes 2 parameters",
+            "takes 2 parameters, but the workload has no `setup`: add setup = ",
+        ),
+        (
+            "job-type",
+            "name = \"w\"\nrun = \"bad::small\"\njobs = 4",
+            "its job parameter is `u32`, but job ids are `usize`: write `job: usize`",
+        ),
+        (
+            "not-sync",
+            "name = \"w\"\nsetup = \"bad::rc\"\nrun = \"bad::borrow\"\njobs = 4",
+            "holds Rc and is not `Sync`",
+        ),
+        (
+            "borrowed-result",
+            "name = \"w\"\nsetup = \"bad::strings\"\nrun = \"bad::borrow\"\njobs = 4",
+            "a borrow (of the setup value or the job's data), but results must be owned",
+        ),
+        (
+            "method",
+            "name = \"w\"\nrun = \"bad::T::m\"\njobs = 4",
+            "`T::m` is a method (it takes `self`); wrap it in a `pub fn`",
         ),
         (
             "setup-arity",
@@ -814,8 +838,7 @@ fn known_doc() -> cargo_concur::profile::doc::ProfileDoc {
             measured_ns: 8_400_000_000,
             rounds: 5,
             io_bound: false,
-            is_async: false,
-            python: None,
+            ..Default::default()
         }],
     }
 }

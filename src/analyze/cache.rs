@@ -1,0 +1,432 @@
+//! The facts cache: per-file `FileFacts` stored under the target directory, content-addressed, so that a warm
+//! re-analysis parses only the files that changed. Never trusted: an entry whose header, key or body does not
+//! check out is ignored and rebuilt. Never shared mutably: entries are written whole to a temporary name and
+//! renamed into place, so concurrent runs on one cache only ever see complete entries. Never unbounded: old
+//! entries are pruned after the run.
+//!
+//! The key of a file hashes everything its facts depend on: the tool build (version, cache format, and the
+//! executable's size and modification time, so a rebuilt tool never trusts an older build's facts), the file's
+//! bytes, where it sits (package, crate, module path, relative path, edition), the key of the parent file
+//! whose module scopes it inherits (for `use super::*`), and a salt for settings that change what facts are
+//! extracted (selected cfg/features, configuration). What is derived from facts afterwards (the call graph,
+//! findings through calls, the document) is always recomputed, so warm output equals cold output.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use crate::facts::{FileContext, FileFacts};
+use crate::parse::cfg::Excluded;
+use crate::vocab::{Finding, FindingData};
+
+/// Bumped whenever `FileFacts` or what fills it changes shape; part of every key and header.
+const FORMAT: &str = "concur-facts-1";
+
+/// Entries not used for this long are pruned.
+const MAX_AGE: Duration = Duration::from_secs(14 * 24 * 3600);
+
+/// At most this many entries are kept (the least recently used go first).
+const MAX_ENTRIES: usize = 50_000;
+
+/// A cache key: 128 bits of xxh3 over everything the facts depend on.
+pub type Key = u128;
+
+/// The facts cache of one run.
+#[derive(Debug)]
+pub struct FactsCache {
+    dir: PathBuf,
+    salt: String,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl FactsCache {
+    /// The cache in `dir` (created on first write). `CARGO_CONCUR_CACHE_DIR` overrides the place.
+    pub fn new(dir: PathBuf) -> FactsCache {
+        let dir = std::env::var_os("CARGO_CONCUR_CACHE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or(dir);
+        FactsCache {
+            dir,
+            salt: build_identity(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// The default place: `<target-dir>/concur/facts-cache`.
+    pub fn in_target_dir(target_dir: &Path) -> FactsCache {
+        FactsCache::new(target_dir.join("concur").join("facts-cache"))
+    }
+
+    /// Adds settings that change what facts are extracted (cfg, features, configured API entries) to every
+    /// key: entries made under other settings are then never used.
+    pub fn with_salt(mut self, salt: &str) -> FactsCache {
+        self.salt.push_str(salt);
+        self.salt.push('\u{0}');
+        self
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// (hits, misses) so far.
+    pub fn stats(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The key of a file with contents `text`, at `ctx`, compiled with the cfg values `cfg` (`None`: every
+    /// branch, `--all-cfgs`), below ancestors whose scopes digest to `chain` ([`chain_key`]).
+    pub fn key(&self, text: &str, ctx: &FileContext, cfg: Option<&str>, chain: Option<Key>) -> Key {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let mut field = |bytes: &[u8]| {
+            h.update(&(bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        field(FORMAT.as_bytes());
+        field(env!("CARGO_PKG_VERSION").as_bytes());
+        field(self.salt.as_bytes());
+        field(ctx.package.as_bytes());
+        field(ctx.crate_name.as_bytes());
+        field(ctx.module_path.join("::").as_bytes());
+        field(ctx.rel_path.as_bytes());
+        field(ctx.edition.as_str().as_bytes());
+        field(cfg.unwrap_or("\u{0}all-cfgs").as_bytes());
+        field(&chain.unwrap_or(0).to_le_bytes());
+        field(&[u8::from(chain.is_some())]);
+        field(text.as_bytes());
+        h.digest128()
+    }
+
+    fn path_of(&self, key: Key) -> PathBuf {
+        self.dir.join(format!("{key:032x}.facts"))
+    }
+
+    /// The stored facts of `key`, if an intact entry for exactly that key exists.
+    /// A hit more than a day old is marked as used now (entries are pruned by last use).
+    pub fn load(&self, key: Key) -> Option<(FileFacts, Excluded)> {
+        let got = std::fs::File::open(self.path_of(key))
+            .ok()
+            .and_then(|mut f| {
+                let mut bytes = Vec::new();
+                f.read_to_end(&mut bytes).ok()?;
+                let facts = decode(&bytes, key)?;
+                let modified = f.metadata().ok()?.modified().ok()?;
+                let now = SystemTime::now();
+                if now.duration_since(modified).unwrap_or_default() > Duration::from_secs(24 * 3600)
+                {
+                    let _ = f.set_modified(now);
+                }
+                Some(facts)
+            });
+        match got {
+            Some(_) => self.hits.fetch_add(1, Ordering::Relaxed),
+            None => self.misses.fetch_add(1, Ordering::Relaxed),
+        };
+        got
+    }
+
+    /// Stores `facts` under `key`. Best effort: a cache that cannot be written is only slower.
+    pub fn store(&self, key: Key, facts: &FileFacts, excluded: &Excluded) {
+        let entry = EntryRef {
+            data: findings(facts).map(|f| f.data.as_ref()).collect(),
+            facts,
+            excluded,
+        };
+        let Ok(body) = serde_json::to_vec(&entry) else {
+            return;
+        };
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let tmp = self.dir.join(format!(
+            ".{key:032x}.{}.{}.tmp",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = std::fs::File::create(&tmp).and_then(|mut f| {
+            f.write_all(header(key).as_bytes())?;
+            f.write_all(&body)
+        });
+        if written.is_err() || std::fs::rename(&tmp, self.path_of(key)).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+
+    /// Removes entries unused for [`MAX_AGE`], then the least recently used beyond [`MAX_ENTRIES`], and
+    /// temporary files left by a run that was killed. Best effort.
+    pub fn prune(&self) {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let now = SystemTime::now();
+        let mut entries: Vec<(SystemTime, PathBuf)> = Vec::new();
+        for e in dir.flatten() {
+            let path = e.path();
+            let Some(modified) = e.metadata().ok().and_then(|m| m.modified().ok()) else {
+                continue;
+            };
+            let age = now.duration_since(modified).unwrap_or_default();
+            let is_tmp = path.extension().is_some_and(|x| x == "tmp");
+            if (is_tmp && age > Duration::from_secs(3600)) || (!is_tmp && age > MAX_AGE) {
+                let _ = std::fs::remove_file(&path);
+            } else if !is_tmp {
+                entries.push((modified, path));
+            }
+        }
+        if entries.len() > MAX_ENTRIES {
+            entries.sort();
+            for (_, path) in &entries[..entries.len() - MAX_ENTRIES] {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+/// The digest of a scope chain: the parent chain's digest and one file's module scopes, in sorted order
+/// (the facts of a file below depend on its ancestors' scopes, not on the rest of their text).
+pub fn chain_key(
+    parent: Option<Key>,
+    scopes: &std::collections::HashMap<String, crate::facts::resolve::ModuleScope>,
+) -> Key {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut field = |bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    field(&parent.unwrap_or(0).to_le_bytes());
+    let mut modules: Vec<_> = scopes.iter().collect();
+    modules.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    for (module, scope) in modules {
+        field(module.as_bytes());
+        let mut names: Vec<_> = scope.names.iter().collect();
+        names.sort_unstable();
+        for (name, full) in names {
+            field(name.as_bytes());
+            field(full.as_bytes());
+        }
+        field(b"globs");
+        for g in &scope.globs {
+            field(g.as_bytes());
+        }
+    }
+    h.digest128()
+}
+
+/// What tells this build of cargo-concur from another: its executable's size and modification time. A rebuilt
+/// tool (other extraction code, other built-in API tables, same version number) never reads the entries of the
+/// build before it.
+fn build_identity() -> String {
+    std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| format!("{} {:?}", m.len(), m.modified().ok()))
+        .unwrap_or_default()
+}
+
+fn header(key: Key) -> String {
+    format!("{FORMAT} {} {key:032x}\n", env!("CARGO_PKG_VERSION"))
+}
+
+/// An entry as written: the facts, and the typed data of every finding in them (which the document's
+/// serialisation of `Finding` leaves out), in [`findings`] order.
+#[derive(serde::Serialize)]
+struct EntryRef<'a> {
+    facts: &'a FileFacts,
+    data: Vec<Option<&'a FindingData>>,
+    /// What the cfg pruning left out of the file.
+    excluded: &'a Excluded,
+}
+
+#[derive(serde::Deserialize)]
+struct Entry {
+    facts: FileFacts,
+    data: Vec<Option<FindingData>>,
+    excluded: Excluded,
+}
+
+/// Every finding held in a file's facts, in a fixed order.
+fn findings(facts: &FileFacts) -> impl Iterator<Item = &Finding> {
+    facts
+        .item_findings
+        .iter()
+        .chain(facts.functions.iter().flat_map(|f| f.findings.iter()))
+}
+
+/// The facts in an entry's bytes, or `None` for a foreign, truncated or corrupt entry.
+fn decode(bytes: &[u8], key: Key) -> Option<(FileFacts, Excluded)> {
+    let head = header(key);
+    let body = bytes.strip_prefix(head.as_bytes())?;
+    let Entry {
+        mut facts,
+        data,
+        excluded,
+    } = serde_json::from_slice(body).ok()?;
+    let slots = facts.item_findings.iter_mut().chain(
+        facts
+            .functions
+            .iter_mut()
+            .flat_map(|f| f.findings.iter_mut()),
+    );
+    let mut data = data.into_iter();
+    for f in slots {
+        f.data = data.next()?;
+    }
+    data.next().is_none().then_some((facts, excluded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Edition;
+
+    fn ctx() -> FileContext {
+        FileContext {
+            package: "demo".into(),
+            crate_name: "demo".into(),
+            module_path: vec!["a".into()],
+            rel_path: "src/a.rs".into(),
+            edition: Edition::E2021,
+        }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("concur-cache-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn keys_change_with_content_place_parent_and_salt() {
+        let c = FactsCache {
+            dir: PathBuf::new(),
+            salt: String::new(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        };
+        let k = c.key("fn f() {}", &ctx(), None, None);
+        assert_eq!(k, c.key("fn f() {}", &ctx(), None, None));
+        assert_ne!(k, c.key("fn f() { }", &ctx(), None, None));
+        assert_ne!(k, c.key("fn f() {}", &ctx(), None, Some(0)));
+        assert_ne!(k, c.key("fn f() {}", &ctx(), None, Some(1)));
+        let mut other = ctx();
+        other.module_path = vec!["b".into()];
+        assert_ne!(k, c.key("fn f() {}", &other, None, None));
+        assert_ne!(k, c.key("fn f() {}", &ctx(), Some("CfgSet { unix }"), None));
+        let salted = FactsCache { ..c }.with_salt("features=x");
+        assert_ne!(k, salted.key("fn f() {}", &ctx(), None, None));
+    }
+
+    #[test]
+    fn stored_facts_load_back_and_broken_entries_are_ignored() {
+        let dir = scratch("roundtrip");
+        let c = FactsCache::new(dir.clone());
+        let facts = FileFacts {
+            rel_path: "src/a.rs".into(),
+            crate_name: "demo".into(),
+            static_muts: vec!["demo::a::X".into()],
+            ..FileFacts::default()
+        };
+        let key = c.key("static mut X: u8 = 0;", &ctx(), None, None);
+        assert!(c.load(key).is_none());
+        c.store(key, &facts, &Excluded::default());
+        let (back, _) = c.load(key).expect("stored entry loads");
+        assert_eq!(back.static_muts, facts.static_muts);
+        assert_eq!(c.stats(), (1, 1));
+
+        // Truncated: ignored.
+        let path = c.path_of(key);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(c.load(key).is_none());
+        // Another key's entry under this name (foreign): ignored.
+        let other = key ^ 1;
+        c.store(other, &facts, &Excluded::default());
+        std::fs::copy(c.path_of(other), &path).unwrap();
+        assert!(c.load(key).is_none());
+        // Garbage: ignored; storing again repairs it.
+        std::fs::write(&path, b"\xff\x00garbage").unwrap();
+        assert!(c.load(key).is_none());
+        c.store(key, &facts, &Excluded::default());
+        assert!(c.load(key).is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Everything extracted from real files comes back from the cache as it was (all fields but the scope
+    /// map, whose order is unspecified, compared by their Debug text; the scopes by their digest).
+    #[test]
+    fn roundtrip_keeps_every_fact_of_the_fixtures() {
+        let dir = scratch("fixtures");
+        let c = FactsCache::new(dir.clone());
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files = Vec::new();
+        let mut stack = vec![root];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() && !p.ends_with("target") {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    files.push(p);
+                }
+            }
+        }
+        assert!(files.len() > 20, "the fixtures have many files");
+        let apis = std::sync::Arc::new(crate::rules::apis::Apis::builtin());
+        let mut with_data = 0;
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let Ok(ast) = syn::parse_file(&text) else {
+                continue;
+            };
+            let facts = crate::facts::extract(&ctx(), &ast, &apis);
+            with_data += findings(&facts).filter(|f| f.data.is_some()).count();
+            let key = c.key(&text, &ctx(), None, None);
+            c.store(key, &facts, &Excluded::default());
+            let (mut back, _) = c.load(key).expect("loads");
+            let mut orig = facts.clone();
+            assert_eq!(
+                chain_key(None, &back.scopes),
+                chain_key(None, &orig.scopes),
+                "{}",
+                path.display()
+            );
+            back.scopes.clear();
+            orig.scopes.clear();
+            assert_eq!(
+                format!("{back:?}"),
+                format!("{orig:?}"),
+                "{}",
+                path.display()
+            );
+        }
+        assert!(with_data > 20, "findings carry typed data");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn prune_removes_stale_temporaries_and_keeps_fresh_entries() {
+        let dir = scratch("prune");
+        let c = FactsCache::new(dir.clone());
+        let key = c.key("", &ctx(), None, None);
+        c.store(key, &FileFacts::default(), &Excluded::default());
+        let stale = dir.join(".dead.1.2.tmp");
+        std::fs::write(&stale, b"partial").unwrap();
+        let old = SystemTime::now() - Duration::from_secs(7200);
+        std::fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        c.prune();
+        assert!(!stale.exists());
+        assert!(c.path_of(key).exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,127 @@
+//! The facts cache end to end: warm output is byte-identical to a cold run's after a file is edited, and a
+//! corrupted cache is ignored and rebuilt — always through the real binary on a copy of the showcase.
+
+use std::path::{Path, PathBuf};
+
+use crate::{concur, fixture, root, shared};
+
+/// A private copy of the showcase fixture (the test edits it) and an empty cache directory.
+fn scratch(name: &str) -> (PathBuf, PathBuf) {
+    let base = root().join("target/it-cache").join(name);
+    let _ = std::fs::remove_dir_all(&base);
+    let copy = base.join("showcase");
+    copy_tree(&fixture("showcase"), &copy);
+    (copy, base.join("cache"))
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        if e.file_name() == "target" {
+            continue;
+        }
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// `analyze --format json` stdout, with the cache in `cache` (or `--no-cache`).
+fn analyze(manifest: &Path, cache: Option<&Path>) -> Vec<u8> {
+    let mut c = concur();
+    c.args(["concur", "analyze", "--format", "json", "--manifest-path"])
+        .arg(manifest);
+    match cache {
+        Some(dir) => c.env("CARGO_CONCUR_CACHE_DIR", dir),
+        None => c.arg("--no-cache"),
+    };
+    let out = c.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn entries(cache: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(cache)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.retain(|p| p.extension().is_some_and(|x| x == "facts"));
+    v.sort();
+    v
+}
+
+#[test]
+fn warm_output_equals_cold_output_after_an_edit() {
+    let _g = shared();
+    let (dir, cache) = scratch("warm");
+    let manifest = dir.join("Cargo.toml");
+    let cold = analyze(&manifest, None);
+    assert!(entries(&cache).is_empty(), "--no-cache writes nothing");
+    assert_eq!(
+        analyze(&manifest, Some(&cache)),
+        cold,
+        "first run, filling the cache"
+    );
+    let filled = entries(&cache);
+    assert!(!filled.is_empty(), "the cache holds the files' facts");
+    assert_eq!(analyze(&manifest, Some(&cache)), cold, "all hits");
+
+    // Edit the root file without changing what it declares: every finding in it moves down two lines, the
+    // files below it keep their entries.
+    let lib = dir.join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("// edited\n\n{text}")).unwrap();
+    let cold_edited = analyze(&manifest, None);
+    assert_ne!(cold_edited, cold, "the edit changes the analysis");
+    assert_eq!(
+        analyze(&manifest, Some(&cache)),
+        cold_edited,
+        "warm after the edit"
+    );
+    assert_eq!(
+        entries(&cache).len(),
+        filled.len() + 1,
+        "one new entry, for the edited file"
+    );
+}
+
+#[test]
+fn corrupt_truncated_and_foreign_entries_are_rebuilt() {
+    let _g = shared();
+    let (dir, cache) = scratch("corrupt");
+    let manifest = dir.join("Cargo.toml");
+    let cold = analyze(&manifest, None);
+    analyze(&manifest, Some(&cache));
+    let all = entries(&cache);
+    assert!(all.len() >= 3, "showcase has several files");
+    let good = std::fs::read(&all[0]).unwrap();
+    std::fs::write(&all[0], b"\x00\xffnot an entry").unwrap();
+    let other = std::fs::read(&all[2]).unwrap();
+    std::fs::write(&all[1], &other).unwrap(); // another file's entry under this key
+    let long = std::fs::read(&all[2]).unwrap();
+    std::fs::write(&all[2], &long[..long.len() / 2]).unwrap(); // truncated
+    assert_eq!(
+        analyze(&manifest, Some(&cache)),
+        cold,
+        "broken entries are not trusted"
+    );
+    for (path, before) in [(&all[0], &good), (&all[2], &long)] {
+        let now = std::fs::read(path).unwrap();
+        let split = |b: &[u8]| {
+            b.splitn(2, |&c| c == b'\n')
+                .map(<[u8]>::to_vec)
+                .collect::<Vec<_>>()
+        };
+        let (n, b) = (split(&now), split(before));
+        assert_eq!(n[0], b[0], "rewritten with the same header");
+        let parse = |v: &[u8]| serde_json::from_slice::<serde_json::Value>(v).unwrap();
+        assert_eq!(parse(&n[1]), parse(&b[1]), "and the same facts");
+    }
+    assert_eq!(analyze(&manifest, Some(&cache)), cold);
+}
