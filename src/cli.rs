@@ -429,6 +429,10 @@ pub struct MeasureArgs {
     /// Python interpreter for Python workloads (default: python3 on PATH)
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+    /// Limit the address space of every process of a run (setrlimit), e.g. 512M, 2G; a job past it is
+    /// recorded as out-of-memory
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -647,5 +651,37 @@ pub fn measure(a: &MeasureArgs) -> crate::error::Result<MeasureSettings> {
         perf: !a.no_perf,
         tests: !a.no_tests,
         python: a.python.clone(),
+        memory_limit: a.memory_limit.as_deref().map(parse_size).transpose()?,
     })
+}
+
+/// `512M`, `2G`, `65536K`, `1048576` (bytes; binary units) for `--memory-limit`.
+fn parse_size(text: &str) -> crate::error::Result<u64> {
+    let bad = || {
+        Error::usage(format!(
+            "--memory-limit {text}: use a size such as 512M or 2G"
+        ))
+    };
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let shift = match unit
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(bad()),
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    match n.checked_mul(1u64 << shift) {
+        Some(bytes) if bytes >= 16 << 20 => Ok(bytes),
+        _ => Err(Error::usage(format!(
+            "--memory-limit {text}: at least 16M (the harness itself needs some)"
+        ))),
+    }
 }

@@ -10,3 +10,7 @@ pub const USAGE: i32 = 2;
 pub const WORKLOAD_FAILED: i32 = 3;
 /// Extension: the tool could not finish (harness build failed, output file not writable, I/O error).
 pub const INTERNAL: i32 = 4;
+/// Extension: interrupted by SIGINT (Ctrl-C) during a profile; every process of the run was killed.
+pub const INTERRUPTED: i32 = 130;
+/// Extension: terminated by SIGTERM during a profile; every process of the run was killed.
+pub const TERMINATED: i32 = 143;

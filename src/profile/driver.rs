@@ -113,10 +113,15 @@ fn measured(o: &Outcome) -> Sample {
 }
 
 fn stderr_tail(o: &Outcome) -> String {
-    if o.stderr_tail.is_empty() {
-        String::new()
+    let overflow = if o.stack_overflow {
+        " (a thread overflowed its stack)"
     } else {
-        format!(" (stderr: {})", o.stderr_tail)
+        ""
+    };
+    if o.stderr_tail.is_empty() {
+        overflow.to_string()
+    } else {
+        format!("{overflow} (stderr: {})", o.stderr_tail)
     }
 }
 
@@ -259,11 +264,46 @@ impl HarnessLine {
     }
 }
 
+/// A run that passed `--memory-limit` (`out-of-memory`) or wrote past the output cap (`output-limit`).
+fn resource_error(o: &Outcome, spec: RunSpec) -> Option<super::doc::WorkloadError> {
+    let what = format!("{} x{}", spec.model.as_str(), spec.workers);
+    if o.out_of_memory {
+        return Some(run_error(
+            spec,
+            "out-of-memory",
+            o.panic_marker.as_ref().map(|p| p.0),
+            format!(
+                "{what}: out of memory: an allocation failed under --memory-limit (the address-space limit of \
+                 each process){}",
+                stderr_tail(o)
+            ),
+        ));
+    }
+    if o.output_dropped > 0 {
+        return Some(run_error(
+            spec,
+            "output-limit",
+            None,
+            format!(
+                "{what}: wrote {:.1} MB to stdout/stderr; {:.1} MB of it were cut (each stream is kept to {} MiB; \
+                 a job printing this much measures its printing)",
+                o.output_bytes as f64 / 1e6,
+                o.output_dropped as f64 / 1e6,
+                runner::OUTPUT_CAP >> 20
+            ),
+        ));
+    }
+    None
+}
+
 /// Turns a harness run's outcome into a sample, or the error of that run.
 pub fn harness_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResult {
     let (model, workers) = (spec.model, spec.workers);
     if o.timed_out {
         return Err(timeout_error(spec, timeout));
+    }
+    if let Some(e) = resource_error(o, spec) {
+        return Err(e);
     }
     let line = HarnessLine::parse(&o.stdout);
     if let Some((mut kind, job, mut message)) = line.as_ref().and_then(|l| l.error.clone()) {
@@ -466,6 +506,9 @@ pub fn libtest_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResul
     let (model, workers) = (spec.model, spec.workers);
     if o.timed_out {
         return Err(timeout_error(spec, timeout));
+    }
+    if let Some(e) = resource_error(o, spec) {
+        return Err(e);
     }
     let outcomes = test_outcomes(&o.stdout);
     let Some(digest) = outcome_digest(&outcomes) else {

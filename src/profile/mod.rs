@@ -120,6 +120,7 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut runner = Runner::new(measure.perf, project.target_dir.join("concur").join("run"))?;
+    runner.set_memory_limit(measure.memory_limit);
     if let Some(note) = &runner.counters.note {
         crate::render::status::warning(&format!(
             "measuring with rusage{}: {note}",

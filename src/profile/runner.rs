@@ -1,10 +1,14 @@
 //! Runs one measured command: spawned in its own process group with stdout/stderr to files under the
-//! target directory, counters around it, reaped with `wait4` (rusage of the whole tree that was waited
-//! for), killed as a group on timeout by a watchdog thread, and on Ctrl-C by the SIGINT handler.
+//! target directory (bounded: a stream past [`OUTPUT_CAP`] is cut, its head and tail kept), counters
+//! around it, an optional address-space limit (`setrlimit` in the child, inherited by worker processes),
+//! reaped with `wait4` (rusage of the whole tree that was waited for), killed as a group on timeout by a
+//! watchdog thread, and on SIGINT/SIGTERM by the signal handler. The tool is a child subreaper, so
+//! whatever a run started and left behind (a `setsid` grandchild, a double fork) is reparented to it
+//! and killed and reaped after the run ([`Runner::sweep`]): no process of a run outlives it.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,13 +16,13 @@ use std::time::{Duration, Instant};
 use super::counters::{CounterSet, Reading};
 use crate::error::{Error, Result};
 
-/// Process group of the run in progress (0: none); read by the SIGINT handler.
+/// Process group of the run in progress (0: none); read by the signal handler.
 static RUNNING_GROUP: AtomicI32 = AtomicI32::new(0);
-/// Set by the SIGINT handler.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// The signal (SIGINT or SIGTERM) that interrupted the profile; 0 while none did.
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
 
-extern "C" fn on_sigint(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
+extern "C" fn on_signal(sig: libc::c_int) {
+    INTERRUPTED.store(sig, Ordering::SeqCst);
     let group = RUNNING_GROUP.load(Ordering::SeqCst);
     if group > 0 {
         // SAFETY: kill(2) is async-signal-safe; a negative pid addresses the run's process group.
@@ -28,30 +32,46 @@ extern "C" fn on_sigint(_: libc::c_int) {
     }
 }
 
-/// Installs the SIGINT handler (no SA_RESTART, so a blocked `wait4` returns and sees the flag).
+/// Installs the SIGINT and SIGTERM handler (no SA_RESTART, so a blocked `wait4` returns and sees the
+/// flag; the run's group is killed at once, what escaped it by the sweep after `wait4`).
 pub fn install_interrupt_handler() {
     // SAFETY: the sigaction struct is zeroed then filled; the handler only touches atomics and kill(2).
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as usize;
+        action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
         libc::sigemptyset(&mut action.sa_mask);
         action.sa_flags = 0;
         libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+        libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut());
     }
 }
 
-/// True once Ctrl-C was pressed.
+/// True once SIGINT or SIGTERM arrived.
 pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
+    INTERRUPTED.load(Ordering::SeqCst) != 0
 }
 
-/// The error that ends the tool after Ctrl-C (exit 130, as shells report SIGINT).
+/// The error that ends the tool after SIGINT (exit 130) or SIGTERM (exit 143), as shells report them.
 pub fn interrupted_error() -> Error {
+    let sig = INTERRUPTED.load(Ordering::SeqCst);
+    let (code, name) = if sig == libc::SIGTERM {
+        (crate::exit::TERMINATED, "SIGTERM")
+    } else {
+        (crate::exit::INTERRUPTED, "SIGINT")
+    };
     Error {
-        code: 130,
-        message: "interrupted; every process of the run was killed".to_string(),
+        code,
+        message: format!("interrupted by {name}; every process of the run was killed"),
     }
 }
+
+/// Each of a run's stdout and stderr is kept to this many bytes on disk: past it, the watchdog saves the
+/// head and empties the file (the child writes with `O_APPEND`, so it goes on at the new end).
+pub const OUTPUT_CAP: u64 = 16 << 20;
+/// What is kept of the start of a stream that passed [`OUTPUT_CAP`].
+const HEAD_KEPT: usize = 64 << 10;
+/// How often the watchdog looks at the output files and the deadline.
+const POLL: Duration = Duration::from_millis(50);
 
 /// How the measured process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,57 +99,117 @@ pub struct Outcome {
     pub stderr_tail: String,
     /// The job and message of a `concur-harness: panic in job N: ...` line on stderr, if any.
     pub panic_marker: Option<(usize, String)>,
+    /// Bytes of stdout and stderr together that were cut out (past [`OUTPUT_CAP`]); 0 when none.
+    pub output_dropped: u64,
+    /// Bytes written to stdout and stderr together.
+    pub output_bytes: u64,
+    /// Rust's allocation-failure message was on stderr (`memory allocation of N bytes failed`), or the
+    /// process was killed by the kernel's OOM killer while a memory limit was set.
+    pub out_of_memory: bool,
+    /// A thread overflowed its stack (Rust's `has overflowed its stack` message on stderr).
+    pub stack_overflow: bool,
+    /// Processes the run left behind (escaped its process group) that the sweep killed.
+    pub escaped: usize,
+}
+
+/// One output file the watchdog keeps bounded.
+struct Stream {
+    file: std::fs::File,
+    /// The head saved before the file was first emptied.
+    head: Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+    dropped: Arc<AtomicU64>,
 }
 
 enum WatchCmd {
-    Arm(i32, Instant),
+    Arm(i32, Instant, Vec<Stream>),
     Disarm,
 }
 
-/// Kills a process group when its deadline passes. Created before the counters are opened, so its
-/// thread is not counted.
+/// Kills a process group when its deadline passes, and keeps the run's output files bounded. Created
+/// before the counters are opened, so its thread is not counted.
 struct Watchdog {
     tx: mpsc::Sender<WatchCmd>,
+    /// Acknowledges a `Disarm`: after it the thread touches no file of the run.
+    done_rx: mpsc::Receiver<()>,
     fired: Arc<AtomicBool>,
+}
+
+/// Empties `s.file` when it passed the cap, saving its head the first time.
+fn bound(s: &Stream) {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(meta) = s.file.metadata() else { return };
+    if meta.len() <= OUTPUT_CAP {
+        return;
+    }
+    if let Ok(mut head) = s.head.lock() {
+        if head.is_none() {
+            let mut buf = vec![0u8; HEAD_KEPT];
+            let mut f = &s.file;
+            let n = f
+                .seek(SeekFrom::Start(0))
+                .and_then(|_| f.read(&mut buf))
+                .unwrap_or(0);
+            buf.truncate(n);
+            *head = Some(buf);
+        }
+    }
+    if s.file.set_len(0).is_ok() {
+        s.dropped.fetch_add(meta.len(), Ordering::SeqCst);
+    }
 }
 
 impl Watchdog {
     fn start() -> Watchdog {
         let (tx, rx) = mpsc::channel::<WatchCmd>();
+        let (done_tx, done_rx) = mpsc::channel::<()>();
         let fired = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&fired);
         std::thread::spawn(move || {
-            let mut armed: Option<(i32, Instant)> = None;
+            // The run's group, its deadline (`None` once it fired), and its output files.
+            let mut armed: Option<(i32, Option<Instant>, Vec<Stream>)> = None;
             loop {
-                let cmd = match armed {
+                let wait = match &mut armed {
+                    None => None,
+                    Some((group, deadline, streams)) => {
+                        for s in streams.iter() {
+                            bound(s);
+                        }
+                        if let Some(d) = *deadline {
+                            if Instant::now() >= d {
+                                flag.store(true, Ordering::SeqCst);
+                                // SAFETY: plain kill(2) of the run's process group.
+                                unsafe {
+                                    libc::kill(-*group, libc::SIGKILL);
+                                }
+                                *deadline = None;
+                            }
+                        }
+                        let left =
+                            deadline.map_or(POLL, |d| d.saturating_duration_since(Instant::now()));
+                        Some(left.min(POLL))
+                    }
+                };
+                let cmd = match wait {
                     None => match rx.recv() {
                         Ok(c) => c,
                         Err(_) => return,
                     },
-                    Some((group, deadline)) => {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        match rx.recv_timeout(left) {
-                            Ok(c) => c,
-                            Err(mpsc::RecvTimeoutError::Timeout) => {
-                                flag.store(true, Ordering::SeqCst);
-                                // SAFETY: plain kill(2) of the run's process group.
-                                unsafe {
-                                    libc::kill(-group, libc::SIGKILL);
-                                }
-                                armed = None;
-                                continue;
-                            }
-                            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                        }
+                    Some(w) => match rx.recv_timeout(w) {
+                        Ok(c) => c,
+                        Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    },
+                };
+                match cmd {
+                    WatchCmd::Arm(g, d, streams) => armed = Some((g, Some(d), streams)),
+                    WatchCmd::Disarm => {
+                        armed = None;
+                        let _ = done_tx.send(());
                     }
-                };
-                armed = match cmd {
-                    WatchCmd::Arm(g, d) => Some((g, d)),
-                    WatchCmd::Disarm => None,
-                };
+                }
             }
         });
-        Watchdog { tx, fired }
+        Watchdog { tx, done_rx, fired }
     }
 }
 
@@ -138,6 +218,48 @@ pub struct Runner {
     watchdog: Watchdog,
     pub counters: CounterSet,
     scratch: PathBuf,
+    /// Address-space limit of each process of a run (`RLIMIT_AS`), bytes.
+    memory_limit: Option<u64>,
+    /// Whether this process became a child subreaper (Linux); without it, only the run's process group
+    /// is killed and what left the group is not seen.
+    pub subreaper: bool,
+}
+
+/// Makes this process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER, Linux 3.4).
+fn become_subreaper() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: prctl with integer arguments only.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
+/// Children of this process (parent pid in `/proc/<pid>/stat`), zombies included.
+fn children() -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // `pid (comm) state ppid ...`: comm may hold spaces and parentheses.
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            rest.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<i32>().ok())
+                == Some(me)
+        })
+        .collect()
 }
 
 impl Runner {
@@ -151,7 +273,14 @@ impl Runner {
             watchdog,
             counters,
             scratch,
+            memory_limit: None,
+            subreaper: become_subreaper(),
         })
+    }
+
+    /// Limits the address space of every process of each run (`--memory-limit`).
+    pub fn set_memory_limit(&mut self, bytes: Option<u64>) {
+        self.memory_limit = bytes;
     }
 
     /// This process's stdout/stderr files for runs: named by pid, so that two `cargo concur` processes
@@ -164,6 +293,34 @@ impl Runner {
         )
     }
 
+    /// Kills and reaps every process left over from the run: this process's children (what the subreaper
+    /// inherited when a run's process exited: `setsid` grandchildren, double forks), with their process
+    /// groups, until none is left (each kill may orphan more). Returns how many were killed.
+    pub fn sweep(&self) -> usize {
+        let mut killed = 0;
+        for _ in 0..1000 {
+            let left = children();
+            if left.is_empty() {
+                break;
+            }
+            for &pid in &left {
+                // SAFETY: kill(2) of our own child, and of the group it may lead.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::kill(-pid, libc::SIGKILL);
+                }
+            }
+            for &pid in &left {
+                let mut status = 0;
+                // SAFETY: waitpid(2) on our own child; it was sent SIGKILL, so this returns.
+                if unsafe { libc::waitpid(pid, &mut status, 0) } == pid {
+                    killed += 1;
+                }
+            }
+        }
+        killed
+    }
+
     /// Runs `cmd` to completion or until `timeout`, measuring it.
     pub fn run(&mut self, mut cmd: Command, timeout: Duration) -> Result<Outcome> {
         use std::os::unix::process::CommandExt;
@@ -172,14 +329,58 @@ impl Runner {
         }
         let (out_path, err_path) = self.scratch_files();
         let create = |p: &PathBuf| {
-            std::fs::File::create(p)
+            // Appending: when the watchdog empties a file past the cap, the child goes on at its new end.
+            std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(true)
+                .open(p)
+                .and_then(|f| {
+                    drop(f);
+                    std::fs::OpenOptions::new().append(true).open(p)
+                })
                 .map_err(|e| Error::internal(format!("cannot create {}: {e}", p.display())))
         };
         let (out_file, err_file) = (create(&out_path)?, create(&err_path)?);
+        // The watchdog's own handles (read for the head, write to empty the file), with their own offsets.
+        let streams = [&out_path, &err_path]
+            .into_iter()
+            .map(|p| {
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(p)
+                    .map(|file| Stream {
+                        file,
+                        head: Arc::new(std::sync::Mutex::new(None)),
+                        dropped: Arc::new(AtomicU64::new(0)),
+                    })
+            })
+            .collect::<std::io::Result<Vec<Stream>>>()
+            .map_err(|e| Error::internal(format!("cannot open the run's output files: {e}")))?;
+        let heads: Vec<_> = streams
+            .iter()
+            .map(|s| (Arc::clone(&s.head), Arc::clone(&s.dropped)))
+            .collect();
         cmd.process_group(0)
             .stdin(Stdio::null())
             .stdout(out_file)
             .stderr(err_file);
+        if let Some(bytes) = self.memory_limit {
+            // SAFETY: between fork and exec only setrlimit(2) runs, which is async-signal-safe.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let limit = libc::rlimit {
+                        rlim_cur: bytes as libc::rlim_t,
+                        rlim_max: bytes as libc::rlim_t,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
         self.watchdog.fired.store(false, Ordering::SeqCst);
         self.counters.start();
         let start = Instant::now();
@@ -192,7 +393,10 @@ impl Runner {
         };
         let pid = child.id() as i32;
         RUNNING_GROUP.store(pid, Ordering::SeqCst);
-        let _ = self.watchdog.tx.send(WatchCmd::Arm(pid, start + timeout));
+        let _ = self
+            .watchdog
+            .tx
+            .send(WatchCmd::Arm(pid, start + timeout, streams));
         let mut status: libc::c_int = 0;
         // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
         let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
@@ -210,13 +414,22 @@ impl Runner {
         }
         let wall = start.elapsed();
         let reading = self.counters.stop();
-        let _ = self.watchdog.tx.send(WatchCmd::Disarm);
-        // Leave nothing behind: worker processes of a crashed harness die with their group.
+        // Leave nothing behind: worker processes of a crashed harness die with their group, and what left
+        // the group was reparented to this subreaper when its parent died.
         // SAFETY: plain kill(2) of the group we created; ESRCH when it is already empty.
         unsafe {
             libc::kill(-pid, libc::SIGKILL);
         }
+        let escaped = self.sweep();
+        if escaped > 0 {
+            crate::render::status::warning(&format!(
+                "the run left {escaped} process{} behind (outside its process group); killed and reaped",
+                if escaped == 1 { "" } else { "es" }
+            ));
+        }
         RUNNING_GROUP.store(0, Ordering::SeqCst);
+        let _ = self.watchdog.tx.send(WatchCmd::Disarm);
+        let _ = self.watchdog.done_rx.recv_timeout(Duration::from_secs(5));
         drop(child);
         if interrupted() {
             return Err(interrupted_error());
@@ -227,8 +440,17 @@ impl Runner {
         } else {
             Ended::Signaled(libc::WTERMSIG(status))
         };
-        let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-        let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+        let mut output_dropped = 0;
+        let mut output_bytes = 0;
+        let mut texts = Vec::new();
+        for (path, (head, dropped)) in [&out_path, &err_path].into_iter().zip(&heads) {
+            let (text, kept) = read_bounded(path, head, dropped.load(Ordering::SeqCst));
+            output_dropped += dropped.load(Ordering::SeqCst) + (kept.0 - kept.1);
+            output_bytes += dropped.load(Ordering::SeqCst) + kept.0;
+            texts.push(text);
+        }
+        let stderr = texts.pop().unwrap_or_default();
+        let stdout = texts.pop().unwrap_or_default();
         let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
         let stderr_tail = lines[lines.len().saturating_sub(3)..].join(" | ");
         let panic_marker = lines.iter().find_map(|l| {
@@ -236,6 +458,12 @@ impl Runner {
             let (job, message) = rest.split_once(": ")?;
             Some((job.parse().ok()?, message.to_string()))
         });
+        let allocation_failed = lines
+            .iter()
+            .any(|l| l.starts_with("memory allocation of ") && l.contains(" failed"));
+        let oom_killed =
+            self.memory_limit.is_some() && ended == Ended::Signaled(libc::SIGKILL) && !timed_out;
+        let stack_overflow = lines.iter().any(|l| l.contains("has overflowed its stack"));
         let ns = |tv: libc::timeval| tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1000;
         Ok(Outcome {
             wall_ns: wall.as_nanos() as u64,
@@ -252,8 +480,54 @@ impl Runner {
             stdout,
             stderr_tail,
             panic_marker,
+            output_dropped,
+            output_bytes,
+            out_of_memory: allocation_failed || oom_killed,
+            stack_overflow,
+            escaped,
         })
     }
+}
+
+/// Most of a stream that is read back: its last bytes (the harness's result line is last).
+const TAIL_KEPT: u64 = 4 << 20;
+
+/// The text of a run's output file: the saved head (when the watchdog emptied it) and at most
+/// [`TAIL_KEPT`] bytes of its end, with a note where bytes were cut. Also (bytes in the file, bytes read).
+fn read_bounded(
+    path: &PathBuf,
+    head: &std::sync::Mutex<Option<Vec<u8>>>,
+    dropped_before: u64,
+) -> (String, (u64, u64)) {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return (String::new(), (0, 0));
+    };
+    let len = f.metadata().map_or(0, |m| m.len());
+    let from = len.saturating_sub(TAIL_KEPT);
+    let mut tail = Vec::new();
+    let _ = f
+        .seek(SeekFrom::Start(from))
+        .and_then(|_| (&mut f).take(TAIL_KEPT).read_to_end(&mut tail));
+    let cut = dropped_before + from;
+    let mut text = String::new();
+    if cut > 0 {
+        let saved = head.lock().ok().and_then(|h| h.clone());
+        let h = saved.unwrap_or_else(|| {
+            let mut buf = Vec::new();
+            let _ = f
+                .seek(SeekFrom::Start(0))
+                .and_then(|_| (&mut f).take(HEAD_KEPT as u64).read_to_end(&mut buf));
+            buf
+        });
+        text.push_str(&String::from_utf8_lossy(&h));
+        text.push_str(&format!(
+            "\n[cargo-concur: {:.1} MB of output cut here]\n",
+            cut as f64 / 1e6
+        ));
+    }
+    text.push_str(&String::from_utf8_lossy(&tail));
+    (text, (len, tail.len() as u64))
 }
 
 impl Drop for Runner {

@@ -25,4 +25,6 @@ pub struct MeasureSettings {
     pub tests: bool,
     /// `--python`: the interpreter Python workloads' environment is made from.
     pub python: Option<PathBuf>,
+    /// `--memory-limit`: address-space limit of each process of a run, bytes.
+    pub memory_limit: Option<u64>,
 }

@@ -40,6 +40,8 @@ mod analyze;
 mod asynchronous;
 mod cache;
 mod ci;
+mod faults;
+mod fuzz;
 mod hardening;
 mod layers;
 mod profile;

@@ -1,0 +1,212 @@
+//! `profile` on `fixtures/faults`, one misbehaving workload per fault, through the real binary: each fault
+//! is recorded with its model, worker count and (where the harness knows it) job, the rest of the
+//! profile completes, the exit code is 3, and afterwards no process the run started is alive (found by a
+//! marker in their environment, escaped ones included) and no run file is left in the target directory.
+//! SIGTERM during a profile kills everything and exits 143.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{concur, exclusive, fixture};
+
+fn manifest() -> PathBuf {
+    fixture("faults").join("Cargo.toml")
+}
+
+/// A marker only this test's processes carry in their environment.
+fn marker(test: &str) -> String {
+    format!("{test}-{}-{:?}", std::process::id(), Instant::now())
+}
+
+/// Processes whose environment holds `CONCUR_FAULTS_MARKER=<marker>` (escaped ones included: the
+/// environment is inherited through `setsid` and forks).
+pub fn marked_processes(marker: &str) -> Vec<(i32, String)> {
+    let needle = format!("CONCUR_FAULTS_MARKER={marker}");
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        if env.split(|&b| b == 0).any(|v| v == needle.as_bytes()) {
+            let cmd = std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+                .unwrap_or_default()
+                .replace('\0', " ");
+            out.push((pid, cmd));
+        }
+    }
+    out
+}
+
+fn profile(marker: &str, args: &[&str]) -> Command {
+    let mut c = concur();
+    c.arg("profile")
+        .arg("--manifest-path")
+        .arg(manifest())
+        .args(["--no-tests", "--no-perf", "--workers", "2", "--runs", "1"])
+        .args(args)
+        .env("CONCUR_FAULTS_MARKER", marker);
+    c
+}
+
+fn errors<'a>(doc: &'a Value, workload: &str) -> Vec<&'a Value> {
+    doc["workloads"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|w| w["name"] == workload))
+        .and_then(|w| w["errors"].as_array())
+        .map(|e| e.iter().collect())
+        .unwrap_or_default()
+}
+
+fn run_files() -> Vec<PathBuf> {
+    let dir = fixture("faults").join("target/concur/run");
+    std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_fault_is_recorded_and_nothing_outlives_the_run() {
+    let _g = exclusive();
+    let marker = marker("faults");
+    let out = profile(
+        &marker,
+        &[
+            "--timeout",
+            "8",
+            "--memory-limit",
+            "512M",
+            "--format",
+            "json",
+        ],
+    )
+    .stdin(Stdio::null())
+    .output()
+    .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+
+    // (workload, kind, text in the message) that must be among its errors.
+    let expect: &[(&str, &str, &str)] = &[
+        ("segfault", "crash", "SIGSEGV"),
+        ("stack_overflow", "crash", "overflowed its stack"),
+        ("exit_in_job", "crash", "exited with code 7"),
+        ("never_returns", "timeout", "killed after the 8.0 s timeout"),
+        ("flood", "output-limit", "MB of it were cut"),
+        ("hog", "out-of-memory", "--memory-limit"),
+    ];
+    for (workload, kind, text) in expect {
+        let es = errors(&doc, workload);
+        assert!(
+            es.iter()
+                .any(|e| e["kind"] == *kind
+                    && e["message"].as_str().is_some_and(|m| m.contains(text))),
+            "{workload}: no {kind} error saying {text:?}: {es:?}"
+        );
+        // Every error names its model and worker count.
+        for e in &es {
+            assert!(
+                e["model"].is_string() && e["workers"].is_u64(),
+                "{workload}: {e}"
+            );
+        }
+    }
+    // Worker processes: the harness knows which job its dead worker had.
+    let seg = errors(&doc, "segfault");
+    assert!(
+        seg.iter()
+            .any(|e| e["model"] == "processes" && e["job"] == 1),
+        "segfault: the processes model names job 1: {seg:?}"
+    );
+    // `process::exit` in a job under threads ends the harness: recorded, not taken as success.
+    let exit = errors(&doc, "exit_in_job");
+    assert!(
+        exit.iter().any(|e| e["model"] == "threads"),
+        "exit_in_job: threads: {exit:?}"
+    );
+    // The escaping workload: what it left behind was killed (sequential and threads runs return; under
+    // processes a sleeper inherits the worker's protocol pipe, so that run ends at the timeout).
+    let escape = errors(&doc, "escape");
+    assert!(
+        escape.iter().all(|e| e["model"] == "processes"),
+        "{escape:?}"
+    );
+    assert!(
+        stderr.contains("process") && stderr.contains("behind"),
+        "no note of escaped processes: {stderr}"
+    );
+
+    std::thread::sleep(Duration::from_millis(300));
+    let left = marked_processes(&marker);
+    assert!(left.is_empty(), "processes outlived the profile: {left:?}");
+    assert!(run_files().is_empty(), "run files left: {:?}", run_files());
+}
+
+#[test]
+fn sigterm_during_a_profile_kills_everything_and_exits_143() {
+    let _g = exclusive();
+    let marker = marker("sigterm");
+    // The escaping workload, then one that never returns: SIGTERM arrives while processes have escaped.
+    let mut child = profile(
+        &marker,
+        &[
+            "--workload",
+            "escape",
+            "--workload",
+            "never_returns",
+            "--timeout",
+            "60",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(240);
+    // Wait until the hanging workload runs (the harness may be built first).
+    while Instant::now() < deadline {
+        let procs = marked_processes(&marker);
+        if procs
+            .iter()
+            .any(|(_, c)| c.contains("concur-harness") && c.contains("never_returns"))
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        marked_processes(&marker)
+            .iter()
+            .any(|(_, c)| c.contains("concur-harness") && c.contains("never_returns")),
+        "the hanging workload never started"
+    );
+    let sent = Instant::now();
+    // SAFETY: plain kill(2) of our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = child.wait().expect("wait");
+    let took = sent.elapsed();
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut stderr);
+    }
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+    assert!(took < Duration::from_secs(5), "took {took:?} to exit");
+    std::thread::sleep(Duration::from_millis(300));
+    let left = marked_processes(&marker);
+    assert!(left.is_empty(), "processes outlived SIGTERM: {left:?}");
+    assert!(run_files().is_empty(), "run files left: {:?}", run_files());
+}
