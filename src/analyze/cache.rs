@@ -68,10 +68,6 @@ impl FactsCache {
         self
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// (hits, misses) so far.
     pub fn stats(&self) -> (u64, u64) {
         (
