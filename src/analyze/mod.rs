@@ -412,7 +412,7 @@ fn analyze_in_pool(
             .collect::<Vec<_>>(),
     );
 
-    let mut doc = assemble(ws, done, config);
+    let mut doc = assemble(ws, done, config, apis);
     let x = &mut doc.files.excluded;
     x.targets = targets_excluded;
     x.files = files_excluded;
@@ -539,7 +539,12 @@ fn canonical(p: &std::path::Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-fn assemble(ws: &Workspace, done: Vec<FileDone>, config: &ProjectConfig) -> AnalysisDoc {
+fn assemble(
+    ws: &Workspace,
+    done: Vec<FileDone>,
+    config: &ProjectConfig,
+    apis: &Apis,
+) -> AnalysisDoc {
     let mut files = FilesDoc {
         analyzed: done.len(),
         ..FilesDoc::default()
@@ -582,7 +587,7 @@ fn assemble(ws: &Workspace, done: Vec<FileDone>, config: &ProjectConfig) -> Anal
             .pyo3
             .as_ref()
             .map(|d| crate::rules::gil_held::ReleaseName::for_version(d.locked.as_deref()));
-        let out = crate::callgraph::link_with(&pkg.name, facts, python);
+        let out = crate::callgraph::link_with(&pkg.name, facts, python, apis);
         let offset = findings.len();
         findings.extend(out.findings);
         functions.extend(out.functions.into_iter().map(|mut f| {

@@ -34,8 +34,9 @@ pub fn run_with(
         rel_path: "src/lib.rs".into(),
         edition,
     };
-    let facts = extract(&ctx, &ast, &crate::callgraph::check::apis());
-    link_with(&ctx.package, vec![facts], python)
+    let apis = apis();
+    let facts = extract(&ctx, &ast, &apis);
+    link_with(&ctx.package, vec![facts], python, &apis)
 }
 
 /// The `// expect:` markers of `src`: line → kinds.

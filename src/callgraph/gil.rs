@@ -47,9 +47,9 @@ pub(super) fn findings(
     edges: &[Vec<Edge>],
     io: &[(Finding, Option<usize>)],
     name: ReleaseName,
+    apis: &Apis,
 ) -> Vec<(Finding, Option<usize>)> {
-    // The built-in catalogue: which calls are CPU-heavy and which I/O is console output.
-    let apis = Apis::builtin();
+    // The analysis's catalogue (built-in and configured entries): which I/O is console output.
     let mut io_of: HashMap<usize, Vec<&Finding>> = HashMap::new();
     for (fd, owner) in io {
         if let (FindingKind::Io, Some(o)) = (fd.kind, owner) {
@@ -108,7 +108,7 @@ pub(super) fn findings(
             for fd in io_of.get(&f).map(Vec::as_slice).unwrap_or(&[]) {
                 let at = (fd.line, fd.column);
                 let (held, re) = held_at(&regions[f], at, inherited);
-                if let (true, Some(what)) = (held, io_what(fd, &apis)) {
+                if let (true, Some(what)) = (held, io_what(fd, apis)) {
                     report(
                         at,
                         GilHeavy::Io {

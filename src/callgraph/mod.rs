@@ -124,7 +124,7 @@ fn gather(files: Vec<FileFacts>) -> Gathered {
 /// Links the facts of every file of one package (all targets) and derives findings (no pyo3 dependency).
 #[cfg(test)]
 pub fn link(package: &str, files: Vec<FileFacts>) -> PackageOutput {
-    link_with(package, files, None)
+    link_with(package, files, None, &crate::callgraph::check::apis())
 }
 
 /// Links the facts of every file of one package (all targets) and derives findings; for a package that
@@ -134,6 +134,7 @@ pub fn link_with(
     package: &str,
     files: Vec<FileFacts>,
     python: Option<rules::gil_held::ReleaseName>,
+    apis: &crate::rules::apis::Apis,
 ) -> PackageOutput {
     let Gathered {
         fns,
@@ -153,7 +154,7 @@ pub fn link_with(
     let sums = graph.summarize(&sccs, &mut locks);
     let pairs = hazards::through_calls(&graph, &sums, &mut locks, &mut findings);
     if let Some(name) = python {
-        let held = gil::findings(&fns, &graph.edges, &findings, name);
+        let held = gil::findings(&fns, &graph.edges, &findings, name, apis);
         findings.extend(held);
     }
     hazards::lock_order(&pairs, &locks, &fns, &mut findings);

@@ -420,6 +420,17 @@ impl Runner {
         unsafe {
             libc::kill(-pid, libc::SIGKILL);
         }
+        // Members of the group that outlived the run's process and were reparented here (a pool's helper
+        // that was about to exit, such as Python's resource tracker) died with the group: reap them before
+        // counting what escaped it.
+        loop {
+            let mut st = 0;
+            // SAFETY: waitpid(2) on our own children of the group just sent SIGKILL; returns -1 (ECHILD)
+            // once none is left, so this ends.
+            if unsafe { libc::waitpid(-pid, &mut st, 0) } <= 0 {
+                break;
+            }
+        }
         let escaped = self.sweep();
         if escaped > 0 {
             crate::render::status::warning(&format!(

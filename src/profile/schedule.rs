@@ -324,13 +324,16 @@ pub fn run(
             .map(|&p| estimate(samples, p, seq_time, cores))
             .sum()
     };
-    let mut ladder = worker_ladder(&plan.workers, cores, m.io_bound);
-    let mut pairs = pairs_of(&ladder);
+    // The explicit worker counts, or none for the default ladders (whose in-flight ladder goes past the
+    // worker ladder for I/O-bound async workloads).
+    let mut pairs = pairs_of(&plan.workers);
     let left_now = budget.saturating_sub(clock.elapsed());
-    if plan.workers.is_empty() && round_estimate(&pairs, &samples) > left_now && ladder != [cores] {
+    if plan.workers.is_empty()
+        && round_estimate(&pairs, &samples) > left_now
+        && worker_ladder(&[], cores, m.io_bound) != [cores]
+    {
         let full = round_estimate(&pairs, &samples);
-        ladder = vec![cores];
-        pairs = pairs_of(&ladder);
+        pairs = pairs_of(&[cores]);
         m.notes.push(format!(
             "one round of every worker count would take about {:.0} s, over the {:.0} s budget: measured \
              ×{cores} only (run with --workers or --budget for more)",
@@ -753,6 +756,19 @@ mod tests {
         let workers: BTreeSet<usize> = m.runs.iter().map(|r| r.workers).collect();
         assert_eq!(workers, BTreeSet::from([1, 2, 4, 8, 16]));
         assert!(io_bound(10, 100) && !io_bound(60, 100));
+        // An I/O-bound async workload: tasks in flight go past the worker ladder (to 32x and 128x cores,
+        // never more than the jobs), on the same default plan.
+        let mut d = d;
+        d.0.log.clear();
+        let clock = FakeClock(Rc::clone(&d.0.now));
+        let async_plan = Plan {
+            jobs: 128,
+            is_async: true,
+            ..plan()
+        };
+        let m = run(&mut d, &async_plan, &clock, &mut |_| {}).unwrap();
+        let in_flight: BTreeSet<usize> = m.runs.iter().filter_map(|r| r.in_flight).collect();
+        assert_eq!(in_flight, BTreeSet::from([1, 2, 4, 8, 16, 64, 128]));
     }
 
     #[test]

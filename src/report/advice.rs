@@ -107,7 +107,18 @@ pub fn advise(ev: &Evidence<'_>, decision: &Decision) -> Vec<Refactor> {
         }
     }
     if out.is_empty() {
+        let python = ev.workload.python.is_some();
         let general = match verdict {
+            // Python workloads: the pools Python offers, with what each needs.
+            Verdict::Threads if python => Some(format!(
+                "call it from `concurrent.futures.ThreadPoolExecutor(max_workers={workers})`: the GIL is \
+                 released on the path, so the threads run it in parallel on the one shared input"
+            )),
+            Verdict::Processes if python => Some(format!(
+                "call it from `concurrent.futures.ProcessPoolExecutor(max_workers={workers})` started once and \
+                 reused (its start-up is paid per pool, not per call); or release the GIL in the Rust code to \
+                 use threads"
+            )),
             Verdict::Threads
                 if ev
                     .sequential_cpu_share()

@@ -950,6 +950,23 @@ fn python_gil_held_goes_to_processes_with_the_finding_and_the_costs() {
     );
     assert!(first.contains("5 bytes pickled per job"), "{first}");
     assert!(first.contains("release the GIL"), "{first}");
+    // The advice names Python's own pool, not a Rust job queue.
+    let advice: Vec<&str> = w
+        .recommendation
+        .refactors
+        .iter()
+        .map(|r| r.message.as_str())
+        .collect();
+    assert!(
+        advice
+            .iter()
+            .any(|m| m.contains("concurrent.futures.ProcessPoolExecutor(max_workers=2)")),
+        "{advice:?}"
+    );
+    assert!(
+        !advice.iter().any(|m| m.contains("pipes or files")),
+        "{advice:?}"
+    );
     assert!(
         !reasons(w).contains("no lock or contention counter"),
         "{}",
@@ -984,6 +1001,14 @@ fn python_gil_released_goes_to_threads_and_a_free_threaded_build_is_said() {
     assert!(
         !r.contains("src/lib.rs:33"),
         "the other entry point's finding is not on this path: {r}"
+    );
+    assert!(
+        w.recommendation
+            .refactors
+            .iter()
+            .any(|f| f.message.contains("ThreadPoolExecutor(max_workers=2)")),
+        "{:?}",
+        w.recommendation.refactors
     );
 }
 
