@@ -288,6 +288,25 @@ pub fn blocking_cause(ev: &Evidence<'_>) -> Vec<String> {
             f.via
         ));
     }
+    // Jobs that compute hold their worker thread by nature: that is no blocking call to move.
+    let computing = ev
+        .sequential_cpu_share()
+        .filter(|&share| share >= super::verdict::IO_BOUND_CPU_SHARE);
+    if let (true, Some(share)) = (findings.is_empty(), computing) {
+        out.push(format!(
+            "cause: the jobs compute (on CPU {:.0}% of the sequential run's wall time): a task holds its \
+             worker thread while it computes, so tasks run no more jobs at once than the runtime has worker \
+             threads, and a multi-thread runtime can at best match threads",
+            share * 100.0
+        ));
+        out.extend(flat);
+        out.push(
+            "fix: none needed for speed: keep CPU-bound jobs on threads (`rayon`), or in \
+             `tokio::task::spawn_blocking` where they must live beside async code"
+                .to_string(),
+        );
+        return out;
+    }
     if findings.is_empty() {
         out.push(
             "cause: something inside the async jobs blocks the runtime's worker threads (no \

@@ -220,6 +220,13 @@ fn async_compute_ties_threads_on_a_multi_thread_runtime_and_equals_sequential_on
         r.contains("async tasks are as fast within the noise"),
         "{r}"
     );
+    // Computing is the cause, not a hidden blocking call; nothing to move into `spawn_blocking` for speed.
+    assert!(
+        r.contains("cause: the jobs compute (on CPU 100% of the sequential run's wall time)"),
+        "{r}"
+    );
+    assert!(!r.contains("look for blocking calls"), "{r}");
+    assert!(!r.contains("use the async API"), "{r}");
     let speed = |rt: AsyncRuntime| {
         w.measured
             .iter()
