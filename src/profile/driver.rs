@@ -77,6 +77,11 @@ pub trait Driver {
     fn job_name(&self, index: usize, _entry: &str) -> String {
         format!("job {index}")
     }
+    /// Processes that the runs since the last call left behind (outside their process group), which the
+    /// runner killed and reaped.
+    fn take_escaped(&mut self) -> usize {
+        0
+    }
 }
 
 /// An error of one run.
@@ -193,6 +198,10 @@ impl Driver for HarnessDriver<'_> {
 
     fn reorders(&self) -> bool {
         true
+    }
+
+    fn take_escaped(&mut self) -> usize {
+        self.runner.take_escaped()
     }
 }
 
@@ -430,6 +439,10 @@ impl Driver for LibtestDriver<'_> {
 
     fn job_name(&self, _index: usize, entry: &str) -> String {
         format!("test {}", entry.split(" ... ").next().unwrap_or(entry))
+    }
+
+    fn take_escaped(&mut self) -> usize {
+        self.runner.take_escaped()
     }
 }
 
