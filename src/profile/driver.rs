@@ -130,10 +130,13 @@ fn stderr_tail(o: &Outcome) -> String {
     }
 }
 
+/// The failure kind of a run killed at the timeout (the schedule skips what would hang the same way).
+pub const KIND_TIMEOUT: &str = "timeout";
+
 fn timeout_error(spec: RunSpec, timeout: Duration) -> WorkloadError {
     run_error(
         spec,
-        "timeout",
+        KIND_TIMEOUT,
         None,
         format!(
             "{} x{}: killed after the {:.1} s timeout with its whole process group",
