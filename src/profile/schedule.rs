@@ -24,8 +24,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::doc::{AsyncRuntime, RunKey, RunSummary, Sample, SkippedRun, WorkloadError};
-use super::driver::{Driver, Order, RunSpec, KIND_TIMEOUT as TIMEOUT};
+use super::doc::{
+    AsyncRuntime, FailureKind, RunKey, RunSummary, Sample, SkippedRun, WorkloadError,
+};
+use super::driver::{Driver, Order, RunSpec};
 use super::summary;
 use crate::error::Result;
 use crate::vocab::Model;
@@ -265,7 +267,7 @@ pub fn run(
     let warm_time = clock.elapsed();
     m.warmup_ns = warm_time.as_nanos() as u64;
     let mut failed: BTreeSet<RunKey> = BTreeSet::new();
-    let warm_timed_out = matches!(&warm, Err(e) if e.kind == TIMEOUT);
+    let warm_timed_out = matches!(&warm, Err(e) if e.kind == FailureKind::Timeout);
     let reference = match warm {
         Ok(s) => {
             m.io_bound = io_bound(s.user_ns + s.sys_ns, s.wall_ns);
@@ -292,7 +294,7 @@ pub fn run(
                         m.errors.push(WorkloadError {
                             model: None,
                             workers: None,
-                            kind: "order-dependent".to_string(),
+                            kind: FailureKind::OrderDependent,
                             job: None,
                             message: format!(
                                 "results depend on the order the jobs run in: run last to first, {n} of {} jobs \
@@ -307,7 +309,7 @@ pub fn run(
                 Err(e) => m.errors.push(WorkloadError {
                     model: None,
                     workers: None,
-                    kind: "order-dependent".to_string(),
+                    kind: FailureKind::OrderDependent,
                     job: e.job,
                     message: format!(
                         "the jobs run last to first failed, first to last they did not: {}",
@@ -434,7 +436,7 @@ pub fn run(
             match driver.run(RunSpec::of(key))? {
                 Ok(s) => samples.entry(key).or_default().push(s),
                 Err(e) => {
-                    let timed_out = e.kind == TIMEOUT;
+                    let timed_out = e.kind == FailureKind::Timeout;
                     m.errors.push(e);
                     failed.insert(key);
                     if timed_out {
@@ -494,7 +496,7 @@ pub fn run(
             m.errors.push(WorkloadError {
                 model: Some(model),
                 workers: Some(workers),
-                kind: "mismatch".to_string(),
+                kind: FailureKind::Mismatch,
                 job: None,
                 message: format!(
                     "{}: results differ from the sequential run{which} (shared or process-global state); its \
@@ -521,7 +523,7 @@ mod tests {
         now: Rc<Cell<Duration>>,
         time: Box<dyn Fn(RunSpec) -> Duration>,
         digests: Box<dyn Fn(RunSpec) -> Vec<String>>,
-        fail: Box<dyn Fn(RunSpec) -> Option<&'static str>>,
+        fail: Box<dyn Fn(RunSpec) -> Option<FailureKind>>,
         reorders: bool,
         log: Vec<RunSpec>,
     }
@@ -696,9 +698,15 @@ mod tests {
     #[test]
     fn a_failing_pair_is_recorded_once_and_not_run_again() {
         let mut f = fake();
-        f.fail = Box::new(|s| (s.model == Model::Processes && s.workers == 2).then_some("panic"));
+        f.fail = Box::new(|s| {
+            (s.model == Model::Processes && s.workers == 2).then_some(FailureKind::Panic)
+        });
         let m = go(&mut f, &plan());
-        let errs: Vec<&WorkloadError> = m.errors.iter().filter(|e| e.kind == "panic").collect();
+        let errs: Vec<&WorkloadError> = m
+            .errors
+            .iter()
+            .filter(|e| e.kind == FailureKind::Panic)
+            .collect();
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].job, Some(2));
         let runs_of = counted(&f)
@@ -713,12 +721,12 @@ mod tests {
     fn a_hanging_warm_up_costs_one_timeout_and_skips_every_other_pair() {
         let mut f = fake();
         f.time = Box::new(|_| Duration::from_secs(8));
-        f.fail = Box::new(|_| Some(TIMEOUT));
+        f.fail = Box::new(|_| Some(FailureKind::Timeout));
         let m = go(&mut f, &plan());
         // Only the warm-up ran: no order check, no counted run.
         assert_eq!(f.log, vec![RunSpec::new(Model::Sequential, 1)]);
         assert_eq!(m.errors.len(), 1, "{:?}", m.errors);
-        assert_eq!(m.errors[0].kind, TIMEOUT);
+        assert_eq!(m.errors[0].kind, FailureKind::Timeout);
         assert!(m.runs.is_empty());
         let skipped: BTreeSet<RunKey> = m.skipped.iter().map(|s| s.run).collect();
         let expect: BTreeSet<RunKey> = [1, 2, 4]
@@ -745,9 +753,15 @@ mod tests {
     #[test]
     fn a_timeout_under_one_model_skips_the_rest_of_that_model_only() {
         let mut f = fake();
-        f.fail = Box::new(|s| (s.model == Model::Threads && s.workers == 2).then_some(TIMEOUT));
+        f.fail = Box::new(|s| {
+            (s.model == Model::Threads && s.workers == 2).then_some(FailureKind::Timeout)
+        });
         let m = go(&mut f, &plan());
-        let timeouts: Vec<&WorkloadError> = m.errors.iter().filter(|e| e.kind == TIMEOUT).collect();
+        let timeouts: Vec<&WorkloadError> = m
+            .errors
+            .iter()
+            .filter(|e| e.kind == FailureKind::Timeout)
+            .collect();
         assert_eq!(timeouts.len(), 1, "{:?}", m.errors);
         let runs_of = |model: Model, workers: usize| {
             counted(&f)
@@ -784,7 +798,9 @@ mod tests {
         assert!(m.run_of(Model::Threads, 4).is_none());
         // Another failure kind is only that pair's failure.
         let mut f = fake();
-        f.fail = Box::new(|s| (s.model == Model::Threads && s.workers == 2).then_some("panic"));
+        f.fail = Box::new(|s| {
+            (s.model == Model::Threads && s.workers == 2).then_some(FailureKind::Panic)
+        });
         let m = go(&mut f, &plan());
         assert!(m.skipped.is_empty());
         assert!(m.run_of(Model::Threads, 4).is_some());
@@ -793,13 +809,13 @@ mod tests {
     #[test]
     fn a_failing_warm_up_is_a_failure_and_no_order_check_runs() {
         let mut f = fake();
-        f.fail = Box::new(|s| (s.model == Model::Sequential).then_some("crash"));
+        f.fail = Box::new(|s| (s.model == Model::Sequential).then_some(FailureKind::Crash));
         let m = go(&mut f, &plan());
         assert!(!m.order_checked);
         assert!(m
             .errors
             .iter()
-            .any(|e| e.kind == "crash" && e.model == Some(Model::Sequential)));
+            .any(|e| e.kind == FailureKind::Crash && e.model == Some(Model::Sequential)));
         assert!(m.runs.iter().all(|r| !r.results_match_sequential));
         assert!(f.log.iter().all(|s| s.order == Order::Forward));
     }
@@ -815,7 +831,11 @@ mod tests {
             }
         });
         let m = go(&mut f, &plan());
-        let mism: Vec<&WorkloadError> = m.errors.iter().filter(|e| e.kind == "mismatch").collect();
+        let mism: Vec<&WorkloadError> = m
+            .errors
+            .iter()
+            .filter(|e| e.kind == FailureKind::Mismatch)
+            .collect();
         assert_eq!(mism.len(), 2, "{mism:?}");
         assert!(mism.iter().all(|e| e.model == Some(Model::Threads)));
         assert!(
@@ -849,7 +869,7 @@ mod tests {
         let e = m
             .errors
             .iter()
-            .find(|e| e.kind == "order-dependent")
+            .find(|e| e.kind == FailureKind::OrderDependent)
             .unwrap();
         assert!(e.message.contains("2 of 3 jobs"), "{}", e.message);
         assert!(e.message.contains("job 0, job 2"), "{}", e.message);
