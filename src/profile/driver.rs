@@ -373,30 +373,23 @@ pub fn harness_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResul
             }
             Ok(sample)
         }
-        (Ended::Signaled(sig), _) => {
+        (ended, _) => {
             let job = job_that_ended_the_process(&o.stdout);
-            Err(run_error(
-                spec,
-                FailureKind::Crash,
-                job,
-                format!(
-                    "{} x{workers}: {}the harness was killed by {}{tail}",
-                    model.as_str(),
-                    job.map_or(String::new(), |j| format!("job {j} crashed: ")),
-                    runner::signal_name(sig)
+            let (who, how) = match ended {
+                Ended::Signaled(sig) => (
+                    "crashed",
+                    format!("was killed by {}", runner::signal_name(sig)),
                 ),
-            ))
-        }
-        (Ended::Exited(code), _) => {
-            let job = job_that_ended_the_process(&o.stdout);
+                Ended::Exited(code) => ("called process::exit", format!("exited with code {code}")),
+            };
             Err(run_error(
                 spec,
                 FailureKind::Crash,
                 job,
                 format!(
-                    "{} x{workers}: {}the harness exited with code {code}{tail}",
+                    "{} x{workers}: {}the harness {how}{tail}",
                     model.as_str(),
-                    job.map_or(String::new(), |j| format!("job {j} called process::exit: ")),
+                    job.map_or(String::new(), |j| format!("job {j} {who}: ")),
                 ),
             ))
         }

@@ -8,7 +8,9 @@
 //!   harness run <workload> --model sequential|threads|processes|async --workers N [--jobs N]
 //!               [--order forward|reverse] [--runtime current-thread|multi-thread --in-flight K]
 //!       runs every job once and prints one JSON line on stdout (see `print_report`); exit 0, or 3 after a
-//!       failed job (the JSON then carries "error"). Jobs always run on spawned threads (sequential: one),
+//!       failed job (the JSON then carries "error"). A job that ends the whole process (a fatal signal, a
+//!       stack overflow, `abort`, `process::exit`) first makes the harness write `JOB_ENDED_MARKER` with
+//!       its number on stdout. Jobs always run on spawned threads (sequential: one),
 //!       never on the main thread, whose allocator arena behaves differently; setup runs on the main thread
 //!       in every in-process model. `--order reverse` runs the sequential jobs last to first. An async
 //!       workload's jobs run under the sync models one at a time per thread, each thread blocking on its own
