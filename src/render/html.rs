@@ -540,6 +540,8 @@ mod tests {
             }),
             fit_notes: Vec::new(),
             failed: false,
+            stability: None,
+            noise: None,
         }
     }
 
