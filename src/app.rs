@@ -51,7 +51,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             let measure = cli::measure(&a.measure)?;
             let mut project = crate::workload::Project::load(&selection, &a.features.selection())?;
             a.cargo.apply(&mut project);
-            let doc = crate::profile::run_in(&project, &measure)?;
+            let mut status = render::status::Profiling::new();
+            let doc = crate::profile::run_in(&project, &measure, &mut |e| status.show(e))?;
             let mut out = render::Sink::open(a.output.as_deref())?;
             render::write_profile(&doc, a.format, &mut out)?;
             out.finish()?;
@@ -91,7 +92,8 @@ fn report(a: &ReportArgs) -> Result<i32> {
         None => {
             let mut project = crate::workload::Project::from_workspace(ws);
             a.cargo.apply(&mut project);
-            crate::profile::run_in(&project, &measure)?
+            let mut status = render::status::Profiling::new();
+            crate::profile::run_in(&project, &measure, &mut |e| status.show(e))?
         }
     };
     let mut doc = crate::report::recommend(&analysis, &profile);

@@ -224,13 +224,80 @@ impl RunSummary {
     }
 }
 
+/// What went wrong in a failed run (its wire name is the `kind` of the error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// Killed after the `--timeout` with its whole process group.
+    Timeout,
+    /// The process died or exited without a result (a signal, a non-zero exit, a worker that died).
+    Crash,
+    /// A job panicked.
+    Panic,
+    /// A worker process exited before it finished its jobs.
+    EarlyExit,
+    /// The run's results differ from the sequential run's.
+    Mismatch,
+    /// The sequential results change with the order of the jobs.
+    OrderDependent,
+    /// An allocation failed under `--memory-limit`.
+    OutOfMemory,
+    /// The run wrote past the output cap.
+    OutputLimit,
+    /// A test of a libtest workload failed.
+    TestFailed,
+    /// A Python workload's declaration did not resolve when the runner started (no job ran).
+    Invalid,
+}
+
+impl FailureKind {
+    pub const ALL: [FailureKind; 10] = [
+        FailureKind::Timeout,
+        FailureKind::Crash,
+        FailureKind::Panic,
+        FailureKind::EarlyExit,
+        FailureKind::Mismatch,
+        FailureKind::OrderDependent,
+        FailureKind::OutOfMemory,
+        FailureKind::OutputLimit,
+        FailureKind::TestFailed,
+        FailureKind::Invalid,
+    ];
+
+    /// The wire name (`timeout`, `early-exit`, ...), as in the JSON and the harness protocol.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Timeout => "timeout",
+            FailureKind::Crash => "crash",
+            FailureKind::Panic => "panic",
+            FailureKind::EarlyExit => "early-exit",
+            FailureKind::Mismatch => "mismatch",
+            FailureKind::OrderDependent => "order-dependent",
+            FailureKind::OutOfMemory => "out-of-memory",
+            FailureKind::OutputLimit => "output-limit",
+            FailureKind::TestFailed => "test-failed",
+            FailureKind::Invalid => "invalid",
+        }
+    }
+
+    /// The kind of a wire name; `None` for a name that is not one.
+    pub fn from_wire(name: &str) -> Option<FailureKind> {
+        FailureKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a run of a workload failed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadError {
     pub model: Option<Model>,
     pub workers: Option<usize>,
-    /// `timeout`, `crash`, `panic`, `early-exit`, `mismatch`, `build`, `invalid`
-    pub kind: String,
+    pub kind: FailureKind,
     pub job: Option<usize>,
     pub message: String,
 }
@@ -329,4 +396,31 @@ pub struct ProfileDoc {
     pub schema_version: u32,
     pub environment: Environment,
     pub workloads: Vec<WorkloadProfile>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FailureKind;
+
+    #[test]
+    fn failure_kinds_serialise_as_their_wire_names_and_read_back() {
+        for k in FailureKind::ALL {
+            let json = serde_json::to_string(&k).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", k.as_str()));
+            assert_eq!(serde_json::from_str::<FailureKind>(&json).ok(), Some(k));
+            assert_eq!(FailureKind::from_wire(k.as_str()), Some(k));
+        }
+        assert_eq!(FailureKind::from_wire("segfault"), None);
+    }
+
+    #[test]
+    fn the_harness_protocol_names_only_known_kinds() {
+        use crate::profile::protocol::{KIND_CRASH, KIND_EARLY_EXIT, KIND_PANIC};
+        assert_eq!(FailureKind::from_wire(KIND_PANIC), Some(FailureKind::Panic));
+        assert_eq!(FailureKind::from_wire(KIND_CRASH), Some(FailureKind::Crash));
+        assert_eq!(
+            FailureKind::from_wire(KIND_EARLY_EXIT),
+            Some(FailureKind::EarlyExit)
+        );
+    }
 }

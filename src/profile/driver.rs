@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::doc::{AsyncRuntime, RunKey, Sample, WorkloadError};
+use super::doc::{AsyncRuntime, FailureKind, RunKey, Sample, WorkloadError};
 use super::protocol;
 use super::runner::{self, Ended, Outcome, Runner};
 use crate::error::Result;
@@ -77,14 +77,24 @@ pub trait Driver {
     fn job_name(&self, index: usize, _entry: &str) -> String {
         format!("job {index}")
     }
+    /// Processes that the runs since the last call left behind (outside their process group), which the
+    /// runner killed and reaped.
+    fn take_escaped(&mut self) -> usize {
+        0
+    }
 }
 
 /// An error of one run.
-pub fn run_error(spec: RunSpec, kind: &str, job: Option<usize>, message: String) -> WorkloadError {
+pub fn run_error(
+    spec: RunSpec,
+    kind: FailureKind,
+    job: Option<usize>,
+    message: String,
+) -> WorkloadError {
     WorkloadError {
         model: Some(spec.model),
         workers: Some(spec.workers),
-        kind: kind.to_string(),
+        kind,
         job,
         message,
     }
@@ -128,7 +138,7 @@ fn stderr_tail(o: &Outcome) -> String {
 fn timeout_error(spec: RunSpec, timeout: Duration) -> WorkloadError {
     run_error(
         spec,
-        "timeout",
+        FailureKind::Timeout,
         None,
         format!(
             "{} x{}: killed after the {:.1} s timeout with its whole process group",
@@ -194,6 +204,10 @@ impl Driver for HarnessDriver<'_> {
     fn reorders(&self) -> bool {
         true
     }
+
+    fn take_escaped(&mut self) -> usize {
+        self.runner.take_escaped()
+    }
 }
 
 /// The harness's JSON line, read by the protocol's field names.
@@ -210,8 +224,8 @@ pub struct HarnessLine {
     pub workers_maxrss_kb: u64,
     pub pool_start_ns: u64,
     pub pickled_bytes_per_job: u64,
-    /// (kind, job, message)
-    pub error: Option<(String, Option<usize>, String)>,
+    /// (kind, job, message); a kind the protocol does not name is a crash.
+    pub error: Option<(FailureKind, Option<usize>, String)>,
 }
 
 impl HarnessLine {
@@ -227,8 +241,8 @@ impl HarnessLine {
             (
                 e.get(protocol::ERROR_KIND)
                     .and_then(|k| k.as_str())
-                    .unwrap_or("crash")
-                    .to_string(),
+                    .and_then(FailureKind::from_wire)
+                    .unwrap_or(FailureKind::Crash),
                 e.get(protocol::ERROR_JOB)
                     .and_then(|j| j.as_u64())
                     .map(|j| j as usize),
@@ -270,7 +284,7 @@ fn resource_error(o: &Outcome, spec: RunSpec) -> Option<super::doc::WorkloadErro
     if o.out_of_memory {
         return Some(run_error(
             spec,
-            "out-of-memory",
+            FailureKind::OutOfMemory,
             o.panic_marker.as_ref().map(|p| p.0),
             format!(
                 "{what}: out of memory: an allocation failed under --memory-limit (the address-space limit of \
@@ -282,7 +296,7 @@ fn resource_error(o: &Outcome, spec: RunSpec) -> Option<super::doc::WorkloadErro
     if o.output_dropped > 0 {
         return Some(run_error(
             spec,
-            "output-limit",
+            FailureKind::OutputLimit,
             None,
             format!(
                 "{what}: wrote {:.1} MB to stdout/stderr; {:.1} MB of it were cut (each stream is kept to {} MiB; \
@@ -309,20 +323,20 @@ pub fn harness_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResul
     if let Some((mut kind, job, mut message)) = line.as_ref().and_then(|l| l.error.clone()) {
         if let Some((pjob, pmessage)) = &o.panic_marker {
             // A worker process aborted on a panic (`panic = "abort"`): say it was a panic.
-            if kind == protocol::KIND_EARLY_EXIT && job == Some(*pjob) {
-                kind = protocol::KIND_PANIC.to_string();
+            if kind == FailureKind::EarlyExit && job == Some(*pjob) {
+                kind = FailureKind::Panic;
                 message = format!("{pmessage} (worker aborted: panic = \"abort\")");
             }
         }
         let at = job.map_or(String::new(), |j| format!(" in job {j}"));
         let text = format!("{} x{workers}: {kind}{at}: {message}", model.as_str());
-        return Err(run_error(spec, &kind, job, text));
+        return Err(run_error(spec, kind, job, text));
     }
     if let (Ended::Signaled(_), Some((job, message))) = (o.ended, &o.panic_marker) {
         // `panic = "abort"`: the hook named the job before the process aborted.
         return Err(run_error(
             spec,
-            protocol::KIND_PANIC,
+            FailureKind::Panic,
             Some(*job),
             format!(
                 "{} x{workers}: panic in job {job} (aborted: panic = \"abort\"): {message}",
@@ -361,7 +375,7 @@ pub fn harness_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResul
         }
         (Ended::Signaled(sig), _) => Err(run_error(
             spec,
-            protocol::KIND_CRASH,
+            FailureKind::Crash,
             None,
             format!(
                 "{} x{workers}: the harness was killed by {}{tail}",
@@ -371,7 +385,7 @@ pub fn harness_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResul
         )),
         (Ended::Exited(code), _) => Err(run_error(
             spec,
-            protocol::KIND_CRASH,
+            FailureKind::Crash,
             None,
             format!(
                 "{} x{workers}: the harness exited with code {code}{tail}",
@@ -430,6 +444,10 @@ impl Driver for LibtestDriver<'_> {
 
     fn job_name(&self, _index: usize, entry: &str) -> String {
         format!("test {}", entry.split(" ... ").next().unwrap_or(entry))
+    }
+
+    fn take_escaped(&mut self) -> usize {
+        self.runner.take_escaped()
     }
 }
 
@@ -514,7 +532,7 @@ pub fn libtest_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResul
     let Some(digest) = outcome_digest(&outcomes) else {
         return Err(run_error(
             spec,
-            protocol::KIND_CRASH,
+            FailureKind::Crash,
             None,
             format!(
                 "{} x{workers}: the test binary printed no results ({:?}){}",
@@ -539,7 +557,7 @@ pub fn libtest_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResul
         let output = failure_output(&o.stdout, 1500);
         return Err(run_error(
             spec,
-            "test-failed",
+            FailureKind::TestFailed,
             None,
             format!(
                 "{} x{workers}: {} of {} tests failed: {}{more}{}",

@@ -215,6 +215,7 @@ pub fn build(
     project: &Project,
     package: &ProjectPackage,
     workloads: &[&Declared],
+    events: &mut dyn FnMut(super::Event<'_>),
 ) -> Result<Harness> {
     let Some(first) = workloads.first() else {
         return Err(Error::internal("harness: no workloads to build"));
@@ -231,18 +232,10 @@ pub fn build(
     let user_lock = project.root.join("Cargo.lock");
     let tokio = workloads.iter().any(|w| w.run_async).then(|| {
         let t = TokioDep::from_lock_text(std::fs::read_to_string(&user_lock).ok().as_deref());
-        crate::render::status::progress(
-            "Using",
-            &format!(
-                "tokio {} for async workloads ({})",
-                t.version,
-                if t.from_lock {
-                    "the version in your Cargo.lock"
-                } else {
-                    "no tokio in your Cargo.lock: cargo-concur's default"
-                }
-            ),
-        );
+        events(super::Event::UsingTokio {
+            version: &t.version,
+            from_lock: t.from_lock,
+        });
         t
     });
     write_if_changed(
@@ -256,7 +249,9 @@ pub fn build(
         std::fs::copy(&user_lock, &lock)
             .map_err(|e| Error::internal(format!("cannot copy {}: {e}", user_lock.display())))?;
     }
-    crate::render::status::progress("Building", &format!("harness for {}", package.name));
+    events(super::Event::BuildingHarness {
+        package: &package.name,
+    });
     let out = Command::new(crate::workload::project::cargo())
         .args(["build", "--release", "--quiet", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
@@ -283,12 +278,10 @@ pub fn build(
     }
     let warnings = user_warnings(&stderr);
     if warnings > 0 {
-        crate::render::status::note(&format!(
-            "building {} printed {warnings} compiler warning{} of the package's own code (not cargo-concur's); \
-             `cargo build --release` shows them",
-            package.name,
-            if warnings == 1 { "" } else { "s" }
-        ));
+        events(super::Event::PackageWarnings {
+            package: &package.name,
+            count: warnings,
+        });
     }
     let executable = project
         .target_dir

@@ -135,7 +135,7 @@ fn run_async(
         Ok(rt) => rt,
         Err(e) => {
             let message = format!("cannot build the {runtime} tokio runtime: {e}");
-            return (report, Some(Failure { kind: "crash", job: None, message }));
+            return (report, Some(Failure { kind: protocol::KIND_CRASH, job: None, message }));
         }
     };
     let start = Instant::now();
@@ -159,12 +159,12 @@ fn run_async(
             match joined {
                 Ok((job, Ok(text), ns)) => done.push((job, job_digest(job, &text), ns)),
                 Ok((job, Err(message), _)) => {
-                    failure = Some(Failure { kind: "panic", job: Some(job), message });
+                    failure = Some(Failure { kind: protocol::KIND_PANIC, job: Some(job), message });
                     break;
                 }
                 Err(e) => {
                     let message = format!("a task ended without a result: {e}");
-                    failure = Some(Failure { kind: "crash", job: None, message });
+                    failure = Some(Failure { kind: protocol::KIND_CRASH, job: None, message });
                     break;
                 }
             }

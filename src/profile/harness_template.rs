@@ -138,13 +138,23 @@ struct Rusage {
 extern "C" {
     fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
     fn getrusage(who: i32, rusage: *mut Rusage) -> i32;
-    fn dup(fd: i32) -> i32;
+    fn fcntl(fd: i32, cmd: i32, ...) -> i32;
     fn dup2(old: i32, new: i32) -> i32;
 }
 
-/// The protocol channel: the original stdout (and, for workers, stdin), moved to fresh descriptors so
-/// that the user's jobs printing to stdout (it now goes to stderr) or reading stdin (now /dev/null)
-/// cannot disturb it.
+/// Linux `F_DUPFD_CLOEXEC`: duplicate onto the lowest free descriptor, close-on-exec.
+const F_DUPFD_CLOEXEC: i32 = 1030;
+
+/// A copy of `fd` that processes a job starts do not inherit (a plain `dup` would be inherited: a
+/// grandchild holding the protocol pipe open would keep the reader from ever seeing its end).
+fn dup_cloexec(fd: i32) -> i32 {
+    // SAFETY: fcntl(2) on one of this process's own descriptors; no pointers.
+    unsafe { fcntl(fd, F_DUPFD_CLOEXEC, 0) }
+}
+
+/// The protocol channel: the original stdout (and, for workers, stdin), moved to fresh close-on-exec
+/// descriptors so that the user's jobs printing to stdout (it now goes to stderr) or reading stdin (now
+/// /dev/null) cannot disturb it, and processes they start do not hold it open.
 struct Channel {
     out: std::fs::File,
     input: Option<std::fs::File>,
@@ -152,16 +162,16 @@ struct Channel {
 
 fn take_channel(with_input: bool) -> Channel {
     use std::os::unix::io::{AsRawFd, FromRawFd};
-    // SAFETY: dup/dup2 on the process's own standard descriptors; each new descriptor is owned by
-    // exactly one `File`.
+    // SAFETY: dup2 on the process's own standard descriptors; each new descriptor is owned by exactly
+    // one `File`.
     unsafe {
-        let out_fd = dup(1);
+        let out_fd = dup_cloexec(1);
         if out_fd < 0 {
             usage("cannot duplicate stdout");
         }
         dup2(2, 1);
         let input = if with_input {
-            let in_fd = dup(0);
+            let in_fd = dup_cloexec(0);
             if in_fd < 0 {
                 usage("cannot duplicate stdin");
             }

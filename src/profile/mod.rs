@@ -1,7 +1,7 @@
 //! The runtime profiler: builds a harness per package, then measures each workload sequentially, on N
 //! threads and on N worker processes through a [`driver::Driver`] (the harness, or libtest binaries), on
 //! the schedule of `schedule.rs` (rounds, early stopping, budgets, order check, result comparison). Only
-//! profile/ spawns workload processes.
+//! profile/ runs workloads to measure them; it never prints: progress and warnings are [`Event`]s.
 
 pub mod counters;
 pub mod doc;
@@ -19,34 +19,66 @@ pub mod tests_workload;
 pub use settings::MeasureSettings;
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Instant;
 
-use crate::discover::PackageSelection;
 use crate::error::{Error, Result};
-use crate::profile::doc::{Environment, ProfileDoc, WorkloadProfile};
+use crate::profile::doc::{CounterTier, Environment, ProfileDoc, WorkloadProfile};
 use crate::workload::{Declared, Project, TestWorkload};
 use driver::{CargoEnv, Driver, HarnessDriver};
 use runner::Runner;
-use schedule::{Event, Plan};
+use schedule::{Measured, Plan};
 
 /// Below this CPU/wall ratio in the sequential run a workload counts as I/O-bound (the one definition).
 pub const IO_BOUND_RATIO: f64 = schedule::IO_BOUND_CPU_SHARE;
 
-/// `cargo concur profile`: the workloads of the selected packages, built with the selected features.
-pub fn run(
-    selection: &PackageSelection,
-    features: &crate::discover::scope::FeatureSelection,
-    measure: &MeasureSettings,
-) -> Result<ProfileDoc> {
-    run_in(&Project::load(selection, features)?, measure)
+/// What `profile` reports while it works; the front shows it (`render::status::Profiling`).
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// From the workload listing: a questionable declaration, test targets being built.
+    Workload(crate::workload::Event<'a>),
+    /// Hardware counters are unavailable (why): measuring with rusage, plus software perf events at
+    /// [`CounterTier::Software`].
+    CountersFallback { tier: CounterTier, note: &'a str },
+    /// Async workloads are built against this tokio version (`from_lock`: the one in the user's Cargo.lock).
+    UsingTokio { version: &'a str, from_lock: bool },
+    /// The harness of a package is being built.
+    BuildingHarness { package: &'a str },
+    /// Building a harness printed this many compiler warnings of the package's own code.
+    PackageWarnings { package: &'a str, count: usize },
+    /// The private virtual environment for Python workloads is being made.
+    CreatingVenv { version: &'a str, venv: &'a Path },
+    /// maturin is being installed into it (first use).
+    InstallingMaturin,
+    /// A package is being built as a Python extension.
+    BuildingExtension { package: &'a str },
+    /// The interpreter runs with the GIL disabled.
+    FreeThreaded { version: &'a str },
+    /// The measurement of a workload (`package/name`) starts.
+    Measuring { label: &'a str },
+    /// Progress of its schedule.
+    Schedule {
+        label: &'a str,
+        event: schedule::Event,
+    },
+    /// Done: what the schedule measured (its notes included).
+    Profiled {
+        label: &'a str,
+        measured: &'a Measured,
+    },
+    /// Its runs left this many processes behind (outside their process group); the runner killed them.
+    Escaped { label: &'a str, processes: usize },
 }
 
 /// Profiles the selected workloads of an already discovered project.
-pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc> {
+pub fn run_in(
+    project: &Project,
+    measure: &MeasureSettings,
+    events: &mut dyn FnMut(Event<'_>),
+) -> Result<ProfileDoc> {
     let (declared, warnings) = crate::workload::declared(project)?;
     for w in &warnings {
-        crate::render::status::warning(w);
+        events(Event::Workload(crate::workload::Event::Warning(w)));
     }
     let python_declared = crate::workload::python::declared(project)?;
     for name in &measure.workloads {
@@ -75,7 +107,7 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
         .collect();
     let tests: Vec<TestWorkload> = if measure.tests {
         crate::workload::test_workloads(project, &measure.workloads, &mut |e| {
-            crate::render::status::workload(e)
+            events(Event::Workload(e))
         })?
     } else {
         Vec::new()
@@ -115,21 +147,17 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
             .iter()
             .filter(|d| d.spec.package == package.name)
             .collect();
-        let h = harness::build(project, package, &mine)?;
+        let h = harness::build(project, package, &mine, events)?;
         harnesses.insert(package.name.clone(), h);
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut runner = Runner::new(measure.perf, project.target_dir.join("concur").join("run"))?;
     runner.set_memory_limit(measure.memory_limit);
     if let Some(note) = &runner.counters.note {
-        crate::render::status::warning(&format!(
-            "measuring with rusage{}: {note}",
-            if runner.counters.tier == crate::profile::doc::CounterTier::Software {
-                " and software perf events only"
-            } else {
-                " only"
-            }
-        ));
+        events(Event::CountersFallback {
+            tier: runner.counters.tier,
+            note,
+        });
     }
     runner::install_interrupt_handler();
     let started = Instant::now();
@@ -163,7 +191,7 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
             is_async: d.run_async,
             ..plan_for(measure, cores, started)
         };
-        let mut w = profile_one(&d.spec, &mut driver, &plan)?;
+        let mut w = profile_one(&d.spec, &mut driver, &plan, events)?;
         w.is_async = d.run_async;
         w.run_resolved = Some(d.run_resolved.clone()).filter(|r| *r != d.run_path);
         w.setup_resolved = d
@@ -177,7 +205,7 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
             jobs: t.spec.jobs,
             ..plan_for(measure, cores, started)
         };
-        let p = tests_workload::profile(t, &mut runner, measure, &plan)?;
+        let p = tests_workload::profile(t, &mut runner, measure, &plan, events)?;
         workloads.push(p);
     }
     workloads.extend(python::profile_all(
@@ -186,6 +214,7 @@ pub fn run_in(project: &Project, measure: &MeasureSettings) -> Result<ProfileDoc
         &mut runner,
         measure,
         &plan_for(measure, cores, started),
+        events,
     )?);
     Ok(ProfileDoc {
         schema_version: crate::vocab::SCHEMA_VERSION,
@@ -223,33 +252,32 @@ pub(crate) fn plan_for(measure: &MeasureSettings, cores: usize, started: Instant
     }
 }
 
-/// Profiles one workload through its driver, showing progress on stderr.
+/// Profiles one workload through its driver, reporting its progress as [`Event`]s.
 pub fn profile_one(
     spec: &crate::workload::WorkloadSpec,
     driver: &mut dyn Driver,
     plan: &Plan,
+    events: &mut dyn FnMut(Event<'_>),
 ) -> Result<WorkloadProfile> {
     let label = format!("{}/{}", spec.package, spec.name);
-    let mut progress = Progress::new(&label);
+    events(Event::Measuring { label: &label });
     let clock = schedule::Wall(Instant::now());
-    let m = schedule::run(driver, plan, &clock, &mut |e| progress.show(&e))?;
-    progress.finish();
-    let n_samples: usize = m.runs.iter().map(|r| r.samples).sum();
-    crate::render::status::progress(
-        "Profiled",
-        &format!(
-            "{label} in {:.1} s: warm-up {:.1} s, {n_samples} samples in {} rounds {:.1} s, other {:.1} s \
-             (budget {:.0} s)",
-            m.profiling_ns as f64 / 1e9,
-            m.warmup_ns as f64 / 1e9,
-            m.rounds,
-            m.measured_ns as f64 / 1e9,
-            m.profiling_ns.saturating_sub(m.warmup_ns + m.measured_ns) as f64 / 1e9,
-            m.budget_ns as f64 / 1e9
-        ),
-    );
-    for note in &m.notes {
-        crate::render::status::warning(&format!("{label}: {note}"));
+    let m = schedule::run(driver, plan, &clock, &mut |event| {
+        events(Event::Schedule {
+            label: &label,
+            event,
+        })
+    })?;
+    events(Event::Profiled {
+        label: &label,
+        measured: &m,
+    });
+    let escaped = driver.take_escaped();
+    if escaped > 0 {
+        events(Event::Escaped {
+            label: &label,
+            processes: escaped,
+        });
     }
     Ok(WorkloadProfile {
         name: spec.name.clone(),
@@ -273,93 +301,4 @@ pub fn profile_one(
         is_async: false,
         python: None,
     })
-}
-
-/// Interval between progress lines when stderr is not a terminal.
-const PROGRESS_EVERY: Duration = Duration::from_secs(10);
-
-/// Progress of one workload: a bar on a terminal, a line every [`PROGRESS_EVERY`] otherwise, both with
-/// the estimated time left.
-struct Progress {
-    label: String,
-    bar: Option<indicatif::ProgressBar>,
-    last_line: Instant,
-}
-
-impl Progress {
-    fn new(label: &str) -> Progress {
-        let bar = progress_bar();
-        if bar.is_none() {
-            crate::render::status::progress("Profiling", label);
-        }
-        Progress {
-            label: label.to_string(),
-            bar,
-            last_line: Instant::now(),
-        }
-    }
-
-    fn show(&mut self, e: &Event) {
-        let text = match e {
-            Event::WarmUp => format!("{}: warm-up", self.label),
-            Event::Sample {
-                model,
-                workers,
-                round,
-                rounds,
-                done,
-                total,
-                left,
-            } => format!(
-                "{}: {} x{workers}, round {round}/{rounds}, {done}/{total} runs, about {} left",
-                self.label,
-                model.as_str(),
-                eta(*left)
-            ),
-        };
-        match &self.bar {
-            Some(b) => {
-                if let Event::Sample { done, total, .. } = e {
-                    b.set_length(*total as u64);
-                    b.set_position(*done as u64);
-                }
-                b.set_message(text);
-                b.tick();
-            }
-            None => {
-                if self.last_line.elapsed() >= PROGRESS_EVERY {
-                    crate::render::status::progress("Profiling", &text);
-                    self.last_line = Instant::now();
-                }
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
-        }
-    }
-}
-
-/// `45 s`, `3 min 10 s`
-fn eta(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 60 {
-        format!("{} min {} s", s / 60, s % 60)
-    } else {
-        format!("{s} s")
-    }
-}
-
-fn progress_bar() -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    // No steady tick: a ticking thread would be counted by the inherited perf counters.
-    let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {msg}") {
-        bar.set_style(style);
-    }
-    Some(bar)
 }

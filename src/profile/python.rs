@@ -14,9 +14,9 @@ use crate::workload::{Project, ProjectPackage};
 
 use super::doc::{PythonRun, WorkloadProfile};
 use super::driver::{harness_sample, Driver, RunResult, RunSpec};
-use super::profile_one;
 use super::runner::Runner;
 use super::schedule::Plan;
+use super::{profile_one, Event};
 
 /// Python workloads through the runner script: one process per (model, workers) run, its JSON line read as
 /// the harness's.
@@ -40,6 +40,10 @@ impl Driver for PythonDriver<'_> {
             .env("PYTHONDONTWRITEBYTECODE", "1");
         let o = self.runner.run(c, self.timeout)?;
         Ok(harness_sample(&o, spec, self.timeout))
+    }
+
+    fn take_escaped(&mut self) -> usize {
+        self.runner.take_escaped()
     }
 }
 
@@ -123,7 +127,11 @@ fn probe(python: &Path) -> Result<(String, bool, String)> {
 
 /// Makes (or reuses) the virtual environment for `base` under `<target>/concur/python/` and installs maturin
 /// into it on first use.
-pub fn prepare(target_dir: &Path, base: &Path) -> Result<PythonEnv> {
+pub fn prepare(
+    target_dir: &Path,
+    base: &Path,
+    events: &mut dyn FnMut(Event<'_>),
+) -> Result<PythonEnv> {
     let (version, gil_enabled, prefix) = probe(base)?;
     // One environment per base installation and version: `--python` elsewhere gets its own.
     let key = format!("py{version}-{:08x}", fnv32(&prefix));
@@ -133,23 +141,17 @@ pub fn prepare(target_dir: &Path, base: &Path) -> Result<PythonEnv> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
     if !python.is_file() {
-        crate::render::status::progress(
-            "Creating",
-            &format!(
-                "a virtual environment for Python {version} in {}",
-                venv.display()
-            ),
-        );
+        events(Event::CreatingVenv {
+            version: &version,
+            venv: &venv,
+        });
         run_step(
             Command::new(base).args(["-m", "venv"]).arg(&venv),
             "python -m venv",
         )?;
     }
     if !venv.join("bin").join("maturin").is_file() {
-        crate::render::status::progress(
-            "Installing",
-            "maturin from PyPI into the private environment (first use; kept for later runs)",
-        );
+        events(Event::InstallingMaturin);
         run_step(
             Command::new(&python).args([
                 "-m",
@@ -208,14 +210,14 @@ fn run_step(cmd: &mut Command, what: &str) -> Result<()> {
 }
 
 /// Builds the package's extension into the environment (`maturin develop --release`).
-pub fn build(env: &PythonEnv, package: &ProjectPackage) -> Result<()> {
-    crate::render::status::progress(
-        "Building",
-        &format!(
-            "{} as a Python extension (maturin develop --release)",
-            package.name
-        ),
-    );
+pub fn build(
+    env: &PythonEnv,
+    package: &ProjectPackage,
+    events: &mut dyn FnMut(Event<'_>),
+) -> Result<()> {
+    events(Event::BuildingExtension {
+        package: &package.name,
+    });
     let bin = env.venv.join("bin");
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![bin.clone()];
@@ -257,22 +259,21 @@ pub fn profile_all(
     runner: &mut Runner,
     measure: &MeasureSettings,
     plan: &Plan,
+    events: &mut dyn FnMut(Event<'_>),
 ) -> Result<Vec<WorkloadProfile>> {
     if workloads.is_empty() {
         return Ok(Vec::new());
     }
     let base = find_interpreter(measure.python.as_deref())?;
-    let env = prepare(&project.target_dir, &base)?;
+    let env = prepare(&project.target_dir, &base, events)?;
     if !env.gil_enabled {
-        crate::render::status::warning(&format!(
-            "Python {} is free-threaded with the GIL disabled: threads run Python code in parallel, so these \
-             measurements answer a different question than on a default build",
-            env.version
-        ));
+        events(Event::FreeThreaded {
+            version: &env.version,
+        });
     }
     for package in &project.packages {
         if workloads.iter().any(|w| w.spec.package == package.name) {
-            build(&env, package)?;
+            build(&env, package, events)?;
         }
     }
     let runner_path = env.dir.join("runner.py");
@@ -285,7 +286,7 @@ pub fn profile_all(
             runner,
             timeout: measure.timeout,
         };
-        let mut p = profile_one(&w.spec, &mut driver, plan)?;
+        let mut p = profile_one(&w.spec, &mut driver, plan, events)?;
         p.python = Some(PythonRun {
             interpreter: env.base.display().to_string(),
             version: env.version.clone(),

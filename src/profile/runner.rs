@@ -223,6 +223,8 @@ pub struct Runner {
     /// Whether this process became a child subreaper (Linux); without it, only the run's process group
     /// is killed and what left the group is not seen.
     pub subreaper: bool,
+    /// Processes the runs since the last [`Runner::take_escaped`] left behind, killed by the sweep.
+    escaped: usize,
 }
 
 /// Makes this process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER, Linux 3.4).
@@ -275,7 +277,13 @@ impl Runner {
             scratch,
             memory_limit: None,
             subreaper: become_subreaper(),
+            escaped: 0,
         })
+    }
+
+    /// How many processes the runs since the last call left behind (each killed and reaped by the sweep).
+    pub fn take_escaped(&mut self) -> usize {
+        std::mem::take(&mut self.escaped)
     }
 
     /// Limits the address space of every process of each run (`--memory-limit`).
@@ -432,12 +440,7 @@ impl Runner {
             }
         }
         let escaped = self.sweep();
-        if escaped > 0 {
-            crate::render::status::warning(&format!(
-                "the run left {escaped} process{} behind (outside its process group); killed and reaped",
-                if escaped == 1 { "" } else { "es" }
-            ));
-        }
+        self.escaped += escaped;
         RUNNING_GROUP.store(0, Ordering::SeqCst);
         let _ = self.watchdog.tx.send(WatchCmd::Disarm);
         let _ = self.watchdog.done_rx.recv_timeout(Duration::from_secs(5));

@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::doc::{AsyncRuntime, RunKey, RunSummary, Sample, WorkloadError};
+use super::doc::{AsyncRuntime, FailureKind, RunKey, RunSummary, Sample, WorkloadError};
 use super::driver::{Driver, Order, RunSpec};
 use super::summary;
 use crate::error::Result;
@@ -278,7 +278,7 @@ pub fn run(
                         m.errors.push(WorkloadError {
                             model: None,
                             workers: None,
-                            kind: "order-dependent".to_string(),
+                            kind: FailureKind::OrderDependent,
                             job: None,
                             message: format!(
                                 "results depend on the order the jobs run in: run last to first, {n} of {} jobs \
@@ -293,7 +293,7 @@ pub fn run(
                 Err(e) => m.errors.push(WorkloadError {
                     model: None,
                     workers: None,
-                    kind: "order-dependent".to_string(),
+                    kind: FailureKind::OrderDependent,
                     job: e.job,
                     message: format!(
                         "the jobs run last to first failed, first to last they did not: {}",
@@ -448,7 +448,7 @@ pub fn run(
             m.errors.push(WorkloadError {
                 model: Some(model),
                 workers: Some(workers),
-                kind: "mismatch".to_string(),
+                kind: FailureKind::Mismatch,
                 job: None,
                 message: format!(
                     "{}: results differ from the sequential run{which} (shared or process-global state); its \
@@ -475,7 +475,7 @@ mod tests {
         now: Rc<Cell<Duration>>,
         time: Box<dyn Fn(RunSpec) -> Duration>,
         digests: Box<dyn Fn(RunSpec) -> Vec<String>>,
-        fail: Box<dyn Fn(RunSpec) -> Option<&'static str>>,
+        fail: Box<dyn Fn(RunSpec) -> Option<FailureKind>>,
         reorders: bool,
         log: Vec<RunSpec>,
     }
@@ -650,9 +650,15 @@ mod tests {
     #[test]
     fn a_failing_pair_is_recorded_once_and_not_run_again() {
         let mut f = fake();
-        f.fail = Box::new(|s| (s.model == Model::Processes && s.workers == 2).then_some("panic"));
+        f.fail = Box::new(|s| {
+            (s.model == Model::Processes && s.workers == 2).then_some(FailureKind::Panic)
+        });
         let m = go(&mut f, &plan());
-        let errs: Vec<&WorkloadError> = m.errors.iter().filter(|e| e.kind == "panic").collect();
+        let errs: Vec<&WorkloadError> = m
+            .errors
+            .iter()
+            .filter(|e| e.kind == FailureKind::Panic)
+            .collect();
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].job, Some(2));
         let runs_of = counted(&f)
@@ -666,13 +672,13 @@ mod tests {
     #[test]
     fn a_failing_warm_up_is_a_failure_and_no_order_check_runs() {
         let mut f = fake();
-        f.fail = Box::new(|s| (s.model == Model::Sequential).then_some("crash"));
+        f.fail = Box::new(|s| (s.model == Model::Sequential).then_some(FailureKind::Crash));
         let m = go(&mut f, &plan());
         assert!(!m.order_checked);
         assert!(m
             .errors
             .iter()
-            .any(|e| e.kind == "crash" && e.model == Some(Model::Sequential)));
+            .any(|e| e.kind == FailureKind::Crash && e.model == Some(Model::Sequential)));
         assert!(m.runs.iter().all(|r| !r.results_match_sequential));
         assert!(f.log.iter().all(|s| s.order == Order::Forward));
     }
@@ -688,7 +694,11 @@ mod tests {
             }
         });
         let m = go(&mut f, &plan());
-        let mism: Vec<&WorkloadError> = m.errors.iter().filter(|e| e.kind == "mismatch").collect();
+        let mism: Vec<&WorkloadError> = m
+            .errors
+            .iter()
+            .filter(|e| e.kind == FailureKind::Mismatch)
+            .collect();
         assert_eq!(mism.len(), 2, "{mism:?}");
         assert!(mism.iter().all(|e| e.model == Some(Model::Threads)));
         assert!(
@@ -722,7 +732,7 @@ mod tests {
         let e = m
             .errors
             .iter()
-            .find(|e| e.kind == "order-dependent")
+            .find(|e| e.kind == FailureKind::OrderDependent)
             .unwrap();
         assert!(e.message.contains("2 of 3 jobs"), "{}", e.message);
         assert!(e.message.contains("job 0, job 2"), "{}", e.message);

@@ -7,7 +7,7 @@
 use super::driver::{CargoEnv, LibtestDriver};
 use super::runner::Runner;
 use super::schedule::Plan;
-use super::MeasureSettings;
+use super::{Event, MeasureSettings};
 use crate::error::{Error, Result};
 use crate::profile::doc::WorkloadProfile;
 use crate::workload::TestWorkload;
@@ -45,6 +45,7 @@ pub fn profile(
     runner: &mut Runner,
     measure: &MeasureSettings,
     plan: &Plan,
+    events: &mut dyn FnMut(Event<'_>),
 ) -> Result<WorkloadProfile> {
     let list_dir = t
         .executable
@@ -67,7 +68,7 @@ pub fn profile(
         runner,
         timeout: measure.timeout,
     };
-    let profiled = super::profile_one(&t.spec, &mut driver, plan);
+    let profiled = super::profile_one(&t.spec, &mut driver, plan, events);
     let _ = std::fs::remove_file(&list);
     profiled
 }

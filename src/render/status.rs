@@ -1,8 +1,9 @@
 //! Status and progress lines on stderr, cargo-style (`error:`, `warning:`, right-aligned verbs): the
 //! engines' typed events become text here and only here. Nothing here writes to stdout.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 use anstyle::{AnsiColor, Effects, Style};
 
@@ -124,6 +125,173 @@ pub fn workload(e: crate::workload::Event<'_>) {
             progress("Building", &format!("test targets of {package}"))
         }
     }
+}
+
+/// Interval between profiling progress lines when stderr is not a terminal.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// Shows `profile` events: cargo-style lines, and for each workload a bar on a terminal (a line every
+/// [`PROGRESS_EVERY`] otherwise), both with the estimated time left.
+#[derive(Default)]
+pub struct Profiling {
+    bar: Option<indicatif::ProgressBar>,
+    last_line: Option<Instant>,
+}
+
+impl Profiling {
+    pub fn new() -> Profiling {
+        Profiling::default()
+    }
+
+    pub fn show(&mut self, e: crate::profile::Event<'_>) {
+        use crate::profile::Event;
+        match e {
+            Event::Workload(e) => workload(e),
+            Event::CountersFallback { tier, note } => warning(&format!(
+                "measuring with rusage{}: {note}",
+                if tier == crate::profile::doc::CounterTier::Software {
+                    " and software perf events only"
+                } else {
+                    " only"
+                }
+            )),
+            Event::UsingTokio { version, from_lock } => progress(
+                "Using",
+                &format!(
+                    "tokio {version} for async workloads ({})",
+                    if from_lock {
+                        "the version in your Cargo.lock"
+                    } else {
+                        "no tokio in your Cargo.lock: cargo-concur's default"
+                    }
+                ),
+            ),
+            Event::BuildingHarness { package } => {
+                progress("Building", &format!("harness for {package}"))
+            }
+            Event::PackageWarnings { package, count } => note(&format!(
+                "building {package} printed {count} compiler warning{} of the package's own code (not \
+                 cargo-concur's); `cargo build --release` shows them",
+                if count == 1 { "" } else { "s" }
+            )),
+            Event::CreatingVenv { version, venv } => progress(
+                "Creating",
+                &format!(
+                    "a virtual environment for Python {version} in {}",
+                    venv.display()
+                ),
+            ),
+            Event::InstallingMaturin => progress(
+                "Installing",
+                "maturin from PyPI into the private environment (first use; kept for later runs)",
+            ),
+            Event::BuildingExtension { package } => progress(
+                "Building",
+                &format!("{package} as a Python extension (maturin develop --release)"),
+            ),
+            Event::FreeThreaded { version } => warning(&format!(
+                "Python {version} is free-threaded with the GIL disabled: threads run Python code in \
+                 parallel, so these measurements answer a different question than on a default build"
+            )),
+            Event::Measuring { label } => {
+                self.bar = progress_bar();
+                if self.bar.is_none() {
+                    progress("Profiling", label);
+                }
+                self.last_line = Some(Instant::now());
+            }
+            Event::Schedule { label, event } => self.schedule(label, &event),
+            Event::Profiled { label, measured: m } => {
+                if let Some(b) = self.bar.take() {
+                    b.finish_and_clear();
+                }
+                let n_samples: usize = m.runs.iter().map(|r| r.samples).sum();
+                progress(
+                    "Profiled",
+                    &format!(
+                        "{label} in {:.1} s: warm-up {:.1} s, {n_samples} samples in {} rounds {:.1} s, \
+                         other {:.1} s (budget {:.0} s)",
+                        m.profiling_ns as f64 / 1e9,
+                        m.warmup_ns as f64 / 1e9,
+                        m.rounds,
+                        m.measured_ns as f64 / 1e9,
+                        m.profiling_ns.saturating_sub(m.warmup_ns + m.measured_ns) as f64 / 1e9,
+                        m.budget_ns as f64 / 1e9
+                    ),
+                );
+                for n in &m.notes {
+                    warning(&format!("{label}: {n}"));
+                }
+            }
+            Event::Escaped { label, processes } => warning(&format!(
+                "{label}: its runs left {processes} process{} behind (outside their process group); \
+                 killed and reaped",
+                if processes == 1 { "" } else { "es" }
+            )),
+        }
+    }
+
+    fn schedule(&mut self, label: &str, e: &crate::profile::schedule::Event) {
+        use crate::profile::schedule::Event;
+        let text = match e {
+            Event::WarmUp => format!("{label}: warm-up"),
+            Event::Sample {
+                model,
+                workers,
+                round,
+                rounds,
+                done,
+                total,
+                left,
+            } => format!(
+                "{label}: {} x{workers}, round {round}/{rounds}, {done}/{total} runs, about {} left",
+                model.as_str(),
+                eta(*left)
+            ),
+        };
+        match &self.bar {
+            Some(b) => {
+                if let Event::Sample { done, total, .. } = e {
+                    b.set_length(*total as u64);
+                    b.set_position(*done as u64);
+                }
+                b.set_message(text);
+                b.tick();
+            }
+            None => {
+                if self
+                    .last_line
+                    .is_some_and(|t| t.elapsed() >= PROGRESS_EVERY)
+                {
+                    progress("Profiling", &text);
+                    self.last_line = Some(Instant::now());
+                }
+            }
+        }
+    }
+}
+
+/// `45 s`, `3 min 10 s`
+fn eta(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{} min {} s", s / 60, s % 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// A bar on a terminal; none otherwise.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    // No steady tick: a ticking thread would be counted by the inherited perf counters.
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {msg}") {
+        bar.set_style(style);
+    }
+    Some(bar)
 }
 
 /// With `-v`: the settings a package's findings are judged with (`   Settings demo: fail-on warning; ...`).

@@ -2,8 +2,8 @@
 
 use crate::analyze::doc::{AnalysisDoc, ToolDoc};
 use crate::profile::doc::{
-    CounterTier, Environment, MedianOnly, ProfileDoc, RunSummary, Sample, Spread, WorkloadError,
-    WorkloadProfile,
+    CounterTier, Environment, FailureKind, MedianOnly, ProfileDoc, RunSummary, Sample, Spread,
+    WorkloadError, WorkloadProfile,
 };
 use crate::vocab::FunctionDoc;
 use crate::vocab::Model;
@@ -484,7 +484,7 @@ fn a_failed_workload_is_reported_as_failed() {
         vec![WorkloadError {
             model: Some(Sequential),
             workers: Some(1),
-            kind: "panic".into(),
+            kind: FailureKind::Panic,
             job: Some(3),
             message: "job 3 panicked: boom".into(),
         }],
@@ -513,7 +513,7 @@ fn a_crash_under_one_model_excludes_only_that_model() {
         vec![WorkloadError {
             model: Some(Processes),
             workers: Some(2),
-            kind: "crash".into(),
+            kind: FailureKind::Crash,
             job: None,
             message: "worker killed by SIGSEGV".into(),
         }],
@@ -701,11 +701,11 @@ fn a_tie_lets_one_model_confirm_the_other_s_speedup() {
     );
 }
 
-fn error(model: Option<Model>, kind: &str) -> WorkloadError {
+fn error(model: Option<Model>, kind: FailureKind) -> WorkloadError {
     WorkloadError {
         model,
         workers: model.map(|_| 2),
-        kind: kind.into(),
+        kind,
         job: None,
         message: format!("{kind} happened"),
     }
@@ -736,7 +736,7 @@ fn decision_table() {
         Row {
             name: "failure first",
             runs: vec![],
-            errors: vec![error(Some(Sequential), "crash")],
+            errors: vec![error(Some(Sequential), FailureKind::Crash)],
             verdict: Verdict::Sequential,
             first: Code::WorkloadFailed,
             has: &[],
@@ -749,7 +749,7 @@ fn decision_table() {
                 run(Threads, 2, 200.0, 400.0),
                 run(Processes, 2, 205.0, 400.0),
             ],
-            errors: vec![error(None, "order-dependent")],
+            errors: vec![error(None, FailureKind::OrderDependent)],
             verdict: Verdict::Sequential,
             first: Code::OrderDependent,
             has: &[Code::CarriedState],
@@ -762,7 +762,7 @@ fn decision_table() {
                 mismatch(run(Threads, 2, 210.0, 400.0)),
                 run(Processes, 2, 205.0, 400.0),
             ],
-            errors: vec![error(Some(Threads), "mismatch")],
+            errors: vec![error(Some(Threads), FailureKind::Mismatch)],
             verdict: Verdict::Processes,
             first: Code::ResultsDiffer,
             has: &[Code::Speedup],
@@ -775,8 +775,8 @@ fn decision_table() {
                 mismatch(run(Threads, 2, 210.0, 400.0)),
             ],
             errors: vec![
-                error(Some(Threads), "mismatch"),
-                error(Some(Processes), "crash"),
+                error(Some(Threads), FailureKind::Mismatch),
+                error(Some(Processes), FailureKind::Crash),
             ],
             verdict: Verdict::Sequential,
             first: Code::ResultsDiffer,
@@ -844,7 +844,7 @@ fn decision_table() {
                     &[290.0, 430.0, 360.0, 395.0, 330.0],
                 ),
             ],
-            errors: vec![error(Some(Processes), "crash")],
+            errors: vec![error(Some(Processes), FailureKind::Crash)],
             verdict: Verdict::Sequential,
             first: Code::ModelFailed,
             has: &[Code::Tie, Code::NotWorthIt],

@@ -4,7 +4,7 @@
 //! nothing pays off. Every reason carries a [`Code`] and its numbers; code-related reasons carry file:line.
 //! Worker counts are only ever ones that were measured.
 
-use crate::profile::doc::RunSummary;
+use crate::profile::doc::{FailureKind, RunSummary};
 use crate::vocab::FindingKind;
 use crate::vocab::Model;
 
@@ -98,8 +98,8 @@ fn short_digest(run: &RunSummary) -> Option<&str> {
 }
 
 /// Errors that are about the workload as a whole, not one model.
-fn is_order_error(kind: &str) -> bool {
-    kind == "order-dependent"
+fn is_order_error(kind: FailureKind) -> bool {
+    kind == FailureKind::OrderDependent
 }
 
 fn exclusion(ev: &Evidence<'_>, model: Model) -> Option<Exclusion> {
@@ -130,7 +130,7 @@ fn exclusion(ev: &Evidence<'_>, model: Model) -> Option<Exclusion> {
             .workload
             .errors
             .iter()
-            .find(|e| e.model == Some(model) && e.kind == "mismatch")
+            .find(|e| e.model == Some(model) && e.kind == FailureKind::Mismatch)
             .and_then(|e| e.message.split_once(" in ").map(|(_, rest)| rest))
             .and_then(|rest| rest.split_once(" (shared").map(|(jobs, _)| jobs))
             .map(|jobs| format!(", in {jobs}"))
@@ -147,7 +147,7 @@ fn exclusion(ev: &Evidence<'_>, model: Model) -> Option<Exclusion> {
         ));
     }
     for e in &ev.workload.errors {
-        if e.model != Some(model) || (e.kind == "mismatch" && !mismatched.is_empty()) {
+        if e.model != Some(model) || (e.kind == FailureKind::Mismatch && !mismatched.is_empty()) {
             continue;
         }
         measured = true;
@@ -216,7 +216,7 @@ fn failure(ev: &Evidence<'_>) -> Option<Vec<Reason>> {
     let mut reasons: Vec<Reason> = w
         .errors
         .iter()
-        .filter(|e| matches!(e.model, None | Some(Model::Sequential)) && !is_order_error(&e.kind))
+        .filter(|e| matches!(e.model, None | Some(Model::Sequential)) && !is_order_error(e.kind))
         .map(|e| {
             let job = e.job.map(|j| format!(" in job {j}")).unwrap_or_default();
             fail(format!("workload failed ({}{job}): {}", e.kind, e.message))
@@ -564,7 +564,7 @@ impl<'e, 'a> Situation<'e, 'a> {
                 .workload
                 .errors
                 .iter()
-                .filter(|e| is_order_error(&e.kind))
+                .filter(|e| is_order_error(e.kind))
                 .collect(),
             t_excl: exclusion(ev, Model::Threads),
             p_excl: exclusion(ev, Model::Processes),

@@ -5,7 +5,7 @@
 //! measured sign: throughput that stops growing with K) with the fix. Sync workloads are never given an
 //! async verdict here: "an async version would fit" is advice only.
 
-use crate::profile::doc::{AsyncRuntime, RunSummary};
+use crate::profile::doc::{AsyncRuntime, FailureKind, RunSummary};
 use crate::vocab::FindingKind;
 use crate::vocab::Model;
 
@@ -252,7 +252,7 @@ fn exclusion(ev: &Evidence<'_>) -> Option<Vec<String>> {
         .iter()
         .filter(|e| e.model == Some(Model::Async))
     {
-        if e.kind == "mismatch" && !mismatched.is_empty() {
+        if e.kind == FailureKind::Mismatch && !mismatched.is_empty() {
             continue;
         }
         let job = e.job.map(|j| format!(" in job {j}")).unwrap_or_default();

@@ -134,16 +134,33 @@ fn every_fault_is_recorded_and_nothing_outlives_the_run() {
         exit.iter().any(|e| e["model"] == "threads"),
         "exit_in_job: threads: {exit:?}"
     );
-    // The escaping workload: what it left behind was killed (sequential and threads runs return; under
-    // processes a sleeper inherits the worker's protocol pipe, so that run ends at the timeout).
-    let escape = errors(&doc, "escape");
-    assert!(
-        escape.iter().all(|e| e["model"] == "processes"),
-        "{escape:?}"
-    );
+    // The escaping workload and the one whose jobs start a child that keeps their streams: every model
+    // completes (no timeout: the harness's protocol descriptors are close-on-exec, so no sleeper holds a
+    // worker's pipe open), the results match, and the children's output never reaches the protocol.
+    for workload in ["escape", "spawn_child"] {
+        let es = errors(&doc, workload);
+        assert!(es.is_empty(), "{workload}: {es:?}");
+        let runs = doc["workloads"]
+            .as_array()
+            .and_then(|ws| ws.iter().find(|w| w["name"] == workload))
+            .and_then(|w| w["runs"].as_array())
+            .cloned()
+            .unwrap_or_default();
+        for model in ["sequential", "threads", "processes"] {
+            assert!(
+                runs.iter()
+                    .any(|r| r["model"] == model && r["results_match_sequential"] == true),
+                "{workload}: no matching {model} run: {runs:?}"
+            );
+        }
+    }
     assert!(
         stderr.contains("process") && stderr.contains("behind"),
         "no note of escaped processes: {stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("concur-faults-child-noise"),
+        "a job's child wrote to stdout"
     );
 
     std::thread::sleep(Duration::from_millis(300));

@@ -827,7 +827,7 @@ fn known_doc() -> cargo_concur::profile::doc::ProfileDoc {
             errors: vec![WorkloadError {
                 model: Some(Model::Threads),
                 workers: Some(2),
-                kind: "mismatch".into(),
+                kind: FailureKind::Mismatch,
                 job: None,
                 message: "threads x2: results differ from the sequential run".into(),
             }],
