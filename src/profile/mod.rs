@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::profile::doc::{CounterTier, Environment, ProfileDoc, WorkloadProfile};
-use crate::workload::{Declared, Project, TestWorkload};
+use crate::workload::{Declared, Project, TestTarget, TestWorkload};
 use driver::{CargoEnv, Driver, HarnessDriver};
 use runner::Runner;
 use schedule::{Measured, Plan};
@@ -82,7 +82,7 @@ pub fn run_in(
     }
     let python_declared = crate::workload::python::declared(project)?;
     for name in &measure.workloads {
-        if !name.starts_with("test:")
+        if TestTarget::requested(name).is_none()
             && !declared.iter().any(|d| &d.spec.name == name)
             && !python_declared.iter().any(|d| &d.spec.name == name)
         {
@@ -112,11 +112,13 @@ pub fn run_in(
     } else {
         Vec::new()
     };
-    for name in measure.workloads.iter().filter(|n| n.starts_with("test:")) {
+    for name in &measure.workloads {
+        let Some(target) = TestTarget::requested(name) else {
+            continue;
+        };
         if !tests.iter().any(|t| &t.spec.name == name) {
             return Err(Error::usage(format!(
-                "--workload {name}: no test target `{}` with tests in the selected packages{}",
-                &name["test:".len()..],
+                "--workload {name}: no test target `{target}` with tests in the selected packages{}",
                 if measure.tests {
                     ""
                 } else {
@@ -285,7 +287,7 @@ pub fn profile_one(
         jobs: spec.jobs,
         runs: m.runs,
         errors: m.errors,
-        kind: spec.kind.clone(),
+        kind: spec.kind,
         setup: spec.setup.clone(),
         run: spec.run.clone(),
         profiling_ns: m.profiling_ns,

@@ -873,7 +873,7 @@ fn decision_table() {
 fn python_workload(name: &str, runs: &[RunSpec], gil_enabled: bool) -> WorkloadProfile {
     let mut w = workload(name, 16, runs, Vec::new());
     w.package = "python-ext".into();
-    w.kind = "python".into();
+    w.kind = crate::workload::WorkloadKind::Python;
     w.run = Some(format!("m.{name}(job)"));
     for r in &mut w.runs {
         if r.model == Processes {
