@@ -153,7 +153,10 @@ pub fn run_in(
         harnesses.insert(package.name.clone(), h);
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut runner = Runner::new(measure.perf, project.target_dir.join("concur").join("run"))?;
+    let mut runner = Runner::new(
+        measure.counters,
+        project.target_dir.join("concur").join("run"),
+    )?;
     runner.set_memory_limit(measure.memory_limit);
     if let Some(note) = &runner.counters.note {
         events(Event::CountersFallback {
@@ -240,10 +243,7 @@ fn kernel_release() -> String {
 /// The schedule's plan for the next workload: the settings, and what is left of the run's budget.
 pub(crate) fn plan_for(measure: &MeasureSettings, cores: usize, started: Instant) -> Plan {
     Plan {
-        workers: measure.workers.clone(),
-        runs: measure.runs,
-        min_rounds: measure.min_rounds,
-        budget: measure.budget,
+        sampling: measure.sampling.clone(),
         remaining: measure
             .total_budget
             .unwrap_or(schedule::REPORT_BUDGET)
