@@ -385,10 +385,6 @@ impl WorkloadProfile {
             .iter()
             .find(|r| r.model == model && r.workers == workers && r.in_flight.is_none())
     }
-
-    pub fn run_at(&self, key: &RunKey) -> Option<&RunSummary> {
-        self.runs.iter().find(|r| r.key() == *key)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -29,9 +29,6 @@ use driver::{CargoEnv, Driver, HarnessDriver};
 use runner::Runner;
 use schedule::{Measured, Plan};
 
-/// Below this CPU/wall ratio in the sequential run a workload counts as I/O-bound (the one definition).
-pub const IO_BOUND_RATIO: f64 = schedule::IO_BOUND_CPU_SHARE;
-
 /// What `profile` reports while it works; the front shows it (`render::status::Profiling`).
 #[derive(Debug)]
 pub enum Event<'a> {

@@ -550,7 +550,7 @@ fn human_output_starts_each_workload_with_its_verdict_line() {
     let a = empty_analysis();
     let doc = recommend(&a, &p);
     let mut out = Vec::new();
-    crate::render::write_report(&doc, &a, &p, crate::render::ReportFormat::Human, &mut out)
+    crate::render::write_report(&doc, &p, crate::render::ReportFormat::Human, &mut out)
         .expect("render");
     let text = anstream::adapter::strip_str(&String::from_utf8_lossy(&out)).to_string();
     let first = text.lines().nth(2).expect("verdict line");
