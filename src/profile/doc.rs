@@ -34,12 +34,26 @@ impl AsyncRuntime {
 
 /// What one measured configuration is: the model, its workers, and for `async` the runtime and the number
 /// of jobs in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RunKey {
     pub model: Model,
     pub workers: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<AsyncRuntime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_flight: Option<usize>,
+}
+
+/// A configuration the schedule did not run, or stopped running, because a run of the workload timed out:
+/// after a sequential timeout every other configuration (each would wait for the timeout too), after any
+/// other timeout the rest of that model (for `async`, of that runtime).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRun {
+    pub run: RunKey,
+    /// The run that timed out.
+    pub after: RunKey,
+    /// Samples taken before it was skipped (0: never measured).
+    pub samples: usize,
 }
 
 impl RunKey {
@@ -346,6 +360,9 @@ pub struct WorkloadProfile {
     /// Extension: where the schedule did less than asked (fewer rounds, fewer worker counts) and why.
     #[serde(default)]
     pub schedule_notes: Vec<String>,
+    /// Extension: configurations not run (or not run again) after a timeout, and which run timed out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedRun>,
     /// Extension: `run` is an `async fn`; its jobs were also run as tasks (runs of model `async`).
     #[serde(default, rename = "async", skip_serializing_if = "std::ops::Not::not")]
     pub is_async: bool,

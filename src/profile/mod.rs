@@ -295,6 +295,7 @@ pub fn profile_one(
         budget_ns: m.budget_ns,
         order_checked: m.order_checked,
         schedule_notes: m.notes,
+        skipped: m.skipped,
         run_resolved: None,
         setup_resolved: None,
         is_async: false,

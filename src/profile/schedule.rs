@@ -16,11 +16,17 @@
 //!    pass the budget.
 //! 5. A pair that fails is recorded and not run again; a pair whose results differ from the reference is a
 //!    `mismatch`, naming the jobs (tests) that differ.
+//! 6. A hanging workload costs the timeout once per model, not once per pair: after a sequential run
+//!    (warm-up or counted) times out nothing else runs, and after any other run times out the rest of that
+//!    model (for `async`, of that runtime) is not run again; each such pair is a [`SkippedRun`] naming the
+//!    run that timed out. One timed-out run is all the evidence that model needs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::doc::{AsyncRuntime, FailureKind, RunKey, RunSummary, Sample, WorkloadError};
+use super::doc::{
+    AsyncRuntime, FailureKind, RunKey, RunSummary, Sample, SkippedRun, WorkloadError,
+};
 use super::driver::{Driver, Order, RunSpec};
 use super::settings::{Sampling, Workers};
 use super::summary;
@@ -112,6 +118,15 @@ pub struct Measured {
     pub order_checked: bool,
     /// Why the schedule did less than asked (a shrunk ladder, fewer rounds).
     pub notes: Vec<String>,
+    /// Pairs not run (or not run again) because a run of the workload timed out.
+    pub skipped: Vec<SkippedRun>,
+}
+
+/// The pairs a timeout of `timed_out` says would hang too: after sequential, every one; else the same
+/// model (and runtime).
+fn hangs_with(timed_out: RunKey, other: RunKey) -> bool {
+    timed_out.model == Model::Sequential
+        || (other.model == timed_out.model && other.runtime == timed_out.runtime)
 }
 
 impl Measured {
@@ -247,6 +262,7 @@ pub fn run(
     let warm_time = clock.elapsed();
     m.warmup_ns = warm_time.as_nanos() as u64;
     let mut failed: BTreeSet<RunKey> = BTreeSet::new();
+    let warm_timed_out = matches!(&warm, Err(e) if e.kind == FailureKind::Timeout);
     let reference = match warm {
         Ok(s) => {
             m.io_bound = io_bound(s.user_ns + s.sys_ns, s.wall_ns);
@@ -322,6 +338,21 @@ pub fn run(
     // The explicit worker counts, or none for the default ladders (whose in-flight ladder goes past the
     // worker ladder for I/O-bound async workloads).
     let mut pairs = pairs_of(&plan.sampling.workers.counts());
+    if warm_timed_out {
+        // The jobs hang however they are run: every other pair would only wait for the timeout too.
+        let after = RunKey::plain(Model::Sequential, 1);
+        m.skipped = pairs
+            .iter()
+            .filter(|&&k| k != after)
+            .map(|&run| SkippedRun {
+                run,
+                after,
+                samples: 0,
+            })
+            .collect();
+        m.profiling_ns = clock.elapsed().as_nanos() as u64;
+        return Ok(m);
+    }
     let left_now = budget.saturating_sub(clock.elapsed());
     if plan.sampling.workers == Workers::Ladder
         && round_estimate(&pairs, &samples) > left_now
@@ -379,6 +410,10 @@ pub fn run(
         }
         let planned_rounds = max_rounds.min(min_rounds.max(round + 1));
         for (i, &key) in live.iter().enumerate() {
+            if failed.contains(&key) {
+                // Skipped after a timeout earlier in this round.
+                continue;
+            }
             let (model, workers) = (key.model, key.workers);
             let rest_of_round: Duration = live[i..]
                 .iter()
@@ -399,8 +434,21 @@ pub fn run(
             match driver.run(RunSpec::of(key))? {
                 Ok(s) => samples.entry(key).or_default().push(s),
                 Err(e) => {
+                    let timed_out = e.kind == FailureKind::Timeout;
                     m.errors.push(e);
                     failed.insert(key);
+                    if timed_out {
+                        for &run in &pairs {
+                            if hangs_with(key, run) && failed.insert(run) {
+                                let samples = samples.get(&run).map_or(0, Vec::len);
+                                m.skipped.push(SkippedRun {
+                                    run,
+                                    after: key,
+                                    samples,
+                                });
+                            }
+                        }
+                    }
                 }
             }
             done += 1;
@@ -672,6 +720,95 @@ mod tests {
             .count();
         assert_eq!(runs_of, 1);
         assert!(m.run_of(Model::Processes, 2).is_none());
+    }
+
+    #[test]
+    fn a_hanging_warm_up_costs_one_timeout_and_skips_every_other_pair() {
+        let mut f = fake();
+        f.time = Box::new(|_| Duration::from_secs(8));
+        f.fail = Box::new(|_| Some(FailureKind::Timeout));
+        let m = go(&mut f, &plan());
+        // Only the warm-up ran: no order check, no counted run.
+        assert_eq!(f.log, vec![RunSpec::new(Model::Sequential, 1)]);
+        assert_eq!(m.errors.len(), 1, "{:?}", m.errors);
+        assert_eq!(m.errors[0].kind, FailureKind::Timeout);
+        assert!(m.runs.is_empty());
+        let skipped: BTreeSet<RunKey> = m.skipped.iter().map(|s| s.run).collect();
+        let expect: BTreeSet<RunKey> = [1, 2, 4]
+            .into_iter()
+            .flat_map(|w| {
+                [
+                    RunKey::plain(Model::Threads, w),
+                    RunKey::plain(Model::Processes, w),
+                ]
+            })
+            .collect();
+        assert_eq!(skipped, expect);
+        assert!(m
+            .skipped
+            .iter()
+            .all(|s| s.samples == 0 && s.after == RunKey::plain(Model::Sequential, 1)));
+        assert!(
+            m.notes.is_empty(),
+            "no ladder or round notes: {:?}",
+            m.notes
+        );
+    }
+
+    #[test]
+    fn a_timeout_under_one_model_skips_the_rest_of_that_model_only() {
+        let mut f = fake();
+        f.fail = Box::new(|s| {
+            (s.model == Model::Threads && s.workers == 2).then_some(FailureKind::Timeout)
+        });
+        let m = go(&mut f, &plan());
+        let timeouts: Vec<&WorkloadError> = m
+            .errors
+            .iter()
+            .filter(|e| e.kind == FailureKind::Timeout)
+            .collect();
+        assert_eq!(timeouts.len(), 1, "{:?}", m.errors);
+        let runs_of = |model: Model, workers: usize| {
+            counted(&f)
+                .iter()
+                .filter(|s| s.model == model && s.workers == workers)
+                .count()
+        };
+        // threads x2 timed out in the first round: x4 (after it in the round) never ran, x1 (before it)
+        // kept its one sample; processes and sequential ran every round.
+        assert_eq!(runs_of(Model::Threads, 2), 1);
+        assert_eq!(runs_of(Model::Threads, 4), 0);
+        assert_eq!(runs_of(Model::Threads, 1), 1);
+        for w in [1, 2, 4] {
+            assert_eq!(runs_of(Model::Processes, w), m.rounds, "processes x{w}");
+        }
+        assert!(m.rounds >= DEFAULT_MIN_ROUNDS);
+        let after = RunKey::plain(Model::Threads, 2);
+        assert_eq!(
+            m.skipped,
+            vec![
+                SkippedRun {
+                    run: RunKey::plain(Model::Threads, 1),
+                    after,
+                    samples: 1
+                },
+                SkippedRun {
+                    run: RunKey::plain(Model::Threads, 4),
+                    after,
+                    samples: 0
+                },
+            ]
+        );
+        assert_eq!(m.run_of(Model::Threads, 1).map(|r| r.samples), Some(1));
+        assert!(m.run_of(Model::Threads, 4).is_none());
+        // Another failure kind is only that pair's failure.
+        let mut f = fake();
+        f.fail = Box::new(|s| {
+            (s.model == Model::Threads && s.workers == 2).then_some(FailureKind::Panic)
+        });
+        let m = go(&mut f, &plan());
+        assert!(m.skipped.is_empty());
+        assert!(m.run_of(Model::Threads, 4).is_some());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::render::human::report::{
-    measurement_rows, model_text, verdict_line, MEASUREMENT_HEADER,
+    measurement_rows, model_text, schedule_lines, verdict_line, MEASUREMENT_HEADER,
 };
 use crate::render::{Export, ReportInput};
 use crate::report::doc::{Band, BandPoint, WorkloadReport};
@@ -229,7 +229,8 @@ fn workload(doc: &ReportInput<'_>, w: &WorkloadReport, h: &mut String) {
             );
         }
     }
-    for n in &w.fit_notes {
+    let schedule = doc.profile_of(w).map(schedule_lines).unwrap_or_default();
+    for n in schedule.iter().chain(&w.fit_notes) {
         let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(n));
     }
     h.push_str("</section>\n");

@@ -169,6 +169,79 @@ fn every_fault_is_recorded_and_nothing_outlives_the_run() {
     assert!(run_files().is_empty(), "run files left: {:?}", run_files());
 }
 
+/// A workload that hangs in every model costs one timeout, not one per (model, workers) pair: the warm-up
+/// times out, the other pairs are not run, and the profile names them.
+#[test]
+fn a_hanging_workload_times_out_once_and_names_the_skipped_pairs() {
+    let _g = exclusive();
+    let marker = marker("hang");
+    let run = |format: &str| {
+        profile(
+            &marker,
+            &[
+                "--workload",
+                "never_returns",
+                "--timeout",
+                "2",
+                "--format",
+                format,
+            ],
+        )
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs")
+    };
+    let out = run("json");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+    let es = errors(&doc, "never_returns");
+    let timeouts: Vec<&&Value> = es.iter().filter(|e| e["kind"] == "timeout").collect();
+    assert_eq!(timeouts.len(), 1, "one timeout, not one per pair: {es:?}");
+    assert_eq!(timeouts[0]["model"], "sequential");
+    let w = doc["workloads"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|w| w["name"] == "never_returns"))
+        .expect("the workload is in the profile");
+    // Pairs attempted: the warm-up only.
+    assert_eq!(w["runs"].as_array().map(Vec::len), Some(0), "{w}");
+    let skipped: Vec<(String, u64)> = w["skipped"]
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .map(|s| {
+                    assert_eq!(s["after"]["model"], "sequential", "{s}");
+                    assert_eq!(s["samples"], 0, "{s}");
+                    (
+                        s["run"]["model"].as_str().unwrap_or_default().to_string(),
+                        s["run"]["workers"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        skipped,
+        vec![("threads".to_string(), 2), ("processes".to_string(), 2)],
+        "{w}"
+    );
+    // The human profile says which pairs were skipped, and why.
+    let out = run("human");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("error [timeout]").count(), 1, "{text}");
+    assert!(
+        text.contains(
+            "sequential x1 timed out, so 2 configurations were not run (each would only wait for the \
+             timeout too): threads x2, processes x2"
+        ),
+        "{text}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let left = marked_processes(&marker);
+    assert!(left.is_empty(), "processes outlived the profile: {left:?}");
+}
+
 #[test]
 fn sigterm_during_a_profile_kills_everything_and_exits_143() {
     let _g = exclusive();

@@ -132,6 +132,9 @@ fn workload(w: &WorkloadProfile, ipc: bool, out: &mut dyn Write) -> io::Result<(
         let job = e.job.map_or(String::new(), |j| format!(" (job {j})"));
         writeln!(out, "  {RED}error{RED:#} [{}]{job}: {}", e.kind, e.message)?;
     }
+    for n in super::report::schedule_lines(w) {
+        writeln!(out, "  {YELLOW}note{YELLOW:#}: {n}")?;
+    }
     Ok(())
 }
 

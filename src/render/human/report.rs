@@ -145,6 +145,9 @@ fn workload(
             writeln!(out, "    {line}")?;
         }
     }
+    for n in profile.map(schedule_lines).unwrap_or_default() {
+        writeln!(out, "{DIM}  note: {n}{DIM:#}")?;
+    }
     for n in &w.fit_notes {
         writeln!(out, "{DIM}  note: {n}{DIM:#}")?;
     }
@@ -161,6 +164,45 @@ fn run_label(r: &RunSummary) -> String {
         (Some(rt), Some(k)) => format!("async {} ×{} K={k}", rt.as_str(), r.workers),
         _ => format!("{} ×{}", r.model.as_str(), r.workers),
     }
+}
+
+/// What the schedule did less than asked, one line each: its notes (a shrunk ladder, fewer rounds), then
+/// the configurations skipped after a timeout, grouped by the run that timed out.
+pub(crate) fn schedule_lines(p: &WorkloadProfile) -> Vec<String> {
+    let mut lines = p.schedule_notes.clone();
+    let mut afters: Vec<crate::profile::doc::RunKey> = Vec::new();
+    for s in &p.skipped {
+        if !afters.contains(&s.after) {
+            afters.push(s.after);
+        }
+    }
+    for after in afters {
+        let runs: Vec<String> = p
+            .skipped
+            .iter()
+            .filter(|s| s.after == after)
+            .map(|s| match s.samples {
+                0 => s.run.label(),
+                n => format!(
+                    "{} (after {n} sample{})",
+                    s.run.label(),
+                    if n == 1 { "" } else { "s" }
+                ),
+            })
+            .collect();
+        lines.push(format!(
+            "{} timed out, so {} {} not run (each would only wait for the timeout too): {}",
+            after.label(),
+            runs.len(),
+            if runs.len() == 1 {
+                "configuration was"
+            } else {
+                "configurations were"
+            },
+            runs.join(", ")
+        ));
+    }
+    lines
 }
 
 /// Rows of text table cells: run, wall (median and range), cpu, sys, setup, peak RSS, faults, results.

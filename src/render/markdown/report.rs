@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use super::Markdown;
 use crate::render::human::report::{
-    chart_lines, measurement_rows, model_text, verdict_line, MEASUREMENT_HEADER,
+    chart_lines, measurement_rows, model_text, schedule_lines, verdict_line, MEASUREMENT_HEADER,
 };
 use crate::render::{Export, ReportInput};
 use crate::report::doc::{Band, WorkloadReport};
@@ -211,9 +211,16 @@ fn workload(doc: &ReportInput<'_>, w: &WorkloadReport, out: &mut dyn Write) -> i
             )?;
         }
     }
-    if !w.fit_notes.is_empty() {
+    let notes: Vec<String> = doc
+        .profile_of(w)
+        .map(schedule_lines)
+        .unwrap_or_default()
+        .into_iter()
+        .chain(w.fit_notes.iter().cloned())
+        .collect();
+    if !notes.is_empty() {
         writeln!(out)?;
-        for n in &w.fit_notes {
+        for n in &notes {
             writeln!(out, "> {}", cell(n))?;
         }
     }
