@@ -6,6 +6,7 @@
 //! Run: `cargo bench --bench analyze` (tokio, syn and regex-automata, fetched through cargo once), or
 //! `cargo bench --bench analyze -- [--rounds N] [/path/to/crate/Cargo.toml ...]`.
 //!
+//! Parse-only reads exactly the files analyze reads in its default scope (analyze's `-vv` list of them).
 //! The parse-only program is this same executable started as `analyze --parse-only LIST`: a separate process
 //! that links nothing it uses but syn, proc-macro2 and rayon.
 
@@ -140,7 +141,32 @@ fn bench_crate(
         copy_tree(root, &copy).map_err(|e| format!("cannot copy {}: {e}", root.display()))?;
     }
     let manifest = copy.join("Cargo.toml");
-    let files = rs_files(&copy);
+    let all_files = rs_files(&copy);
+    // The files analyze reads in its default scope (its `-vv` list): parse-only parses exactly those, so the
+    // ratio compares the same work.
+    let listed = Command::new(concur)
+        .args([
+            "analyze",
+            "-vv",
+            "--no-cache",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .env("NO_COLOR", "1")
+        .env("CARGO_CONCUR_CACHE_DIR", scratch.join("cache-listing"))
+        .stdout(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot start {concur:?}: {e}"))?;
+    let files: Vec<PathBuf> = String::from_utf8_lossy(&listed.stderr)
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("Read "))
+        .map(|rel| copy.join(rel))
+        .collect();
+    if files.is_empty() {
+        return Err("analyze -vv listed no file it read".into());
+    }
     let bytes: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -197,8 +223,10 @@ fn bench_crate(
         .unwrap_or(0);
     println!();
     println!(
-        "crate: {name} — {} files ({analyzed} analyzed by cargo-concur), {:.1} MB",
+        "crate: {name} — {} files read by analyze and parse-only ({analyzed} counted analyzed; {} .rs files \
+         in the crate), {:.1} MB",
         files.len(),
+        all_files.len(),
         bytes as f64 / 1e6
     );
     let pm = line("parse-only", &p);

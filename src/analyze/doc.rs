@@ -47,6 +47,10 @@ pub struct FilesDoc {
     /// Extension: what the scope (targets, features, cfg) left out of the analysis.
     #[serde(default)]
     pub excluded: ExcludedDoc,
+    /// The files read, relative to the workspace root, sorted: listed on stderr with `-vv`, never
+    /// serialised (the document's size does not grow with the crate's file count).
+    #[serde(skip)]
+    pub read: Vec<String>,
 }
 
 /// What the scope left out: targets not selected, files not analyzed, and syntax nodes (items, statements,

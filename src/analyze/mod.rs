@@ -569,6 +569,7 @@ fn assemble(
         }
         texts.insert(d.rel_path, d.text);
     }
+    files.read = texts.keys().cloned().collect();
     files
         .parse_errors
         .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));

@@ -364,26 +364,36 @@ pub fn harness_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResul
             }
             Ok(sample)
         }
-        (Ended::Signaled(sig), _) => Err(run_error(
-            spec,
-            FailureKind::Crash,
-            None,
-            format!(
-                "{} x{workers}: the harness was killed by {}{tail}",
-                model.as_str(),
-                runner::signal_name(sig)
-            ),
-        )),
-        (Ended::Exited(code), _) => Err(run_error(
-            spec,
-            FailureKind::Crash,
-            None,
-            format!(
-                "{} x{workers}: the harness exited with code {code}{tail}",
-                model.as_str()
-            ),
-        )),
+        (ended, _) => {
+            let job = job_that_ended_the_process(&o.stdout);
+            let (who, how) = match ended {
+                Ended::Signaled(sig) => (
+                    "crashed",
+                    format!("was killed by {}", runner::signal_name(sig)),
+                ),
+                Ended::Exited(code) => ("called process::exit", format!("exited with code {code}")),
+            };
+            Err(run_error(
+                spec,
+                FailureKind::Crash,
+                job,
+                format!(
+                    "{} x{workers}: {}the harness {how}{tail}",
+                    model.as_str(),
+                    job.map_or(String::new(), |j| format!("job {j} {who}: ")),
+                ),
+            ))
+        }
     }
+}
+
+/// The job the harness named on its protocol channel before the process died (a fatal signal or
+/// `process::exit` on a thread running a job); the last one when several did.
+pub fn job_that_ended_the_process(stdout: &str) -> Option<usize> {
+    stdout.lines().rev().find_map(|l| {
+        let rest = l.strip_prefix(protocol::JOB_ENDED_MARKER)?;
+        rest.split(' ').next()?.parse().ok()
+    })
 }
 
 /// Test binaries: sequential is `--test-threads 1`, threads `--test-threads N`, processes one process per
@@ -617,6 +627,21 @@ mod tests {
         assert!(f.starts_with("failures:"), "{f}");
         assert!(f.contains("boom") && !f.contains("test result"), "{f}");
         assert!(failure_output(out, 12).ends_with("[...]"));
+    }
+
+    #[test]
+    fn the_job_that_ended_the_process_is_read_from_the_protocol_channel() {
+        let check = |stdout: &str, expect: Option<usize>| {
+            assert_eq!(job_that_ended_the_process(stdout), expect, "{stdout:?}");
+        };
+        let m = protocol::JOB_ENDED_MARKER;
+        check("", None);
+        check("{\"digest\":\"ff\"}\n", None);
+        check(&format!("\n{m}3 signal 11\n"), Some(3));
+        check(&format!("\n{m}12 exit\n"), Some(12));
+        // A stack overflow: SIGSEGV, then Rust's handler aborts (SIGABRT); the same job twice.
+        check(&format!("\n{m}1 signal 11\n\n{m}1 signal 6\n"), Some(1));
+        check(&format!("{m}x signal 11\n"), None);
     }
 
     #[test]

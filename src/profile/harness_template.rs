@@ -8,7 +8,9 @@
 //!   harness run <workload> --model sequential|threads|processes|async --workers N [--jobs N]
 //!               [--order forward|reverse] [--runtime current-thread|multi-thread --in-flight K]
 //!       runs every job once and prints one JSON line on stdout (see `print_report`); exit 0, or 3 after a
-//!       failed job (the JSON then carries "error"). Jobs always run on spawned threads (sequential: one),
+//!       failed job (the JSON then carries "error"). A job that ends the whole process (a fatal signal, a
+//!       stack overflow, `abort`, `process::exit`) first makes the harness write `JOB_ENDED_MARKER` with
+//!       its number on stdout. Jobs always run on spawned threads (sequential: one),
 //!       never on the main thread, whose allocator arena behaves differently; setup runs on the main thread
 //!       in every in-process model. `--order reverse` runs the sequential jobs last to first. An async
 //!       workload's jobs run under the sync models one at a time per thread, each thread blocking on its own
@@ -25,7 +27,7 @@ use std::fmt::Debug;
 use std::io::{BufRead, BufReader, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::Instant;
 
@@ -140,6 +142,134 @@ extern "C" {
     fn getrusage(who: i32, rusage: *mut Rusage) -> i32;
     fn fcntl(fd: i32, cmd: i32, ...) -> i32;
     fn dup2(old: i32, new: i32) -> i32;
+    fn write(fd: i32, buf: *const u8, count: usize) -> isize;
+    fn sigaction(sig: i32, new: *const SigAction, old: *mut SigAction) -> i32;
+    fn raise(sig: i32) -> i32;
+    fn atexit(callback: extern "C" fn()) -> i32;
+}
+
+/// Linux `struct sigaction` (glibc and musl): handler, a 1024-bit mask, flags, restorer.
+#[repr(C)]
+struct SigAction {
+    handler: usize,
+    mask: [u64; 16],
+    flags: i32,
+    restorer: usize,
+}
+
+const SA_SIGINFO: i32 = 4;
+const SA_ONSTACK: i32 = 0x0800_0000;
+/// SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGSEGV: the signals a job can end the process with.
+const FATAL_SIGNALS: [i32; 5] = [4, 6, 7, 8, 11];
+
+/// The protocol channel's descriptor, for the crash marker (-1 until the channel is taken).
+static CHANNEL_FD: AtomicI32 = AtomicI32::new(-1);
+/// The handler (and its flags) each fatal signal had before ours: Rust's stack-overflow handler for
+/// SIGSEGV and SIGBUS, the default for the rest.
+static OLD_HANDLER: [AtomicUsize; 32] = [const { AtomicUsize::new(0) }; 32];
+static OLD_FLAGS: [AtomicI32; 32] = [const { AtomicI32::new(0) }; 32];
+
+/// Writes `<JOB_ENDED_MARKER><job> <how>[ <n>]` on the protocol channel, with no allocation or lock (it
+/// runs in a signal handler, or in `exit` with other threads still running).
+fn mark_job_ended(job: usize, how: &[u8], n: Option<i32>) {
+    let fd = CHANNEL_FD.load(Ordering::SeqCst);
+    if fd < 0 {
+        return;
+    }
+    let mut buf = [0u8; 128];
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        for &b in bytes {
+            if len < buf.len() {
+                buf[len] = b;
+                len += 1;
+            }
+        }
+    };
+    let digits = |mut v: u64, out: &mut [u8; 20]| -> usize {
+        let mut i = out.len();
+        loop {
+            i -= 1;
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                return i;
+            }
+        }
+    };
+    let mut num = [0u8; 20];
+    put(b"\n");
+    put(protocol::JOB_ENDED_MARKER.as_bytes());
+    let at = digits(job as u64, &mut num);
+    put(&num[at..]);
+    put(b" ");
+    put(how);
+    if let Some(n) = n {
+        put(b" ");
+        let at = digits(n.max(0) as u64, &mut num);
+        put(&num[at..]);
+    }
+    put(b"\n");
+    // SAFETY: write(2) of a stack buffer to our own descriptor; async-signal-safe.
+    unsafe {
+        write(fd, buf.as_ptr(), len);
+    }
+}
+
+/// A fatal signal on a thread running a job: name the job on the protocol channel, then let the signal
+/// do what it would have done (Rust's handler reports a stack overflow and aborts; else the default).
+extern "C" fn on_fatal_signal(sig: i32, info: *mut std::ffi::c_void, context: *mut std::ffi::c_void) {
+    if let Some(job) = CURRENT_JOB.with(|c| c.get()) {
+        mark_job_ended(job, protocol::JOB_ENDED_SIGNAL.as_bytes(), Some(sig));
+    }
+    let i = sig as usize % 32;
+    let old = OLD_HANDLER[i].load(Ordering::SeqCst);
+    if old > 1 && OLD_FLAGS[i].load(Ordering::SeqCst) & SA_SIGINFO != 0 {
+        // SAFETY: `old` is the SA_SIGINFO handler sigaction(2) returned for this signal.
+        let chained: extern "C" fn(i32, *mut std::ffi::c_void, *mut std::ffi::c_void) =
+            unsafe { std::mem::transmute(old) };
+        chained(sig, info, context);
+        return;
+    }
+    let default = SigAction { handler: old, mask: [0; 16], flags: 0, restorer: 0 };
+    // SAFETY: sigaction(2) and raise(2) are async-signal-safe; the signal is blocked until we return, so
+    // the raised one is delivered then, under the restored action.
+    unsafe {
+        sigaction(sig, &default, std::ptr::null_mut());
+        raise(sig);
+    }
+}
+
+/// `process::exit` from a job: name the job before the process goes.
+extern "C" fn on_exit() {
+    if let Some(job) = CURRENT_JOB.with(|c| c.get()) {
+        mark_job_ended(job, protocol::JOB_ENDED_EXIT.as_bytes(), None);
+    }
+}
+
+/// Names the job that ends the whole process (a fatal signal, `process::exit`) on the protocol channel,
+/// so the host records which job crashed under the in-process models too.
+fn install_crash_marker() {
+    for sig in FATAL_SIGNALS {
+        let new = SigAction {
+            handler: on_fatal_signal as extern "C" fn(i32, *mut std::ffi::c_void, *mut std::ffi::c_void)
+                as usize,
+            mask: [0; 16],
+            flags: SA_SIGINFO | SA_ONSTACK,
+            restorer: 0,
+        };
+        let mut old = SigAction { handler: 0, mask: [0; 16], flags: 0, restorer: 0 };
+        // SAFETY: valid sigaction structs; the handler only reads a thread-local and calls
+        // async-signal-safe functions.
+        if unsafe { sigaction(sig, &new, &mut old) } == 0 {
+            OLD_HANDLER[sig as usize % 32].store(old.handler, Ordering::SeqCst);
+            OLD_FLAGS[sig as usize % 32].store(old.flags, Ordering::SeqCst);
+        }
+    }
+    // SAFETY: registers a plain `extern "C" fn()`.
+    unsafe {
+        atexit(on_exit);
+    }
 }
 
 /// Linux `F_DUPFD_CLOEXEC`: duplicate onto the lowest free descriptor, close-on-exec.
@@ -169,6 +299,7 @@ fn take_channel(with_input: bool) -> Channel {
         if out_fd < 0 {
             usage("cannot duplicate stdout");
         }
+        CHANNEL_FD.store(out_fd, Ordering::SeqCst);
         dup2(2, 1);
         let input = if with_input {
             let in_fd = dup_cloexec(0);
@@ -658,6 +789,7 @@ fn install_panic_marker() {
 
 fn main() {
     install_panic_marker();
+    install_crash_marker();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("list") => {

@@ -56,6 +56,13 @@ pub const WORKER_PANIC: &str = "panic";
 /// The line the harness's panic hook prints on stderr before the default hook: `<PANIC_MARKER><job>: <msg>`.
 pub const PANIC_MARKER: &str = "concur-harness: panic in job ";
 
+/// The line the harness writes on its protocol channel when a job ends the whole process, before it goes:
+/// `<JOB_ENDED_MARKER><job> signal <n>` (SIGSEGV, SIGABRT, ...: a crash, a stack overflow, an abort) or
+/// `<JOB_ENDED_MARKER><job> exit` (`process::exit` from the job).
+pub const JOB_ENDED_MARKER: &str = "concur-harness: process ended in job ";
+pub const JOB_ENDED_SIGNAL: &str = "signal";
+pub const JOB_ENDED_EXIT: &str = "exit";
+
 /// Failure kinds the harness reports.
 pub const KIND_PANIC: &str = "panic";
 pub const KIND_CRASH: &str = "crash";

@@ -541,6 +541,8 @@ mod tests {
             }),
             fit_notes: Vec::new(),
             failed: false,
+            stability: None,
+            noise: None,
         }
     }
 

@@ -40,6 +40,14 @@ pub fn verbose(verb: &str, message: &str) {
     }
 }
 
+/// A `-vv` line: `        Read src/lib.rs` on stderr, only when very verbose.
+pub fn very_verbose(verb: &str, message: &str) {
+    if verbosity() >= 3 {
+        let mut e = anstream::stderr().lock();
+        let _ = writeln!(e, "{VERB}{verb:>12}{VERB:#} {message}");
+    }
+}
+
 /// `error: message` on stderr.
 pub fn error(message: &str) {
     let mut e = anstream::stderr().lock();
@@ -79,6 +87,9 @@ pub fn analysis(e: crate::analyze::Event<'_>) {
             "cannot run `rustc --print cfg` ({why}): deciding #[cfg] with the values cargo-concur was built for"
         )),
         crate::analyze::Event::Finished { files: f, elapsed } => {
+            for path in &f.read {
+                very_verbose("Read", path);
+            }
             progress(
                 "Finished",
                 &format!(

@@ -99,6 +99,48 @@ pub struct WorkloadReport {
     /// The workload itself failed (crash, timeout, panic in the sequential run): the verdict is a fallback.
     #[serde(default)]
     pub failed: bool,
+    /// Extension: how often the same verdict comes out when each run's samples are drawn again; absent for
+    /// failed workloads and profiles without raw samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stability: Option<StabilityDoc>,
+    /// Extension: how noisy the measurements were (runs whose wall-time spread passed the threshold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseDoc>,
+}
+
+/// The verdict taken again on `resamples` redrawn profiles: the share that agreed, and what the others said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StabilityDoc {
+    pub resamples: usize,
+    /// Share (0-1) of redrawn profiles giving the same verdict (model and workers).
+    pub same_share: f64,
+    /// The other verdicts and their shares, most frequent first.
+    pub alternatives: Vec<VerdictShare>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerdictShare {
+    /// `threads ×2`, `sequential`, `async multi-thread ×2`.
+    pub verdict: String,
+    pub share: f64,
+}
+
+/// Runs whose wall-time spread over their samples ((max - min) / median) passed `threshold`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoiseDoc {
+    pub runs: usize,
+    pub noisy_runs: usize,
+    pub threshold: f64,
+    /// The noisiest run, with its spread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worst: Option<NoisyRun>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoisyRun {
+    /// `threads ×4`.
+    pub run: String,
+    pub spread: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

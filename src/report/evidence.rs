@@ -7,7 +7,7 @@ use crate::profile::doc::{AsyncRuntime, RunSummary, WorkloadProfile};
 use crate::vocab::Model;
 use crate::vocab::{Finding, FindingKind};
 
-use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
+use super::stats::{ratio_of_medians_n, seed_for, Bootstrapped, BOOTSTRAP_RESAMPLES};
 
 /// A finding reachable from the workload, and how: from `run` or `setup` (declared workloads), in a test
 /// target's own files (`test`), or in library code its tests call (`test-call`).
@@ -62,6 +62,8 @@ pub struct Evidence<'a> {
     pub baseline: Baseline,
     /// Global declarations of the workload's crate not traced to its path (see [`crate_globals`]).
     pub crate_globals: Vec<&'a Finding>,
+    /// Bootstrap draws per comparison ([`BOOTSTRAP_RESAMPLES`]; fewer when only the verdict is wanted).
+    pub bootstrap: usize,
 }
 
 /// What the sequential run spends outside its jobs, left out of every comparison.
@@ -278,6 +280,17 @@ impl<'a> Evidence<'a> {
         crate_globals: Vec<&'a Finding>,
         cores: usize,
     ) -> Evidence<'a> {
+        Self::gather_with(w, findings, crate_globals, cores, BOOTSTRAP_RESAMPLES)
+    }
+
+    /// [`Evidence::gather`] with `bootstrap` draws per comparison.
+    pub fn gather_with(
+        w: &'a WorkloadProfile,
+        findings: Vec<PathFinding<'a>>,
+        crate_globals: Vec<&'a Finding>,
+        cores: usize,
+        bootstrap: usize,
+    ) -> Evidence<'a> {
         let sequential = w
             .runs
             .iter()
@@ -303,8 +316,12 @@ impl<'a> Evidence<'a> {
                     }
                     let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
                     let seed = seed_for(&parts);
-                    let speedup =
-                        ratio_of_medians(&seq_walls, &job_phase_samples(run, baseline), seed)?;
+                    let speedup = ratio_of_medians_n(
+                        &seq_walls,
+                        &job_phase_samples(run, baseline),
+                        seed,
+                        bootstrap,
+                    )?;
                     Some(ModelPoint {
                         run,
                         speedup,
@@ -323,6 +340,7 @@ impl<'a> Evidence<'a> {
             findings,
             baseline,
             crate_globals,
+            bootstrap,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod python;
 pub mod reason;
 pub mod scaling;
+pub mod stability;
 pub mod stats;
 pub mod verdict;
 pub mod verdict_async;
@@ -66,18 +67,55 @@ fn fit_model<'p, 'a: 'p>(
     scaling::fit(&usable)
 }
 
-fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize) -> WorkloadReport {
+/// The evidence of one workload: its measurements with the findings on its path.
+fn evidence_of<'a>(
+    analysis: &'a AnalysisDoc,
+    w: &'a WorkloadProfile,
+    cores: usize,
+    bootstrap: usize,
+) -> Evidence<'a> {
     let findings = match &w.python {
         Some(py) => python::path_findings(analysis, w, py),
         None => evidence::path_findings(analysis, w),
     };
     let globals = evidence::crate_globals(analysis, w, &findings);
-    let ev = Evidence::gather(w, findings, globals, cores);
-    let mut decision = verdict::decide(&ev);
+    Evidence::gather_with(w, findings, globals, cores, bootstrap)
+}
+
+/// The verdict from the evidence: the decision table, Python's GIL reading, then async tasks.
+fn decide_all(
+    ev: &Evidence<'_>,
+    w: &WorkloadProfile,
+) -> (verdict::Decision, Option<(AsyncRuntime, usize)>) {
+    let mut decision = verdict::decide(ev);
     if let Some(py) = &w.python {
-        python::explain(&ev, py, &mut decision);
+        python::explain(ev, py, &mut decision);
     }
-    let (decision, tasks) = verdict_async::refine(&ev, decision);
+    verdict_async::refine(ev, decision)
+}
+
+/// `threads ×2`, `sequential`, `async multi-thread ×2`: what stability compares (the jobs in flight left out).
+fn verdict_label(d: &verdict::Decision, tasks: Option<(AsyncRuntime, usize)>) -> String {
+    match (d.model, tasks) {
+        (crate::report::doc::Verdict::Sequential, _) => "sequential".to_string(),
+        (_, Some((rt, _))) => format!("async {} ×{}", rt.as_str(), d.workers),
+        (m, None) => format!("{} ×{}", m.as_str(), d.workers),
+    }
+}
+
+fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize) -> WorkloadReport {
+    let ev = evidence_of(analysis, w, cores, stats::BOOTSTRAP_RESAMPLES);
+    let (decision, tasks) = decide_all(&ev, w);
+    let stability = if decision.failed {
+        None
+    } else {
+        stability::of(w, cores, &verdict_label(&decision, tasks), |again| {
+            let ev = evidence_of(analysis, again, cores, stability::REDRAW_BOOTSTRAP);
+            let (d, t) = decide_all(&ev, again);
+            verdict_label(&d, t)
+        })
+    };
+    let noise = (!decision.failed).then(|| stability::noise(w));
     let mut refactors = advice::advise(&ev, &decision);
     refactors.extend(verdict_async::advice(&ev, &decision, tasks));
 
@@ -179,6 +217,8 @@ fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize)
         crossover,
         fit_notes,
         failed: decision.failed,
+        stability,
+        noise,
     }
 }
 

@@ -71,16 +71,23 @@ impl SplitMix64 {
 
 /// Median of the values (mean of the two middle ones for an even count); NaN when empty.
 pub fn median(values: &[f64]) -> f64 {
-    if values.is_empty() {
+    median_in_place(&mut values.to_vec())
+}
+
+/// [`median`] of values it may reorder: no copy (the bootstrap's inner loop).
+fn median_in_place(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
         return f64::NAN;
     }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
+    let (len, mid) = (v.len(), v.len() / 2);
+    let (below, m, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
+    let upper = *m;
+    if len % 2 == 1 {
+        upper
     } else {
-        (v[mid - 1] + v[mid]) / 2.0
+        // The largest of the lower half is the other middle value.
+        let lower = below.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower + upper) / 2.0
     }
 }
 
@@ -101,7 +108,7 @@ pub fn quantile(values: &[f64], q: f64) -> f64 {
 fn resampled_median(values: &[f64], rng: &mut SplitMix64, scratch: &mut Vec<f64>) -> f64 {
     scratch.clear();
     scratch.extend((0..values.len()).map(|_| values[rng.below(values.len())]));
-    median(scratch)
+    median_in_place(scratch)
 }
 
 /// `median(numerator) / median(denominator)` with a 95% percentile-bootstrap interval: both sample sets
@@ -109,6 +116,16 @@ fn resampled_median(values: &[f64], rng: &mut SplitMix64, scratch: &mut Vec<f64>
 /// `ratio_of_medians(sequential walls, model walls)`; "A is x times faster than B" is
 /// `ratio_of_medians(B walls, A walls)`. `None` when a side has no positive sample.
 pub fn ratio_of_medians(numerator: &[f64], denominator: &[f64], seed: u64) -> Option<Bootstrapped> {
+    ratio_of_medians_n(numerator, denominator, seed, BOOTSTRAP_RESAMPLES)
+}
+
+/// [`ratio_of_medians`] with `resamples` bootstrap draws (fewer where only the verdict is wanted).
+pub fn ratio_of_medians_n(
+    numerator: &[f64],
+    denominator: &[f64],
+    seed: u64,
+    resamples: usize,
+) -> Option<Bootstrapped> {
     let num: Vec<f64> = numerator
         .iter()
         .copied()
@@ -125,7 +142,7 @@ pub fn ratio_of_medians(numerator: &[f64], denominator: &[f64], seed: u64) -> Op
     let estimate = median(&num) / median(&den);
     let mut rng = SplitMix64::new(seed);
     let mut scratch = Vec::with_capacity(num.len().max(den.len()));
-    let replicates: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+    let replicates: Vec<f64> = (0..resamples.max(1))
         .map(|_| {
             let n = resampled_median(&num, &mut rng, &mut scratch);
             let d = resampled_median(&den, &mut rng, &mut scratch);

@@ -492,6 +492,10 @@ fn a_failed_workload_is_reported_as_failed() {
     let doc = recommend(&empty_analysis(), &profile(vec![w]));
     let w = only(&doc);
     assert!(w.failed);
+    assert!(
+        w.stability.is_none() && w.noise.is_none(),
+        "no stability for a failure"
+    );
     assert_eq!(w.recommendation.confidence, 0.0);
     assert!(reasons(w).contains("workload failed (panic in job 3): job 3 panicked: boom"));
     assert!(w.prediction.is_empty());
@@ -1078,6 +1082,86 @@ fn python_threads_are_ruled_out_where_the_gil_is_held() {
         "{}",
         reasons(only(&doc))
     );
+}
+
+#[test]
+fn a_clear_verdict_is_stable_and_quiet_runs_are_said() {
+    let w = workload(
+        "clear",
+        8,
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            run(Threads, 2, 500.0, 1000.0),
+            run(Processes, 2, 520.0, 1000.0),
+        ],
+        Vec::new(),
+    );
+    let doc = recommend(&empty_analysis(), &profile(vec![w]));
+    let w = only(&doc);
+    let s = w.stability.as_ref().expect("stability");
+    assert_eq!(s.resamples, crate::report::stability::RESAMPLES);
+    assert_eq!(s.same_share, 1.0, "{s:?}");
+    assert!(s.alternatives.is_empty());
+    let noise = w.noise.as_ref().expect("noise");
+    assert_eq!((noise.runs, noise.noisy_runs), (3, 0));
+    let lines = crate::render::human::report::stability_lines(w);
+    assert_eq!(
+        lines,
+        [
+            "the same verdict in 100% of 40 profiles redrawn from the samples",
+            "every run within 10% between samples"
+        ]
+    );
+}
+
+#[test]
+fn a_verdict_that_rests_on_noise_says_so() {
+    // Threads around the 1.15x line with samples all over the place: redrawn, the verdict flips.
+    let mut threads = run(Threads, 2, 860.0, 1000.0);
+    threads.walls_ms = Some(vec![700.0, 1100.0, 860.0, 1000.0, 760.0]);
+    let mut w = workload(
+        "borderline",
+        8,
+        &[
+            run(Sequential, 1, 1000.0, 1000.0),
+            threads,
+            run(Processes, 2, 990.0, 1000.0),
+        ],
+        Vec::new(),
+    );
+    for r in &mut w.runs {
+        if r.model == Threads {
+            r.noisy = true;
+            r.wall_ns.min = 700_000_000;
+            r.wall_ns.max = 1_100_000_000;
+        }
+    }
+    let doc = recommend(&empty_analysis(), &profile(vec![w.clone()]));
+    let report = only(&doc);
+    let s = report.stability.as_ref().expect("stability");
+    assert!(
+        s.same_share < crate::report::stability::STABLE_SHARE,
+        "{s:?}: {}",
+        reasons(report)
+    );
+    assert!(!s.alternatives.is_empty(), "{s:?}");
+    let shares: f64 = s.same_share + s.alternatives.iter().map(|a| a.share).sum::<f64>();
+    assert!((shares - 1.0).abs() < 0.02, "{s:?}");
+    let lines = crate::render::human::report::stability_lines(report);
+    assert!(
+        lines[0].starts_with("the verdict rests on noise: "),
+        "{lines:?}"
+    );
+    assert!(lines[0].contains("--runs 10"), "{lines:?}");
+    assert!(
+        lines[1].starts_with(
+            "noisy: 1 of 3 runs varied by more than 10% between samples (most: threads ×2, 47%)"
+        ),
+        "{lines:?}"
+    );
+    // Deterministic: the same profile gives the same stability.
+    let again = recommend(&empty_analysis(), &profile(vec![w]));
+    assert_eq!(only(&again).stability, report.stability);
 }
 
 mod asynchronous;

@@ -12,7 +12,7 @@ use super::evidence::{
     ci, duration, label, megabytes, times, Evidence, ModelPoint, PathFinding, LOCK_KINDS,
 };
 use super::reason::*;
-use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
+use super::stats::{ratio_of_medians_n, seed_for, Bootstrapped};
 use crate::report::doc::Verdict;
 
 /// Below this median speedup over sequential, parallelism is not worth it.
@@ -514,10 +514,11 @@ fn faster_by(ev: &Evidence<'_>, a: &ModelPoint<'_>, b: &ModelPoint<'_>) -> Optio
         b.run.model.as_str(),
         &b.run.workers.to_string(),
     ]);
-    ratio_of_medians(
+    ratio_of_medians_n(
         &super::evidence::job_phase_samples(b.run, ev.baseline),
         &super::evidence::job_phase_samples(a.run, ev.baseline),
         seed,
+        ev.bootstrap,
     )
 }
 

@@ -13,7 +13,7 @@ use super::doc::{Refactor, Verdict};
 use super::evidence::{
     ci, job_phase_samples, megabytes, run_label, times, Evidence, ModelPoint, PathFinding,
 };
-use super::stats::{ratio_of_medians, seed_for, Bootstrapped};
+use super::stats::{ratio_of_medians_n, seed_for, Bootstrapped};
 use super::verdict::{Decision, ASYNC_CONCURRENCY, MEANINGFUL_SPEEDUP, TIE_MARGIN};
 
 /// K at least this many times the runtime's workers, with a speedup still within this factor of the
@@ -413,9 +413,10 @@ fn meaningful(p: &ModelPoint<'_>) -> bool {
 /// How many times faster `a` is than `b` on the job phase (bootstrap over the samples).
 fn faster_by(ev: &Evidence<'_>, a: &ModelPoint<'_>, b: &ModelPoint<'_>) -> Option<Bootstrapped> {
     let seed = seed_for(&[&ev.workload.name, &run_label(a.run), &run_label(b.run)]);
-    ratio_of_medians(
+    ratio_of_medians_n(
         &job_phase_samples(b.run, ev.baseline),
         &job_phase_samples(a.run, ev.baseline),
         seed,
+        ev.bootstrap,
     )
 }

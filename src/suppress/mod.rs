@@ -38,6 +38,10 @@ pub use crate::vocab::SuppressionProblem as Problem;
 
 /// Every suppression comment of a file. `items` is the parsed file, for comments placed before an item.
 pub fn scan(text: &str, file: Option<&syn::File>) -> Vec<Directive> {
+    // Most files have no directive: one substring search spares them the walk over the syntax tree.
+    if !text.contains(MARKER) {
+        return Vec::new();
+    }
     let lines: Vec<&str> = text.lines().collect();
     let mut spans = Vec::new();
     if let Some(f) = file {

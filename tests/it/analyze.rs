@@ -500,6 +500,26 @@ fn scope_counts_what_it_leaves_out() {
         x["features"],
         serde_json::json!(["scope/default", "scope/fast"])
     );
+    // `-vv` lists the files read, sorted, one per line, as many as counted; none left out of scope.
+    let (_, doc_vv, stderr) = analyze_json(&manifest, &["-vv"]);
+    let read: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("Read "))
+        .collect();
+    assert_eq!(
+        read.len() as u64,
+        doc_vv["files"]["analyzed"].as_u64().unwrap(),
+        "{stderr}"
+    );
+    assert!(read.windows(2).all(|w| w[0] < w[1]), "{read:?}");
+    assert!(read.contains(&"src/lib.rs"), "{read:?}");
+    assert!(
+        !read
+            .iter()
+            .any(|f| f.starts_with("tests/") || f.contains("slow")),
+        "{read:?}"
+    );
+    assert!(doc_vv["files"].get("read").is_none(), "not serialised");
     let (_, doc, _) = analyze_json(&manifest, &["--all-targets"]);
     let kinds: BTreeMap<String, String> = doc["findings"]
         .as_array()

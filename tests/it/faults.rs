@@ -1,5 +1,5 @@
 //! `profile` on `fixtures/faults`, one misbehaving workload per fault, through the real binary: each fault
-//! is recorded with its model, worker count and (where the harness knows it) job, the rest of the
+//! is recorded with its model, worker count and job (for a hang, the pairs skipped after it), the rest of the
 //! profile completes, the exit code is 3, and afterwards no process the run started is alive (found by a
 //! marker in their environment, escaped ones included) and no run file is left in the target directory.
 //! SIGTERM during a profile kills everything and exits 143.
@@ -121,12 +121,26 @@ fn every_fault_is_recorded_and_nothing_outlives_the_run() {
             );
         }
     }
-    // Worker processes: the harness knows which job its dead worker had.
+    // Every model names the job that ended the process: worker processes through the harness (which
+    // knows the job its dead worker had), sequential and threads through the marker the harness writes on
+    // its protocol channel from the fatal signal's handler or from `exit`.
+    for workload in ["segfault", "stack_overflow", "exit_in_job"] {
+        let es = errors(&doc, workload);
+        for model in ["sequential", "threads", "processes"] {
+            assert!(
+                es.iter().any(|e| e["model"] == model && e["job"] == 1),
+                "{workload}: no {model} error naming job 1: {es:?}"
+            );
+        }
+        assert!(es.iter().all(|e| e["job"] == 1), "{workload}: {es:?}");
+    }
     let seg = errors(&doc, "segfault");
     assert!(
-        seg.iter()
-            .any(|e| e["model"] == "processes" && e["job"] == 1),
-        "segfault: the processes model names job 1: {seg:?}"
+        seg.iter().any(|e| e["model"] == "threads"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("job 1 crashed: the harness was killed by SIGSEGV"))),
+        "segfault: {seg:?}"
     );
     // `process::exit` in a job under threads ends the harness: recorded, not taken as success.
     let exit = errors(&doc, "exit_in_job");

@@ -408,6 +408,8 @@ fn aborting_worker_is_an_early_exit() {
     assert!(crashes
         .iter()
         .all(|e| e["message"].as_str().is_some_and(|m| m.contains("SIGABRT"))));
+    // `process::abort` in job 5 ends the harness itself; its SIGABRT handler named the job first.
+    assert!(crashes.iter().all(|e| e["job"] == 5), "{w}");
     assert_eq!(
         crashes.len(),
         2,

@@ -75,6 +75,51 @@ pub(crate) fn verdict_line(w: &WorkloadReport) -> String {
     )
 }
 
+/// How stable the verdict is and how noisy its measurements were, as report lines (none for a failed
+/// workload or a profile without raw samples).
+pub(crate) fn stability_lines(w: &WorkloadReport) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(s) = &w.stability {
+        let pct = |x: f64| format!("{:.0}%", x * 100.0);
+        if s.same_share >= crate::report::stability::STABLE_SHARE {
+            out.push(format!(
+                "the same verdict in {} of {} profiles redrawn from the samples",
+                pct(s.same_share),
+                s.resamples
+            ));
+        } else {
+            let others: Vec<String> = s
+                .alternatives
+                .iter()
+                .take(2)
+                .map(|a| format!("{} in {}", a.verdict, pct(a.share)))
+                .collect();
+            out.push(format!(
+                "the verdict rests on noise: {} in {} of {} profiles redrawn from the samples, {}; measure \
+                 again with more rounds (--runs 10) or longer jobs before acting on it",
+                model_text(&w.recommendation),
+                pct(s.same_share),
+                s.resamples,
+                others.join(", ")
+            ));
+        }
+    }
+    if let Some(n) = &w.noise {
+        let threshold = format!("{:.0}%", n.threshold * 100.0);
+        out.push(match &n.worst {
+            Some(worst) if n.noisy_runs > 0 => format!(
+                "noisy: {} of {} runs varied by more than {threshold} between samples (most: {}, {:.0}%)",
+                n.noisy_runs,
+                n.runs,
+                worst.run,
+                worst.spread * 100.0
+            ),
+            _ => format!("every run within {threshold} between samples"),
+        });
+    }
+    out
+}
+
 /// `sequential`, `threads ×2`, `async current-thread, 256 in flight`, `async multi-thread ×2, 64 in flight`.
 pub(crate) fn model_text(r: &crate::report::doc::Recommendation) -> String {
     use crate::profile::doc::AsyncRuntime;
@@ -108,6 +153,13 @@ fn workload(
     writeln!(out, "{BOLD}  why{BOLD:#}")?;
     for r in &w.recommendation.reasons {
         writeln!(out, "    - {r}")?;
+    }
+    let stability = stability_lines(w);
+    if !stability.is_empty() {
+        writeln!(out, "{BOLD}  stability{BOLD:#}")?;
+        for line in stability {
+            writeln!(out, "    - {line}")?;
+        }
     }
     if !w.recommendation.refactors.is_empty() {
         writeln!(out, "{BOLD}  advice{BOLD:#}")?;

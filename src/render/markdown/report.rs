@@ -136,6 +136,15 @@ fn workload(doc: &ReportInput<'_>, w: &WorkloadReport, out: &mut dyn Write) -> i
     for r in &w.recommendation.reasons {
         writeln!(out, "- {}", cell(r))?;
     }
+    let stability = crate::render::human::report::stability_lines(w);
+    if !stability.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "**Stability**")?;
+        writeln!(out)?;
+        for line in stability {
+            writeln!(out, "- {}", cell(&line))?;
+        }
+    }
     if !w.recommendation.refactors.is_empty() {
         writeln!(out)?;
         writeln!(out, "**Advice**")?;
