@@ -301,6 +301,20 @@ fn not_sync(ty: &syn::Type) -> Option<&'static str> {
     None
 }
 
+/// `Rc<...>`, a raw pointer, a lock guard: the first type in `ty` that keeps a value from moving to another
+/// thread (a result made on a worker thread goes back to whoever asked for it). `Cell`/`RefCell` move fine.
+fn not_send(ty: &syn::Type) -> Option<&'static str> {
+    use quote::ToTokens;
+    let text = ty.to_token_stream().to_string();
+    if ["MutexGuard", "RwLockReadGuard", "RwLockWriteGuard"]
+        .iter()
+        .any(|g| text.contains(g))
+    {
+        return Some("a lock guard");
+    }
+    not_sync(ty).filter(|what| matches!(*what, "Rc" | "a raw pointer"))
+}
+
 /// A reference or lifetime in a result type that is not `'static`: the result borrows from an input.
 fn borrows(ty: &syn::Type) -> bool {
     use quote::ToTokens;
@@ -459,6 +473,15 @@ fn signature(
                     type_text(ty)
                 ));
             }
+        }
+        (ReturnType::Type(_, ty), Role::RunWithSetup | Role::Run) if not_send(ty).is_some() => {
+            return bad(format!(
+                "it returns `{}`, which holds {} and is not `Send`, but a job's result goes back from the \
+                 thread that computed it: return owned, thread-safe data (`Arc` instead of `Rc`, an index or a \
+                 copy instead of a pointer or a guard)",
+                type_text(ty),
+                not_send(ty).unwrap_or("a value")
+            ));
         }
         (ReturnType::Type(_, ty), Role::RunWithSetup | Role::Run) if borrows(ty) => {
             return bad(format!(
@@ -777,7 +800,11 @@ mod tests {
              pub fn borrow_life<'a>(input: &'a Vec<String>, job: usize) -> Option<&'a String> { input.get(job) }\n\
              pub fn owned(input: &Vec<String>, job: usize) -> &'static str { \"x\" }\n\
              pub fn two(a: &Vec<u8>, job: usize) -> u8 { a[job] }\n\
-             pub fn by_value(a: Vec<u8>, job: usize) -> u8 { a[job] }",
+             pub fn by_value(a: Vec<u8>, job: usize) -> u8 { a[job] }\n\
+             pub fn rc_result(job: usize) -> Rc<String> { Rc::new(job.to_string()) }\n\
+             pub fn ptr_result(job: usize) -> *const u8 { std::ptr::null() }\n\
+             pub fn guard_result(job: usize) -> std::sync::MutexGuard<'static, u8> { todo!() }\n\
+             pub fn cell_result(job: usize) -> RefCell<usize> { RefCell::new(job) }",
         )]);
         let check_err = |path: &str, role: Role, words: &[&str]| {
             let e = check(&lib, path, role, "w").unwrap_err();
@@ -786,6 +813,28 @@ mod tests {
             }
         };
         check_err("demo::small", Role::Run, &["`u32`", "job: usize"]);
+        check_err(
+            "demo::rc_result",
+            Role::Run,
+            &[
+                "`Rc<String>`",
+                "holds Rc",
+                "not `Send`",
+                "`Arc` instead of `Rc`",
+            ],
+        );
+        check_err(
+            "demo::ptr_result",
+            Role::Run,
+            &["raw pointer", "not `Send`"],
+        );
+        check_err(
+            "demo::guard_result",
+            Role::Run,
+            &["a lock guard", "not `Send`"],
+        );
+        // A `RefCell` result is `Send`: it moves to the caller's thread.
+        assert!(check(&lib, "demo::cell_result", Role::Run, "w").is_ok());
         check_err(
             "demo::rc",
             Role::Setup,

@@ -363,6 +363,74 @@ fn global_lock_processes_beat_threads() {
     );
 }
 
+/// `--locked`: the harness builds with exactly the user's locked versions, and the user's lock file is left
+/// byte for byte as it was; a lock file the harness cannot keep is a one-line usage error (exit 2).
+#[test]
+fn locked_keeps_the_users_lock_file_exact() {
+    let _g = exclusive();
+    harness_built();
+    let lock = crate::fixture("workloads").join("Cargo.lock");
+    let before = std::fs::read(&lock).expect("lock file");
+    let (code, doc, stderr) = profile_json(&[
+        "--locked",
+        "--workload",
+        "independent_cpu",
+        "--workers",
+        "2",
+        "--runs",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(workload(&doc, "independent_cpu")["runs"].is_array());
+    assert_eq!(
+        std::fs::read(&lock).expect("lock file"),
+        before,
+        "lock file changed"
+    );
+
+    // A user lock file pinning a version the harness's resolution does not have: refused, nothing run.
+    let dir = crate::root().join("target").join("it-locked-bad");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).expect("dir");
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub fn job(j: usize) -> usize { j }\n",
+    )
+    .expect("lib");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"lockbad\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n\
+         [[package.metadata.concur.workload]]\nname = \"w\"\nrun = \"lockbad::job\"\njobs = 2\n",
+    )
+    .expect("manifest");
+    std::fs::write(
+        dir.join("Cargo.lock"),
+        "version = 3\n\n[[package]]\nname = \"lockbad\"\nversion = \"0.1.0\"\n\n\
+         [[package]]\nname = \"not-in-the-harness\"\nversion = \"9.9.9\"\n",
+    )
+    .expect("lock");
+    let out = crate::concur()
+        .args([
+            "concur",
+            "profile",
+            "--no-tests",
+            "--locked",
+            "--manifest-path",
+        ])
+        .arg(dir.join("Cargo.toml"))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--locked"), "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "{stderr}"
+    );
+}
+
 #[test]
 fn env_pass_differs_under_threads_only() {
     let _g = exclusive();
