@@ -119,6 +119,9 @@ struct FileJob {
     cfg: Option<Arc<CfgSet>>,
     /// With a cache: the digest of `inherited` (what the file's facts depend on besides its own text).
     chain_key: Option<cache::Key>,
+    /// The files that declared this one, root first (canonical path, path shown): a `mod` that loads
+    /// one of them is a `#[path]` cycle.
+    ancestors: Vec<(PathBuf, String)>,
 }
 
 /// What one file gave.
@@ -153,6 +156,7 @@ fn process(job: FileJob, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> FileDo
         target,
         cfg,
         chain_key,
+        ancestors: _,
     } = job;
     let rel_path = ctx.rel_path.clone();
     let mut done = FileDone {
@@ -279,11 +283,6 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
     )
 }
 
-/// [`analyze_with`] with no configuration (every rule at its default level) and no cache.
-pub fn analyze_workspace_with(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
-    analyze_with(ws, &ProjectConfig::default(), apis, None)
-}
-
 /// Analyzes every target of every selected package, looking APIs up in `apis`, with `config`'s levels,
 /// excludes and the suppression comments applied, taking the facts of unchanged files from `cache` (and
 /// storing the others). Never fails: unreadable or unparsable files are recorded in `files.parse_errors` and
@@ -342,6 +341,7 @@ fn analyze_in_pool(
                     target: t.kind,
                     cfg,
                     chain_key: None,
+                    ancestors: Vec::new(),
                 });
             }
         }
@@ -401,6 +401,7 @@ fn analyze_in_pool(
                     target: TargetKind::Other,
                     cfg: None,
                     chain_key: None,
+                    ancestors: Vec::new(),
                 });
             }
         }
@@ -483,6 +484,8 @@ fn walk<'s>(
     let claim = job.claim.clone();
     let path = job.canonical.clone();
     let chain_key = job.chain_key;
+    let mut ancestors = job.ancestors.clone();
+    ancestors.push((path.clone(), job.ctx.rel_path.clone()));
     let mut d = process(job, apis, cache);
     if !d.children.is_empty() {
         // The children see this file's module scopes, then its ancestors'.
@@ -504,6 +507,10 @@ fn walk<'s>(
                 module_path: child.module_path.clone(),
             };
             let canonical = canonical(&child.path);
+            if let Some(at) = ancestors.iter().position(|(p, _)| *p == canonical) {
+                d.errors.push(path_cycle(&d, child, &ancestors[at..]));
+                continue;
+            }
             if claims.claim(&canonical, &child_claim) {
                 let job = FileJob {
                     claim: child_claim,
@@ -516,12 +523,48 @@ fn walk<'s>(
                     target: d.target,
                     cfg: d.cfg.clone(),
                     chain_key,
+                    ancestors: ancestors.clone(),
                 };
                 s.spawn_fifo(move |s| walk(s, ws, apis, claims, cache, job));
             }
         }
     }
     claims.finish(path, claim, d);
+}
+
+/// The error of a `mod` in `d` that loads a file already above it in its module chain (`cycle`: from that
+/// file down to `d`'s): the module is not loaded again, the rest of the run goes on.
+fn path_cycle(d: &FileDone, child: &ModuleFile, cycle: &[(PathBuf, String)]) -> ParseErrorDoc {
+    let name = child.module_path.last().map_or("", String::as_str);
+    // The line of the declaration: the first `mod NAME` followed by no identifier character.
+    let line = d
+        .text
+        .lines()
+        .position(|l| {
+            l.match_indices(&format!("mod {name}")).any(|(i, m)| {
+                !l[i + m.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            })
+        })
+        .map_or(1, |i| i as u32 + 1);
+    let chain: Vec<&str> = cycle
+        .iter()
+        .map(|(_, rel)| rel.as_str())
+        .chain(std::iter::once(cycle[0].1.as_str()))
+        .collect();
+    ParseErrorDoc {
+        file: d.rel_path.clone(),
+        line,
+        column: 1,
+        message: format!(
+            "`#[path]` cycle: `mod {name}` loads {}, which already contains it ({}); not loaded again",
+            cycle[0].1,
+            chain.join(" → ")
+        ),
+        skipped: Skipped::Item,
+    }
 }
 
 fn context(ws: &Workspace, package: usize, crate_name: &str, module: &ModuleFile) -> FileContext {

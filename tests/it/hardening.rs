@@ -506,6 +506,67 @@ fn bad_files_are_reported_and_the_rest_is_analyzed() {
     }
 }
 
+/// `#[path]` cycles, direct (lib.rs loads itself) and through another file (a.rs → b.rs → a.rs): each is
+/// one `parse_errors` line naming the cycle, every file is analyzed once, the run completes (exit 0).
+#[test]
+fn path_cycles_are_named_and_the_run_completes() {
+    let _g = shared();
+    let t = TempCrate::new("pathcycle", "#[path = \"lib.rs\"]\nmod again;\nmod a;");
+    t.write(
+        "src/a.rs",
+        "#[path = \"b.rs\"]\nmod b;\npub fn in_a() { std::env::set_var(\"A\", \"1\"); }\n",
+    );
+    t.write(
+        "src/b.rs",
+        "pub fn in_b() { std::env::set_var(\"B\", \"1\"); }\n\n#[path = \"a.rs\"]\nmod a_again;\n",
+    );
+    let mut cmd = concur();
+    cmd.args(["concur", "analyze", "--format", "json", "--manifest-path"])
+        .arg(t.manifest());
+    let out = output_within(cmd, 120);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let doc = json(&out);
+    assert!(still_analyzed(&doc));
+    let check = |file: &str, line: u64, message: &str| {
+        let e = parse_error(&doc, file)
+            .unwrap_or_else(|| panic!("{file}: no parse error in {}", doc["files"]));
+        assert_eq!(e["message"], message, "{file}: {e}");
+        assert_eq!(e["line"], line, "{file}: {e}");
+        assert_eq!(e["skipped"], "item", "{file}: {e}");
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.contains(file) && l.contains(message)),
+            "{file}: not on stderr: {stderr}"
+        );
+    };
+    check(
+        "src/lib.rs",
+        2,
+        "`#[path]` cycle: `mod again` loads src/lib.rs, which already contains it (src/lib.rs → src/lib.rs); \
+         not loaded again",
+    );
+    check(
+        "src/b.rs",
+        4,
+        "`#[path]` cycle: `mod a_again` loads src/a.rs, which already contains it (src/a.rs → src/b.rs → \
+         src/a.rs); not loaded again",
+    );
+    assert_eq!(
+        doc["files"]["parse_errors"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        doc["files"]
+    );
+    // Every file analyzed once.
+    let findings = doc["findings"].as_array().expect("findings");
+    for file in ["src/lib.rs", "src/a.rs", "src/b.rs"] {
+        let n = findings.iter().filter(|f| f["file"] == file).count();
+        assert_eq!(n, 1, "{file}: {findings:?}");
+    }
+}
+
 /// A workspace of 200 members: every member analyzed, in cargo's member order.
 #[test]
 fn workspace_of_200_members() {
