@@ -114,8 +114,8 @@ struct BodyVisitor<'i, 'a> {
     awaited: usize,
     /// Address of the guard call being unwrapped (`x.read().unwrap()`: a std lock's `LockResult`).
     unwrapped: usize,
-    /// In an impl of a parallel-iterator trait (`impl IntoParallelIterator for ..`): a parallel iterator
-    /// built here is handed to the caller, who drives it.
+    /// In an impl of a parallel-iterator trait (`impl IntoParallelIterator for ..`) or a default method of
+    /// one (`ParallelIterator::chain`): a parallel iterator built here is handed to the caller, who drives it.
     builds_par_iter: bool,
     nested: Vec<syn::Item>,
     not_expanded: usize,

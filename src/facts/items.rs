@@ -300,7 +300,15 @@ impl Walker<'_, '_> {
                     for ti in &t.items {
                         if let syn::TraitItem::Fn(f) = ti {
                             if let Some(block) = &f.default {
-                                self.function(module, Some(&name), None, &f.sig, block, None);
+                                // A default method is the trait's own: `ParallelIterator::chain`.
+                                self.function(
+                                    module,
+                                    Some(&name),
+                                    Some(&name),
+                                    &f.sig,
+                                    block,
+                                    None,
+                                );
                             }
                         }
                     }

@@ -1931,6 +1931,16 @@ impl Map {
         self.table.par_iter().map(|(k, v)| k + v).sum() // expect: spawn
     }
 }
+pub trait ParallelIterator: Sized {
+    fn chain<C: IntoParallelIterator>(self, chain: C) -> (Self, C::Iter) {
+        (self, chain.into_par_iter())
+    }
+}
+pub trait Summary {
+    fn total(v: Vec<u32>) -> u32 {
+        v.into_par_iter().sum() // expect: spawn
+    }
+}
 "#,
     );
 }
