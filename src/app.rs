@@ -110,7 +110,7 @@ fn report(a: &ReportArgs) -> Result<i32> {
         doc.baseline = Some(crate::report::compare::compare(&doc, &old));
     }
     let mut out = render::Sink::open(a.output.as_deref())?;
-    render::write_report(&doc, &analysis, &profile, a.format, &mut out)?;
+    render::write_report(&doc, &profile, a.format, &mut out)?;
     out.finish()?;
     let code = profile_exit_code(&profile);
     if code != exit::SUCCESS {

@@ -8,7 +8,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::LevelSetting;
 use crate::discover::PackageSelection;
-use crate::error::Error;
 use crate::profile::MeasureSettings;
 use crate::render::{AnalyzeFormat, Choice, ColorWhen, MessageFormat, ProfileFormat, ReportFormat};
 use crate::vocab::{FindingKind, Level};
@@ -614,74 +613,27 @@ pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
 
 /// The measurement settings `profile` runs with, from `MeasureArgs` (flag values checked here, once).
 pub fn measure(a: &MeasureArgs) -> crate::error::Result<MeasureSettings> {
-    if a.workers.contains(&0) {
-        return Err(Error::usage("--workers: worker counts must be at least 1"));
-    }
-    if a.runs == Some(0) {
-        return Err(Error::usage("--runs: at least one run is needed"));
-    }
-    if a.min_rounds == Some(0) {
-        return Err(Error::usage("--min-rounds: at least one round is needed"));
-    }
-    let seconds = |flag: &str, v: Option<f64>| match v {
-        None => Ok(None),
-        Some(x) if x.is_finite() && x > 0.0 => Ok(Some(std::time::Duration::from_secs_f64(x))),
-        Some(_) => Err(Error::usage(format!(
-            "{flag}: must be a positive number of seconds"
-        ))),
-    };
-    let budget = seconds("--budget", a.budget)?;
-    let total_budget = seconds("--total-budget", a.total_budget)?;
-    if !(a.timeout.is_finite() && a.timeout > 0.0) {
-        return Err(Error::usage(
-            "--timeout: must be a positive number of seconds",
-        ));
-    }
-    let mut workers = a.workers.clone();
-    workers.sort_unstable();
-    workers.dedup();
+    use crate::profile::settings::{count, memory_size, seconds, CounterChoice, Sampling, Workers};
     Ok(MeasureSettings {
         workloads: a.workloads.clone(),
-        workers,
-        runs: a.runs,
-        min_rounds: a.min_rounds,
-        budget,
-        total_budget,
-        timeout: std::time::Duration::from_secs_f64(a.timeout),
-        perf: !a.no_perf,
+        sampling: Sampling {
+            workers: Workers::from_counts(&a.workers)?,
+            runs: count("--runs", "run", a.runs)?,
+            min_rounds: count("--min-rounds", "round", a.min_rounds)?,
+            budget: a.budget.map(|s| seconds("--budget", s)).transpose()?,
+        },
+        total_budget: a
+            .total_budget
+            .map(|s| seconds("--total-budget", s))
+            .transpose()?,
+        timeout: seconds("--timeout", a.timeout)?,
+        counters: if a.no_perf {
+            CounterChoice::Rusage
+        } else {
+            CounterChoice::Perf
+        },
         tests: !a.no_tests,
         python: a.python.clone(),
-        memory_limit: a.memory_limit.as_deref().map(parse_size).transpose()?,
+        memory_limit: a.memory_limit.as_deref().map(memory_size).transpose()?,
     })
-}
-
-/// `512M`, `2G`, `65536K`, `1048576` (bytes; binary units) for `--memory-limit`.
-fn parse_size(text: &str) -> crate::error::Result<u64> {
-    let bad = || {
-        Error::usage(format!(
-            "--memory-limit {text}: use a size such as 512M or 2G"
-        ))
-    };
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let shift = match unit
-        .to_ascii_uppercase()
-        .trim_end_matches("IB")
-        .trim_end_matches('B')
-    {
-        "" => 0,
-        "K" => 10,
-        "M" => 20,
-        "G" => 30,
-        "T" => 40,
-        _ => return Err(bad()),
-    };
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    match n.checked_mul(1u64 << shift) {
-        Some(bytes) if bytes >= 16 << 20 => Ok(bytes),
-        _ => Err(Error::usage(format!(
-            "--memory-limit {text}: at least 16M (the harness itself needs some)"
-        ))),
-    }
 }

@@ -232,6 +232,25 @@ impl LockRef {
     pub const UNKNOWN_TYPE: &'static str = "lock";
 }
 
+/// What declares a global: a plain `static`, a `thread_local!` (one copy per thread) or `lazy_static!`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum GlobalHolder {
+    Static,
+    ThreadLocal,
+    LazyStatic,
+}
+
+impl GlobalHolder {
+    /// As the source spells it: `static`, `thread_local!`, `lazy_static!`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GlobalHolder::Static => "static",
+            GlobalHolder::ThreadLocal => "thread_local!",
+            GlobalHolder::LazyStatic => "lazy_static!",
+        }
+    }
+}
+
 /// The typed data of a finding, one shape per message; [`FindingData::kind`] says which kind it is.
 /// `api` is the resolved path of the call (`std::fs::read`, `tokio::spawn`); `via` the callee through which
 /// a construct is reached (`None`: in the function itself); `blocker` what blocks (`std::fs::read`, `.await`).
@@ -245,7 +264,7 @@ pub enum FindingData {
     /// A static or thread-local (`holder`) holding interior-mutable state of type `holds`.
     GlobalState {
         name: String,
-        holder: String,
+        holder: GlobalHolder,
         holds: String,
     },
     /// `Arc<lock_type>`.

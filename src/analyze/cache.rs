@@ -324,7 +324,6 @@ mod tests {
         let c = FactsCache::new(dir.clone());
         let facts = FileFacts {
             rel_path: "src/a.rs".into(),
-            crate_name: "demo".into(),
             static_muts: vec!["demo::a::X".into()],
             ..FileFacts::default()
         };

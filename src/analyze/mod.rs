@@ -283,11 +283,6 @@ pub fn analyze_workspace(ws: &Workspace) -> AnalysisDoc {
     )
 }
 
-/// [`analyze_with`] with no configuration (every rule at its default level) and no cache.
-pub fn analyze_workspace_with(ws: &Workspace, apis: &Arc<Apis>) -> AnalysisDoc {
-    analyze_with(ws, &ProjectConfig::default(), apis, None)
-}
-
 /// Analyzes every target of every selected package, looking APIs up in `apis`, with `config`'s levels,
 /// excludes and the suppression comments applied, taking the facts of unchanged files from `cache` (and
 /// storing the others). Never fails: unreadable or unparsable files are recorded in `files.parse_errors` and

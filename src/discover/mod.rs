@@ -16,7 +16,7 @@ use crate::parse::Edition;
 
 pub use modtree::ModuleFile;
 pub use scope::Scope;
-pub use source::{read_source, MAX_FILE_BYTES};
+pub use source::read_source;
 
 use crate::parse::cfg::CfgSet;
 

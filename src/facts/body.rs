@@ -46,7 +46,7 @@ pub(super) fn visit_fn(
     }
     path.push_str("::");
     path.push_str(&name);
-    let (line, column) = pos(sig.fn_token.span);
+    let (line, _) = pos(sig.fn_token.span);
     let self_type_path = self_type.map(|t| format!("{}::{}", info.resolver.module_path(module), t));
     let mut v = BodyVisitor {
         env: Env {
@@ -67,7 +67,6 @@ pub(super) fn visit_fn(
             self_type: self_type.map(str::to_string),
             file: info.ctx.rel_path.clone(),
             line,
-            column,
             is_async: sig.asyncness.is_some(),
             has_self: sig.receiver().is_some(),
             ..FnFacts::default()

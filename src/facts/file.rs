@@ -11,7 +11,7 @@ use super::types::{classify, TypeInfo};
 use super::{pos, FileContext};
 use crate::rules::apis::Apis;
 use crate::rules::{self, Site};
-use crate::vocab::{Finding, FindingData};
+use crate::vocab::{Finding, FindingData, GlobalHolder};
 
 /// What the body visitor needs to know about the whole file.
 pub(super) struct FileInfo<'a> {
@@ -137,9 +137,9 @@ pub(super) fn macro_static_findings(
     function: Option<&str>,
 ) -> Vec<(String, Finding)> {
     let holder = if macro_name(mac) == "thread_local" {
-        "thread_local!"
+        GlobalHolder::ThreadLocal
     } else {
-        "lazy_static!"
+        GlobalHolder::LazyStatic
     };
     let mut out = Vec::new();
     for st in parse_macro_statics(&mac.tokens).unwrap_or_default() {
@@ -148,7 +148,7 @@ pub(super) fn macro_static_findings(
             let name = st.name.to_string();
             let data = FindingData::GlobalState {
                 name: name.clone(),
-                holder: holder.to_string(),
+                holder,
                 holds: what.to_string(),
             };
             let fd = rules::finding(info.site(st.name.span(), function), data);

@@ -22,16 +22,6 @@ pub enum PyEntry {
     Module,
 }
 
-impl PyEntry {
-    pub fn attribute(self) -> &'static str {
-        match self {
-            PyEntry::Function => "#[pyfunction]",
-            PyEntry::Method => "#[pymethods]",
-            PyEntry::Module => "#[pymodule]",
-        }
-    }
-}
-
 /// What a region does to the GIL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum GilOp {

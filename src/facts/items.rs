@@ -177,7 +177,6 @@ pub(super) fn extract_file(
 ) -> FileFacts {
     let mut out = FileFacts {
         rel_path: ctx.rel_path.clone(),
-        crate_name: ctx.crate_name.clone(),
         ..FileFacts::default()
     };
     let mut expansion = Expansion {
@@ -393,7 +392,7 @@ impl Walker<'_, '_> {
             self.declare_static(module, &name, site.line);
             let data = FindingData::GlobalState {
                 name,
-                holder: "static".into(),
+                holder: crate::vocab::GlobalHolder::Static,
                 holds: what.to_string(),
             };
             self.out.item_findings.push(rules::finding(site, data));

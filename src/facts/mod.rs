@@ -53,8 +53,6 @@ pub struct FileContext {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FileFacts {
     pub rel_path: String,
-    /// Crate name of the file's target.
-    pub crate_name: String,
     /// Findings outside any function (e.g. a `static` item).
     pub item_findings: Vec<Finding>,
     /// Macro calls whose tokens could not be parsed as Rust.
@@ -88,9 +86,8 @@ pub struct FnFacts {
     /// Last segment of the impl's self type (or the trait, for default methods).
     pub self_type: Option<String>,
     pub file: String,
-    /// Line and column of the `fn` keyword.
+    /// Line of the `fn` keyword.
     pub line: u32,
-    pub column: u32,
     pub is_async: bool,
     /// Takes `self` (callable as `x.f()`); associated functions without it are not targets of method calls.
     pub has_self: bool,

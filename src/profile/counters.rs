@@ -81,10 +81,11 @@ pub struct Reading {
     pub running_fraction: f64,
 }
 
-/// Opens counters: none when `perf` is false or `CONCUR_PERF=off`; software only with `CONCUR_PERF=software`.
-pub fn open(perf: bool) -> CounterSet {
+/// Opens counters: none with [`CounterChoice::Rusage`](super::settings::CounterChoice::Rusage) or `CONCUR_PERF=off`; software only with
+/// `CONCUR_PERF=software`.
+pub fn open(choice: super::settings::CounterChoice) -> CounterSet {
     let env = std::env::var("CONCUR_PERF").unwrap_or_default();
-    if !perf {
+    if choice == super::settings::CounterChoice::Rusage {
         return CounterSet::none("--no-perf was given".to_string());
     }
     if env == "off" {

@@ -323,9 +323,9 @@ pub struct WorkloadProfile {
     pub jobs: usize,
     pub runs: Vec<RunSummary>,
     pub errors: Vec<WorkloadError>,
-    /// Extension: `declared` (Cargo.toml) or `test` (a libtest binary).
+    /// Extension: `declared` (Cargo.toml), `test` (a libtest binary) or `python`; `declared` where absent.
     #[serde(default)]
-    pub kind: String,
+    pub kind: crate::workload::WorkloadKind,
     /// Extension: the `setup` and `run` paths as declared.
     #[serde(default)]
     pub setup: Option<String>,
@@ -401,10 +401,6 @@ impl WorkloadProfile {
         self.runs
             .iter()
             .find(|r| r.model == model && r.workers == workers && r.in_flight.is_none())
-    }
-
-    pub fn run_at(&self, key: &RunKey) -> Option<&RunSummary> {
-        self.runs.iter().find(|r| r.key() == *key)
     }
 }
 

@@ -47,15 +47,6 @@ impl RunSpec {
             order: Order::Forward,
         }
     }
-
-    pub fn key(&self) -> RunKey {
-        RunKey {
-            model: self.model,
-            workers: self.workers,
-            runtime: self.runtime,
-            in_flight: self.in_flight,
-        }
-    }
 }
 
 /// What one run gives: a sample, or why this run failed (the schedule records it and goes on).

@@ -378,7 +378,7 @@ mod tests {
             spec: WorkloadSpec {
                 name: name.into(),
                 package: "demo".into(),
-                kind: "declared".into(),
+                kind: crate::workload::WorkloadKind::Declared,
                 setup: setup.map(str::to_string),
                 run: Some(run.into()),
                 jobs: 8,

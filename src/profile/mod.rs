@@ -24,13 +24,10 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::profile::doc::{CounterTier, Environment, ProfileDoc, WorkloadProfile};
-use crate::workload::{Declared, Project, TestWorkload};
+use crate::workload::{Declared, Project, TestTarget, TestWorkload};
 use driver::{CargoEnv, Driver, HarnessDriver};
 use runner::Runner;
 use schedule::{Measured, Plan};
-
-/// Below this CPU/wall ratio in the sequential run a workload counts as I/O-bound (the one definition).
-pub const IO_BOUND_RATIO: f64 = schedule::IO_BOUND_CPU_SHARE;
 
 /// What `profile` reports while it works; the front shows it (`render::status::Profiling`).
 #[derive(Debug)]
@@ -82,7 +79,7 @@ pub fn run_in(
     }
     let python_declared = crate::workload::python::declared(project)?;
     for name in &measure.workloads {
-        if !name.starts_with("test:")
+        if TestTarget::requested(name).is_none()
             && !declared.iter().any(|d| &d.spec.name == name)
             && !python_declared.iter().any(|d| &d.spec.name == name)
         {
@@ -112,11 +109,13 @@ pub fn run_in(
     } else {
         Vec::new()
     };
-    for name in measure.workloads.iter().filter(|n| n.starts_with("test:")) {
+    for name in &measure.workloads {
+        let Some(target) = TestTarget::requested(name) else {
+            continue;
+        };
         if !tests.iter().any(|t| &t.spec.name == name) {
             return Err(Error::usage(format!(
-                "--workload {name}: no test target `{}` with tests in the selected packages{}",
-                &name["test:".len()..],
+                "--workload {name}: no test target `{target}` with tests in the selected packages{}",
                 if measure.tests {
                     ""
                 } else {
@@ -151,7 +150,10 @@ pub fn run_in(
         harnesses.insert(package.name.clone(), h);
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut runner = Runner::new(measure.perf, project.target_dir.join("concur").join("run"))?;
+    let mut runner = Runner::new(
+        measure.counters,
+        project.target_dir.join("concur").join("run"),
+    )?;
     runner.set_memory_limit(measure.memory_limit);
     if let Some(note) = &runner.counters.note {
         events(Event::CountersFallback {
@@ -238,10 +240,7 @@ fn kernel_release() -> String {
 /// The schedule's plan for the next workload: the settings, and what is left of the run's budget.
 pub(crate) fn plan_for(measure: &MeasureSettings, cores: usize, started: Instant) -> Plan {
     Plan {
-        workers: measure.workers.clone(),
-        runs: measure.runs,
-        min_rounds: measure.min_rounds,
-        budget: measure.budget,
+        sampling: measure.sampling.clone(),
         remaining: measure
             .total_budget
             .unwrap_or(schedule::REPORT_BUDGET)
@@ -285,7 +284,7 @@ pub fn profile_one(
         jobs: spec.jobs,
         runs: m.runs,
         errors: m.errors,
-        kind: spec.kind.clone(),
+        kind: spec.kind,
         setup: spec.setup.clone(),
         run: spec.run.clone(),
         profiling_ns: m.profiling_ns,

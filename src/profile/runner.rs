@@ -266,11 +266,11 @@ fn children() -> Vec<i32> {
 
 impl Runner {
     /// `scratch`: a directory inside the target directory for the runs' stdout/stderr files.
-    pub fn new(perf: bool, scratch: PathBuf) -> Result<Runner> {
+    pub fn new(counters: super::settings::CounterChoice, scratch: PathBuf) -> Result<Runner> {
         std::fs::create_dir_all(&scratch)
             .map_err(|e| Error::internal(format!("cannot create {}: {e}", scratch.display())))?;
         let watchdog = Watchdog::start();
-        let counters = super::counters::open(perf);
+        let counters = super::counters::open(counters);
         Ok(Runner {
             watchdog,
             counters,
@@ -572,7 +572,7 @@ mod tests {
 
     fn runner(test: &str) -> Runner {
         let dir = std::env::temp_dir().join(format!("concur-runner-{}-{test}", std::process::id()));
-        Runner::new(false, dir).unwrap()
+        Runner::new(super::super::settings::CounterChoice::Rusage, dir).unwrap()
     }
 
     #[test]

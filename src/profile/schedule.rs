@@ -28,6 +28,7 @@ use super::doc::{
     AsyncRuntime, FailureKind, RunKey, RunSummary, Sample, SkippedRun, WorkloadError,
 };
 use super::driver::{Driver, Order, RunSpec};
+use super::settings::{Sampling, Workers};
 use super::summary;
 use crate::error::Result;
 use crate::vocab::Model;
@@ -59,14 +60,8 @@ pub fn io_bound(cpu_ns: u64, wall_ns: u64) -> bool {
 /// What the user asked for, and the machine.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
-    /// Explicit worker counts (empty: the default ladder).
-    pub workers: Vec<usize>,
-    /// `--runs N`: exactly N rounds.
-    pub runs: Option<usize>,
-    /// `--min-rounds N`: at least N rounds, even past the budget.
-    pub min_rounds: Option<usize>,
-    /// `--budget`: this workload's budget instead of the derived one.
-    pub budget: Option<Duration>,
+    /// Worker counts, rounds and the workload's budget, as the user gave them.
+    pub sampling: Sampling,
     /// What is left of the whole run's budget.
     pub remaining: Duration,
     pub cores: usize,
@@ -216,7 +211,7 @@ pub fn configurations(
 /// This workload's budget from its warm-up time.
 pub fn budget_for(plan: &Plan, warmup: Duration) -> Duration {
     let derived = (warmup * BUDGET_PER_SEQUENTIAL).clamp(BUDGET_FLOOR, BUDGET_CAP);
-    plan.budget.unwrap_or(derived).min(plan.remaining)
+    plan.sampling.budget.unwrap_or(derived).min(plan.remaining)
 }
 
 /// Estimated time of one run of a pair: its last sample, else the sequential time spread over the
@@ -342,7 +337,7 @@ pub fn run(
     };
     // The explicit worker counts, or none for the default ladders (whose in-flight ladder goes past the
     // worker ladder for I/O-bound async workloads).
-    let mut pairs = pairs_of(&plan.workers);
+    let mut pairs = pairs_of(&plan.sampling.workers.counts());
     if warm_timed_out {
         // The jobs hang however they are run: every other pair would only wait for the timeout too.
         let after = RunKey::plain(Model::Sequential, 1);
@@ -359,7 +354,7 @@ pub fn run(
         return Ok(m);
     }
     let left_now = budget.saturating_sub(clock.elapsed());
-    if plan.workers.is_empty()
+    if plan.sampling.workers == Workers::Ladder
         && round_estimate(&pairs, &samples) > left_now
         && worker_ladder(&[], cores, m.io_bound) != [cores]
     {
@@ -372,11 +367,14 @@ pub fn run(
             budget.as_secs_f64()
         ));
     }
-    let (min_rounds, max_rounds) = match plan.runs {
+    let (min_rounds, max_rounds) = match plan.sampling.runs.map(|n| n.get()) {
         Some(n) => (n, n),
         None => {
-            let wanted = plan.min_rounds.unwrap_or(DEFAULT_MIN_ROUNDS);
-            let fit = if plan.min_rounds.is_some() {
+            let wanted = plan
+                .sampling
+                .min_rounds
+                .map_or(DEFAULT_MIN_ROUNDS, |n| n.get());
+            let fit = if plan.sampling.min_rounds.is_some() {
                 wanted
             } else {
                 let round = round_estimate(&pairs, &samples).max(Duration::from_nanos(1));
@@ -460,7 +458,7 @@ pub fn run(
             .iter()
             .map(|(k, v)| (*k, summary::median(v.iter().map(|s| s.wall_ns))))
             .collect();
-        if plan.runs.is_none() && m.rounds >= min_rounds && !previous.is_empty() {
+        if plan.sampling.runs.is_none() && m.rounds >= min_rounds && !previous.is_empty() {
             let stable = medians.iter().all(|(k, med)| {
                 previous.get(k).is_some_and(|p| {
                     (*med as f64 - *p as f64).abs() <= STABLE_MEDIAN * (*med).max(1) as f64
@@ -516,6 +514,7 @@ pub fn run(
 mod tests {
     use super::*;
     use std::cell::Cell;
+    use std::num::NonZeroUsize;
     use std::rc::Rc;
 
     /// A scripted workload: each (model, workers) takes a fixed time, gives a fixed digest, or fails.
@@ -577,10 +576,7 @@ mod tests {
 
     fn plan() -> Plan {
         Plan {
-            workers: Vec::new(),
-            runs: None,
-            min_rounds: None,
-            budget: None,
+            sampling: Sampling::default(),
             remaining: REPORT_BUDGET,
             cores: 2,
             jobs: 3,
@@ -622,7 +618,10 @@ mod tests {
         let m = go(
             &mut f,
             &Plan {
-                runs: Some(10),
+                sampling: Sampling {
+                    runs: NonZeroUsize::new(10),
+                    ..Sampling::default()
+                },
                 ..plan()
             },
         );
@@ -632,7 +631,10 @@ mod tests {
         let m = go(
             &mut f,
             &Plan {
-                runs: Some(1),
+                sampling: Sampling {
+                    runs: NonZeroUsize::new(1),
+                    ..Sampling::default()
+                },
                 ..plan()
             },
         );
@@ -643,8 +645,11 @@ mod tests {
     fn min_rounds_holds_even_past_the_budget() {
         let mut f = fake();
         let p = Plan {
-            min_rounds: Some(4),
-            budget: Some(Duration::from_secs(1)),
+            sampling: Sampling {
+                min_rounds: NonZeroUsize::new(4),
+                budget: Some(Duration::from_secs(1)),
+                ..Sampling::default()
+            },
             ..plan()
         };
         let m = go(&mut f, &p);

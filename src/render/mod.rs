@@ -151,7 +151,6 @@ impl AnalysisView<'_> {
 /// What `report` renderers get: the verdicts and the documents behind them.
 pub struct ReportInput<'a> {
     pub report: &'a ReportDoc,
-    pub analysis: &'a AnalysisDoc,
     pub profile: &'a ProfileDoc,
 }
 
@@ -322,16 +321,11 @@ pub fn write_profile(doc: &ProfileDoc, format: ProfileFormat, out: &mut dyn Writ
 
 pub fn write_report(
     report: &ReportDoc,
-    analysis: &AnalysisDoc,
     profile: &ProfileDoc,
     format: ReportFormat,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let input = ReportInput {
-        report,
-        analysis,
-        profile,
-    };
+    let input = ReportInput { report, profile };
     finish_write(match format {
         ReportFormat::Human => human::Human.export(&input, out),
         ReportFormat::Json => json::Json.export(report, out),

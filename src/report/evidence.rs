@@ -165,17 +165,11 @@ pub fn normalize_path(path: &str, package: &str) -> String {
 
 /// The crate a test workload's binary is built from (`test:suite` -> `suite`, `test:lib:my-lib` -> `my_lib`).
 pub fn test_crate(w: &WorkloadProfile) -> Option<String> {
-    if w.kind != "test" {
+    if w.kind != crate::workload::WorkloadKind::Test {
         return None;
     }
-    let rest = w.name.strip_prefix("test:")?;
-    let name = rest
-        .strip_prefix("lib:")
-        .or_else(|| rest.strip_prefix("bin:"))
-        .or_else(|| rest.strip_prefix("example:"))
-        .or_else(|| rest.strip_prefix("bench:"))
-        .unwrap_or(rest);
-    Some(name.replace('-', "_"))
+    let target = crate::workload::TestTarget::from_workload_name(&w.name)?;
+    Some(target.name.replace('-', "_"))
 }
 
 /// Findings on the workload's path, each once, sorted by file and line. Declared workloads: reachable from

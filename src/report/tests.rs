@@ -554,7 +554,7 @@ fn human_output_starts_each_workload_with_its_verdict_line() {
     let a = empty_analysis();
     let doc = recommend(&a, &p);
     let mut out = Vec::new();
-    crate::render::write_report(&doc, &a, &p, crate::render::ReportFormat::Human, &mut out)
+    crate::render::write_report(&doc, &p, crate::render::ReportFormat::Human, &mut out)
         .expect("render");
     let text = anstream::adapter::strip_str(&String::from_utf8_lossy(&out)).to_string();
     let first = text.lines().nth(2).expect("verdict line");
@@ -877,7 +877,7 @@ fn decision_table() {
 fn python_workload(name: &str, runs: &[RunSpec], gil_enabled: bool) -> WorkloadProfile {
     let mut w = workload(name, 16, runs, Vec::new());
     w.package = "python-ext".into();
-    w.kind = "python".into();
+    w.kind = crate::workload::WorkloadKind::Python;
     w.run = Some(format!("m.{name}(job)"));
     for r in &mut w.runs {
         if r.model == Processes {

@@ -130,7 +130,7 @@ fn kind_message(data: &FindingData) -> String {
             name,
             holder,
             holds,
-        } => global_state::message(name, holder, holds),
+        } => global_state::message(name, *holder, holds),
         D::SharedLock { lock_type } => shared_lock::message(lock_type),
         D::Atomic { ty } => atomic::message(ty),
         D::SingleThreadState { ty } => single_thread_state::message(ty),

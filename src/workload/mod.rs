@@ -14,13 +14,43 @@ use crate::discover::PackageSelection;
 use crate::error::{Error, Result};
 pub use project::{Project, ProjectPackage, TestTarget};
 
+/// What a workload is (its `kind` in the JSON, by these wire names).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkloadKind {
+    /// `[[package.metadata.concur.workload]]`, run by the generated harness.
+    #[default]
+    Declared,
+    /// A libtest binary (named `test:<target>`, see [`TestTarget::workload_name`]), one job per test.
+    Test,
+    /// `[[package.metadata.concur.python-workload]]`, run by the Python runner.
+    Python,
+}
+
+impl WorkloadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Declared => "declared",
+            WorkloadKind::Test => "test",
+            WorkloadKind::Python => "python",
+        }
+    }
+}
+
+impl std::fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A workload as declared or discovered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkloadSpec {
     pub name: String,
     pub package: String,
-    /// `declared` or `test`.
-    pub kind: String,
+    pub kind: WorkloadKind,
     pub setup: Option<String>,
     pub run: Option<String>,
     pub jobs: usize,
@@ -229,7 +259,7 @@ fn validate(
             spec: WorkloadSpec {
                 name,
                 package: package.name.clone(),
-                kind: "declared".to_string(),
+                kind: WorkloadKind::Declared,
                 setup,
                 run: Some(run),
                 jobs,
@@ -316,7 +346,7 @@ fn test_spec(package: &ProjectPackage, t: &TestTarget, jobs: usize) -> WorkloadS
     WorkloadSpec {
         name: t.workload_name(),
         package: package.name.clone(),
-        kind: "test".to_string(),
+        kind: WorkloadKind::Test,
         setup: None,
         run: None,
         jobs,

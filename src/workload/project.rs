@@ -49,6 +49,9 @@ impl ProjectPackage {
     }
 }
 
+/// How the name of every test workload starts (`test:suite`, `test:lib:demo`).
+pub const TEST_PREFIX: &str = "test:";
+
 /// A target that `cargo test` builds into a libtest binary.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TestTarget {
@@ -63,9 +66,29 @@ impl TestTarget {
     /// same name are never confused.
     pub fn workload_name(&self) -> String {
         match self.kind.as_str() {
-            "test" => format!("test:{}", self.name),
-            kind => format!("test:{kind}:{}", self.name),
+            "test" => format!("{TEST_PREFIX}{}", self.name),
+            kind => format!("{TEST_PREFIX}{kind}:{}", self.name),
         }
+    }
+
+    /// The part after `test:` of a name meant as a test workload's (whether or not such a target exists).
+    pub fn requested(name: &str) -> Option<&str> {
+        name.strip_prefix(TEST_PREFIX)
+    }
+
+    /// The target a workload name names (the inverse of [`TestTarget::workload_name`]); `None` when it
+    /// does not name a test target. Cargo target names hold no `:`, so the split is exact.
+    pub fn from_workload_name(name: &str) -> Option<TestTarget> {
+        let rest = TestTarget::requested(name)?;
+        let (kind, name) = match rest.split_once(':') {
+            Some((kind @ ("lib" | "bin" | "example" | "bench"), name)) => (kind, name),
+            Some(_) => return None,
+            None => ("test", rest),
+        };
+        (!name.is_empty()).then(|| TestTarget {
+            kind: kind.to_string(),
+            name: name.to_string(),
+        })
     }
 
     /// `tests/suite.rs target suite`, `library unit tests of demo`.
@@ -292,4 +315,38 @@ impl Project {
 /// The cargo to run: `$CARGO` when cargo launched us, else `cargo` from PATH.
 pub fn cargo() -> std::ffi::OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestTarget;
+
+    fn target(kind: &str, name: &str) -> TestTarget {
+        TestTarget {
+            kind: kind.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn test_workload_names_read_back_as_their_targets() {
+        for (t, wire) in [
+            (target("test", "suite"), "test:suite"),
+            (target("test", "lib"), "test:lib"),
+            (target("lib", "my-lib"), "test:lib:my-lib"),
+            (target("bin", "tool"), "test:bin:tool"),
+            (target("example", "ex"), "test:example:ex"),
+            (target("bench", "b"), "test:bench:b"),
+        ] {
+            assert_eq!(t.workload_name(), wire);
+            assert_eq!(TestTarget::from_workload_name(wire), Some(t), "{wire}");
+        }
+        for not_a_test in ["fetch", "test:", "test:lib:", "test:weird:x", "tests:suite"] {
+            assert_eq!(
+                TestTarget::from_workload_name(not_a_test),
+                None,
+                "{not_a_test}"
+            );
+        }
+    }
 }

@@ -200,7 +200,7 @@ fn validate(
         spec: WorkloadSpec {
             name,
             package: package.name.clone(),
-            kind: "python".to_string(),
+            kind: super::WorkloadKind::Python,
             setup: setup.clone(),
             run: Some(call.clone()),
             jobs,
@@ -246,7 +246,7 @@ mod tests {
             (Ok(ws), Ok((call, pass))) => {
                 assert_eq!(ws[0].call, call);
                 assert_eq!(ws[0].pass, pass);
-                assert_eq!(ws[0].spec.kind, "python");
+                assert_eq!(ws[0].spec.kind, super::super::WorkloadKind::Python);
             }
             (Err(e), Err(fragment)) => {
                 assert!(e.message.contains(fragment), "{}", e.message);

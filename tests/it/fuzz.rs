@@ -563,7 +563,7 @@ pub fn run_case(ws: &Workspace, c: &Case) -> Result<Ran, String> {
         ReportFormat::Html,
     ] {
         let mut out = Vec::new();
-        render::write_report(&report, &doc, &profile, format, &mut out)
+        render::write_report(&report, &profile, format, &mut out)
             .map_err(|e| format!("report {format:?}: {e}"))?;
     }
     Ok(Ran {

@@ -900,7 +900,7 @@ fn known_doc() -> cargo_concur::profile::doc::ProfileDoc {
                 job: None,
                 message: "threads x2: results differ from the sequential run".into(),
             }],
-            kind: "declared".into(),
+            kind: cargo_concur::workload::WorkloadKind::Declared,
             setup: None,
             run: Some("workloads::env_pass_job".into()),
             profiling_ns: 9_000_000_000,

@@ -108,7 +108,7 @@ fn render(format: ReportFormat) -> String {
     let analysis = synthetic_analysis();
     let report = recommend(&analysis, &profile);
     let mut out = Vec::new();
-    write_report(&report, &analysis, &profile, format, &mut out).expect("render");
+    write_report(&report, &profile, format, &mut out).expect("render");
     anstream::adapter::strip_str(&String::from_utf8(out).expect("utf-8")).to_string()
 }
 

@@ -46,7 +46,7 @@ fn workload(w: &WorkloadProfile, ipc: bool, out: &mut dyn Write) -> io::Result<(
     let what = match (&w.setup, &w.run) {
         (Some(s), Some(r)) => format!("setup = {s}, run = {r}"),
         (None, Some(r)) => format!("run = {r}"),
-        _ => w.kind.clone(),
+        _ => w.kind.to_string(),
     };
     writeln!(
         out,

@@ -37,7 +37,7 @@ impl Export<[WorkloadSpec]> for Human {
                 [
                     w.package.clone(),
                     w.name.clone(),
-                    w.kind.clone(),
+                    w.kind.to_string(),
                     w.jobs.to_string(),
                     w.declared_in.clone(),
                     functions,
