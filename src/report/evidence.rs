@@ -14,7 +14,32 @@ use super::stats::{ratio_of_medians_n, seed_for, Bootstrapped, BOOTSTRAP_RESAMPL
 #[derive(Debug, Clone, Copy)]
 pub struct PathFinding<'a> {
     pub finding: &'a Finding,
-    pub via: &'static str,
+    pub via: Via,
+}
+
+/// How a finding is on a workload's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Reachable from the declared `run` function.
+    Run,
+    /// Reachable from the declared `setup` function.
+    Setup,
+    /// In a test target's own files.
+    TestTarget,
+    /// In library code a test target's functions call.
+    TestCall,
+}
+
+impl Via {
+    /// `run`, `setup`, `test`, `test-call`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Run => "run",
+            Via::Setup => "setup",
+            Via::TestTarget => "test",
+            Via::TestCall => "test-call",
+        }
+    }
 }
 
 impl PathFinding<'_> {
@@ -177,7 +202,7 @@ pub fn test_crate(w: &WorkloadProfile) -> Option<String> {
 /// sibling test target or an example is never included) and what its functions reach in the library.
 pub fn path_findings<'a>(analysis: &'a AnalysisDoc, w: &WorkloadProfile) -> Vec<PathFinding<'a>> {
     let mut out: Vec<PathFinding<'a>> = Vec::new();
-    let push = |f: &'a Finding, via: &'static str, out: &mut Vec<PathFinding<'a>>| {
+    let push = |f: &'a Finding, via: Via, out: &mut Vec<PathFinding<'a>>| {
         if !out.iter().any(|p| std::ptr::eq(p.finding, f)) {
             out.push(PathFinding { finding: f, via });
         }
@@ -192,20 +217,20 @@ pub fn path_findings<'a>(analysis: &'a AnalysisDoc, w: &WorkloadProfile) -> Vec<
         let files: std::collections::BTreeSet<&str> = own.iter().map(|f| f.file.as_str()).collect();
         for f in &analysis.findings {
             if f.package == w.package && files.contains(f.file.as_str()) {
-                push(f, "test", &mut out);
+                push(f, Via::TestTarget, &mut out);
             }
         }
         for d in &own {
             for &i in &d.reachable_findings {
                 if let Some(f) = analysis.findings.get(i) {
-                    push(f, "test-call", &mut out);
+                    push(f, Via::TestCall, &mut out);
                 }
             }
         }
     }
     let run = w.run_resolved.as_ref().or(w.run.as_ref());
     let setup = w.setup_resolved.as_ref().or(w.setup.as_ref());
-    for (via, path) in [("run", run), ("setup", setup)] {
+    for (via, path) in [(Via::Run, run), (Via::Setup, setup)] {
         let Some(path) = path else { continue };
         let normalized = normalize_path(path, &w.package);
         let mut found = analysis.findings_reachable_from(&normalized);
@@ -426,9 +451,9 @@ impl<'a> Evidence<'a> {
     /// `reachable from `run``, `in the test target`, `called from the test target`.
     pub fn reached_from(&self, f: &PathFinding<'_>) -> String {
         match f.via {
-            "test" => "in the test target's own code".to_string(),
-            "test-call" => "in code the tests call".to_string(),
-            via => format!("reachable from `{via}`"),
+            Via::TestTarget => "in the test target's own code".to_string(),
+            Via::TestCall => "in code the tests call".to_string(),
+            via @ (Via::Run | Via::Setup) => format!("reachable from `{}`", via.as_str()),
         }
     }
 

@@ -37,7 +37,7 @@ pub fn path_findings<'a>(
                 if !out.iter().any(|p| std::ptr::eq(p.finding, fd)) {
                     out.push(PathFinding {
                         finding: fd,
-                        via: "run",
+                        via: super::evidence::Via::Run,
                     });
                 }
             }

@@ -262,7 +262,7 @@ fn exclusion(ev: &Evidence<'_>) -> Option<Vec<String>> {
         reasons.push(format!(
             "process-global mutation reachable from `{}` at {}: {}; async tasks interleave in one process, so \
              async is ruled out too",
-            f.via,
+            f.via.as_str(),
             f.location(),
             f.finding.message
         ));
@@ -285,7 +285,7 @@ pub fn blocking_cause(ev: &Evidence<'_>) -> Vec<String> {
              (reached from `{}`)",
             f.finding.message,
             f.location(),
-            f.via
+            f.via.as_str()
         ));
     }
     // Jobs that compute hold their worker thread by nature: that is no blocking call to move.
