@@ -35,6 +35,7 @@ pub(super) fn visit_fn(
     info: &FileInfo,
     module: &[String],
     self_type: Option<&str>,
+    of_trait: Option<&str>,
     sig: &syn::Signature,
     block: &syn::Block,
 ) -> (FnFacts, Vec<syn::Item>, usize) {
@@ -77,6 +78,7 @@ pub(super) fn visit_fn(
         adaptor_closure: false,
         awaited: 0,
         unwrapped: 0,
+        builds_par_iter: of_trait.is_some_and(|t| apis::PAR_ITER_TRAITS.contains(&t)),
         nested: Vec::new(),
         not_expanded: 0,
     };
@@ -112,6 +114,9 @@ struct BodyVisitor<'i, 'a> {
     awaited: usize,
     /// Address of the guard call being unwrapped (`x.read().unwrap()`: a std lock's `LockResult`).
     unwrapped: usize,
+    /// In an impl of a parallel-iterator trait (`impl IntoParallelIterator for ..`): a parallel iterator
+    /// built here is handed to the caller, who drives it.
+    builds_par_iter: bool,
     nested: Vec<syn::Item>,
     not_expanded: usize,
 }
@@ -212,7 +217,15 @@ impl BodyVisitor<'_, '_> {
         for api in apis_found {
             match api {
                 Api::Cpu => self.work.heavy_call(),
-                Api::Io | Api::IoQuick | Api::Sleep | Api::Recv | Api::Join | Api::Console => {
+                Api::Io
+                | Api::IoQuick
+                | Api::Sleep
+                | Api::Recv
+                | Api::Join
+                | Api::Console
+                | Api::Ffi => {
+                    // The loop around a wait (or a foreign call: its time is spent in foreign code,
+                    // a system call most often) is dominated by it.
                     self.work.wait();
                     self.emit.api(*api, what, span, &cx);
                 }
@@ -269,11 +282,11 @@ impl BodyVisitor<'_, '_> {
     }
 
     /// A lock acquisition `recv.method()`.
-    fn acquire(&mut self, mc: &syn::ExprMethodCall) {
+    /// Takes the guard of `mc` (a guard method with no argument) when its receiver may be a lock; returns the
+    /// lock, also for an async lock's unawaited `lock()` and for a `try_*()`, which hold nothing here.
+    fn acquire(&mut self, mc: &syn::ExprMethodCall) -> Option<HeldLock> {
         let method = mc.method.to_string();
-        let Some(mut lock) = self.env.guards_from(mc) else {
-            return;
-        };
+        let mut lock = self.env.guards_from(mc)?;
         let awaited = std::ptr::from_ref(mc) as usize == self.awaited;
         if std::ptr::from_ref(mc) as usize == self.unwrapped {
             // `x.read().unwrap()`: a `LockResult`, so a std lock.
@@ -281,7 +294,7 @@ impl BodyVisitor<'_, '_> {
         }
         if lock.is_async && !awaited {
             // An async lock's `lock()` only builds a future; nothing is held until it is awaited.
-            return;
+            return Some(lock);
         }
         lock.is_async |= awaited;
         lock.shared = apis::SHARED_GUARD_METHODS.contains(&method.as_str());
@@ -310,8 +323,9 @@ impl BodyVisitor<'_, '_> {
         if !is_try {
             // A `try_lock()` guard exists only on its success branch: the `if let`/`match`/`let` that
             // tests it pushes it there (see `try_success`).
-            self.guards.push_temp(lock);
+            self.guards.push_temp(lock.clone());
         }
+        Some(lock)
     }
 
     /// The guard a successful `try_*()` gives, for the branch where it succeeded (`Ok(g)`/`Some(g)`), bound
@@ -707,6 +721,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         }
         let span = fp.path.span();
         self.apply(&found, &primary, span);
+        if apis::is_os_api_call(&primary) {
+            // `GetDriveTypeW(..)`, `nix::unistd::read(..)`: the loop around it waits on the system.
+            self.work.wait();
+        }
         for (built, at) in classify::constructions(&self.env, &primary, c) {
             self.emit.construction(&built, at);
         }
@@ -748,9 +766,11 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         }
         self.visit_expr(&mc.receiver);
         self.unwrapped = prev_unwrapped;
-        if argc == 0 && apis::GUARD_METHODS.contains(&name.as_str()) {
-            self.acquire(mc);
-        }
+        let acquired = if argc == 0 && apis::GUARD_METHODS.contains(&name.as_str()) {
+            self.acquire(mc)
+        } else {
+            None
+        };
         let awaited = std::ptr::from_ref(mc) as usize == self.awaited;
         let is_adaptor = apis::LOOP_METHODS.contains(&name.as_str());
         let is_spawn = self
@@ -775,7 +795,11 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 self.visit_moving_arg(a, is_spawn, is_spawn);
             }
         }
-        let (found, what) = classify::method(&self.env, mc, awaited);
+        let (mut found, what) = classify::method(&self.env, mc, awaited);
+        if self.builds_par_iter && apis::PAR_ITER_BUILDERS.contains(&name.as_str()) {
+            // `self.table.into_par_iter()` inside `fn into_par_iter`: building the iterator runs nothing.
+            found.retain(|a| *a != Api::Spawn);
+        }
         self.apply(&found, &what, mc.method.span());
         if self.work.in_loop() && apis::is_arith_method(&name) {
             self.work.operation();
@@ -802,6 +826,11 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if receiver_is_self && Some(&name) == Some(&self.out.name) {
             self.work.recursion();
         }
+        if acquired.as_ref().is_some_and(|l| l.guessed.is_none()) {
+            // A guard acquisition on a lock (its type, its name or an unwrapped `LockResult` says so) is the
+            // lock's method, not a same-named method of the package (`prompt.read().unwrap()` vs `Term::read`).
+            return;
+        }
         self.record_call(
             CallTarget::Method {
                 name,
@@ -810,6 +839,11 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             },
             mc.method.span(),
         );
+        if let (Some(lock), Some(call)) = (acquired, self.out.calls.last_mut()) {
+            // `x.read()` taken for a lock by its name: either it is one, and no package method runs, or it is
+            // the package method, and no guard is held; either way not a guard held across its own call.
+            call.held.retain(|h| h.id != lock.id);
+        }
     }
 
     fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {

@@ -267,7 +267,7 @@ impl Walker<'_, '_> {
             match item {
                 syn::Item::Fn(f) => {
                     let entry = super::gil::fn_entry(&f.attrs);
-                    self.function(module, None, &f.sig, &f.block, entry);
+                    self.function(module, None, None, &f.sig, &f.block, entry);
                 }
                 syn::Item::Impl(imp) => {
                     let self_type = match &*imp.self_ty {
@@ -275,11 +275,20 @@ impl Walker<'_, '_> {
                         _ => None,
                     };
                     let entry = super::gil::impl_entry(&imp.attrs);
+                    let of_trait = imp
+                        .trait_
+                        .as_ref()
+                        .and_then(|(_, p, _)| p.segments.last().map(|s| s.ident.to_string()));
                     for ii in &imp.items {
                         match ii {
-                            syn::ImplItem::Fn(f) => {
-                                self.function(module, self_type.as_deref(), &f.sig, &f.block, entry)
-                            }
+                            syn::ImplItem::Fn(f) => self.function(
+                                module,
+                                self_type.as_deref(),
+                                of_trait.as_deref(),
+                                &f.sig,
+                                &f.block,
+                                entry,
+                            ),
                             // Macros generating methods are not expanded.
                             syn::ImplItem::Macro(_) => self.out.macros_not_expanded += 1,
                             _ => {}
@@ -291,7 +300,7 @@ impl Walker<'_, '_> {
                     for ti in &t.items {
                         if let syn::TraitItem::Fn(f) = ti {
                             if let Some(block) = &f.default {
-                                self.function(module, Some(&name), &f.sig, block, None);
+                                self.function(module, Some(&name), None, &f.sig, block, None);
                             }
                         }
                     }
@@ -351,12 +360,13 @@ impl Walker<'_, '_> {
         &mut self,
         module: &[String],
         self_type: Option<&str>,
+        of_trait: Option<&str>,
         sig: &syn::Signature,
         block: &syn::Block,
         entry: Option<super::gil::PyEntry>,
     ) {
         let (mut facts, nested, not_expanded) =
-            body::visit_fn(self.info, module, self_type, sig, block);
+            body::visit_fn(self.info, module, self_type, of_trait, sig, block);
         facts.gil = super::gil::scan(entry, sig, block);
         self.out.macros_not_expanded += not_expanded;
         let path = facts.path.clone();

@@ -1812,3 +1812,125 @@ pub async fn bind_async() {
 "#,
     );
 }
+
+#[test]
+fn a_guard_acquisition_is_not_a_same_named_package_method() {
+    // console's `Term`: `impl Read for Term` has a blocking `read`, and `self.inner.prompt.read()` is an RwLock's.
+    check(
+        r#"
+use std::io::{self, Read};
+pub struct Term { inner: std::sync::Arc<crate::other::Inner> }
+impl Read for Term {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        std::fs::read("/dev/tty").map(|v| v.len()) // expect: io
+    }
+}
+impl Term {
+    pub fn write_line(&self) {
+        let prompt = self.inner.prompt.read().unwrap();
+        let _ = prompt.len();
+    }
+    pub fn guessed(&self) {
+        let prompt = self.inner.prompt.read();
+        drop(prompt);
+    }
+}
+"#,
+    );
+    // A receiver of a package type whose `read()` blocks is that method, and a guard held around it is.
+    check(
+        r#"
+pub struct Pager;
+impl Pager {
+    pub fn read(&self) -> usize { std::fs::read("/dev/tty").map(|v| v.len()).unwrap_or(0) } // expect: io
+}
+pub fn page(p: &crate::other::Pager, m: &std::sync::Mutex<u8>) {
+    let _g = m.lock().unwrap();
+    let _ = p.read(); // expect: lock-across-blocking
+}
+"#,
+    );
+}
+
+#[test]
+fn loops_of_os_calls_and_user_input_are_not_compute() {
+    // sysinfo's Windows disk list: a loop of Win32 calls; dialoguer's prompt: a loop waiting on key presses.
+    // Each loop would score well over the threshold without its calls (the last function shows it).
+    check(
+        r#"
+use windows::Win32::Storage::FileSystem::{GetDriveTypeW, GetVolumeInformationW};
+use console::Term;
+pub unsafe fn get_list(volumes: &[Vec<u16>], out: &mut Vec<(u32, u32, usize)>) {
+    for v in volumes {
+        let t = GetDriveTypeW(v.as_ptr());
+        let mut flags = 0u32;
+        let ok = GetVolumeInformationW(v.as_ptr(), &mut flags);
+        let mut h = 0u32;
+        for c in v.iter() {
+            h = (h.wrapping_mul(31) + *c as u32 ^ flags) % 65521 + (t << 2);
+        }
+        if t != 2 && t != 3 || ok == 0 { continue; }
+        out.push((t + 1, flags | 4, v.len() - 1 + v[0] as usize * 3 + h as usize));
+    }
+}
+pub fn ffi_loop(v: &[Vec<i32>], out: &mut [i32]) {
+    for i in 0..v.len() {
+        let mut h = 0i32;
+        for c in v[i].iter() {
+            h = (h.wrapping_mul(31) + *c ^ out[i]) % 65521 + (h << 2);
+        }
+        out[i] = unsafe { libc::abs(h * 3 + 1) } * 2 - out[i] / 4 + h % 7; // expect: ffi
+    }
+}
+pub fn prompt(term: &Term, items: &[String]) -> std::io::Result<usize> {
+    let mut sel = 0usize;
+    let mut cursor = 0usize;
+    loop {
+        for (i, it) in items.iter().enumerate() {
+            cursor = (cursor + it.len() * 2 + i) % (items.len() + 1);
+        }
+        match term.read_key()? { // expect: io
+            console::Key::ArrowDown => sel = (sel + 1) % items.len(),
+            console::Key::ArrowUp => sel = (sel + items.len() - 1) % items.len(),
+            console::Key::Enter => return Ok(sel + cursor * 0),
+            _ => {}
+        }
+    }
+}
+pub fn same_loop_without_waits(items: &[String]) -> usize { // expect: compute-hotspot
+    let mut sel = 0usize;
+    let mut cursor = 0usize;
+    for _ in 0..items.len() {
+        for (i, it) in items.iter().enumerate() {
+            cursor = (cursor + it.len() * 2 + i) % (items.len() + 1);
+        }
+        sel = (sel + 1) % items.len() + (sel + items.len() - 1) % items.len();
+    }
+    sel + cursor
+}
+"#,
+    );
+}
+
+#[test]
+fn building_a_parallel_iterator_in_its_trait_impl_is_not_spawning() {
+    check(
+        r#"
+use rayon::prelude::*;
+pub struct Map { table: Vec<(u32, u32)> }
+pub struct IntoParIter { inner: rayon::vec::IntoIter<(u32, u32)> }
+impl IntoParallelIterator for Map {
+    type Item = (u32, u32);
+    type Iter = IntoParIter;
+    fn into_par_iter(self) -> Self::Iter {
+        IntoParIter { inner: self.table.into_par_iter() }
+    }
+}
+impl Map {
+    pub fn total(&self) -> u32 {
+        self.table.par_iter().map(|(k, v)| k + v).sum() // expect: spawn
+    }
+}
+"#,
+    );
+}

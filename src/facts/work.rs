@@ -5,7 +5,8 @@
 //! The estimate counts work that repeats: operations weigh by the number of loops of unknown (data-sized)
 //! trip count around them. A loop with a small constant trip count (`for i in 0..4`, `for x in [a, b]`) is
 //! no loop for the estimate; operations in assertion, formatting and logging macros are not compute; a loop
-//! that waits (I/O, sleep, channel traffic, `.await`, joins) is dominated by the wait, so nothing inside it
+//! that waits (I/O, sleep, channel traffic, `.await`, joins, calls into foreign code or an OS API crate
+//! such as `libc` or `windows`) is dominated by the wait, so nothing inside it
 //! counts. A direct recursive call counts once. A body with no loop, recursion or CPU-heavy call scores 0.
 
 /// How many times a loop body runs, as far as the syntax tells.

@@ -626,6 +626,52 @@ pub const CHANNEL_METHODS: &[&str] = &[
     "recv_timeout",
 ];
 
+/// Crates that bind the operating system's API (foreign functions, or thin wrappers over one system call each):
+/// a loop calling their functions spends its time in the system, not in compute. `windows` spells its
+/// functions in Win32's PascalCase (`GetDriveTypeW`), so these are matched on any name with a lower-case letter.
+pub const OS_API_CRATES: &[&str] = &[
+    "libc",
+    "windows",
+    "windows_sys",
+    "winapi",
+    "nix",
+    "rustix",
+    "mach2",
+    "core_foundation_sys",
+    "io_kit_sys",
+];
+
+/// True for a called path of an OS API crate ([`OS_API_CRATES`]) that may name a function: its last segment has a
+/// lower-case letter (not a constant nor a C type's tuple constructor, `HANDLE(p)`, `BOOL(1)`).
+pub fn is_os_api_call(path: &str) -> bool {
+    let (root, last) = match (path.split("::").next(), path.rsplit("::").next()) {
+        (Some(r), Some(l)) if path.contains("::") => (r, l),
+        _ => return false,
+    };
+    OS_API_CRATES.contains(&root) && last.chars().any(|c| c.is_lowercase())
+}
+
+/// rayon's traits whose impls build parallel iterators for their callers to drive.
+pub const PAR_ITER_TRAITS: &[&str] = &[
+    "IntoParallelIterator",
+    "IntoParallelRefIterator",
+    "IntoParallelRefMutIterator",
+    "ParallelIterator",
+    "IndexedParallelIterator",
+    "ParallelSlice",
+    "ParallelSliceMut",
+];
+
+/// Methods that build a parallel iterator (the `spawn` entries that do no work until the iterator is driven).
+pub const PAR_ITER_BUILDERS: &[&str] = &[
+    "par_iter",
+    "par_iter_mut",
+    "into_par_iter",
+    "par_chunks",
+    "par_chunks_mut",
+    "par_bridge",
+];
+
 /// Macros that take the address of a place (a `static mut` use without `unsafe`).
 pub const ADDR_OF_MACROS: &[&str] = &["addr_of", "addr_of_mut"];
 

@@ -12,7 +12,8 @@
 //!   passed to it count as one loop level deeper;
 //! - each call of a known CPU-heavy API (sorting, hashing, compression, regex, serde) adds `6 x (d + 1)`;
 //! - a direct recursive call adds 10, once;
-//! - a loop that waits (blocking I/O, console output, sleep, channel sends and receives, joins, `.await`) keeps
+//! - a loop that waits (blocking I/O, console output, sleep, channel sends and receives, joins, `.await`,
+//!   calls into foreign code or OS API crates: `apis::OS_API_CRATES`) keeps
 //!   none of its score (the wait dominates it), nor does a loop without any operation.
 //!
 //! So a body with no loop, recursion or CPU-heavy call scores 0.
