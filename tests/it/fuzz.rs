@@ -8,7 +8,8 @@
 //! memory passes 2 GB. Interesting inputs are kept in `tests/fuzz-regressions/` and run every time.
 //!
 //! `cargo test` runs 200 cases; a long run: `CONCUR_FUZZ_CASES=20000 CONCUR_FUZZ_SEED=7 cargo test
-//! --test it fuzz_ -- --nocapture` (prints cases, time, syn-valid share, findings, peak memory).
+//! --test it fuzz_ -- --nocapture` (prints cases, time, syn-valid share, findings, peak memory);
+//! `CONCUR_FUZZ_SECS=600` stops it after 10 minutes, counting the cases that ran.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -581,8 +582,9 @@ fn peak_rss_mb() -> f64 {
     ru.ru_maxrss as f64 / 1024.0
 }
 
-/// Runs `cases` cases from `seed` on a worker thread, each within 30 s; panics name the seed.
-pub fn fuzz(seed: u64, cases: u64, dir: PathBuf) -> String {
+/// Runs `cases` cases from `seed` on a worker thread, each within 30 s, stopping early once `limit` has
+/// passed (the summary counts the cases that ran); panics name the seed.
+pub fn fuzz(seed: u64, cases: u64, limit: Option<Duration>, dir: PathBuf) -> String {
     let (tx, rx) =
         std::sync::mpsc::channel::<(u64, std::thread::Result<Result<Ran, String>>, bool, bool)>();
     let (go_tx, go_rx) = std::sync::mpsc::channel::<u64>();
@@ -609,7 +611,12 @@ pub fn fuzz(seed: u64, cases: u64, dir: PathBuf) -> String {
     spawned.expect("fuzz worker thread");
     let start = Instant::now();
     let (mut findings, mut errors, mut generated, mut valid) = (0usize, 0usize, 0usize, 0usize);
+    let mut ran = 0u64;
     for s in seed..seed + cases {
+        if limit.is_some_and(|l| start.elapsed() >= l) {
+            break;
+        }
+        ran += 1;
         go_tx.send(s).expect("worker alive");
         match rx.recv_timeout(Duration::from_secs(30)) {
             Ok((_, Ok(Ok(ran)), g, v)) => {
@@ -641,10 +648,10 @@ pub fn fuzz(seed: u64, cases: u64, dir: PathBuf) -> String {
     let peak = peak_rss_mb();
     assert!(peak < 2048.0, "peak memory {peak:.0} MB");
     format!(
-        "{cases} cases from seed {seed} in {:.1} s: {generated} generated ({valid} of their deep-or-not files syn-valid), \
+        "{ran} cases from seed {seed} in {:.1} s: {generated} generated ({valid} of their deep-or-not files syn-valid), \
          {} mutated; {findings} findings, {errors} parse errors; peak RSS {peak:.0} MB",
         start.elapsed().as_secs_f64(),
-        cases as usize - generated,
+        ran as usize - generated,
     )
 }
 
@@ -659,9 +666,14 @@ fn fuzz_analyze_and_every_renderer() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(200);
+    // `CONCUR_FUZZ_SECS`: stop after this long even if cases are left (a long run of bounded length).
+    let limit = std::env::var("CONCUR_FUZZ_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(Duration::from_secs);
     let dir =
         PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fuzz-{}", std::process::id()));
-    let summary = fuzz(seed, cases, dir);
+    let summary = fuzz(seed, cases, limit, dir);
     eprintln!("{summary}");
 }
 
