@@ -2,7 +2,7 @@
 //! target directory (bounded: a stream past [`OUTPUT_CAP`] is cut, its head and tail kept), counters
 //! around it, an optional address-space limit (`setrlimit` in the child, inherited by worker processes),
 //! reaped with `wait4` (rusage of the whole tree that was waited for), killed as a group on timeout by a
-//! watchdog thread, and on SIGINT/SIGTERM by the signal handler. The tool is a child subreaper, so
+//! watchdog thread (SIGUSR1 first, so the harness names the jobs still running, SIGKILL [`TIMEOUT_GRACE`] later), and on SIGINT/SIGTERM by the signal handler. The tool is a child subreaper, so
 //! whatever a run started and left behind (a `setsid` grandchild, a double fork) is reparented to it
 //! and killed and reaped after the run ([`Runner::sweep`]): no process of a run outlives it.
 
@@ -70,6 +70,9 @@ pub fn interrupted_error() -> Error {
 pub const OUTPUT_CAP: u64 = 16 << 20;
 /// What is kept of the start of a stream that passed [`OUTPUT_CAP`].
 const HEAD_KEPT: usize = 64 << 10;
+/// Between the SIGUSR1 that tells a timed-out run's processes their time is up (the harness then names
+/// the jobs still running on its protocol channel) and the SIGKILL of the whole group.
+pub const TIMEOUT_GRACE: Duration = Duration::from_millis(200);
 /// How often the watchdog looks at the output files and the deadline.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -176,12 +179,15 @@ impl Watchdog {
                         }
                         if let Some(d) = *deadline {
                             if Instant::now() >= d {
-                                flag.store(true, Ordering::SeqCst);
+                                // First SIGUSR1 (the harness names the jobs still running), then, a
+                                // moment later, SIGKILL.
+                                let first = !flag.swap(true, Ordering::SeqCst);
+                                let sig = if first { libc::SIGUSR1 } else { libc::SIGKILL };
                                 // SAFETY: plain kill(2) of the run's process group.
                                 unsafe {
-                                    libc::kill(-*group, libc::SIGKILL);
+                                    libc::kill(-*group, sig);
                                 }
-                                *deadline = None;
+                                *deadline = first.then(|| Instant::now() + TIMEOUT_GRACE);
                             }
                         }
                         let left =
