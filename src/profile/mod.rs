@@ -37,6 +37,9 @@ pub enum Event<'a> {
     /// Hardware counters are unavailable (why): measuring with rusage, plus software perf events at
     /// [`CounterTier::Software`].
     CountersFallback { tier: CounterTier, note: &'a str },
+    /// This process could not become a child subreaper (not Linux, or `prctl` refused): a process that
+    /// leaves a run's process group is neither seen nor killed.
+    NoSubreaper,
     /// Async workloads are built against this tokio version (`from_lock`: the one in the user's Cargo.lock).
     UsingTokio { version: &'a str, from_lock: bool },
     /// The harness of a package is being built.
@@ -155,6 +158,9 @@ pub fn run_in(
         project.target_dir.join("concur").join("run"),
     )?;
     runner.set_memory_limit(measure.memory_limit);
+    if !runner.subreaper {
+        events(Event::NoSubreaper);
+    }
     if let Some(note) = &runner.counters.note {
         events(Event::CountersFallback {
             tier: runner.counters.tier,

@@ -155,6 +155,10 @@ impl Profiling {
                     " only"
                 }
             )),
+            Event::NoSubreaper => warning(
+                "cannot become a child subreaper: a process that leaves a run's process group is not \
+                 killed after the run",
+            ),
             Event::UsingTokio { version, from_lock } => progress(
                 "Using",
                 &format!(
