@@ -126,18 +126,47 @@ fn stderr_tail(o: &Outcome) -> String {
     }
 }
 
-fn timeout_error(spec: RunSpec, timeout: Duration) -> WorkloadError {
+/// A run killed at the timeout; the job is the first the harness named as still running (`stdout`: what
+/// it wrote on its protocol channel when warned), the message names them all.
+fn timeout_error(spec: RunSpec, timeout: Duration, stdout: &str) -> WorkloadError {
+    let running = jobs_running_at_timeout(stdout);
+    let which = match running.as_slice() {
+        [] => String::new(),
+        [j] => format!("; job {j} was still running"),
+        js => format!(
+            "; jobs {} were still running",
+            js.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     run_error(
         spec,
         FailureKind::Timeout,
-        None,
+        running.first().copied(),
         format!(
-            "{} x{}: killed after the {:.1} s timeout with its whole process group",
+            "{} x{}: killed after the {:.1} s timeout with its whole process group{which}",
             spec.model.as_str(),
             spec.workers,
             timeout.as_secs_f64()
         ),
     )
+}
+
+/// The jobs the harness named as still running when the host's timeout warned it, sorted.
+pub fn jobs_running_at_timeout(stdout: &str) -> Vec<usize> {
+    let mut jobs: Vec<usize> = stdout
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix(protocol::JOB_ENDED_MARKER)?;
+            let (job, how) = rest.split_once(' ')?;
+            (how == protocol::JOB_RUNNING_AT_TIMEOUT).then(|| job.parse().ok())?
+        })
+        .collect();
+    jobs.sort_unstable();
+    jobs.dedup();
+    jobs
 }
 
 /// The environment cargo gives a package's test binaries and build scripts, applied to a command:
@@ -305,7 +334,7 @@ fn resource_error(o: &Outcome, spec: RunSpec) -> Option<super::doc::WorkloadErro
 pub fn harness_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResult {
     let (model, workers) = (spec.model, spec.workers);
     if o.timed_out {
-        return Err(timeout_error(spec, timeout));
+        return Err(timeout_error(spec, timeout, &o.stdout));
     }
     if let Some(e) = resource_error(o, spec) {
         return Err(e);
@@ -392,7 +421,10 @@ pub fn harness_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResul
 pub fn job_that_ended_the_process(stdout: &str) -> Option<usize> {
     stdout.lines().rev().find_map(|l| {
         let rest = l.strip_prefix(protocol::JOB_ENDED_MARKER)?;
-        rest.split(' ').next()?.parse().ok()
+        let (job, how) = rest.split_once(' ')?;
+        (!how.starts_with(protocol::JOB_RUNNING_AT_TIMEOUT))
+            .then(|| job.parse().ok())
+            .flatten()
     })
 }
 
@@ -524,7 +556,7 @@ pub fn failure_output(stdout: &str, limit: usize) -> String {
 pub fn libtest_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResult {
     let (model, workers) = (spec.model, spec.workers);
     if o.timed_out {
-        return Err(timeout_error(spec, timeout));
+        return Err(timeout_error(spec, timeout, &o.stdout));
     }
     if let Some(e) = resource_error(o, spec) {
         return Err(e);
@@ -642,6 +674,12 @@ mod tests {
         // A stack overflow: SIGSEGV, then Rust's handler aborts (SIGABRT); the same job twice.
         check(&format!("\n{m}1 signal 11\n\n{m}1 signal 6\n"), Some(1));
         check(&format!("{m}x signal 11\n"), None);
+        let t = protocol::JOB_RUNNING_AT_TIMEOUT;
+        assert_eq!(
+            jobs_running_at_timeout(&format!("\n{m}3 {t}\n\n{m}1 {t}\n{m}2 exit\n{m}1 {t}\n")),
+            vec![1, 3]
+        );
+        assert!(jobs_running_at_timeout(&format!("{m}1 signal 11\n")).is_empty());
     }
 
     #[test]

@@ -161,6 +161,37 @@ const SA_SIGINFO: i32 = 4;
 const SA_ONSTACK: i32 = 0x0800_0000;
 /// SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGSEGV: the signals a job can end the process with.
 const FATAL_SIGNALS: [i32; 5] = [4, 6, 7, 8, 11];
+/// SIGUSR1: the host's timeout is up (SIGKILL follows); name the jobs still running.
+const SIGUSR1: i32 = 10;
+
+/// The jobs running now, one slot per thread that runs jobs (job + 1; 0: none), and under processes one
+/// per worker process (set by the harness as it hands jobs out); read by the SIGUSR1 handler.
+static RUNNING: [AtomicUsize; 256] = [const { AtomicUsize::new(0) }; 256];
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's slot in `RUNNING` (`usize::MAX` until it runs a job).
+    static SLOT: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+fn running_slot() -> usize {
+    SLOT.with(|s| {
+        if s.get() == usize::MAX {
+            s.set(NEXT_SLOT.fetch_add(1, Ordering::SeqCst) % RUNNING.len());
+        }
+        s.get()
+    })
+}
+
+/// The host's timeout: name every job still running, one marker line each.
+extern "C" fn on_timeout(_sig: i32, _info: *mut std::ffi::c_void, _context: *mut std::ffi::c_void) {
+    for slot in &RUNNING {
+        let v = slot.load(Ordering::SeqCst);
+        if v > 0 {
+            mark_job_ended(v - 1, protocol::JOB_RUNNING_AT_TIMEOUT.as_bytes(), None);
+        }
+    }
+}
 
 /// The protocol channel's descriptor, for the crash marker (-1 until the channel is taken).
 static CHANNEL_FD: AtomicI32 = AtomicI32::new(-1);
@@ -266,9 +297,17 @@ fn install_crash_marker() {
             OLD_FLAGS[sig as usize % 32].store(old.flags, Ordering::SeqCst);
         }
     }
-    // SAFETY: registers a plain `extern "C" fn()`.
+    let timeout = SigAction {
+        handler: on_timeout as extern "C" fn(i32, *mut std::ffi::c_void, *mut std::ffi::c_void) as usize,
+        mask: [0; 16],
+        flags: SA_SIGINFO | SA_ONSTACK,
+        restorer: 0,
+    };
+    // SAFETY: registers a plain `extern "C" fn()`, and a handler that only reads atomics and calls
+    // write(2).
     unsafe {
         atexit(on_exit);
+        sigaction(SIGUSR1, &timeout, std::ptr::null_mut());
     }
 }
 
@@ -628,11 +667,13 @@ fn run_processes(name: &str, jobs: usize, workers: usize) -> (Report, Option<Fai
             let job = *next_job;
             *next_job += 1;
             outstanding[w] = Some(job);
+            RUNNING[w % RUNNING.len()].store(job + 1, Ordering::SeqCst);
             if let Some(stdin) = stdins[w].as_mut() {
                 let _ = writeln!(stdin, "{job}").and_then(|_| stdin.flush());
             }
         } else {
             outstanding[w] = None;
+            RUNNING[w % RUNNING.len()].store(0, Ordering::SeqCst);
             stdins[w] = None; // EOF: the worker exits.
         }
     };
@@ -769,6 +810,16 @@ thread_local! {
 }
 
 fn run_job(instance: &dyn Instance, job: usize) -> String {
+    /// Clears this thread's running slot however the job ends (a panic unwinds through it).
+    struct Running(usize);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            RUNNING[self.0].store(0, Ordering::SeqCst);
+        }
+    }
+    let slot = running_slot();
+    RUNNING[slot].store(job + 1, Ordering::SeqCst);
+    let _running = Running(slot);
     CURRENT_JOB.with(|c| c.set(Some(job)));
     let text = instance.job(job);
     CURRENT_JOB.with(|c| c.set(None));

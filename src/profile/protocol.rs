@@ -62,6 +62,9 @@ pub const PANIC_MARKER: &str = "concur-harness: panic in job ";
 pub const JOB_ENDED_MARKER: &str = "concur-harness: process ended in job ";
 pub const JOB_ENDED_SIGNAL: &str = "signal";
 pub const JOB_ENDED_EXIT: &str = "exit";
+/// `<JOB_ENDED_MARKER><job> running-at-timeout`: on the host's SIGUSR1 (its timeout is up, SIGKILL follows),
+/// one line per job still running.
+pub const JOB_RUNNING_AT_TIMEOUT: &str = "running-at-timeout";
 
 /// Failure kinds the harness reports.
 pub const KIND_PANIC: &str = "panic";

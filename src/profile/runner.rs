@@ -2,7 +2,7 @@
 //! target directory (bounded: a stream past [`OUTPUT_CAP`] is cut, its head and tail kept), counters
 //! around it, an optional address-space limit (`setrlimit` in the child, inherited by worker processes),
 //! reaped with `wait4` (rusage of the whole tree that was waited for), killed as a group on timeout by a
-//! watchdog thread, and on SIGINT/SIGTERM by the signal handler. The tool is a child subreaper, so
+//! watchdog thread (SIGUSR1 first, so the harness names the jobs still running, SIGKILL [`TIMEOUT_GRACE`] later), and on SIGINT/SIGTERM by the signal handler. The tool is a child subreaper, so
 //! whatever a run started and left behind (a `setsid` grandchild, a double fork) is reparented to it
 //! and killed and reaped after the run ([`Runner::sweep`]): no process of a run outlives it.
 
@@ -70,6 +70,9 @@ pub fn interrupted_error() -> Error {
 pub const OUTPUT_CAP: u64 = 16 << 20;
 /// What is kept of the start of a stream that passed [`OUTPUT_CAP`].
 const HEAD_KEPT: usize = 64 << 10;
+/// Between the SIGUSR1 that tells a timed-out run's processes their time is up (the harness then names
+/// the jobs still running on its protocol channel) and the SIGKILL of the whole group.
+pub const TIMEOUT_GRACE: Duration = Duration::from_millis(200);
 /// How often the watchdog looks at the output files and the deadline.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -176,12 +179,15 @@ impl Watchdog {
                         }
                         if let Some(d) = *deadline {
                             if Instant::now() >= d {
-                                flag.store(true, Ordering::SeqCst);
+                                // First SIGUSR1 (the harness names the jobs still running), then, a
+                                // moment later, SIGKILL.
+                                let first = !flag.swap(true, Ordering::SeqCst);
+                                let sig = if first { libc::SIGUSR1 } else { libc::SIGKILL };
                                 // SAFETY: plain kill(2) of the run's process group.
                                 unsafe {
-                                    libc::kill(-*group, libc::SIGKILL);
+                                    libc::kill(-*group, sig);
                                 }
-                                *deadline = None;
+                                *deadline = first.then(|| Instant::now() + TIMEOUT_GRACE);
                             }
                         }
                         let left =
@@ -570,6 +576,9 @@ pub fn signal_name(sig: i32) -> String {
 mod tests {
     use super::*;
 
+    /// One runner at a time: the sweep after a run kills every child of this process, the other test's too.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     fn runner(test: &str) -> Runner {
         let dir = std::env::temp_dir().join(format!("concur-runner-{}-{test}", std::process::id()));
         Runner::new(super::super::settings::CounterChoice::Rusage, dir).unwrap()
@@ -577,6 +586,7 @@ mod tests {
 
     #[test]
     fn measures_a_child_and_its_exit_code() {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let mut r = runner("exit");
         let mut cmd = Command::new("sh");
         cmd.args([
@@ -594,14 +604,19 @@ mod tests {
 
     #[test]
     fn timeout_kills_the_whole_group() {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let mut r = runner("timeout");
         let mut cmd = Command::new("sh");
         // A grandchild that would outlive its parent if only the parent were killed.
         cmd.args(["-c", "sleep 30 & sleep 30; wait"]);
         let t = Instant::now();
         let o = r.run(cmd, Duration::from_millis(300)).unwrap();
-        assert!(o.timed_out);
-        assert_eq!(o.ended, Ended::Signaled(libc::SIGKILL));
+        assert!(o.timed_out, "{o:?}");
+        // `sh` has no SIGUSR1 handler: the warning before the SIGKILL ends it.
+        assert!(
+            matches!(o.ended, Ended::Signaled(s) if s == libc::SIGKILL || s == libc::SIGUSR1),
+            "{o:?}"
+        );
         assert!(t.elapsed() < Duration::from_secs(5));
         let _ = std::fs::remove_dir_all(&r.scratch);
     }

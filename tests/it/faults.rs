@@ -219,6 +219,14 @@ fn a_hanging_workload_times_out_once_and_names_the_skipped_pairs() {
     let timeouts: Vec<&&Value> = es.iter().filter(|e| e["kind"] == "timeout").collect();
     assert_eq!(timeouts.len(), 1, "one timeout, not one per pair: {es:?}");
     assert_eq!(timeouts[0]["model"], "sequential");
+    // Warned before the kill, the harness named the job that never returns.
+    assert_eq!(timeouts[0]["job"], 1, "{es:?}");
+    assert!(
+        timeouts[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("; job 1 was still running")),
+        "{es:?}"
+    );
     let w = doc["workloads"]
         .as_array()
         .and_then(|ws| ws.iter().find(|w| w["name"] == "never_returns"))

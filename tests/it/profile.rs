@@ -507,6 +507,7 @@ fn hanging_job_is_killed_within_the_timeout_and_nothing_survives() {
     // The warm-up (sequential) times out; the other pairs would hang too and are not run.
     assert_eq!(timeouts.len(), 1, "one timeout, then nothing retried: {w}");
     assert_eq!(timeouts[0]["model"], "sequential", "{w}");
+    assert_eq!(timeouts[0]["job"], 3, "the hanging job is named: {w}");
     assert_eq!(w["skipped"].as_array().map(Vec::len), Some(2), "{w}");
     // One run of 1.5 s, plus slack for start-up on a busy machine.
     assert!(took < Duration::from_secs(4 * 3 + 2), "took {took:?}");

@@ -518,3 +518,52 @@ pub(crate) fn chart_lines(w: &WorkloadReport) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::schedule_lines;
+    use crate::profile::doc::{RunKey, SkippedRun, WorkloadProfile};
+    use crate::vocab::Model;
+
+    #[test]
+    fn skipped_runs_are_one_line_per_timed_out_run_after_the_schedule_notes() {
+        let check = |skipped: Vec<SkippedRun>, expect: &[&str]| {
+            let p = WorkloadProfile {
+                schedule_notes: vec!["2 rounds instead of 3".into()],
+                skipped,
+                ..WorkloadProfile::default()
+            };
+            let mut want = vec!["2 rounds instead of 3".to_string()];
+            want.extend(expect.iter().map(|s| s.to_string()));
+            assert_eq!(schedule_lines(&p), want);
+        };
+        let key = RunKey::plain;
+        let skip = |run: RunKey, after: RunKey, samples: usize| SkippedRun {
+            run,
+            after,
+            samples,
+        };
+        check(Vec::new(), &[]);
+        let seq = key(Model::Sequential, 1);
+        check(
+            vec![skip(key(Model::Threads, 2), seq, 0)],
+            &["sequential x1 timed out, so 1 configuration was not run (each would only wait for the timeout \
+               too): threads x2"],
+        );
+        let t2 = key(Model::Threads, 2);
+        let p4 = key(Model::Processes, 4);
+        check(
+            vec![
+                skip(key(Model::Threads, 1), t2, 1),
+                skip(key(Model::Threads, 4), t2, 0),
+                skip(key(Model::Processes, 8), p4, 3),
+            ],
+            &[
+                "threads x2 timed out, so 2 configurations were not run (each would only wait for the timeout \
+                 too): threads x1 (after 1 sample), threads x4",
+                "processes x4 timed out, so 1 configuration was not run (each would only wait for the timeout \
+                 too): processes x8 (after 3 samples)",
+            ],
+        );
+    }
+}
