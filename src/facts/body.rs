@@ -79,10 +79,14 @@ pub(super) fn visit_fn(
         awaited: 0,
         unwrapped: 0,
         builds_par_iter: of_trait.is_some_and(|t| apis::PAR_ITER_TRAITS.contains(&t)),
+        handed_on: Vec::new(),
         nested: Vec::new(),
         not_expanded: 0,
     };
     v.signature(sig);
+    if let Some(syn::Stmt::Expr(tail, None)) = block.stmts.last() {
+        v.hand_on(tail);
+    }
     v.visit_block(block);
     let score = v.work.score();
     if score >= compute_hotspot::THRESHOLD {
@@ -117,6 +121,9 @@ struct BodyVisitor<'i, 'a> {
     /// In an impl of a parallel-iterator trait (`impl IntoParallelIterator for ..`) or a default method of
     /// one (`ParallelIterator::chain`): a parallel iterator built here is handed to the caller, who drives it.
     builds_par_iter: bool,
+    /// Addresses of the expressions whose value leaves the function as it is (a struct literal's field, the
+    /// returned value): a parallel iterator built there is driven by whoever gets it, not here.
+    handed_on: Vec<usize>,
     nested: Vec<syn::Item>,
     not_expanded: usize,
 }
@@ -231,6 +238,20 @@ impl BodyVisitor<'_, '_> {
                 }
                 _ => self.emit.api(*api, what, span, &cx),
             }
+        }
+    }
+
+    /// Marks the method call that `e` is (through parentheses and `unsafe { .. }`) as handed on as it is.
+    fn hand_on(&mut self, e: &syn::Expr) {
+        match e {
+            syn::Expr::MethodCall(mc) => self.handed_on.push(std::ptr::from_ref(mc) as usize),
+            syn::Expr::Paren(p) => self.hand_on(&p.expr),
+            syn::Expr::Unsafe(u) => {
+                if let [syn::Stmt::Expr(tail, None)] = u.block.stmts.as_slice() {
+                    self.hand_on(tail);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -796,8 +817,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             }
         }
         let (mut found, what) = classify::method(&self.env, mc, awaited);
-        if self.builds_par_iter && apis::PAR_ITER_BUILDERS.contains(&name.as_str()) {
-            // `self.table.into_par_iter()` inside `fn into_par_iter`: building the iterator runs nothing.
+        let handed_on = self.handed_on.contains(&(std::ptr::from_ref(mc) as usize));
+        if (self.builds_par_iter || handed_on) && apis::PAR_ITER_BUILDERS.contains(&name.as_str()) {
+            // `self.table.into_par_iter()` inside `fn into_par_iter`, or `Iter { inner: v.par_iter() }`:
+            // building the iterator runs nothing; whoever drives it does.
             found.retain(|a| *a != Api::Spawn);
         }
         self.apply(&found, &what, mc.method.span());
@@ -928,7 +951,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         } else {
             self.with_temp_scope(|v| v.visit_expr(&w.cond));
         }
-        self.work.enter_loop(Trips::Unknown);
+        self.work.enter_loop(work::while_trips(&w.cond));
         self.visit_block(&w.body);
         self.work.leave_loop();
         self.guards.end_scope(mark);
@@ -1030,6 +1053,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         // (reached on other paths) still holds it.
         let alive = self.guards.snapshot();
         if let Some(e) = &r.expr {
+            self.hand_on(e);
             self.visit_expr(e);
         }
         self.guards.restore(&alive);
@@ -1038,6 +1062,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
     fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
         // `Holder { guard: g }` stores the guard away: it is no longer held here.
         for f in &s.fields {
+            self.hand_on(&f.expr);
             self.visit_moving_arg(&f.expr, false, false);
         }
         if let Some(rest) = &s.rest {

@@ -3,7 +3,8 @@
 //! at syntax itself.
 //!
 //! The estimate counts work that repeats: operations weigh by the number of loops of unknown (data-sized)
-//! trip count around them. A loop with a small constant trip count (`for i in 0..4`, `for x in [a, b]`) is
+//! trip count around them. A loop with a small constant trip count (`for i in 0..4`, `for x in [a, b]`,
+//! `while i < 8`) is
 //! no loop for the estimate; operations in assertion, formatting and logging macros are not compute; a loop
 //! that waits (I/O, sleep, channel traffic, `.await`, joins, calls into foreign code or an OS API crate
 //! such as `libc` or `windows`) is dominated by the wait, so nothing inside it
@@ -181,6 +182,27 @@ pub(super) fn for_trips(iter: &syn::Expr) -> Trips {
     }
 }
 
+/// The trip-count estimate of a `while` loop with condition `cond`: `while i < 8` (or `<=`, or `8 > i`) against
+/// an integer literal of at most [`SMALL_TRIPS`] is small; anything else is unknown.
+pub(super) fn while_trips(cond: &syn::Expr) -> Trips {
+    let b = match cond {
+        syn::Expr::Paren(p) => return while_trips(&p.expr),
+        syn::Expr::Binary(b) => b,
+        _ => return Trips::Unknown,
+    };
+    let bound = match b.op {
+        syn::BinOp::Lt(_) => int_literal(&b.right),
+        syn::BinOp::Le(_) => int_literal(&b.right).map(|n| n + 1),
+        syn::BinOp::Gt(_) => int_literal(&b.left),
+        syn::BinOp::Ge(_) => int_literal(&b.left).map(|n| n + 1),
+        _ => None,
+    };
+    match bound {
+        Some(n) if n <= SMALL_TRIPS => Trips::Small,
+        _ => Trips::Unknown,
+    }
+}
+
 fn int_literal(e: &syn::Expr) -> Option<u64> {
     match e {
         syn::Expr::Lit(l) => match &l.lit {
@@ -219,6 +241,24 @@ mod tests {
             "data",
             "1..=usize::MAX",
             "..n",
+        ] {
+            assert_eq!(trips(unknown), Trips::Unknown, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn while_trip_counts_from_the_condition() {
+        let trips = |src: &str| while_trips(&syn::parse_str(src).expect("expression"));
+        for small in ["i < 8", "i <= 15", "16 > i", "(i < 4)"] {
+            assert_eq!(trips(small), Trips::Small, "{small}");
+        }
+        for unknown in [
+            "i < n",
+            "i < 17",
+            "i <= 16",
+            "!done",
+            "i != 8",
+            "s.len() > 3",
         ] {
             assert_eq!(trips(unknown), Trips::Unknown, "{unknown}");
         }
