@@ -57,10 +57,20 @@ fn profile(marker: &str, args: &[&str]) -> Command {
     c
 }
 
-fn errors<'a>(doc: &'a Value, workload: &str) -> Vec<&'a Value> {
+/// The profile of `name` in a profile document.
+fn workload<'a>(doc: &'a Value, name: &str) -> Option<&'a Value> {
     doc["workloads"]
         .as_array()
-        .and_then(|ws| ws.iter().find(|w| w["name"] == workload))
+        .and_then(|ws| ws.iter().find(|w| w["name"] == name))
+}
+
+/// Whether the error's message ends with `suffix`.
+fn message_ends(e: &Value, suffix: &str) -> bool {
+    e["message"].as_str().is_some_and(|m| m.ends_with(suffix))
+}
+
+fn errors<'a>(doc: &'a Value, name: &str) -> Vec<&'a Value> {
+    workload(doc, name)
         .and_then(|w| w["errors"].as_array())
         .map(|e| e.iter().collect())
         .unwrap_or_default()
@@ -151,12 +161,10 @@ fn every_fault_is_recorded_and_nothing_outlives_the_run() {
     // The escaping workload and the one whose jobs start a child that keeps their streams: every model
     // completes (no timeout: the harness's protocol descriptors are close-on-exec, so no sleeper holds a
     // worker's pipe open), the results match, and the children's output never reaches the protocol.
-    for workload in ["escape", "spawn_child"] {
-        let es = errors(&doc, workload);
-        assert!(es.is_empty(), "{workload}: {es:?}");
-        let runs = doc["workloads"]
-            .as_array()
-            .and_then(|ws| ws.iter().find(|w| w["name"] == workload))
+    for name in ["escape", "spawn_child"] {
+        let es = errors(&doc, name);
+        assert!(es.is_empty(), "{name}: {es:?}");
+        let runs = workload(&doc, name)
             .and_then(|w| w["runs"].as_array())
             .cloned()
             .unwrap_or_default();
@@ -164,7 +172,7 @@ fn every_fault_is_recorded_and_nothing_outlives_the_run() {
             assert!(
                 runs.iter()
                     .any(|r| r["model"] == model && r["results_match_sequential"] == true),
-                "{workload}: no matching {model} run: {runs:?}"
+                "{name}: no matching {model} run: {runs:?}"
             );
         }
     }
@@ -222,15 +230,10 @@ fn a_hanging_workload_times_out_once_and_names_the_skipped_pairs() {
     // Warned before the kill, the harness named the job that never returns.
     assert_eq!(timeouts[0]["job"], 1, "{es:?}");
     assert!(
-        timeouts[0]["message"]
-            .as_str()
-            .is_some_and(|m| m.ends_with("; job 1 was still running")),
+        message_ends(timeouts[0], "; job 1 was still running"),
         "{es:?}"
     );
-    let w = doc["workloads"]
-        .as_array()
-        .and_then(|ws| ws.iter().find(|w| w["name"] == "never_returns"))
-        .expect("the workload is in the profile");
+    let w = workload(&doc, "never_returns").expect("the workload is in the profile");
     // Pairs attempted: the warm-up only.
     assert_eq!(w["runs"].as_array().map(Vec::len), Some(0), "{w}");
     let skipped: Vec<(String, u64)> = w["skipped"]
@@ -263,6 +266,84 @@ fn a_hanging_workload_times_out_once_and_names_the_skipped_pairs() {
              timeout too): threads x2, processes x2"
         ),
         "{text}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let left = marked_processes(&marker);
+    assert!(left.is_empty(), "processes outlived the profile: {left:?}");
+}
+
+/// A workload that hangs only when two jobs share a process: threads x2 times out once, naming the two jobs
+/// still running; the rest of threads is not run again (x1 keeps its one sample), processes and sequential
+/// run every round. Pairs attempted: 8, not the 10 of two full rounds.
+#[test]
+fn a_hang_under_one_model_skips_only_that_model_and_names_the_running_jobs() {
+    let _g = exclusive();
+    let marker = marker("hang-threads");
+    let mut c = concur();
+    c.arg("profile")
+        .arg("--manifest-path")
+        .arg(manifest())
+        .args(["--no-tests", "--no-perf", "--workers", "1,2", "--runs", "2"])
+        .args([
+            "--workload",
+            "hangs_in_parallel",
+            "--timeout",
+            "2",
+            "--format",
+            "json",
+        ])
+        .env("CONCUR_FAULTS_MARKER", &marker)
+        .stdin(Stdio::null());
+    let out = c.output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+    let es = errors(&doc, "hangs_in_parallel");
+    assert_eq!(es.len(), 1, "{es:?}");
+    let e = es[0];
+    assert_eq!(
+        (&e["kind"], &e["model"], &e["workers"], &e["job"]),
+        (
+            &Value::from("timeout"),
+            &Value::from("threads"),
+            &Value::from(2),
+            &Value::from(0)
+        ),
+        "{e}"
+    );
+    assert!(message_ends(e, "; jobs 0, 1 were still running"), "{e}");
+    let w = workload(&doc, "hangs_in_parallel").expect("the workload is in the profile");
+    let samples = |model: &str, workers: u64| {
+        w["runs"].as_array().and_then(|rs| {
+            rs.iter()
+                .find(|r| r["model"] == model && r["workers"] == workers)
+                .and_then(|r| r["samples"].as_u64())
+        })
+    };
+    assert_eq!(samples("sequential", 1), Some(2), "{w}");
+    assert_eq!(samples("threads", 1), Some(1), "{w}");
+    assert_eq!(samples("threads", 2), None, "{w}");
+    assert_eq!(samples("processes", 1), Some(2), "{w}");
+    assert_eq!(samples("processes", 2), Some(2), "{w}");
+    let skipped = w["skipped"].as_array().cloned().unwrap_or_default();
+    assert_eq!(skipped.len(), 1, "{w}");
+    assert_eq!(
+        (
+            &skipped[0]["run"]["model"],
+            &skipped[0]["run"]["workers"],
+            &skipped[0]["after"]["model"],
+            &skipped[0]["after"]["workers"],
+            &skipped[0]["samples"]
+        ),
+        (
+            &Value::from("threads"),
+            &Value::from(1),
+            &Value::from("threads"),
+            &Value::from(2),
+            &Value::from(1)
+        ),
+        "{w}"
     );
     std::thread::sleep(Duration::from_millis(300));
     let left = marked_processes(&marker);
