@@ -218,50 +218,52 @@ fn int_literal(e: &syn::Expr) -> Option<u64> {
 mod tests {
     use super::*;
 
-    fn trips(src: &str) -> Trips {
-        for_trips(&syn::parse_str(src).expect("expression"))
+    /// `estimate` gives every `small` expression [`Trips::Small`] and every `unknown` one [`Trips::Unknown`].
+    fn check(estimate: fn(&syn::Expr) -> Trips, small: &[&str], unknown: &[&str]) {
+        let cases = small.iter().map(|s| (s, Trips::Small));
+        for (src, want) in cases.chain(unknown.iter().map(|s| (s, Trips::Unknown))) {
+            let e: syn::Expr = syn::parse_str(src).expect("expression");
+            assert_eq!(estimate(&e), want, "{src}");
+        }
     }
 
     #[test]
     fn trip_counts_from_the_syntax() {
-        for small in [
-            "0..4",
-            "1..=16",
-            "[a, b, c]",
-            "&[1, 2]",
-            "(0..8).rev()",
-            "[x; 0].iter()",
-        ] {
-            assert_eq!(trips(small), Trips::Small, "{small}");
-        }
-        for unknown in [
-            "0..n",
-            "0..100",
-            "v.iter()",
-            "data",
-            "1..=usize::MAX",
-            "..n",
-        ] {
-            assert_eq!(trips(unknown), Trips::Unknown, "{unknown}");
-        }
+        check(
+            for_trips,
+            &[
+                "0..4",
+                "1..=16",
+                "[a, b, c]",
+                "&[1, 2]",
+                "(0..8).rev()",
+                "[x; 0].iter()",
+            ],
+            &[
+                "0..n",
+                "0..100",
+                "v.iter()",
+                "data",
+                "1..=usize::MAX",
+                "..n",
+            ],
+        );
     }
 
     #[test]
     fn while_trip_counts_from_the_condition() {
-        let trips = |src: &str| while_trips(&syn::parse_str(src).expect("expression"));
-        for small in ["i < 8", "i <= 15", "16 > i", "(i < 4)"] {
-            assert_eq!(trips(small), Trips::Small, "{small}");
-        }
-        for unknown in [
-            "i < n",
-            "i < 17",
-            "i <= 16",
-            "!done",
-            "i != 8",
-            "s.len() > 3",
-        ] {
-            assert_eq!(trips(unknown), Trips::Unknown, "{unknown}");
-        }
+        check(
+            while_trips,
+            &["i < 8", "i <= 15", "16 > i", "(i < 4)"],
+            &[
+                "i < n",
+                "i < 17",
+                "i <= 16",
+                "!done",
+                "i != 8",
+                "s.len() > 3",
+            ],
+        );
     }
 
     #[test]
