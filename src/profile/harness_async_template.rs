@@ -81,7 +81,8 @@ pub fn blocking(instance: &'static dyn AsyncInstance) -> Box<dyn Instance> {
     Box::new(Blocking(instance))
 }
 
-/// One job's future, marked with its id for the panic hook while it is polled, its panic caught.
+/// One job's future, marked with its id for the panic and crash hooks and in the running slots while it is
+/// polled, its panic caught.
 struct Marked {
     job: usize,
     fut: std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send + 'static>>,
@@ -95,9 +96,14 @@ impl std::future::Future for Marked {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Result<String, String>> {
         let job = self.job;
+        // While it is polled, the job holds this worker thread: the one a timeout names (tasks that are
+        // waiting hold no thread and are not named).
+        let slot = running_slot();
+        RUNNING[slot].store(job + 1, Ordering::SeqCst);
         CURRENT_JOB.with(|c| c.set(Some(job)));
         let polled = catch_unwind(AssertUnwindSafe(|| self.fut.as_mut().poll(cx)));
         CURRENT_JOB.with(|c| c.set(None));
+        RUNNING[slot].store(0, Ordering::SeqCst);
         match polled {
             Ok(std::task::Poll::Ready(text)) => std::task::Poll::Ready(Ok(text)),
             Ok(std::task::Poll::Pending) => std::task::Poll::Pending,

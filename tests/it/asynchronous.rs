@@ -293,6 +293,87 @@ fn async_workload_of_a_crate_without_tokio_uses_the_default_tokio() {
     );
 }
 
+/// An async job that blocks its worker thread inside `poll` when another job is in flight at the same
+/// time: the timeout of the task run names the job that was being polled.
+#[test]
+#[ignore = "builds tokio (fetched from crates.io once); run by .ci/run with --ignored"]
+fn async_timeout_names_the_job_blocking_its_worker() {
+    let _g = crate::exclusive();
+    let dir = std::env::temp_dir().join(format!("concur-async-hang-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("src")).expect("temp dir");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"hang-async\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n\n\
+         [[package.metadata.concur.workload]]\nname = \"together\"\nrun = \"hang_async::together\"\njobs = 4\n",
+    )
+    .expect("manifest");
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "use std::sync::atomic::{AtomicUsize, Ordering};\n\
+         static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);\n\
+         struct YieldOnce(bool);\n\
+         impl std::future::Future for YieldOnce {\n\
+             type Output = ();\n\
+             fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {\n\
+                 if self.0 { return std::task::Poll::Ready(()); }\n\
+                 self.0 = true;\n\
+                 cx.waker().wake_by_ref();\n\
+                 std::task::Poll::Pending\n\
+             }\n\
+         }\n\
+         /// Blocks its thread forever when another job is in flight at the same time.\n\
+         pub async fn together(job: usize) -> usize {\n\
+             IN_FLIGHT.fetch_add(1, Ordering::SeqCst);\n\
+             YieldOnce(false).await;\n\
+             while IN_FLIGHT.load(Ordering::SeqCst) > 1 { std::thread::sleep(std::time::Duration::from_secs(1)); }\n\
+             IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);\n\
+             job\n\
+         }\n",
+    )
+    .expect("lib.rs");
+    let out = crate::concur()
+        .args(["concur", "profile", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .args([
+            "--runs",
+            "1",
+            "--workers",
+            "1,2",
+            "--timeout",
+            "2",
+            "--format",
+            "json",
+            "--no-perf",
+        ])
+        .output()
+        .expect("run cargo-concur");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a timeout is a workload failure: {stderr}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let errors = doc["workloads"][0]["errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let task_timeouts: Vec<&Value> = errors
+        .iter()
+        .filter(|e| e["model"] == "async" && e["kind"] == "timeout")
+        .collect();
+    assert!(!task_timeouts.is_empty(), "{errors:?}");
+    for e in task_timeouts {
+        assert!(
+            e["job"].as_u64().is_some_and(|j| j < 4),
+            "no job named: {e}"
+        );
+        let m = e["message"].as_str().unwrap_or_default();
+        assert!(m.contains("still running"), "{e}");
+    }
+}
+
 /// A synthetic async workload (timers-like) beside a sync one, in contract JSON.
 fn synthetic() -> ProfileDoc {
     let ns = |ms: f64| (ms * 1e6) as u64;
