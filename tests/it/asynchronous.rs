@@ -234,26 +234,42 @@ fn async_fixture_workloads_get_the_verdicts_that_are_right_by_construction() {
     panic!("no run gave every right verdict:\n{}", failures.join("\n"));
 }
 
+/// A standalone crate under the temp directory (removed by the caller) with one declared workload: its
+/// `[[package.metadata.concur.workload]]` keys after `name`, and `src/lib.rs`.
+fn temp_crate(
+    tag: &str,
+    package: &str,
+    workload: &str,
+    keys: &str,
+    lib: &str,
+) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("concur-async-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("src")).expect("temp dir");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n\n\
+             [[package.metadata.concur.workload]]\nname = \"{workload}\"\n{keys}"
+        ),
+    )
+    .expect("manifest");
+    std::fs::write(dir.join("src/lib.rs"), lib).expect("lib.rs");
+    dir
+}
+
 /// A crate whose async `run` needs no tokio of its own: the harness gets the stated default version.
 #[test]
 #[ignore = "builds tokio (fetched from crates.io once); run by .ci/run with --ignored"]
 fn async_workload_of_a_crate_without_tokio_uses_the_default_tokio() {
     let _g = crate::shared();
-    let dir = std::env::temp_dir().join(format!("concur-async-plain-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("src")).expect("temp dir");
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"plain-async\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n\n\
-         [[package.metadata.concur.workload]]\nname = \"double\"\nsetup = \"plain_async::table\"\n\
-         run = \"plain_async::double\"\njobs = 8\n",
-    )
-    .expect("manifest");
-    std::fs::write(
-        dir.join("src/lib.rs"),
+    let dir = temp_crate(
+        "plain",
+        "plain-async",
+        "double",
+        "setup = \"plain_async::table\"\nrun = \"plain_async::double\"\njobs = 8\n",
         "pub fn table() -> Vec<usize> { (0..8).collect() }\n\
          pub async fn double(t: &Vec<usize>, job: usize) -> usize { t[job] * 2 }\n",
-    )
-    .expect("lib.rs");
+    );
     let out = crate::concur()
         .args(["concur", "profile", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
@@ -299,16 +315,11 @@ fn async_workload_of_a_crate_without_tokio_uses_the_default_tokio() {
 #[ignore = "builds tokio (fetched from crates.io once); run by .ci/run with --ignored"]
 fn async_timeout_names_the_job_blocking_its_worker() {
     let _g = crate::exclusive();
-    let dir = std::env::temp_dir().join(format!("concur-async-hang-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("src")).expect("temp dir");
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"hang-async\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n\n\
-         [[package.metadata.concur.workload]]\nname = \"together\"\nrun = \"hang_async::together\"\njobs = 4\n",
-    )
-    .expect("manifest");
-    std::fs::write(
-        dir.join("src/lib.rs"),
+    let dir = temp_crate(
+        "hang",
+        "hang-async",
+        "together",
+        "run = \"hang_async::together\"\njobs = 4\n",
         "use std::sync::atomic::{AtomicUsize, Ordering};\n\
          static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);\n\
          struct YieldOnce(bool);\n\
@@ -329,8 +340,7 @@ fn async_timeout_names_the_job_blocking_its_worker() {
              IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);\n\
              job\n\
          }\n",
-    )
-    .expect("lib.rs");
+    );
     let out = crate::concur()
         .args(["concur", "profile", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
