@@ -67,19 +67,21 @@ fn fit_model<'p, 'a: 'p>(
     scaling::fit(&usable)
 }
 
-/// The evidence of one workload: its measurements with the findings on its path.
-fn evidence_of<'a>(
+/// The findings on one workload's path, and its crate's globals not traced to it: they depend on the
+/// analysis and the workload's identity, not on its samples.
+fn path_of<'a>(
     analysis: &'a AnalysisDoc,
-    w: &'a WorkloadProfile,
-    cores: usize,
-    bootstrap: usize,
-) -> Evidence<'a> {
+    w: &WorkloadProfile,
+) -> (
+    Vec<evidence::PathFinding<'a>>,
+    Vec<&'a crate::vocab::Finding>,
+) {
     let findings = match &w.python {
         Some(py) => python::path_findings(analysis, w, py),
         None => evidence::path_findings(analysis, w),
     };
     let globals = evidence::crate_globals(analysis, w, &findings);
-    Evidence::gather_with(w, findings, globals, cores, bootstrap)
+    (findings, globals)
 }
 
 /// The verdict from the evidence: the decision table, Python's GIL reading, then async tasks.
@@ -104,13 +106,20 @@ fn verdict_label(d: &verdict::Decision, tasks: Option<(AsyncRuntime, usize)>) ->
 }
 
 fn recommend_workload(analysis: &AnalysisDoc, w: &WorkloadProfile, cores: usize) -> WorkloadReport {
-    let ev = evidence_of(analysis, w, cores, stats::BOOTSTRAP_RESAMPLES);
+    let (findings, globals) = path_of(analysis, w);
+    let ev = Evidence::gather(w, findings.clone(), globals.clone(), cores);
     let (decision, tasks) = decide_all(&ev, w);
     let stability = if decision.failed {
         None
     } else {
         stability::of(w, cores, &verdict_label(&decision, tasks), |again| {
-            let ev = evidence_of(analysis, again, cores, stability::REDRAW_BOOTSTRAP);
+            let ev = Evidence::gather_with(
+                again,
+                findings.clone(),
+                globals.clone(),
+                cores,
+                stability::REDRAW_BOOTSTRAP,
+            );
             let (d, t) = decide_all(&ev, again);
             verdict_label(&d, t)
         })

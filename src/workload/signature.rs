@@ -474,21 +474,22 @@ fn signature(
                 ));
             }
         }
-        (ReturnType::Type(_, ty), Role::RunWithSetup | Role::Run) if not_send(ty).is_some() => {
-            return bad(format!(
-                "it returns `{}`, which holds {} and is not `Send`, but a job's result goes back from the \
-                 thread that computed it: return owned, thread-safe data (`Arc` instead of `Rc`, an index or a \
-                 copy instead of a pointer or a guard)",
-                type_text(ty),
-                not_send(ty).unwrap_or("a value")
-            ));
-        }
-        (ReturnType::Type(_, ty), Role::RunWithSetup | Role::Run) if borrows(ty) => {
-            return bad(format!(
-                "it returns `{}`, a borrow (of the setup value or the job's data), but results must be \
-                 owned: return e.g. `String` instead of `&str`, `Vec<T>` instead of `&[T]` (`.to_owned()`)",
-                type_text(ty)
-            ));
+        (ReturnType::Type(_, ty), Role::RunWithSetup | Role::Run) => {
+            if let Some(what) = not_send(ty) {
+                return bad(format!(
+                    "it returns `{}`, which holds {what} and is not `Send`, but a job's result goes back from \
+                     the thread that computed it: return owned, thread-safe data (`Arc` instead of `Rc`, an \
+                     index or a copy instead of a pointer or a guard)",
+                    type_text(ty)
+                ));
+            }
+            if borrows(ty) {
+                return bad(format!(
+                    "it returns `{}`, a borrow (of the setup value or the job's data), but results must be \
+                     owned: return e.g. `String` instead of `&str`, `Vec<T>` instead of `&[T]` (`.to_owned()`)",
+                    type_text(ty)
+                ));
+            }
         }
         _ => {}
     }
@@ -803,7 +804,8 @@ mod tests {
              pub fn by_value(a: Vec<u8>, job: usize) -> u8 { a[job] }\n\
              pub fn rc_result(job: usize) -> Rc<String> { Rc::new(job.to_string()) }\n\
              pub fn ptr_result(job: usize) -> *const u8 { std::ptr::null() }\n\
-             pub fn guard_result(job: usize) -> std::sync::MutexGuard<'static, u8> { todo!() }\n\
+             static M: std::sync::Mutex<u8> = std::sync::Mutex::new(0);\n\
+             pub fn guard_result(job: usize) -> std::sync::MutexGuard<'static, u8> { M.lock().unwrap_or_else(|e| e.into_inner()) }\n\
              pub fn cell_result(job: usize) -> RefCell<usize> { RefCell::new(job) }",
         )]);
         let check_err = |path: &str, role: Role, words: &[&str]| {
