@@ -230,6 +230,14 @@ pub fn build(
         .map_err(|e| Error::internal(format!("cannot create {}: {e}", src.display())))?;
     let release = user_release_profile(project)?;
     let user_lock = project.root.join("Cargo.lock");
+    if project.cargo.lock_exact() && !user_lock.is_file() {
+        // As cargo does: a lock file that must stay exact cannot be created either.
+        return Err(Error::usage(format!(
+            "--locked: {} does not exist, and --locked forbids creating it (run `cargo generate-lockfile` \
+             first, or run without --locked)",
+            user_lock.display()
+        )));
+    }
     let tokio = workloads.iter().any(|w| w.run_async).then(|| {
         let t = TokioDep::from_lock_text(std::fs::read_to_string(&user_lock).ok().as_deref());
         events(super::Event::UsingTokio {
@@ -273,7 +281,7 @@ pub fn build(
             package.name
         )));
     }
-    if project.cargo.lock_exact() && user_lock.exists() {
+    if project.cargo.lock_exact() {
         lock_unchanged(&user_lock, &lock)?;
     }
     let warnings = user_warnings(&stderr);

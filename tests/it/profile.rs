@@ -370,6 +370,20 @@ fn locked_keeps_the_users_lock_file_exact() {
     let _g = exclusive();
     harness_built();
     let lock = crate::fixture("workloads").join("Cargo.lock");
+    if !lock.is_file() {
+        // A fresh checkout has none (fixtures' lock files are not committed); the fixture has no
+        // dependencies, so this resolves offline.
+        let out = std::process::Command::new(env!("CARGO"))
+            .args(["generate-lockfile", "--offline", "--manifest-path"])
+            .arg(crate::fixture("workloads").join("Cargo.toml"))
+            .output()
+            .expect("run cargo generate-lockfile");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let before = std::fs::read(&lock).expect("lock file");
     let (code, doc, stderr) = profile_json(&[
         "--locked",
@@ -421,9 +435,33 @@ fn locked_keeps_the_users_lock_file_exact() {
         .output()
         .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--locked"), "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "{stderr}"
+    );
+
+    // No lock file at all: cargo would refuse to create one under --locked, and so does the harness build.
+    std::fs::remove_file(dir.join("Cargo.lock")).expect("remove lock");
+    let out = crate::concur()
+        .args([
+            "concur",
+            "profile",
+            "--no-tests",
+            "--locked",
+            "--manifest-path",
+        ])
+        .arg(dir.join("Cargo.toml"))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let created = dir.join("Cargo.lock").exists();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(!created, "a lock file was created under --locked");
     assert_eq!(
         stderr.lines().filter(|l| l.starts_with("error")).count(),
         1,
