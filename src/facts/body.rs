@@ -168,6 +168,7 @@ fn only_plain_args(tokens: &proc_macro2::TokenStream) -> bool {
 
 impl BodyVisitor<'_, '_> {
     fn signature(&mut self, sig: &syn::Signature) {
+        let iter_generics = iterator_generics(&sig.generics);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(pt) = input {
                 let ti =
@@ -187,6 +188,8 @@ impl BodyVisitor<'_, '_> {
                         Local {
                             ty: ti.outer.clone(),
                             lock,
+                            iter: is_iterator_type(&pt.ty, &iter_generics),
+                            loops: 0,
                         },
                     );
                 }
@@ -238,6 +241,25 @@ impl BodyVisitor<'_, '_> {
                 }
                 _ => self.emit.api(*api, what, span, &cx),
             }
+        }
+    }
+
+    /// How many loops were around the declaration of the value `e` is a place of (`cache`, `*cache`,
+    /// `self.cache`, a static `CACHE`): `None` when it is not known to outlive the current iteration (a
+    /// closure or loop pattern's name, a temporary).
+    fn declared_loops(&self, e: &syn::Expr) -> Option<usize> {
+        let mut base = strip_refs(e);
+        while let syn::Expr::Field(f) = base {
+            base = strip_refs(&f.base);
+        }
+        let name = single_ident(base)?;
+        if name == "self" {
+            return Some(0);
+        }
+        match self.env.locals.get(&name) {
+            Some(local) => Some(local.loops),
+            None if is_static_name(&name) => Some(0),
+            None => None,
         }
     }
 
@@ -512,12 +534,87 @@ impl BodyVisitor<'_, '_> {
                 let local = Local {
                     ty: ti.outer.clone(),
                     lock,
+                    ..Local::default()
                 };
                 self.env.locals.insert(st.ident.to_string(), local);
                 self.nested.push(item.clone());
             }
             _ => self.nested.push(item.clone()),
         }
+    }
+}
+
+/// True for a callee that is a function value reached through a field, an index or parentheses
+/// (`(self.f)(..)`, `(table[i])(..)`), not a path.
+fn is_fn_pointer_value(func: &syn::Expr) -> bool {
+    match func {
+        syn::Expr::Paren(p) => is_fn_pointer_value(&p.expr),
+        syn::Expr::Group(g) => is_fn_pointer_value(&g.expr),
+        syn::Expr::Field(_) | syn::Expr::Index(_) => true,
+        syn::Expr::Unary(u) => is_fn_pointer_value(&u.expr),
+        _ => false,
+    }
+}
+
+/// The generic parameters of `generics` bounded by an iterator trait (`I: Iterator`, `where I: Iterator`).
+fn iterator_generics(generics: &syn::Generics) -> Vec<String> {
+    let mut out: Vec<String> = generics
+        .type_params()
+        .filter(|tp| iterator_bound(tp.bounds.iter()))
+        .map(|tp| tp.ident.to_string())
+        .collect();
+    let predicates = generics.where_clause.iter().flat_map(|w| &w.predicates);
+    for p in predicates {
+        if let syn::WherePredicate::Type(pt) = p {
+            if let syn::Type::Path(tp) = &pt.bounded_ty {
+                if let Some(id) = tp.path.get_ident() {
+                    if iterator_bound(pt.bounds.iter()) {
+                        out.push(id.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// True when one of `bounds` is an iterator trait (`Iterator`, `DoubleEndedIterator`...).
+fn iterator_bound<'b>(mut bounds: impl Iterator<Item = &'b syn::TypeParamBound>) -> bool {
+    bounds.any(|b| match b {
+        syn::TypeParamBound::Trait(t) => t
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident.to_string().ends_with("Iterator")),
+        _ => false,
+    })
+}
+
+/// True when a parameter's type is an iterator: `impl Iterator<..>`, `&mut dyn Iterator<..>`,
+/// `Box<dyn Iterator<..>>`, or a generic parameter bounded by one (`iter_generics`).
+fn is_iterator_type(ty: &syn::Type, iter_generics: &[String]) -> bool {
+    match ty {
+        syn::Type::Reference(r) => is_iterator_type(&r.elem, iter_generics),
+        syn::Type::Paren(p) => is_iterator_type(&p.elem, iter_generics),
+        syn::Type::Group(g) => is_iterator_type(&g.elem, iter_generics),
+        syn::Type::ImplTrait(t) => iterator_bound(t.bounds.iter()),
+        syn::Type::TraitObject(t) => iterator_bound(t.bounds.iter()),
+        syn::Type::Path(tp) => {
+            if let Some(id) = tp.path.get_ident() {
+                return iter_generics.iter().any(|g| id == g);
+            }
+            let Some(last) = tp.path.segments.last() else {
+                return false;
+            };
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return false;
+            };
+            last.ident == "Box"
+                && args.args.iter().any(|a| {
+                    matches!(a, syn::GenericArgument::Type(t) if is_iterator_type(t, iter_generics))
+                })
+        }
+        _ => false,
     }
 }
 
@@ -618,7 +715,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         self.guards.end_scope(mark);
         let mut names = Vec::new();
         pat_idents(&l.pat, &mut names);
-        let mut local = Local::default();
+        let mut local = Local {
+            loops: self.work.loops(),
+            ..Local::default()
+        };
         if let syn::Pat::Type(pt) = &l.pat {
             let ti = self
                 .env
@@ -682,7 +782,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 for n in names {
                     let local = Local {
                         ty: Some(ty.to_string()),
-                        lock: None,
+                        loops: self.work.loops(),
+                        ..Local::default()
                     };
                     self.env.locals.insert(n, local);
                 }
@@ -692,6 +793,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if local.lock.is_none() {
             local.lock = self.env.lock_of(&init.expr);
         }
+        // `let it = v.iter().enumerate();`: adaptors on `it` loop.
+        local.iter |= self.env.iterates(strip_guard_wrappers(&init.expr));
         for n in names {
             let mut this = local.clone();
             if let Some(lock) = &mut this.lock {
@@ -705,6 +808,11 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         let syn::Expr::Path(fp) = &*c.func else {
+            if self.unsafe_depth > 0 && is_fn_pointer_value(&c.func) {
+                // `(self.vk_enumerate)(..)` in unsafe code: an unsafe function pointer, in practice one
+                // loaded from a C library. Its time is spent in foreign code, like an `extern` call's.
+                self.work.wait();
+            }
             visit::visit_expr_call(self, c);
             return;
         };
@@ -793,7 +901,15 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             None
         };
         let awaited = std::ptr::from_ref(mc) as usize == self.awaited;
-        let is_adaptor = apis::LOOP_METHODS.contains(&name.as_str());
+        // `v.iter().map(..)` loops over `v`; `opt.map(..)` or a parser combinator's `p.map(..)` calls once.
+        let is_adaptor = (apis::LOOP_METHODS.contains(&name.as_str())
+            && self.env.iterates(&mc.receiver))
+            || apis::COLLECTION_LOOP_METHODS.contains(&name.as_str());
+        // `cache.get_or_insert_with(|| ..)` on a value from outside the loop runs its closure once.
+        let once = apis::ONCE_METHODS
+            .contains(&name.as_str())
+            .then(|| self.declared_loops(&mc.receiver))
+            .flatten();
         let is_spawn = self
             .env
             .apis()
@@ -806,6 +922,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             // Channel traffic: a loop that sends or receives is dominated by it, not by compute.
             self.work.wait();
         }
+        if let Some(loops) = once {
+            self.work.enter_once(loops);
+        }
         for a in &mc.args {
             if is_adaptor {
                 let prev = self.adaptor_closure;
@@ -815,6 +934,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             } else {
                 self.visit_moving_arg(a, is_spawn, is_spawn);
             }
+        }
+        if once.is_some() {
+            self.work.leave_loop();
         }
         let (mut found, what) = classify::method(&self.env, mc, awaited);
         let handed_on = self.handed_on.contains(&(std::ptr::from_ref(mc) as usize));

@@ -20,6 +20,11 @@ pub(super) struct Local {
     pub ty: Option<String>,
     /// The lock this local is or aliases.
     pub lock: Option<HeldLock>,
+    /// The local is an iterator (bound from an iterator chain, or typed as one).
+    pub iter: bool,
+    /// How many loops (and adaptor closures) were around its declaration: a value declared outside a loop
+    /// outlives its iterations.
+    pub loops: usize,
 }
 
 /// The names of one function body and what they are.
@@ -191,6 +196,42 @@ impl Env<'_, '_> {
         }
     }
 
+    /// True when `e` is plausibly an iterator, so that an adaptor called on it (`map`, `fold`...) loops: a
+    /// range, an iterator source (`v.iter()`, `s.chars()`, `m.keys()`; [`apis::ITER_SOURCES`]) under any
+    /// chain of adaptors, a `std::iter` function, or a local or field that is an iterator (bound from one,
+    /// or typed `impl Iterator`, `I: Iterator`, `std::slice::Iter`...). An `Option`, a `Result`, a future or
+    /// a parser combinator (`take(n).map(..)`) is not.
+    pub fn iterates(&self, e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::Paren(p) => self.iterates(&p.expr),
+            syn::Expr::Group(g) => self.iterates(&g.expr),
+            syn::Expr::Reference(r) => self.iterates(&r.expr),
+            syn::Expr::Range(_) => true,
+            syn::Expr::MethodCall(mc) => {
+                if ident_in(&mc.method, apis::ITER_SOURCES) {
+                    return true;
+                }
+                (ident_in(&mc.method, apis::LOOP_METHODS)
+                    || ident_in(&mc.method, apis::ITER_ADAPTORS)
+                    || ident_in(&mc.method, apis::ALIAS_METHODS))
+                    && self.iterates(&mc.receiver)
+            }
+            syn::Expr::Call(c) => match &*c.func {
+                syn::Expr::Path(fp) => {
+                    let full = self.resolve_type(&fp.path);
+                    full.starts_with("std::iter::") || full.starts_with("core::iter::")
+                }
+                _ => false,
+            },
+            syn::Expr::Path(_) => {
+                let local = single_ident(e).and_then(|n| self.locals.get(&n));
+                local.is_some_and(|l| l.iter || l.ty.as_deref().is_some_and(is_iter_type))
+            }
+            syn::Expr::Field(_) => self.type_of(e).as_deref().is_some_and(is_iter_type),
+            _ => false,
+        }
+    }
+
     /// The lock that `mc` (`recv.lock()`, `recv.read()`...) acquires, identified by its path, or by the
     /// receiver's text within this function when its path is unknown; `None` when the receiver's type is
     /// known not to be a lock.
@@ -246,6 +287,18 @@ impl Env<'_, '_> {
         let known = ty.starts_with("std::") || self.apis().is_known(ty);
         known && self.apis().lock_type(ty).is_none()
     }
+}
+
+/// True for a type named like an iterator (`std::slice::Iter`, `IntoIter`, `Chars`, `Range`, `MyIterator`).
+pub(super) fn is_iter_type(ty: &str) -> bool {
+    let last = ty.rsplit("::").next().unwrap_or(ty);
+    last.ends_with("Iter")
+        || last.ends_with("Iterator")
+        || last.ends_with("IterMut")
+        || matches!(
+            last,
+            "Chars" | "CharIndices" | "Bytes" | "Lines" | "Range" | "RangeInclusive" | "Drain"
+        )
 }
 
 /// Primitive and prelude types: never a lock.

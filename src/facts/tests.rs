@@ -1969,3 +1969,115 @@ pub trait Summary {
 "#,
     );
 }
+
+#[test]
+fn adaptor_closures_loop_only_on_iterators() {
+    // Seed 6: a `combine` parser builder's closures (`map`, `and_then` on parsers) were taken for loops. The
+    // same closures on an iterator chain (a source, a range, a local bound from one, an iterator parameter)
+    // still loop.
+    check(
+        r#"
+pub fn parser(n: usize) -> impl Parser {
+    line().map(|l: usize| {
+        int().map(|x: usize| x * 3 + n % 7 - x / 2 + (x ^ 5) * 11 + x * x + (l as usize) * 2 - 1)
+    })
+}
+pub fn options(a: Option<u64>, b: Result<u64, ()>) -> Option<u64> {
+    a.map(|x| b.map(|y| x * 3 + y % 7 - x / 2 + (y ^ 5) * 11 + x * y + x << 2).ok()).flatten()
+}
+pub fn rows(rows: &[Vec<u64>]) -> u64 { // expect: compute-hotspot
+    rows.iter().map(|r| r.iter().map(|x| x * 3 + x % 7 - x / 2 + (x ^ 5) * 11 + x * x).sum::<u64>()).sum()
+}
+pub fn range_and_local(n: u64, v: &[u64]) -> u64 { // expect: compute-hotspot
+    let it = v.iter().enumerate();
+    (0..n).map(|i| it.clone().map(|(j, x)| x * i + (j as u64) % 7 - x / 2 + (i ^ 5) * 11).sum::<u64>()).sum()
+}
+pub fn generic<I: Iterator<Item = u64> + Clone>(xs: I, ys: impl Iterator<Item = u64> + Clone) -> u64 { // expect: compute-hotspot
+    xs.map(|x| ys.clone().map(|y| x * 3 + y % 7 - x / 2 + (y ^ 5) * 11 + x * y).sum::<u64>()).sum()
+}
+"#,
+    );
+}
+
+#[test]
+fn foreign_function_pointers_are_waits_not_compute() {
+    // Seed 6: sysinfo's loop over GPUs calling Vulkan through function-pointer fields. An unsafe function
+    // pointer called in unsafe code is foreign code: the loop around it waits on it. A safe function value
+    // called outside unsafe code is Rust and still counts.
+    check(
+        r#"
+pub struct Vk {
+    enumerate: unsafe extern "C" fn(u32, *mut u32) -> i32,
+    table: [unsafe extern "C" fn(u64) -> u64; 2],
+    step: fn(u64) -> u64,
+}
+impl Vk {
+    pub fn devices(&self, gpus: &mut [u64]) {
+        unsafe {
+            for g in gpus.iter_mut() {
+                let mut count = 0u32;
+                (self.enumerate)(1, &mut count);
+                for h in 0..count {
+                    *g = *g * 3 + (h as u64) % 7 - *g / 2 + (*g ^ 5) * 11 + *g * *g + (h as u64) << 2;
+                }
+            }
+        }
+    }
+    pub fn indexed(&self, gpus: &mut [u64]) {
+        for g in gpus.iter_mut() {
+            let x = unsafe { (self.table[1])(*g) };
+            for h in 0..x {
+                *g = *g * 3 + h % 7 - *g / 2 + (*g ^ 5) * 11 + *g * *g + h << 2;
+            }
+        }
+    }
+    pub fn safe_pointer(&self, gpus: &mut [u64]) { // expect: compute-hotspot
+        for g in gpus.iter_mut() {
+            let x = (self.step)(*g);
+            for h in 0..x {
+                *g = *g * 3 + h % 7 - *g / 2 + (*g ^ 5) * 11 + *g * *g + h << 2;
+            }
+        }
+    }
+}
+"#,
+    );
+}
+
+#[test]
+fn lazy_initialisers_outside_the_loop_run_once() {
+    // Seed 6: zip's loop over one entry's extra fields hashes the file name at most once, in
+    // `crc.get_or_insert_with(|| crc32fast::hash(..))` on a local of the function. A lazy value of each
+    // element (`f.cache.get_or_init(..)`) or a hash per element is computed per iteration.
+    check(
+        r#"
+pub enum Field { A(u32), B(u32), C }
+pub struct Cached { cache: std::sync::OnceLock<u32>, data: Vec<u8> }
+pub fn apply(fields: &[Field], name: &[u8], comment: &[u8]) -> u32 {
+    let mut name_crc = None;
+    let mut comment_crc = None;
+    let mut flags = 0;
+    for f in fields {
+        match f {
+            Field::A(x) => {
+                if *name_crc.get_or_insert_with(|| crc32fast::hash(name)) == *x { flags |= 1; }
+            }
+            Field::B(x) => {
+                if *comment_crc.get_or_insert_with(|| crc32fast::hash(comment)) == *x { flags |= 2; }
+            }
+            Field::C => {}
+        }
+    }
+    flags
+}
+pub fn per_element(items: &[Cached]) -> u32 { // expect: compute-hotspot
+    let mut flags = 0;
+    for f in items {
+        flags ^= *f.cache.get_or_init(|| crc32fast::hash(&f.data));
+        flags ^= crc32fast::hash(&f.data[1..]);
+    }
+    flags
+}
+"#,
+    );
+}

@@ -9,6 +9,8 @@
 //! that waits (I/O, sleep, channel traffic, `.await`, joins, calls into foreign code or an OS API crate
 //! such as `libc` or `windows`) is dominated by the wait, so nothing inside it
 //! counts. A direct recursive call counts once. A body with no loop, recursion or CPU-heavy call scores 0.
+//! The closure of a lazy initialiser (`cache.get_or_insert_with(|| ..)`) on a value declared outside the
+//! loops around it runs once for them: inside it, those loops do not count.
 
 /// How many times a loop body runs, as far as the syntax tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,9 @@ struct Frame {
     waits: bool,
     /// An operation or a CPU-heavy call happened inside: a loop that does none is no work.
     worked: bool,
+    /// A lazy initialiser's closure: the loop depth inside it starts again from this (the depth where its
+    /// receiver was declared), and a wait in it does not dominate the loops around it (it runs once).
+    once: Option<u32>,
 }
 
 /// The running estimate of one body's own work.
@@ -49,12 +54,34 @@ impl Work {
         self.score
     }
 
-    /// Loops of unknown trip count around here.
+    /// Loops of unknown trip count around here (counted from the innermost lazy initialiser's own depth).
     fn depth(&self) -> u32 {
-        self.frames
-            .iter()
-            .filter(|f| f.trips == Trips::Unknown)
-            .count() as u32
+        self.frames.iter().fold(0, |d, f| match (f.once, f.trips) {
+            (Some(base), _) => base,
+            (None, Trips::Unknown) => d + 1,
+            (None, Trips::Small) => d,
+        })
+    }
+
+    /// How many frames (loops and adaptor closures) are around here: what a local declared here records.
+    pub fn loops(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Enters the closure of a lazy initialiser whose receiver was declared inside `loops` frames (see
+    /// [`loops`](Self::loops)): it runs once for the frames entered since, so they do not weigh its work.
+    pub fn enter_once(&mut self, loops: usize) {
+        let outer = Work {
+            frames: self.frames[..loops.min(self.frames.len())].to_vec(),
+            ..Work::default()
+        };
+        self.frames.push(Frame {
+            trips: Trips::Small,
+            score_at_entry: self.score,
+            waits: false,
+            worked: false,
+            once: Some(outer.depth()),
+        });
     }
 
     /// Enters a `for`/`while`/`loop` body: `2 x d` at depth `d` when its trip count is unknown.
@@ -64,6 +91,7 @@ impl Work {
             score_at_entry: self.score,
             waits: false,
             worked: false,
+            once: None,
         });
         if trips == Trips::Unknown {
             self.score += 2 * self.depth();
@@ -77,6 +105,7 @@ impl Work {
             score_at_entry: self.score,
             waits: false,
             worked: false,
+            once: None,
         });
     }
 
@@ -90,7 +119,7 @@ impl Work {
             self.score = f.score_at_entry;
         }
         if let Some(outer) = self.frames.last_mut() {
-            outer.waits |= f.waits;
+            outer.waits |= f.waits && f.once.is_none();
             outer.worked |= f.worked && !f.waits;
         }
     }
@@ -301,6 +330,28 @@ mod tests {
             0,
             "a wait in an inner loop makes the outer one wait too"
         );
+    }
+
+    #[test]
+    fn a_lazy_initialiser_runs_once_for_the_loops_inside_its_receivers_declaration() {
+        let mut w = Work::default();
+        w.enter_loop(Trips::Unknown);
+        w.enter_once(0);
+        w.heavy_call();
+        w.wait();
+        w.leave_loop();
+        assert_eq!(w.score(), 2, "a once closure's wait is its own");
+        w.enter_once(0);
+        w.heavy_call();
+        w.leave_loop();
+        assert_eq!(w.score(), 2 + 6, "declared outside the loop: depth 0");
+        w.enter_once(1);
+        w.heavy_call();
+        w.leave_loop();
+        assert_eq!(w.score(), 2 + 6 + 12, "declared inside the loop: depth 1");
+        w.operation();
+        w.leave_loop();
+        assert_eq!(w.score(), 2 + 6 + 12 + 1, "the loop did not wait");
     }
 
     #[test]

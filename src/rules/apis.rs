@@ -465,7 +465,9 @@ pub fn matches(pattern: &str, path: &str) -> bool {
     }
 }
 
-/// Iterator adaptors: the closures passed to them run once per element (a loop).
+/// Iterator adaptors: the closures passed to them run once per element (a loop) when the receiver is an
+/// iterator (see [`ITER_SOURCES`]); the same names on an `Option`, a `Result`, a future or a parser combinator
+/// (`opt.map(..)`, `take(n).map(..)`) call their closure once.
 pub const LOOP_METHODS: &[&str] = &[
     "map",
     "for_each",
@@ -486,7 +488,76 @@ pub const LOOP_METHODS: &[&str] = &[
     "take_while",
     "skip_while",
     "scan",
-    "retain",
+];
+
+/// Collection methods that call their closure once per element, whatever the receiver chain: a loop.
+pub const COLLECTION_LOOP_METHODS: &[&str] = &["retain", "retain_mut"];
+
+/// Methods that start an iterator over their receiver: a chain of [`LOOP_METHODS`] and [`ITER_ADAPTORS`] on
+/// one of them is a loop.
+pub const ITER_SOURCES: &[&str] = &[
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "chars",
+    "char_indices",
+    "bytes",
+    "lines",
+    "split",
+    "rsplit",
+    "splitn",
+    "split_whitespace",
+    "split_terminator",
+    "split_inclusive",
+    "match_indices",
+    "encode_utf16",
+    "windows",
+    "chunks",
+    "chunks_mut",
+    "chunks_exact",
+    "chunks_exact_mut",
+    "rchunks",
+    "keys",
+    "values",
+    "values_mut",
+    "into_keys",
+    "into_values",
+    "drain",
+    "par_iter",
+    "par_iter_mut",
+    "into_par_iter",
+    "par_chunks",
+    "par_chunks_mut",
+    "par_bridge",
+];
+
+/// Iterator adaptors that take no per-element closure: an iterator in, an iterator out.
+pub const ITER_ADAPTORS: &[&str] = &[
+    "enumerate",
+    "zip",
+    "rev",
+    "skip",
+    "take",
+    "step_by",
+    "chain",
+    "cloned",
+    "copied",
+    "peekable",
+    "fuse",
+    "cycle",
+    "flatten",
+    "by_ref",
+    "inspect",
+    "map_while",
+];
+
+/// Lazy initialisers: the closure passed to them runs once for the receiver, not once per loop iteration.
+pub const ONCE_METHODS: &[&str] = &[
+    "get_or_insert_with",
+    "get_or_init",
+    "get_or_try_init",
+    "call_once",
+    "call_once_force",
 ];
 
 /// Arithmetic methods (also every `wrapping_*`, `checked_*`, `saturating_*`, `overflowing_*` method): they count
