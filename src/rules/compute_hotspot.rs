@@ -8,12 +8,17 @@
 //!   method (`wrapping_mul`, `pow`, `sqrt`...; see `apis::ARITH_METHODS`) adds `d` (other calls add nothing:
 //!   a state-machine `loop` full of calls is not compute), except in assertion, formatting and logging
 //!   macros (`assert!`, `format!`, `debug!`...);
-//! - each iterator adaptor call (`map`, `fold`, `filter`...; `apis::LOOP_METHODS`) adds 1, and the closures
-//!   passed to it count as one loop level deeper;
+//! - each iterator adaptor call (`map`, `fold`, `filter`...; `apis::LOOP_METHODS`) on an iterator chain (an
+//!   iterator source such as `iter()`, `chars()`, `keys()`, a range, a `std::iter` function, or a local or
+//!   parameter that is an iterator) adds 1, and the closures passed to it count as one loop level deeper;
+//!   the same names on an `Option`, a `Result`, a future or a parser combinator call their closure once;
+//! - the closure of a lazy initialiser (`get_or_insert_with`, `get_or_init`) on a value declared outside the
+//!   loops around it runs once: those loops do not weigh it;
 //! - each call of a known CPU-heavy API (sorting, hashing, compression, regex, serde) adds `6 x (d + 1)`;
 //! - a direct recursive call adds 10, once;
 //! - a loop that waits (blocking I/O, console output, sleep, channel sends and receives, joins, `.await`,
-//!   calls into foreign code or OS API crates: `apis::OS_API_CRATES`) keeps
+//!   calls into foreign code or OS API crates: `apis::OS_API_CRATES`, or through a function pointer in a
+//!   field in unsafe code, `(self.vk_fn)(..)`) keeps
 //!   none of its score (the wait dominates it), nor does a loop without any operation.
 //!
 //! So a body with no loop, recursion or CPU-heavy call scores 0.
