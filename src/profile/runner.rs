@@ -4,7 +4,9 @@
 //! reaped with `wait4` (rusage of the whole tree that was waited for), killed as a group on timeout by a
 //! watchdog thread (SIGUSR1 first, so the harness names the jobs still running, SIGKILL [`TIMEOUT_GRACE`] later), and on SIGINT/SIGTERM by the signal handler. The tool is a child subreaper, so
 //! whatever a run started and left behind (a `setsid` grandchild, a double fork) is reparented to it
-//! and killed and reaped after the run ([`Runner::sweep`]): no process of a run outlives it.
+//! and killed and reaped after the run ([`sweep`]): no process of a run outlives it. Every process of a
+//! run carries the run's token in its environment ([`RUN_TOKEN_VAR`]), so a sweep kills what its run
+//! started and nothing else this process started (another thread's child, a test's beside it).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -246,28 +248,104 @@ fn become_subreaper() -> bool {
     }
 }
 
+/// The environment variable that tags every process of a run with the run's token (inherited by whatever
+/// the run starts, through `setsid` and double forks): the sweep kills only children that carry it.
+pub const RUN_TOKEN_VAR: &str = "CARGO_CONCUR_RUN";
+
+/// Runs started by this process, for each run's token (`<pid>-<n>`).
+static RUNS_STARTED: AtomicU64 = AtomicU64::new(0);
+
+/// A child of this process as `/proc/<pid>/stat` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Child {
+    pid: i32,
+    /// Dead and not yet reaped: its environment is gone.
+    zombie: bool,
+    group: i32,
+    session: i32,
+}
+
 /// Children of this process (parent pid in `/proc/<pid>/stat`), zombies included.
-fn children() -> Vec<i32> {
+fn children() -> Vec<Child> {
     let me = std::process::id() as i32;
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| {
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                return false;
-            };
-            // `pid (comm) state ppid ...`: comm may hold spaces and parentheses.
-            let Some((_, rest)) = stat.rsplit_once(')') else {
-                return false;
-            };
-            rest.split_whitespace()
-                .nth(1)
-                .and_then(|p| p.parse::<i32>().ok())
-                == Some(me)
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // `pid (comm) state ppid pgrp session ...`: comm may hold spaces and parentheses.
+            let (_, rest) = stat.rsplit_once(')')?;
+            let mut fields = rest.split_whitespace();
+            let state = fields.next()?;
+            let mut num = || fields.next()?.parse::<i32>().ok();
+            let (ppid, group, session) = (num()?, num()?, num()?);
+            (ppid == me).then_some(Child {
+                pid,
+                zombie: state == "Z",
+                group,
+                session,
+            })
         })
         .collect()
+}
+
+/// Whether `pid`'s environment holds `RUN_TOKEN_VAR=token` (false when it cannot be read).
+fn carries_token(pid: i32, token: &str) -> bool {
+    let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+        return false;
+    };
+    let entry = format!("{RUN_TOKEN_VAR}={token}");
+    environ.split(|&b| b == 0).any(|e| e == entry.as_bytes())
+}
+
+/// Whether a child of this process belongs to the run tagged `token` whose process group is `group`: a
+/// live one carries the token or is in the group; a dead one (its environment gone) is in the group or
+/// leads a session of its own (what `setsid` makes; this process starts no such child itself). Anything
+/// else (a child another thread started, alive or waiting to be reaped by it) is left alone.
+fn of_run(c: &Child, token: &str, group: i32) -> bool {
+    if c.group == group {
+        return true;
+    }
+    if c.zombie {
+        c.session == c.pid
+    } else {
+        carries_token(c.pid, token)
+    }
+}
+
+/// Kills and reaps every process left over from the run tagged `token` (process group `group`): the
+/// children of this process that belong to it ([`of_run`]: what the subreaper inherited when a run's
+/// process exited: `setsid` grandchildren, double forks), with their process groups, until none is left
+/// (each kill may orphan more). Returns how many were killed.
+fn sweep(token: &str, group: i32) -> usize {
+    let mut killed = 0;
+    for _ in 0..1000 {
+        let left: Vec<i32> = children()
+            .iter()
+            .filter(|c| of_run(c, token, group))
+            .map(|c| c.pid)
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        for &pid in &left {
+            // SAFETY: kill(2) of our own child, and of the group it may lead.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+        for &pid in &left {
+            let mut status = 0;
+            // SAFETY: waitpid(2) on our own child; it was sent SIGKILL, so this returns.
+            if unsafe { libc::waitpid(pid, &mut status, 0) } == pid {
+                killed += 1;
+            }
+        }
+    }
+    killed
 }
 
 impl Runner {
@@ -305,34 +383,6 @@ impl Runner {
             self.scratch.join(format!("run-{pid}.stdout")),
             self.scratch.join(format!("run-{pid}.stderr")),
         )
-    }
-
-    /// Kills and reaps every process left over from the run: this process's children (what the subreaper
-    /// inherited when a run's process exited: `setsid` grandchildren, double forks), with their process
-    /// groups, until none is left (each kill may orphan more). Returns how many were killed.
-    pub fn sweep(&self) -> usize {
-        let mut killed = 0;
-        for _ in 0..1000 {
-            let left = children();
-            if left.is_empty() {
-                break;
-            }
-            for &pid in &left {
-                // SAFETY: kill(2) of our own child, and of the group it may lead.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                    libc::kill(-pid, libc::SIGKILL);
-                }
-            }
-            for &pid in &left {
-                let mut status = 0;
-                // SAFETY: waitpid(2) on our own child; it was sent SIGKILL, so this returns.
-                if unsafe { libc::waitpid(pid, &mut status, 0) } == pid {
-                    killed += 1;
-                }
-            }
-        }
-        killed
     }
 
     /// Runs `cmd` to completion or until `timeout`, measuring it.
@@ -376,7 +426,13 @@ impl Runner {
             .iter()
             .map(|s| (Arc::clone(&s.head), Arc::clone(&s.dropped)))
             .collect();
+        let token = format!(
+            "{}-{}",
+            std::process::id(),
+            RUNS_STARTED.fetch_add(1, Ordering::SeqCst)
+        );
         cmd.process_group(0)
+            .env(RUN_TOKEN_VAR, &token)
             .stdin(Stdio::null())
             .stdout(out_file)
             .stderr(err_file);
@@ -445,7 +501,7 @@ impl Runner {
                 break;
             }
         }
-        let escaped = self.sweep();
+        let escaped = sweep(&token, pid);
         self.escaped += escaped;
         RUNNING_GROUP.store(0, Ordering::SeqCst);
         let _ = self.watchdog.tx.send(WatchCmd::Disarm);
@@ -576,9 +632,6 @@ pub fn signal_name(sig: i32) -> String {
 mod tests {
     use super::*;
 
-    /// One runner at a time: the sweep after a run kills every child of this process, the other test's too.
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
     fn runner(test: &str) -> Runner {
         let dir = std::env::temp_dir().join(format!("concur-runner-{}-{test}", std::process::id()));
         Runner::new(super::super::settings::CounterChoice::Rusage, dir).unwrap()
@@ -586,7 +639,6 @@ mod tests {
 
     #[test]
     fn measures_a_child_and_its_exit_code() {
-        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let mut r = runner("exit");
         let mut cmd = Command::new("sh");
         cmd.args([
@@ -604,7 +656,6 @@ mod tests {
 
     #[test]
     fn timeout_kills_the_whole_group() {
-        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let mut r = runner("timeout");
         let mut cmd = Command::new("sh");
         // A grandchild that would outlive its parent if only the parent were killed.
@@ -618,6 +669,47 @@ mod tests {
             "{o:?}"
         );
         assert!(t.elapsed() < Duration::from_secs(5));
+        let _ = std::fs::remove_dir_all(&r.scratch);
+    }
+
+    /// The sweep after a run kills what that run left behind (a `setsid` grandchild reparented to this
+    /// subreaper) and nothing else this process started: a child alive through the run stays alive, and
+    /// one that exited stays for its owner to reap (a sweep that reaped it would make its owner's wait
+    /// fail). Tests run in parallel in this process, so this is what lets them.
+    #[test]
+    fn a_sweep_kills_only_what_its_run_started() {
+        let mut r = runner("unrelated");
+        assert!(
+            r.subreaper,
+            "Linux: the test process becomes a child subreaper"
+        );
+        let mut alive = Command::new("sleep").arg("30").spawn().unwrap();
+        let mut exited = Command::new("true").spawn().unwrap();
+        let zombie = |pid: u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| Some(s.rsplit_once(')')?.1.split_whitespace().next()? == "Z"))
+                .unwrap_or(false)
+        };
+        let t = Instant::now();
+        while !zombie(exited.id()) && t.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(zombie(exited.id()), "`true` exited and waits to be reaped");
+        let mut cmd = Command::new("sh");
+        // Leaves the run's process group and session, and outlives its parent.
+        cmd.args(["-c", "setsid sleep 30 & sleep 0.3"]);
+        let o = r.run(cmd, Duration::from_secs(30)).unwrap();
+        let still_alive = alive.try_wait().unwrap();
+        let _ = alive.kill();
+        let _ = alive.wait();
+        assert_eq!(o.ended, Ended::Exited(0), "{o:?}");
+        assert_eq!(o.escaped, 1, "the setsid grandchild was killed: {o:?}");
+        assert!(still_alive.is_none(), "the unrelated child was killed");
+        let status = exited
+            .wait()
+            .expect("the exited child was left to its owner");
+        assert!(status.success());
         let _ = std::fs::remove_dir_all(&r.scratch);
     }
 }
