@@ -314,6 +314,46 @@ pub struct WorkloadError {
     pub kind: FailureKind,
     pub job: Option<usize>,
     pub message: String,
+    /// Extension (timeouts): what the run was doing when it was killed (fields flattened into the error).
+    #[serde(flatten, default)]
+    pub at_timeout: Box<AtTimeout>,
+}
+
+/// What a run killed at the timeout was doing, as far as its processes told (each list sorted; empty lists
+/// are not written).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AtTimeout {
+    /// The jobs still running (the error's `job` is the first); for async runs, the tasks being polled,
+    /// each blocking a worker thread.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub running_jobs: Vec<usize>,
+    /// Async runs: the tasks in flight (spawned, not finished) that were not being polled: waiting for a
+    /// wake-up, they held no worker thread.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting_jobs: Vec<usize>,
+    /// Test binaries: the tests still running.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub running_tests: Vec<String>,
+}
+
+impl WorkloadError {
+    /// An error with no timeout details.
+    pub fn new(
+        model: Option<Model>,
+        workers: Option<usize>,
+        kind: FailureKind,
+        job: Option<usize>,
+        message: String,
+    ) -> WorkloadError {
+        WorkloadError {
+            model,
+            workers,
+            kind,
+            job,
+            message,
+            at_timeout: Box::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -413,7 +453,42 @@ pub struct ProfileDoc {
 
 #[cfg(test)]
 mod tests {
-    use super::FailureKind;
+    use super::{AtTimeout, FailureKind, WorkloadError};
+
+    #[test]
+    fn timeout_details_are_flat_additions_absent_when_empty() {
+        let plain = WorkloadError::new(
+            Some(crate::vocab::Model::Async),
+            Some(2),
+            FailureKind::Timeout,
+            Some(1),
+            "m".into(),
+        );
+        let v = serde_json::to_value(&plain).expect("serialise");
+        let keys: Vec<&String> = v
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["job", "kind", "message", "model", "workers"]);
+        let mut detailed = plain.clone();
+        *detailed.at_timeout = AtTimeout {
+            running_jobs: vec![1],
+            waiting_jobs: vec![0, 3],
+            running_tests: vec!["t".into()],
+        };
+        let v = serde_json::to_value(&detailed).expect("serialise");
+        assert_eq!(v["running_jobs"], serde_json::json!([1]));
+        assert_eq!(v["waiting_jobs"], serde_json::json!([0, 3]));
+        assert_eq!(v["running_tests"], serde_json::json!(["t"]));
+        assert_eq!(v["job"], 1);
+        let back: WorkloadError = serde_json::from_value(v).expect("read back");
+        assert_eq!(back, detailed);
+        // A profile written before these fields reads as no details.
+        let old = serde_json::json!({"model": "threads", "workers": 2, "kind": "timeout", "job": null,
+                                     "message": "m"});
+        let back: WorkloadError = serde_json::from_value(old).expect("old profile");
+        assert_eq!(*back.at_timeout, AtTimeout::default());
+    }
 
     #[test]
     fn failure_kinds_serialise_as_their_wire_names_and_read_back() {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::doc::{AsyncRuntime, FailureKind, RunKey, Sample, WorkloadError};
+use super::doc::{AsyncRuntime, AtTimeout, FailureKind, RunKey, Sample, WorkloadError};
 use super::protocol;
 use super::runner::{self, Ended, Outcome, Runner};
 use crate::error::Result;
@@ -82,13 +82,7 @@ pub fn run_error(
     job: Option<usize>,
     message: String,
 ) -> WorkloadError {
-    WorkloadError {
-        model: Some(spec.model),
-        workers: Some(spec.workers),
-        kind,
-        job,
-        message,
-    }
+    WorkloadError::new(Some(spec.model), Some(spec.workers), kind, job, message)
 }
 
 /// The measured part of a sample: times and counters from the runner.
@@ -126,47 +120,93 @@ fn stderr_tail(o: &Outcome) -> String {
     }
 }
 
-/// A run killed at the timeout; the job is the first the harness named as still running (`stdout`: what
-/// it wrote on its protocol channel when warned), the message names them all.
-fn timeout_error(spec: RunSpec, timeout: Duration, stdout: &str) -> WorkloadError {
-    let running = jobs_running_at_timeout(stdout);
-    let which = match running.as_slice() {
-        [] => String::new(),
-        [j] => format!("; job {j} was still running"),
-        js => format!(
-            "; jobs {} were still running",
-            js.iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    run_error(
+/// `job 3` / `jobs 1, 2` / `test a::b` / `tests a, b`, and whether that is more than one.
+fn named<T: std::fmt::Display>(what: &str, items: &[T]) -> (String, bool) {
+    let list = items
+        .iter()
+        .map(T::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let plural = items.len() > 1;
+    (
+        format!("{what}{} {list}", if plural { "s" } else { "" }),
+        plural,
+    )
+}
+
+/// A run killed at the timeout; its `job` is the first job still running (else the first waiting), the
+/// message and the typed fields name them all.
+pub fn timeout_error(spec: RunSpec, timeout: Duration, at: AtTimeout) -> WorkloadError {
+    let mut which = String::new();
+    let verb = |plural: bool| if plural { "were" } else { "was" };
+    if !at.running_jobs.is_empty() {
+        let (names, plural) = named("job", &at.running_jobs);
+        let how = if spec.model == Model::Async {
+            if plural {
+                " (being polled: each blocked its worker thread)"
+            } else {
+                " (being polled: it blocked its worker thread)"
+            }
+        } else {
+            ""
+        };
+        which.push_str(&format!("; {names} {} still running{how}", verb(plural)));
+    }
+    if !at.waiting_jobs.is_empty() {
+        let (names, plural) = named("job", &at.waiting_jobs);
+        which.push_str(&format!(
+            "; {names} {} waiting (in flight, not being polled: holding no thread)",
+            verb(plural)
+        ));
+    }
+    if !at.running_tests.is_empty() {
+        let (names, plural) = named("test", &at.running_tests);
+        which.push_str(&format!("; {names} {} still running", verb(plural)));
+    }
+    let mut e = run_error(
         spec,
         FailureKind::Timeout,
-        running.first().copied(),
+        at.running_jobs.first().or(at.waiting_jobs.first()).copied(),
         format!(
             "{} x{}: killed after the {:.1} s timeout with its whole process group{which}",
             spec.model.as_str(),
             spec.workers,
             timeout.as_secs_f64()
         ),
-    )
+    );
+    *e.at_timeout = at;
+    e
 }
 
-/// The jobs the harness named as still running when the host's timeout warned it, sorted.
-pub fn jobs_running_at_timeout(stdout: &str) -> Vec<usize> {
-    let mut jobs: Vec<usize> = stdout
-        .lines()
-        .filter_map(|l| {
-            let rest = l.strip_prefix(protocol::JOB_ENDED_MARKER)?;
-            let (job, how) = rest.split_once(' ')?;
-            (how == protocol::JOB_RUNNING_AT_TIMEOUT).then(|| job.parse().ok())?
-        })
-        .collect();
-    jobs.sort_unstable();
-    jobs.dedup();
-    jobs
+/// What the harness named on its protocol channel when the host's timeout warned it: the jobs still
+/// running and the async tasks waiting, each sorted.
+pub fn harness_at_timeout(stdout: &str) -> AtTimeout {
+    let mut at = AtTimeout::default();
+    for l in stdout.lines() {
+        let Some((job, how)) = l
+            .strip_prefix(protocol::JOB_ENDED_MARKER)
+            .and_then(|rest| rest.split_once(' '))
+        else {
+            continue;
+        };
+        let Ok(job) = job.parse::<usize>() else {
+            continue;
+        };
+        if how == protocol::JOB_RUNNING_AT_TIMEOUT {
+            at.running_jobs.push(job);
+        } else if how == protocol::JOB_WAITING_AT_TIMEOUT {
+            at.waiting_jobs.push(job);
+        }
+    }
+    for v in [&mut at.running_jobs, &mut at.waiting_jobs] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    // A task polled when the warning came is running, whatever else was said of it.
+    let running = at.running_jobs.clone();
+    at.waiting_jobs
+        .retain(|j| running.binary_search(j).is_err());
+    at
 }
 
 /// The environment cargo gives a package's test binaries and build scripts, applied to a command:
@@ -334,7 +374,7 @@ fn resource_error(o: &Outcome, spec: RunSpec) -> Option<super::doc::WorkloadErro
 pub fn harness_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResult {
     let (model, workers) = (spec.model, spec.workers);
     if o.timed_out {
-        return Err(timeout_error(spec, timeout, &o.stdout));
+        return Err(timeout_error(spec, timeout, harness_at_timeout(&o.stdout)));
     }
     if let Some(e) = resource_error(o, spec) {
         return Err(e);
@@ -422,9 +462,10 @@ pub fn job_that_ended_the_process(stdout: &str) -> Option<usize> {
     stdout.lines().rev().find_map(|l| {
         let rest = l.strip_prefix(protocol::JOB_ENDED_MARKER)?;
         let (job, how) = rest.split_once(' ')?;
-        (!how.starts_with(protocol::JOB_RUNNING_AT_TIMEOUT))
-            .then(|| job.parse().ok())
-            .flatten()
+        (!how.starts_with(protocol::JOB_RUNNING_AT_TIMEOUT)
+            && !how.starts_with(protocol::JOB_WAITING_AT_TIMEOUT))
+        .then(|| job.parse().ok())
+        .flatten()
     })
 }
 
@@ -435,6 +476,8 @@ pub struct LibtestDriver<'r> {
     pub executable: PathBuf,
     /// A file listing the tests, one a line (the launcher's input).
     pub list_file: PathBuf,
+    /// The tests the binary listed (`--list`), to name the ones running at a timeout.
+    pub tests: Vec<String>,
     pub env: CargoEnv,
     pub runner: &'r mut Runner,
     pub timeout: Duration,
@@ -468,7 +511,7 @@ impl Driver for LibtestDriver<'_> {
         };
         self.env.apply(&mut c);
         let o = self.runner.run(c, self.timeout)?;
-        Ok(libtest_sample(&o, spec, self.timeout))
+        Ok(libtest_sample(&o, spec, self.timeout, &self.tests))
     }
 
     fn threads_one_differs(&self) -> bool {
@@ -551,12 +594,66 @@ pub fn failure_output(stdout: &str, limit: usize) -> String {
     text
 }
 
-/// Turns a libtest run's outcome into a sample, or the error of that run. A test that fails is a
-/// failure of the run (`test-failed`, with the tests' names and output), never a result.
-pub fn libtest_sample(o: &Outcome, spec: RunSpec, timeout: Duration) -> RunResult {
+/// The tests a libtest run killed at the timeout was running, sorted. Processes: each test the launcher
+/// said it started ([`protocol::TEST_STARTED_MARKER`]) and did not report ended. Sequential: the test
+/// libtest announced (`test NAME ... ` before it runs one at a time) without its outcome. Threads (libtest
+/// announces a test only with its outcome): of the listed tests not reported ended, the first `workers`
+/// in the order libtest starts them (by name), the ones it had started.
+pub fn tests_running_at_timeout(stdout: &str, listed: &[String], spec: RunSpec) -> Vec<String> {
+    let ended: std::collections::HashSet<String> =
+        test_outcomes(stdout).into_iter().map(|(n, _)| n).collect();
+    let mut running: Vec<String> = match spec.model {
+        Model::Processes => stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix(protocol::TEST_STARTED_MARKER))
+            .map(str::to_string)
+            .filter(|n| !ended.contains(n))
+            .collect(),
+        Model::Sequential | Model::Threads | Model::Async => {
+            let announced: Vec<String> = stdout
+                .lines()
+                .filter_map(|l| {
+                    let name = l.strip_prefix("test ")?.trim_end().strip_suffix(" ...")?;
+                    let name = name.strip_suffix(" - should panic").unwrap_or(name).trim();
+                    (!ended.contains(name)).then(|| name.to_string())
+                })
+                .collect();
+            if announced.is_empty() {
+                let mut left: Vec<&String> =
+                    listed.iter().filter(|n| !ended.contains(*n)).collect();
+                left.sort();
+                let n = if spec.model == Model::Sequential {
+                    1
+                } else {
+                    spec.workers.max(1)
+                };
+                left.into_iter().take(n).cloned().collect()
+            } else {
+                announced
+            }
+        }
+    };
+    running.sort();
+    running.dedup();
+    running
+}
+
+/// Turns a libtest run's outcome into a sample, or the error of that run (a timeout names the tests of
+/// `listed` still running). A test that fails is a failure of the run (`test-failed`, with the tests'
+/// names and output), never a result.
+pub fn libtest_sample(
+    o: &Outcome,
+    spec: RunSpec,
+    timeout: Duration,
+    listed: &[String],
+) -> RunResult {
     let (model, workers) = (spec.model, spec.workers);
     if o.timed_out {
-        return Err(timeout_error(spec, timeout, &o.stdout));
+        let at = AtTimeout {
+            running_tests: tests_running_at_timeout(&o.stdout, listed, spec),
+            ..AtTimeout::default()
+        };
+        return Err(timeout_error(spec, timeout, at));
     }
     if let Some(e) = resource_error(o, spec) {
         return Err(e);
@@ -676,10 +773,105 @@ mod tests {
         check(&format!("{m}x signal 11\n"), None);
         let t = protocol::JOB_RUNNING_AT_TIMEOUT;
         assert_eq!(
-            jobs_running_at_timeout(&format!("\n{m}3 {t}\n\n{m}1 {t}\n{m}2 exit\n{m}1 {t}\n")),
+            harness_at_timeout(&format!("\n{m}3 {t}\n\n{m}1 {t}\n{m}2 exit\n{m}1 {t}\n"))
+                .running_jobs,
             vec![1, 3]
         );
-        assert!(jobs_running_at_timeout(&format!("{m}1 signal 11\n")).is_empty());
+        assert_eq!(
+            harness_at_timeout(&format!("{m}1 signal 11\n")),
+            AtTimeout::default()
+        );
+        // Async: a task named both ways was being polled (running); the others in flight were waiting.
+        let w = protocol::JOB_WAITING_AT_TIMEOUT;
+        let at = harness_at_timeout(&format!("{m}2 {t}\n{m}0 {w}\n{m}2 {w}\n{m}5 {w}\n"));
+        assert_eq!((at.running_jobs, at.waiting_jobs), (vec![2], vec![0, 5]));
+        check(&format!("{m}0 {w}\n"), None);
+    }
+
+    #[test]
+    fn a_timeout_error_names_what_was_running_and_what_was_waiting() {
+        let t = Duration::from_secs(2);
+        let at = |running_jobs: Vec<usize>, waiting_jobs: Vec<usize>| AtTimeout {
+            running_jobs,
+            waiting_jobs,
+            running_tests: Vec::new(),
+        };
+        let e = timeout_error(RunSpec::new(Model::Threads, 2), t, at(vec![1, 3], vec![]));
+        assert_eq!((e.kind, e.job), (FailureKind::Timeout, Some(1)));
+        assert_eq!(e.at_timeout.running_jobs, vec![1, 3]);
+        assert!(
+            e.message.ends_with("; jobs 1, 3 were still running"),
+            "{}",
+            e.message
+        );
+        let e = timeout_error(RunSpec::new(Model::Async, 1), t, at(vec![0], vec![1, 2]));
+        assert_eq!(
+            (e.job, e.at_timeout.waiting_jobs.clone()),
+            (Some(0), vec![1, 2])
+        );
+        assert!(
+            e.message
+                .contains("job 0 was still running (being polled: it blocked its worker thread)")
+                && e.message
+                    .contains("jobs 1, 2 were waiting (in flight, not being polled"),
+            "{}",
+            e.message
+        );
+        // Only waiting tasks (a deadlock on an async lock): the first is the error's job.
+        let e = timeout_error(RunSpec::new(Model::Async, 2), t, at(vec![], vec![4]));
+        assert_eq!((e.job, e.at_timeout.running_jobs.len()), (Some(4), 0));
+        let e = timeout_error(
+            RunSpec::new(Model::Sequential, 1),
+            t,
+            AtTimeout {
+                running_tests: vec!["a::slow".into()],
+                ..AtTimeout::default()
+            },
+        );
+        assert_eq!(
+            (e.job, e.at_timeout.running_tests.clone()),
+            (None, vec!["a::slow".to_string()])
+        );
+        assert!(
+            e.message.ends_with("; test a::slow was still running"),
+            "{}",
+            e.message
+        );
+        let e = timeout_error(RunSpec::new(Model::Threads, 2), t, AtTimeout::default());
+        assert!(e.message.ends_with("process group"), "{}", e.message);
+    }
+
+    #[test]
+    fn the_tests_running_at_a_timeout_are_read_from_libtest_and_the_launcher() {
+        let listed: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // One thread: libtest announces the test before it runs it.
+        let seq = "running 4 tests\ntest a ... ok\ntest b ... ";
+        assert_eq!(
+            tests_running_at_timeout(seq, &listed, RunSpec::new(Model::Sequential, 1)),
+            names(&["b"])
+        );
+        let should_panic = "test a ... ok\ntest c - should panic ... ";
+        assert_eq!(
+            tests_running_at_timeout(should_panic, &listed, RunSpec::new(Model::Sequential, 1)),
+            names(&["c"])
+        );
+        // N threads: libtest prints a test with its outcome only; it starts them by name, N at a time.
+        let threads = "running 4 tests\ntest b ... ok\n";
+        assert_eq!(
+            tests_running_at_timeout(threads, &listed, RunSpec::new(Model::Threads, 2)),
+            names(&["a", "c"])
+        );
+        // Processes: what the launcher started and did not report ended.
+        let s = protocol::TEST_STARTED_MARKER;
+        let launcher = format!("{s}a\n{s}b\ntest a ... ok\n{s}c\n");
+        assert_eq!(
+            tests_running_at_timeout(&launcher, &listed, RunSpec::new(Model::Processes, 2)),
+            names(&["b", "c"])
+        );
+        assert!(
+            tests_running_at_timeout("", &listed, RunSpec::new(Model::Processes, 2)).is_empty()
+        );
     }
 
     #[test]

@@ -82,9 +82,10 @@ pub fn blocking(instance: &'static dyn AsyncInstance) -> Box<dyn Instance> {
 }
 
 /// One job's future, marked with its id for the panic and crash hooks and in the running slots while it is
-/// polled, its panic caught.
+/// polled, its panic caught; `state` (its entry in `IN_FLIGHT`) becomes `TASK_DONE` when it finished.
 struct Marked {
     job: usize,
+    state: &'static AtomicU8,
     fut: std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send + 'static>>,
 }
 
@@ -96,14 +97,17 @@ impl std::future::Future for Marked {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Result<String, String>> {
         let job = self.job;
-        // While it is polled, the job holds this worker thread: the one a timeout names (tasks that are
-        // waiting hold no thread and are not named).
+        // While it is polled, the job holds this worker thread: a timeout names it as running (the tasks in
+        // flight that are not polled are named as waiting).
         let slot = running_slot();
         RUNNING[slot].store(job + 1, Ordering::SeqCst);
         CURRENT_JOB.with(|c| c.set(Some(job)));
         let polled = catch_unwind(AssertUnwindSafe(|| self.fut.as_mut().poll(cx)));
         CURRENT_JOB.with(|c| c.set(None));
         RUNNING[slot].store(0, Ordering::SeqCst);
+        if !matches!(polled, Ok(std::task::Poll::Pending)) {
+            self.state.store(TASK_DONE, Ordering::SeqCst);
+        }
         match polled {
             Ok(std::task::Poll::Ready(text)) => std::task::Poll::Ready(Ok(text)),
             Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
@@ -144,6 +148,11 @@ fn run_async(
             return (report, Some(Failure { kind: protocol::KIND_CRASH, job: None, message }));
         }
     };
+    // Each job's task state, for the timeout's report of the tasks in flight.
+    let board: &'static [AtomicU8] =
+        Box::leak((0..jobs).map(|_| AtomicU8::new(0)).collect::<Vec<_>>().into_boxed_slice());
+    IN_FLIGHT_LEN.store(jobs, Ordering::SeqCst);
+    IN_FLIGHT.store(board.as_ptr() as *mut AtomicU8, Ordering::SeqCst);
     let start = Instant::now();
     let (done, failure) = rt.block_on(async move {
         let mut set = tokio::task::JoinSet::new();
@@ -151,9 +160,11 @@ fn run_async(
         let mut done: Vec<(usize, u64, u64)> = Vec::with_capacity(jobs);
         let mut failure: Option<Failure> = None;
         let spawn = |set: &mut tokio::task::JoinSet<_>, job: usize| {
+            let state = &board[job];
+            state.store(TASK_IN_FLIGHT, Ordering::SeqCst);
             set.spawn(async move {
                 let t = Instant::now();
-                let out = Marked { job, fut: instance.job(job) }.await;
+                let out = Marked { job, state, fut: instance.job(job) }.await;
                 (job, out, t.elapsed().as_nanos() as u64)
             });
         };

@@ -27,7 +27,7 @@ use std::fmt::Debug;
 use std::io::{BufRead, BufReader, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::Instant;
 
@@ -183,12 +183,32 @@ fn running_slot() -> usize {
     })
 }
 
-/// The host's timeout: name every job still running, one marker line each.
+/// Async runs: each job's task state ([`TASK_IN_FLIGHT`] from its spawn until it finished, then
+/// [`TASK_DONE`]), `IN_FLIGHT_LEN` of them, set up by `run_async` before its first task (leaked, never
+/// freed); read by the SIGUSR1 handler. Null in every other run.
+static IN_FLIGHT: AtomicPtr<AtomicU8> = AtomicPtr::new(std::ptr::null_mut());
+static IN_FLIGHT_LEN: AtomicUsize = AtomicUsize::new(0);
+const TASK_IN_FLIGHT: u8 = 1;
+#[allow(dead_code)] // set by the async part only
+const TASK_DONE: u8 = 2;
+
+/// The host's timeout: name every job still running, one marker line each; in an async run, every task
+/// in flight too, as waiting (the host counts a task named both ways as running: it was being polled).
 extern "C" fn on_timeout(_sig: i32, _info: *mut std::ffi::c_void, _context: *mut std::ffi::c_void) {
     for slot in &RUNNING {
         let v = slot.load(Ordering::SeqCst);
         if v > 0 {
             mark_job_ended(v - 1, protocol::JOB_RUNNING_AT_TIMEOUT.as_bytes(), None);
+        }
+    }
+    let board = IN_FLIGHT.load(Ordering::SeqCst);
+    if board.is_null() {
+        return;
+    }
+    for job in 0..IN_FLIGHT_LEN.load(Ordering::SeqCst) {
+        // SAFETY: `board` points to `IN_FLIGHT_LEN` leaked atomics, stored before the pointer.
+        if unsafe { &*board.add(job) }.load(Ordering::SeqCst) == TASK_IN_FLIGHT {
+            mark_job_ended(job, protocol::JOB_WAITING_AT_TIMEOUT.as_bytes(), None);
         }
     }
 }

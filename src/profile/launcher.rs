@@ -57,6 +57,12 @@ fn run_all(exe: &Path, tests: &[String], workers: usize) -> Vec<(String, String)
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(name) = tests.get(i) else { break };
+                {
+                    // Named before it starts, so a timeout can say which tests were running.
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{}{name}", super::protocol::TEST_STARTED_MARKER);
+                    let _ = out.flush();
+                }
                 let (outcome, output) = run_one(exe, name);
                 {
                     let mut out = std::io::stdout().lock();

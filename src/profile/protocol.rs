@@ -65,6 +65,13 @@ pub const JOB_ENDED_EXIT: &str = "exit";
 /// `<JOB_ENDED_MARKER><job> running-at-timeout`: on the host's SIGUSR1 (its timeout is up, SIGKILL follows),
 /// one line per job still running.
 pub const JOB_RUNNING_AT_TIMEOUT: &str = "running-at-timeout";
+/// `<JOB_ENDED_MARKER><job> waiting-at-timeout`: on the same warning, one line per async task in flight
+/// (spawned, not finished) that was not being polled.
+pub const JOB_WAITING_AT_TIMEOUT: &str = "waiting-at-timeout";
+
+/// The line the test launcher (the processes model of test binaries) prints on its stdout as it starts a
+/// test's process: `<TEST_STARTED_MARKER><name>`; the test's outcome line follows when that process ended.
+pub const TEST_STARTED_MARKER: &str = "concur-launcher: test started ";
 
 /// Failure kinds the harness reports.
 pub const KIND_PANIC: &str = "panic";

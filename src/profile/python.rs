@@ -2,7 +2,9 @@
 //! PATH or `--python`), maturin installed into it from PyPI on first use and kept, the extension built into
 //! it with `maturin develop --release`, and each (model, workers) run as one process of the runner script
 //! (`python_runner.py`: sequential, `ThreadPoolExecutor`, `ProcessPoolExecutor` with the spawn start
-//! method), which prints the same JSON line as the Rust harness plus pool start-up and pickled bytes.
+//! method), which prints the same JSON line as the Rust harness plus pool start-up and pickled bytes. Each
+//! run's processes mark the jobs they start and end on a job board (a file of one byte per job, mapped
+//! shared), so a timeout names the jobs that were running whatever they were doing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,39 +14,72 @@ use crate::error::{Error, Result};
 use crate::workload::python::PythonWorkload;
 use crate::workload::{Project, ProjectPackage};
 
+use super::doc::AtTimeout;
 use super::doc::{PythonRun, WorkloadProfile};
-use super::driver::{harness_sample, Driver, RunResult, RunSpec};
+use super::driver::{harness_sample, timeout_error, Driver, RunResult, RunSpec};
 use super::runner::Runner;
 use super::schedule::Plan;
 use super::{profile_one, Event};
 
 /// Python workloads through the runner script: one process per (model, workers) run, its JSON line read as
-/// the harness's.
+/// the harness's; the jobs running at a timeout are read from the run's job board.
 struct PythonDriver<'r> {
     python: PathBuf,
     script: PathBuf,
     spec: PathBuf,
+    jobs: usize,
+    /// The job board of this tool's runs (`board-<pid>.bin` next to the script), made afresh for each run
+    /// and removed after it.
+    board: PathBuf,
     runner: &'r mut Runner,
     timeout: std::time::Duration,
 }
 
 impl Driver for PythonDriver<'_> {
     fn run(&mut self, spec: RunSpec) -> Result<RunResult> {
+        std::fs::write(&self.board, vec![0u8; self.jobs])
+            .map_err(|e| Error::internal(format!("cannot write {}: {e}", self.board.display())))?;
         let mut c = Command::new(&self.python);
         c.arg(&self.script)
             .arg(&self.spec)
             .arg(spec.model.as_str())
             .arg(spec.workers.to_string())
+            .arg("--board")
+            .arg(&self.board)
             // Unbuffered, no bytecode files written next to the user's sources.
             .env("PYTHONUNBUFFERED", "1")
             .env("PYTHONDONTWRITEBYTECODE", "1");
-        let o = self.runner.run(c, self.timeout)?;
+        let ran = self.runner.run(c, self.timeout);
+        let board = std::fs::read(&self.board).unwrap_or_default();
+        let _ = std::fs::remove_file(&self.board);
+        let o = ran?;
+        if o.timed_out {
+            let at = AtTimeout {
+                running_jobs: jobs_on_board(&board, BOARD_STARTED),
+                ..AtTimeout::default()
+            };
+            return Ok(Err(timeout_error(spec, self.timeout, at)));
+        }
         Ok(harness_sample(&o, spec, self.timeout))
     }
 
     fn take_escaped(&mut self) -> usize {
         self.runner.take_escaped()
     }
+}
+
+/// A job's byte on the board while it runs (`STARTED` in the runner script; `ENDED`, 2, once it returned
+/// or raised).
+const BOARD_STARTED: u8 = 1;
+
+/// The jobs whose byte on the board is `state`, in order.
+fn jobs_on_board(board: &[u8], state: u8) -> Vec<usize> {
+    board
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == state)
+        .map(|(job, _)| job)
+        .collect()
 }
 
 /// The runner script, written next to the virtual environment.
@@ -283,6 +318,8 @@ pub fn profile_all(
             python: env.python.clone(),
             script: runner_path.clone(),
             spec: write_spec(&env, w)?,
+            jobs: w.spec.jobs,
+            board: env.dir.join(format!("board-{}.bin", std::process::id())),
             runner,
             timeout: measure.timeout,
         };
@@ -301,4 +338,69 @@ pub fn profile_all(
         out.push(p);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::doc::FailureKind;
+    use crate::vocab::Model;
+    use std::time::Duration;
+
+    #[test]
+    fn the_board_names_the_jobs_started_and_not_ended() {
+        assert_eq!(jobs_on_board(&[2, 1, 0, 1, 2], BOARD_STARTED), vec![1, 3]);
+        assert!(jobs_on_board(&[2, 2, 0], BOARD_STARTED).is_empty());
+    }
+
+    /// A real interpreter runs the real runner script with a standard-library module as the "extension":
+    /// job 2 sleeps past the timeout under every model, and the timeout names it (and no other job, the
+    /// ones that finished nor the one never started); the board file is gone after each run.
+    #[test]
+    fn a_python_timeout_names_the_job_that_was_running_under_every_model() {
+        let python = find_interpreter(None).expect("a Python 3 interpreter on PATH (see .ci/run)");
+        let dir = std::env::temp_dir().join(format!("concur-python-board-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let script = dir.join("runner.py");
+        std::fs::write(&script, RUNNER).expect("script");
+        let spec = dir.join("spec.json");
+        let json = serde_json::json!({"module": "time", "call": "m.sleep(600) if job == 2 else job",
+                                      "setup": null, "pass": "shared", "jobs": 4});
+        std::fs::write(&spec, json.to_string()).expect("spec");
+        let mut runner = Runner::new(
+            crate::profile::settings::CounterChoice::Rusage,
+            dir.join("runs"),
+        )
+        .expect("runner");
+        let board = dir.join("board.bin");
+        for (model, workers, secs) in [
+            (Model::Sequential, 1, 2),
+            (Model::Threads, 2, 2),
+            // Spawned workers start an interpreter each before any job runs.
+            (Model::Processes, 2, 5),
+        ] {
+            let mut driver = PythonDriver {
+                python: python.clone(),
+                script: script.clone(),
+                spec: spec.clone(),
+                jobs: 4,
+                board: board.clone(),
+                runner: &mut runner,
+                timeout: Duration::from_secs(secs),
+            };
+            let run = driver.run(RunSpec::new(model, workers)).expect("run");
+            let e = run.expect_err("job 2 never returns");
+            assert_eq!(e.kind, FailureKind::Timeout, "{model:?}: {e:?}");
+            assert_eq!(e.job, Some(2), "{model:?}: {e:?}");
+            assert_eq!(e.at_timeout.running_jobs, vec![2], "{model:?}: {e:?}");
+            assert!(
+                e.message.contains("job 2 was still running"),
+                "{model:?}: {}",
+                e.message
+            );
+            assert!(!board.exists(), "the board outlived the run");
+        }
+        drop(runner);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -1,6 +1,6 @@
 """cargo-concur's Python workload runner: one run of one (model, workers) pair of a Python workload.
 
-Usage: python runner.py SPEC.json MODEL WORKERS [--order forward|reverse]
+Usage: python runner.py SPEC.json MODEL WORKERS [--order forward|reverse] [--board PATH]
 
 SPEC.json: {"module", "call", "setup" (or null), "pass": "shared" | "pickle", "jobs"}. `call` is evaluated
 with `job` (the job id), `data` (the value of `setup`, or None) and the module bound to `m` and to its own
@@ -16,11 +16,17 @@ job id), self_maxrss_kb,
 workers_maxrss_kb, pool_start_ns (pool creation until every worker is ready, setup included),
 pickled_bytes_per_job, gil_enabled, python, start_method; or {"error": {"kind", "job", "message"}} and
 exit code 1.
+
+--board PATH: a file of `jobs` zero bytes that every process of the run maps (MAP_SHARED) and marks, one
+byte per job: 1 when the job starts, 2 when it ends. A store to shared memory, no system call: whatever the
+job does (a C call that never returns to the interpreter, where no signal handler could run), the host
+reads after it killed the run which jobs were running.
 """
 
 import concurrent.futures as cf
 import importlib
 import json
+import mmap
 import multiprocessing as mp
 import pickle
 import resource
@@ -57,6 +63,18 @@ class JobError(Exception):
 # Per-process state: the compiled call, its scope and the setup value.
 _STATE = {}
 
+# This process's map of the job board (None without --board).
+_BOARD = [None]
+
+STARTED, ENDED = 1, 2
+
+
+def _open_board(path, jobs):
+    if path is None or jobs <= 0:
+        return
+    with open(path, "r+b") as f:
+        _BOARD[0] = mmap.mmap(f.fileno(), jobs)
+
 
 def _prepare(spec):
     try:
@@ -85,18 +103,25 @@ def _run(job, data):
     scope = dict(_STATE["scope"])
     scope["job"] = job
     scope["data"] = data
+    board = _BOARD[0]
+    if board is not None:
+        board[job] = STARTED
     t = time.perf_counter_ns()
     try:
         result = eval(_STATE["code"], scope)
     except Exception as e:  # the job failed: say which one
         raise JobError(job, "%s: %s" % (type(e).__name__, e)) from None
+    finally:
+        if board is not None:
+            board[job] = ENDED
     ns = time.perf_counter_ns() - t
     return job, job_digest(job, result), ns
 
 
 # Process workers.
-def _worker_init(spec, barrier):
+def _worker_init(spec, barrier, board):
     _STATE["barrier"] = barrier
+    _open_board(board, int(spec["jobs"]))
     _prepare(spec)
     if spec["pass"] == "shared":
         _STATE["data"], _STATE["setup_ns"] = _build_setup()
@@ -122,9 +147,12 @@ def main(argv):
     with open(argv[1]) as f:
         spec = json.load(f)
     model, workers = argv[2], int(argv[3])
+    options = dict(zip(argv[4::2], argv[5::2]))
     # `--order reverse`: the sequential model runs jobs from the last to the first (order-dependence check).
-    reverse = argv[4:6] == ["--order", "reverse"]
+    reverse = options.get("--order") == "reverse"
+    board = options.get("--board")
     jobs = int(spec["jobs"])
+    _open_board(board, jobs)
     gil_enabled = getattr(sys, "_is_gil_enabled", lambda: True)()
     out = {
         "python": "%d.%d.%d" % sys.version_info[:3],
@@ -174,7 +202,7 @@ def main(argv):
         rss = {}
         t0 = time.perf_counter_ns()
         with cf.ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=_worker_init, initargs=(spec, barrier)
+            workers, mp_context=ctx, initializer=_worker_init, initargs=(spec, barrier, board)
         ) as pool:
             setups = [f.result() for f in [pool.submit(_worker_ready) for _ in range(workers)]]
             out["pool_start_ns"] = time.perf_counter_ns() - t0

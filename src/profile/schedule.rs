@@ -291,6 +291,7 @@ pub fn run(
                             workers: None,
                             kind: FailureKind::OrderDependent,
                             job: None,
+                            at_timeout: Box::default(),
                             message: format!(
                                 "results depend on the order the jobs run in: run last to first, {n} of {} jobs \
                                  gave different results ({}); state is carried from one job to the next (a \
@@ -306,6 +307,7 @@ pub fn run(
                     workers: None,
                     kind: FailureKind::OrderDependent,
                     job: e.job,
+                    at_timeout: Box::default(),
                     message: format!(
                         "the jobs run last to first failed, first to last they did not: {}",
                         e.message
@@ -496,6 +498,7 @@ pub fn run(
                 workers: Some(workers),
                 kind: FailureKind::Mismatch,
                 job: None,
+                at_timeout: Box::default(),
                 message: format!(
                     "{}: results differ from the sequential run{which} (shared or process-global state); its \
                      timings are not comparable",

@@ -64,6 +64,7 @@ pub fn profile(
     let mut driver = LibtestDriver {
         executable: t.executable.clone(),
         list_file: list.clone(),
+        tests: t.tests.clone(),
         env: cargo_env(t),
         runner,
         timeout: measure.timeout,

@@ -486,6 +486,7 @@ fn a_failed_workload_is_reported_as_failed() {
             workers: Some(1),
             kind: FailureKind::Panic,
             job: Some(3),
+            at_timeout: Box::default(),
             message: "job 3 panicked: boom".into(),
         }],
     );
@@ -515,6 +516,7 @@ fn a_crash_under_one_model_excludes_only_that_model() {
             workers: Some(2),
             kind: FailureKind::Crash,
             job: None,
+            at_timeout: Box::default(),
             message: "worker killed by SIGSEGV".into(),
         }],
     );
@@ -707,6 +709,7 @@ fn error(model: Option<Model>, kind: FailureKind) -> WorkloadError {
         workers: model.map(|_| 2),
         kind,
         job: None,
+        at_timeout: Box::default(),
         message: format!("{kind} happened"),
     }
 }

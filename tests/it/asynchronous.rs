@@ -310,7 +310,8 @@ fn async_workload_of_a_crate_without_tokio_uses_the_default_tokio() {
 }
 
 /// An async job that blocks its worker thread inside `poll` when another job is in flight at the same
-/// time: the timeout of the task run names the job that was being polled.
+/// time: the timeout of the task run names the job that was being polled (running, blocking its worker)
+/// apart from the tasks in flight that were waiting.
 #[test]
 #[ignore = "builds tokio (fetched from crates.io once); run by .ci/run with --ignored"]
 fn async_timeout_names_the_job_blocking_its_worker() {
@@ -374,14 +375,45 @@ fn async_timeout_names_the_job_blocking_its_worker() {
         .filter(|e| e["model"] == "async" && e["kind"] == "timeout")
         .collect();
     assert!(!task_timeouts.is_empty(), "{errors:?}");
-    for e in task_timeouts {
+    let jobs = |e: &Value, key: &str| -> Vec<u64> {
+        e[key]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default()
+    };
+    for e in &task_timeouts {
+        let (running, waiting) = (jobs(e, "running_jobs"), jobs(e, "waiting_jobs"));
         assert!(
-            e["job"].as_u64().is_some_and(|j| j < 4),
+            e["job"].as_u64().is_some_and(|j| j < 4)
+                && e["job"].as_u64() == running.first().copied(),
             "no job named: {e}"
         );
+        assert!(
+            running.iter().chain(&waiting).all(|&j| j < 4)
+                && waiting.iter().all(|j| !running.contains(j)),
+            "{e}"
+        );
         let m = e["message"].as_str().unwrap_or_default();
-        assert!(m.contains("still running"), "{e}");
+        assert!(m.contains("still running (being polled"), "{e}");
     }
+    // On one thread, two jobs in flight: the one polled blocks the thread, the other waits behind it.
+    let current = task_timeouts
+        .iter()
+        .find(|e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("async x1"))
+                && e["workers"] == 1
+        })
+        .unwrap_or_else(|| panic!("no timeout on one thread: {task_timeouts:?}"));
+    let (running, waiting) = (jobs(current, "running_jobs"), jobs(current, "waiting_jobs"));
+    assert_eq!((running.len(), waiting.len()), (1, 1), "{current}");
+    assert!(
+        current["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&format!("; job {} was waiting (in flight", waiting[0]))),
+        "{current}"
+    );
 }
 
 /// A synthetic async workload (timers-like) beside a sync one, in contract JSON.

@@ -408,3 +408,106 @@ fn sigterm_during_a_profile_kills_everything_and_exits_143() {
     assert!(left.is_empty(), "processes outlived SIGTERM: {left:?}");
     assert!(run_files().is_empty(), "run files left: {:?}", run_files());
 }
+
+/// A scratch crate whose test target `hang` has a test, `b_hangs`, that never returns when another test
+/// runs in its process at the same time (threads), when it runs alone in a process of its own (`--exact`:
+/// processes), or always with `HANG_ALWAYS` set; `a_quick`, `c_quick` and `d_quick` pass in 300 ms.
+fn hanging_tests_crate() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hanging-tests");
+    std::fs::create_dir_all(dir.join("src")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("tests")).expect("mkdir");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"hanging-tests\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .expect("manifest");
+    std::fs::write(dir.join("src/lib.rs"), "").expect("lib");
+    std::fs::write(
+        dir.join("tests/hang.rs"),
+        "use std::sync::atomic::{AtomicUsize, Ordering};\n\
+         use std::time::Duration;\n\
+         static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);\n\
+         fn quick() {\n\
+             IN_FLIGHT.fetch_add(1, Ordering::SeqCst);\n\
+             std::thread::sleep(Duration::from_millis(300));\n\
+             IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);\n\
+         }\n\
+         #[test]\nfn a_quick() { quick() }\n\
+         #[test]\nfn b_hangs() {\n\
+             IN_FLIGHT.fetch_add(1, Ordering::SeqCst);\n\
+             std::thread::sleep(Duration::from_millis(100));\n\
+             let alone = std::env::args().any(|a| a == \"--exact\");\n\
+             if IN_FLIGHT.load(Ordering::SeqCst) > 1 || alone || std::env::var_os(\"HANG_ALWAYS\").is_some() {\n\
+                 loop { std::thread::sleep(Duration::from_secs(1)); }\n\
+             }\n\
+             IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);\n\
+         }\n\
+         #[test]\nfn c_quick() { quick() }\n\
+         #[test]\nfn d_quick() { quick() }\n",
+    )
+    .expect("tests/hang.rs");
+    dir.join("Cargo.toml")
+}
+
+/// A test that never returns is named at the timeout under each model that ran it: under threads (libtest
+/// announces a test only with its outcome) as the test libtest had started and not finished, under
+/// processes as the one process of the launcher still running, under sequential as the test libtest
+/// announced; nothing of the runs outlives the profile.
+#[test]
+fn a_hanging_test_is_named_at_the_timeout() {
+    let _g = exclusive();
+    let manifest = hanging_tests_crate();
+    let marker = marker("hanging-test");
+    let run = |hang_always: bool| {
+        let mut c = concur();
+        c.arg("profile")
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .args(["--workload", "test:hang", "--no-perf", "--workers", "2"])
+            .args(["--runs", "1", "--timeout", "3", "--format", "json"])
+            .env("CONCUR_FAULTS_MARKER", &marker)
+            .stdin(Stdio::null());
+        if hang_always {
+            c.env("HANG_ALWAYS", "1");
+        }
+        let out = c.output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(3), "{stderr}");
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+        errors(&doc, "test:hang")
+            .into_iter()
+            .cloned()
+            .collect::<Vec<Value>>()
+    };
+    let es = run(false);
+    let timeouts: Vec<(String, &Value)> = es
+        .iter()
+        .filter(|e| e["kind"] == "timeout")
+        .map(|e| (e["model"].as_str().unwrap_or_default().to_string(), e))
+        .collect();
+    let models: Vec<&str> = timeouts.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(models, ["threads", "processes"], "{es:?}");
+    for (_, e) in &timeouts {
+        assert_eq!(e["running_tests"], serde_json::json!(["b_hangs"]), "{e}");
+        assert!(message_ends(e, "; test b_hangs was still running"), "{e}");
+    }
+    let es = run(true);
+    assert_eq!(
+        es.len(),
+        1,
+        "after the sequential timeout nothing else runs: {es:?}"
+    );
+    assert_eq!(
+        (&es[0]["kind"], &es[0]["model"], &es[0]["running_tests"]),
+        (
+            &Value::from("timeout"),
+            &Value::from("sequential"),
+            &serde_json::json!(["b_hangs"])
+        ),
+        "{es:?}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let left = marked_processes(&marker);
+    assert!(left.is_empty(), "processes outlived the profile: {left:?}");
+}

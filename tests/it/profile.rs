@@ -937,6 +937,7 @@ fn known_doc() -> cargo_concur::profile::doc::ProfileDoc {
                 workers: Some(2),
                 kind: FailureKind::Mismatch,
                 job: None,
+                at_timeout: Box::default(),
                 message: "threads x2: results differ from the sequential run".into(),
             }],
             kind: cargo_concur::workload::WorkloadKind::Declared,

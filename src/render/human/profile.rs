@@ -129,13 +129,47 @@ fn workload(w: &WorkloadProfile, ipc: bool, out: &mut dyn Write) -> io::Result<(
         writeln!(out, "  {YELLOW}{n}{YELLOW:#}")?;
     }
     for e in &w.errors {
-        let job = e.job.map_or(String::new(), |j| format!(" (job {j})"));
-        writeln!(out, "  {RED}error{RED:#} [{}]{job}: {}", e.kind, e.message)?;
+        writeln!(
+            out,
+            "  {RED}error{RED:#} [{}]{}: {}",
+            e.kind,
+            error_tag(e),
+            e.message
+        )?;
     }
     for n in super::report::schedule_lines(w) {
         writeln!(out, "  {YELLOW}note{YELLOW:#}: {n}")?;
     }
     Ok(())
+}
+
+/// What an error names: ` (job 3)`; at a timeout the jobs still running, the async tasks waiting and the
+/// tests running: ` (running: jobs 1, 2; waiting: job 0)`, ` (running: test a::slow)`.
+fn error_tag(e: &crate::profile::doc::WorkloadError) -> String {
+    let at = &e.at_timeout;
+    let list = |what: &str, items: Vec<String>| {
+        let s = if items.len() > 1 { "s" } else { "" };
+        format!("{what}{s} {}", items.join(", "))
+    };
+    let nums = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>();
+    let mut parts = Vec::new();
+    if !at.running_jobs.is_empty() && (at.running_jobs.len() > 1 || !at.waiting_jobs.is_empty()) {
+        parts.push(format!("running: {}", list("job", nums(&at.running_jobs))));
+    }
+    if !at.waiting_jobs.is_empty() {
+        parts.push(format!("waiting: {}", list("job", nums(&at.waiting_jobs))));
+    }
+    if !at.running_tests.is_empty() {
+        parts.push(format!(
+            "running: {}",
+            list("test", at.running_tests.clone())
+        ));
+    }
+    match (parts.is_empty(), e.job) {
+        (true, Some(j)) => format!(" (job {j})"),
+        (true, None) => String::new(),
+        (false, _) => format!(" ({})", parts.join("; ")),
+    }
 }
 
 /// `threads`, or for async runs `async/ct K=64` / `async/mt K=64`.
@@ -264,5 +298,37 @@ mod tests {
         assert_eq!(duration(12_000), "12.0 µs");
         assert_eq!(memory(10_035), "9.8 MiB");
         assert_eq!(memory(512), "512 KiB");
+    }
+
+    #[test]
+    fn an_error_names_its_job_or_what_ran_and_waited_at_the_timeout() {
+        use crate::profile::doc::{AtTimeout, FailureKind, WorkloadError};
+        let with = |job: Option<usize>, at: AtTimeout| {
+            let mut e = WorkloadError::new(None, None, FailureKind::Timeout, job, String::new());
+            *e.at_timeout = at;
+            error_tag(&e)
+        };
+        assert_eq!(with(None, AtTimeout::default()), "");
+        assert_eq!(with(Some(3), AtTimeout::default()), " (job 3)");
+        let running = |v: Vec<usize>| AtTimeout {
+            running_jobs: v,
+            ..AtTimeout::default()
+        };
+        assert_eq!(with(Some(3), running(vec![3])), " (job 3)");
+        assert_eq!(with(Some(1), running(vec![1, 2])), " (running: jobs 1, 2)");
+        let async_at = AtTimeout {
+            running_jobs: vec![0],
+            waiting_jobs: vec![1, 2],
+            ..AtTimeout::default()
+        };
+        assert_eq!(
+            with(Some(0), async_at),
+            " (running: job 0; waiting: jobs 1, 2)"
+        );
+        let tests = AtTimeout {
+            running_tests: vec!["a::slow".into()],
+            ..AtTimeout::default()
+        };
+        assert_eq!(with(None, tests), " (running: test a::slow)");
     }
 }
