@@ -14,8 +14,7 @@ use crate::error::{Error, Result};
 use crate::workload::python::PythonWorkload;
 use crate::workload::{Project, ProjectPackage};
 
-use super::doc::AtTimeout;
-use super::doc::{PythonRun, WorkloadProfile};
+use super::doc::{AtTimeout, PythonRun, WorkloadProfile};
 use super::driver::{harness_sample, timeout_error, Driver, RunResult, RunSpec};
 use super::runner::Runner;
 use super::schedule::Plan;
