@@ -1040,27 +1040,38 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             // `if let Ok(g) = m.try_lock() { .. } else { .. }`: the guard lives in the success branch only.
             self.visit_expr(scrutinee);
             self.push_try_guard(mc, scrutinee, pat);
+            let mut arms = self.work.enter_branches();
             self.visit_block(&i.then_branch);
+            self.work.end_arm(&mut arms);
             self.guards.end_scope(mark);
             if let Some((_, e)) = &i.else_branch {
                 self.visit_expr(e);
             }
+            self.work.end_arm(&mut arms);
+            self.work.leave_branches(arms);
             self.guards.end_scope(mark);
             return;
         }
+        // One branch runs: the work is the heavier one's (see `work`).
+        let mut arms;
         if self.visit_cond(&i.cond) {
             self.visit_expr(&i.cond);
+            arms = self.work.enter_branches();
             self.visit_block(&i.then_branch);
             if self.edition >= Edition::E2024 {
                 self.guards.end_scope(mark);
             }
         } else {
             self.with_temp_scope(|v| v.visit_expr(&i.cond));
+            arms = self.work.enter_branches();
             self.visit_block(&i.then_branch);
         }
+        self.work.end_arm(&mut arms);
         if let Some((_, e)) = &i.else_branch {
             self.visit_expr(e);
         }
+        self.work.end_arm(&mut arms);
+        self.work.leave_branches(arms);
         if self.edition >= Edition::E2024 {
             self.guards.end_scope(mark);
         }
@@ -1102,6 +1113,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         self.visit_expr(&m.expr);
         // `match m.try_lock() { Ok(g) => .., Err(_) => .. }`: only the success arms hold the guard.
         let tried = guard_call(&m.expr).filter(|mc| ident_in(&mc.method, apis::TRY_GUARD_METHODS));
+        // One arm runs: the work is the heaviest arm's (see `work`).
+        let mut arms = self.work.enter_branches();
         for arm in &m.arms {
             self.with_temp_scope(|v| {
                 if let Some(mc) = tried.filter(|_| is_success_pat(&arm.pat)) {
@@ -1112,7 +1125,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 }
                 v.visit_expr(&arm.body);
             });
+            self.work.end_arm(&mut arms);
         }
+        self.work.leave_branches(arms);
     }
 
     fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {

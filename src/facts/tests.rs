@@ -2081,3 +2081,42 @@ pub fn per_element(items: &[Cached]) -> u32 { // expect: compute-hotspot
 "#,
     );
 }
+
+#[test]
+fn a_dispatch_loop_weighs_one_arm_per_element() {
+    // Seed 7: chrono's `parse_internal` loops over a format's items and runs one arm per item; the sum of
+    // every arm's slicing was counted as the loop's work. The same operations all run each element in
+    // `every_step`.
+    check(
+        r#"
+pub enum Item { Lit(usize), Num(usize), Space, Frac(usize) }
+pub fn dispatch(items: &[Item], s: &str) -> usize {
+    let mut at = 0;
+    let mut v = 0;
+    for item in items {
+        match item {
+            Item::Lit(n) => at += n + s[at..].len() % 2,
+            Item::Num(w) => v = v * 10 + (s.as_bytes()[at] - b'0') as usize + w,
+            Item::Space => at = at + 1 - (at & 1),
+            Item::Frac(w) => {
+                if *w > 3 { v = v * 1000 + at / 3 } else { v = v * 10 + (at >> 2) }
+            }
+        }
+    }
+    v + at
+}
+pub fn every_step(items: &[usize], s: &str) -> usize { // expect: compute-hotspot
+    let mut at = 0;
+    let mut v = 0;
+    for n in items {
+        at += n + s[at..].len() % 2;
+        v = v * 10 + (s.as_bytes()[at] - b'0') as usize + n;
+        at = at + 1 - (at & 1);
+        v = v * 1000 + at / 3;
+        v = v * 10 + (at >> 2);
+    }
+    v + at
+}
+"#,
+    );
+}

@@ -9,6 +9,8 @@
 //! that waits (I/O, sleep, channel traffic, `.await`, joins, calls into foreign code or an OS API crate
 //! such as `libc` or `windows`) is dominated by the wait, so nothing inside it
 //! counts. A direct recursive call counts once. A body with no loop, recursion or CPU-heavy call scores 0.
+//! A branch runs one of its arms: the work of an `if`/`else` or a `match` is that of its heaviest arm, not
+//! the sum of all (a loop dispatching over variants does one arm's work per element).
 //! The closure of a lazy initialiser (`cache.get_or_insert_with(|| ..)`) on a value declared outside the
 //! loops around it runs once for them: inside it, those loops do not count.
 
@@ -35,6 +37,13 @@ struct Frame {
     /// A lazy initialiser's closure: the loop depth inside it starts again from this (the depth where its
     /// receiver was declared), and a wait in it does not dominate the loops around it (it runs once).
     once: Option<u32>,
+}
+
+/// What [`Work::enter_branches`] saved: the score before the first arm and the heaviest arm so far.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Branches {
+    start: u32,
+    heaviest: u32,
 }
 
 /// The running estimate of one body's own work.
@@ -128,6 +137,25 @@ impl Work {
         if let Some(f) = self.frames.last_mut() {
             f.worked = true;
         }
+    }
+
+    /// Before the first arm of a branch (`if`/`else`, `match`).
+    pub fn enter_branches(&self) -> Branches {
+        Branches {
+            start: self.score,
+            heaviest: 0,
+        }
+    }
+
+    /// After one arm: its work is kept aside, and the next arm starts from the score before the first.
+    pub fn end_arm(&mut self, b: &mut Branches) {
+        b.heaviest = b.heaviest.max(self.score.saturating_sub(b.start));
+        self.score = b.start;
+    }
+
+    /// After the last arm (each ended with [`end_arm`](Self::end_arm)): the heaviest arm's work counts.
+    pub fn leave_branches(&mut self, b: Branches) {
+        self.score = b.start + b.heaviest;
     }
 
     /// Enters the arguments of an assertion, formatting or logging macro.
@@ -352,6 +380,25 @@ mod tests {
         w.operation();
         w.leave_loop();
         assert_eq!(w.score(), 2 + 6 + 12 + 1, "the loop did not wait");
+    }
+
+    #[test]
+    fn a_branch_weighs_its_heaviest_arm() {
+        let mut w = Work::default();
+        w.enter_loop(Trips::Unknown);
+        let mut b = w.enter_branches();
+        w.operation();
+        w.operation();
+        w.end_arm(&mut b);
+        w.operation();
+        w.operation();
+        w.operation();
+        w.end_arm(&mut b);
+        w.operation();
+        w.end_arm(&mut b);
+        w.leave_branches(b);
+        w.leave_loop();
+        assert_eq!(w.score(), 2 + 3, "the loop, then the three-operation arm");
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //! - the closure of a lazy initialiser (`get_or_insert_with`, `get_or_init`) on a value declared outside the
 //!   loops around it runs once: those loops do not weigh it;
 //! - each call of a known CPU-heavy API (sorting, hashing, compression, regex, serde) adds `6 x (d + 1)`;
+//! - a branch (`if`/`else`, `match`) adds its heaviest arm only: one arm runs (a loop dispatching over
+//!   variants does one arm's work per element);
 //! - a direct recursive call adds 10, once;
 //! - a loop that waits (blocking I/O, console output, sleep, channel sends and receives, joins, `.await`,
 //!   calls into foreign code or OS API crates: `apis::OS_API_CRATES`, or through a function pointer in a
