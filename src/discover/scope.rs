@@ -3,7 +3,8 @@
 //! through the package's `[features]` table) and the cfg values of the compilation target (`rustc --print cfg`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 use super::{Target, TargetKind};
 use crate::error::{Error, Result};
@@ -267,10 +268,29 @@ pub enum CfgSource {
     BuiltIn(String),
 }
 
-/// The target's cfg values: `rustc --print cfg [--target T]` run in `dir` (`$RUSTC` when set, as cargo does).
+/// The rustc to ask: `$RUSTC` when set, as cargo does; else, when cargo launched us (`$CARGO`, the toolchain's
+/// own cargo, as rustup resolved it), the `rustc` beside it, which is the toolchain's own rustc, not rustup's
+/// proxy (the proxy resolves the toolchain again: about 20 ms of a run); else `rustc` from PATH.
+fn rustc_for(rustc: Option<OsString>, cargo: Option<OsString>) -> OsString {
+    if let Some(r) = rustc.filter(|r| !r.is_empty()) {
+        return r;
+    }
+    cargo
+        .map(PathBuf::from)
+        .and_then(|c| {
+            Some(
+                c.parent()?
+                    .join(format!("rustc{}", std::env::consts::EXE_SUFFIX)),
+            )
+        })
+        .filter(|r| r.is_file())
+        .map_or_else(|| "rustc".into(), PathBuf::into_os_string)
+}
+
+/// The target's cfg values: `rustc --print cfg [--target T]` run in `dir` (see [`rustc_for`] for which rustc).
 /// When rustc cannot be run, the host values cargo-concur was built for (an error for `--target`).
 pub fn target_cfg(dir: &Path, target: Option<&str>) -> Result<(CfgSet, CfgSource)> {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let rustc = rustc_for(std::env::var_os("RUSTC"), std::env::var_os("CARGO"));
     let mut cmd = std::process::Command::new(&rustc);
     cmd.args(["--print", "cfg"]).current_dir(dir);
     if let Some(t) = target {
@@ -580,6 +600,26 @@ mod tests {
             assert_eq!(spec_matches(spec, "alpha", "0.1.0", dir), ok, "{spec}");
         }
         assert!(is_glob("a*") && !is_glob("alpha@1"));
+    }
+
+    #[test]
+    fn rustc_is_rustc_env_then_cargo_s_sibling_then_path() {
+        use super::rustc_for;
+        let dir = std::env::temp_dir().join(format!("concur-rustc-for-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cargo = dir.join("cargo");
+        let os = |s: &str| Some(std::ffi::OsString::from(s));
+        // No sibling rustc beside $CARGO: PATH's.
+        assert_eq!(rustc_for(None, Some(cargo.clone().into())), "rustc");
+        std::fs::write(dir.join("rustc"), "").unwrap();
+        let sibling = rustc_for(None, Some(cargo.clone().into()));
+        let rustc_env_wins = rustc_for(os("/opt/my-rustc"), Some(cargo.into()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(sibling, dir.join("rustc").into_os_string());
+        assert_eq!(rustc_env_wins, "/opt/my-rustc");
+        // An empty $RUSTC counts as unset; no $CARGO: PATH's.
+        assert_eq!(rustc_for(os(""), None), "rustc");
+        assert_eq!(rustc_for(None, None), "rustc");
     }
 
     #[test]
