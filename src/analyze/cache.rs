@@ -29,6 +29,12 @@ const MAX_AGE: Duration = Duration::from_secs(14 * 24 * 3600);
 /// At most this many entries are kept (the least recently used go first).
 const MAX_ENTRIES: usize = 50_000;
 
+/// Pruning runs at most this often (see [`FactsCache::prune_if_due`]).
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The file whose modification time says when the cache was last pruned.
+const PRUNE_MARKER: &str = "last-pruned";
+
 /// A cache key: 128 bits of xxh3 over everything the facts depend on.
 pub type Key = u128;
 
@@ -157,6 +163,23 @@ impl FactsCache {
 
     /// Removes entries unused for [`MAX_AGE`], then the least recently used beyond [`MAX_ENTRIES`], and
     /// temporary files left by a run that was killed. Best effort.
+    /// [`prune`](Self::prune), at most once per [`PRUNE_EVERY`] per cache directory (a marker file's
+    /// modification time says when it last ran): listing a big cache is not free, and a run adds at most
+    /// one entry per file it parsed.
+    pub fn prune_if_due(&self) {
+        let marker = self.dir.join(PRUNE_MARKER);
+        let recent = std::fs::metadata(&marker)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .is_some_and(|age| age < PRUNE_EVERY);
+        if recent {
+            return;
+        }
+        self.prune();
+        let _ = std::fs::write(&marker, b"");
+    }
+
     pub fn prune(&self) {
         let Ok(dir) = std::fs::read_dir(&self.dir) else {
             return;
@@ -421,6 +444,43 @@ mod tests {
             .unwrap();
         c.prune();
         assert!(!stale.exists());
+        assert!(c.path_of(key).exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn prune_if_due_prunes_once_then_waits() {
+        let dir = scratch("prune-due");
+        let c = FactsCache::new(dir.clone());
+        let key = c.key("", &ctx(), None, None);
+        c.store(key, &FileFacts::default(), &Excluded::default());
+        let stale = |name: &str| {
+            let p = dir.join(name);
+            std::fs::write(&p, b"partial").unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(SystemTime::now() - Duration::from_secs(7200))
+                .unwrap();
+            p
+        };
+        let first = stale(".a.1.1.tmp");
+        c.prune_if_due();
+        assert!(!first.exists(), "no marker yet: pruned");
+        assert!(dir.join(PRUNE_MARKER).exists());
+        let second = stale(".b.1.2.tmp");
+        c.prune_if_due();
+        assert!(second.exists(), "pruned less than an hour ago: not again");
+        // An old marker is due again.
+        std::fs::File::options()
+            .write(true)
+            .open(dir.join(PRUNE_MARKER))
+            .unwrap()
+            .set_modified(SystemTime::now() - PRUNE_EVERY - Duration::from_secs(1))
+            .unwrap();
+        c.prune_if_due();
+        assert!(!second.exists());
         assert!(c.path_of(key).exists());
         let _ = std::fs::remove_dir_all(&dir);
     }

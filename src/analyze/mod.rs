@@ -67,6 +67,7 @@ pub fn run(
     settings: &Settings,
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<(AnalysisDoc, ProjectConfig)> {
+    crate::rules::apis::Catalogue::prepare();
     let ws = discover::load(selection, scope)?;
     let config = crate::config::load(&ws, overrides)?;
     Ok((run_in(&ws, &config, settings, on), config))
@@ -93,7 +94,7 @@ pub fn run_in(
     });
     let doc = analyze_with(ws, config, &Arc::new(config.apis()), cache.as_ref());
     if let Some(cache) = &cache {
-        cache.prune();
+        cache.prune_if_due();
     }
     on(Event::Finished {
         files: &doc.files,

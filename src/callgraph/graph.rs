@@ -41,7 +41,9 @@ pub(super) fn link_edges(fns: &[FnFacts]) -> Vec<Vec<Edge>> {
         }
     }
     let empty: Vec<usize> = Vec::new();
-    fns.iter()
+    // Each function's edges depend only on the read-only indexes: linked in parallel, collected in order.
+    use rayon::prelude::*;
+    fns.par_iter()
         .map(|f| {
             let mut edges = Vec::new();
             for (ci, call) in f.calls.iter().enumerate() {

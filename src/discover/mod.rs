@@ -197,8 +197,12 @@ pub fn load(selection: &PackageSelection, scope: &Scope) -> Result<Workspace> {
         .filter(|p| meta.workspace_members.contains(&p.id))
         .collect();
     let selected = select_packages(&meta, &members, selection)?;
-    let lock = std::fs::read_to_string(meta.workspace_root.as_std_path().join("Cargo.lock"))
-        .ok()
+    // The lock file is read (and parsed: it can be big) only for a package that depends on pyo3.
+    let lock = selected
+        .iter()
+        .any(|p| p.dependencies.iter().any(|d| d.name == "pyo3"))
+        .then(|| std::fs::read_to_string(meta.workspace_root.as_std_path().join("Cargo.lock")).ok())
+        .flatten()
         .and_then(|text| locked_version(&text, "pyo3"));
     let mut packages: Vec<Package> = selected
         .into_iter()

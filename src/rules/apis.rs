@@ -136,10 +136,25 @@ pub const BUILTIN: &str = include_str!("apis.toml");
 impl Catalogue {
     /// The built-in catalogue (`apis.toml`; that it parses and every entry has a reason is a unit test).
     pub fn builtin() -> Catalogue {
-        match Catalogue::parse(BUILTIN) {
+        Catalogue::builtin_ref().clone()
+    }
+
+    /// The built-in catalogue, parsed once per process (the first call parses; [`Catalogue::prepare`] makes
+    /// that call early, on another thread).
+    pub fn builtin_ref() -> &'static Catalogue {
+        static PARSED: std::sync::OnceLock<Catalogue> = std::sync::OnceLock::new();
+        PARSED.get_or_init(|| match Catalogue::parse(BUILTIN) {
             Ok(c) => c,
             Err(e) => unreachable!("the built-in API catalogue is checked by a unit test: {e}"),
-        }
+        })
+    }
+
+    /// Parses the built-in catalogue on a thread of its own, so that it is ready when the analysis needs
+    /// it (while `cargo metadata` runs, say).
+    pub fn prepare() {
+        std::thread::spawn(|| {
+            Catalogue::builtin_ref();
+        });
     }
 
     /// Parses catalogue entries written in the `apis.toml` format (a user's extra entries); the error is one
@@ -284,7 +299,7 @@ impl Apis {
 
     /// The index of the built-in catalogue.
     pub fn builtin() -> Apis {
-        Apis::new(&Catalogue::builtin())
+        Apis::new(Catalogue::builtin_ref())
     }
 
     /// Every category the call of `path` belongs to (empty for unknown paths).
