@@ -137,8 +137,10 @@ impl<'a> Prepass<'a> {
                         match fi {
                             syn::ForeignItem::Fn(f) => {
                                 declare(self, &f.sig.ident);
-                                self.extern_fns
-                                    .push((module.to_vec(), f.sig.ident.to_string()));
+                                if !is_compiler_intrinsic(&fm.abi, &f.attrs) {
+                                    self.extern_fns
+                                        .push((module.to_vec(), f.sig.ident.to_string()));
+                                }
                             }
                             syn::ForeignItem::Static(s) => {
                                 declare(self, &s.ident);
@@ -440,4 +442,31 @@ fn field_name(index: usize, f: &syn::Field) -> String {
     f.ident
         .as_ref()
         .map_or_else(|| index.to_string(), |i| i.to_string())
+}
+
+/// True for a function of an `extern` block that declares a compiler intrinsic, not foreign code: the block's
+/// ABI is an intrinsic one (`extern "unadjusted"`, `"rust-intrinsic"`, `"platform-intrinsic"`), or the
+/// function links to an LLVM intrinsic (`#[link_name = "llvm.x86.sse2.packuswb.128"]`). A call of one is
+/// an instruction, not a call into a C library.
+fn is_compiler_intrinsic(abi: &syn::Abi, attrs: &[syn::Attribute]) -> bool {
+    let intrinsic_abi = abi.name.as_ref().is_some_and(|n| {
+        matches!(
+            n.value().as_str(),
+            "unadjusted" | "rust-intrinsic" | "platform-intrinsic"
+        )
+    });
+    intrinsic_abi
+        || attrs.iter().any(|a| {
+            let syn::Meta::NameValue(nv) = &a.meta else {
+                return false;
+            };
+            let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            else {
+                return false;
+            };
+            nv.path.is_ident("link_name") && s.value().starts_with("llvm.")
+        })
 }

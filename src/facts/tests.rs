@@ -2120,3 +2120,28 @@ pub fn every_step(items: &[usize], s: &str) -> usize { // expect: compute-hotspo
 "#,
     );
 }
+
+#[test]
+fn compiler_intrinsics_in_extern_blocks_are_not_ffi() {
+    // Seed 8: encoding_rs declares an LLVM intrinsic in `extern "unadjusted"` with `link_name = "llvm.*"`;
+    // calling it is one SIMD instruction, not foreign code. A C function beside it still is.
+    check(
+        r#"
+unsafe extern "unadjusted" {
+    #[link_name = "llvm.x86.sse2.packuswb.128"]
+    fn packus(a: i16, b: i16) -> u8;
+}
+extern "C" {
+    #[link_name = "llvm.ctpop.i32"]
+    fn popcount(x: i32) -> i32;
+    #[link_name = "strlen"]
+    fn c_strlen(s: *const u8) -> usize;
+}
+pub fn pack(a: i16, b: i16, s: *const u8) -> usize {
+    let p = unsafe { packus(a, b) } as usize;
+    let c = unsafe { popcount(a as i32) } as usize;
+    p + c + unsafe { c_strlen(s) } // expect: ffi
+}
+"#,
+    );
+}

@@ -1,4 +1,6 @@
 //! Rule `ffi`: a call into an `extern` function (declared in an `extern` block of the crate, or `libc::`).
+//! Compiler intrinsics declared in an `extern` block (`extern "unadjusted"`, `link_name = "llvm.*"`) are not
+//! foreign code.
 
 use super::Rule;
 use crate::vocab::{FindingKind, Level};
