@@ -18,7 +18,8 @@
 //!
 //! Classes (see [`class_of`]): over the function and everything it reaches, `io` = 10 per blocking I/O site
 //! (fs, net, process, sleep, blocking clients) + 1 per console site, `compute` = the sum of compute scores
-//! (`rules::compute_hotspot`). Shared callees are counted once per path (sums saturate at 1,000,000).
+//! (`rules::compute_hotspot`), after each score has lost the work of its loops that call a function that waits
+//! (see [`waits`]). Shared callees are counted once per path (sums saturate at 1,000,000).
 //! io ≥ 10 and compute ≥ 5 → `mixed`; only io → `io-bound`; only compute → `compute-bound`; else `trivial`.
 
 #[cfg(test)]
@@ -28,6 +29,7 @@ mod graph;
 mod hazards;
 mod reach;
 mod scc;
+mod waits;
 
 use std::collections::{HashMap, HashSet};
 
@@ -137,7 +139,7 @@ pub fn link_with(
     apis: &crate::rules::apis::Apis,
 ) -> PackageOutput {
     let Gathered {
-        fns,
+        mut fns,
         mut findings,
         externs,
         static_muts,
@@ -145,11 +147,10 @@ pub fn link_with(
         static_decls,
     } = gather(files);
     hazards::link_time(&fns, &externs, &static_muts, &mut findings);
-    let graph = Graph {
-        fns: &fns,
-        edges: graph::link_edges(&fns),
-    };
-    let sccs = scc::tarjan(fns.len(), |v| graph.edges[v].iter().map(|e| e.callee));
+    let edges = graph::link_edges(&fns);
+    let sccs = scc::tarjan(fns.len(), |v| edges[v].iter().map(|e| e.callee));
+    waits::take_back_waiting_loops(&mut fns, &edges, &sccs, &mut findings);
+    let graph = Graph { fns: &fns, edges };
     let mut locks = Locks::default();
     let sums = graph.summarize(&sccs, &mut locks);
     let pairs = hazards::through_calls(&graph, &sums, &mut locks, &mut findings);

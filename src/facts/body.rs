@@ -95,6 +95,8 @@ pub(super) fn visit_fn(
     }
     let mut out = v.out;
     out.compute_score = score;
+    out.waits = v.work.waited();
+    out.loop_regions = v.work.regions().to_vec();
     out.findings = v.emit.findings;
     out.blocking = v.emit.blocking;
     out.io_weight = v.emit.io_weight;
@@ -280,6 +282,7 @@ impl BodyVisitor<'_, '_> {
     fn record_call(&mut self, target: CallTarget, span: proc_macro2::Span) {
         let (line, column) = pos(span);
         let held = self.guards.held();
+        self.work.call();
         self.out.calls.push(CallSite {
             target,
             line,

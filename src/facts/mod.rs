@@ -95,6 +95,11 @@ pub struct FnFacts {
     pub compute_score: u32,
     /// Own I/O weight: 10 per blocking I/O site, 1 per console site.
     pub io_weight: u32,
+    /// The body waits somewhere (blocking I/O, sleep, channel traffic, `.await`, foreign code): a caller's
+    /// loop that calls it is dominated by the wait (see `callgraph`).
+    pub waits: bool,
+    /// The outermost loops of the body that kept compute score, with their calls.
+    pub loop_regions: Vec<LoopRegion>,
     /// Findings located in this function's own body or signature.
     pub findings: Vec<Finding>,
     pub calls: Vec<CallSite>,
@@ -111,6 +116,14 @@ pub struct FnFacts {
     pub global_uses: Vec<PathUse>,
     /// Python entry point and GIL regions (PyO3), see [`gil`].
     pub gil: gil::GilFacts,
+}
+
+/// An outermost loop (or adaptor closure) of a body that kept compute score: how much, and the calls made
+/// inside it (indices into [`FnFacts::calls`], `calls.0..calls.1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoopRegion {
+    pub kept: u32,
+    pub calls: (u32, u32),
 }
 
 /// A call whose target may be a function of the crate.

@@ -2145,3 +2145,44 @@ pub fn pack(a: i16, b: i16, s: *const u8) -> usize {
 "#,
     );
 }
+
+#[test]
+fn a_loop_that_waits_through_a_package_function_is_not_compute() {
+    // Seed 7: rustyline's `page_completions` lays out completions and writes each row to the terminal through
+    // a trait method whose unix impl calls the OS. The wait is in the callee, not in the loop's own body; a
+    // test double that does nothing does not count. The same loop without the write is compute.
+    check(
+        r#"
+pub trait Out { fn write_and_flush(&mut self, s: &str); }
+pub struct Tty { fd: i32 }
+pub struct Null;
+impl Out for Tty { fn write_and_flush(&mut self, s: &str) { write_all(self.fd, s) } }
+impl Out for Null { fn write_and_flush(&mut self, _: &str) {} }
+fn write_all(fd: i32, s: &str) {
+    unsafe { libc::write(fd, s.as_ptr() as *const _, s.len()); } // expect: ffi
+}
+pub fn page(out: &mut dyn Out, items: &[String], rows: usize, cols: usize) {
+    for row in 0..rows {
+        let mut w = 0;
+        for col in 0..cols {
+            let i = col * rows + row + 1;
+            if i < items.len() { w += items[i].len() * 2 + (i % 3); }
+        }
+        out.write_and_flush(&"x".repeat(w % 80));
+    }
+}
+pub fn layout(items: &[String], rows: usize, cols: usize) -> usize { // expect: compute-hotspot
+    let mut total = 0;
+    for row in 0..rows {
+        let mut w = 0;
+        for col in 0..cols {
+            let i = col * rows + row + 1;
+            if i < items.len() { w += items[i].len() * 2 + (i % 3); }
+        }
+        total += w;
+    }
+    total
+}
+"#,
+    );
+}

@@ -9,6 +9,9 @@
 //! that waits (I/O, sleep, channel traffic, `.await`, joins, calls into foreign code or an OS API crate
 //! such as `libc` or `windows`) is dominated by the wait, so nothing inside it
 //! counts. A direct recursive call counts once. A body with no loop, recursion or CPU-heavy call scores 0.
+//! The body cannot see whether a function it calls waits: it records, for each outermost loop, the work it
+//! kept and the calls inside it ([`LoopRegion`]), and whether the body waits anywhere; linking takes back a
+//! loop's work when one of its calls reaches a function that waits (see `callgraph`).
 //! A branch runs one of its arms: the work of an `if`/`else` or a `match` is that of its heaviest arm, not
 //! the sum of all (a loop dispatching over variants does one arm's work per element).
 //! The closure of a lazy initialiser (`cache.get_or_insert_with(|| ..)`) on a value declared outside the
@@ -39,6 +42,8 @@ struct Frame {
     once: Option<u32>,
 }
 
+use super::LoopRegion;
+
 /// What [`Work::enter_branches`] saved: the score before the first arm and the heaviest arm so far.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Branches {
@@ -55,6 +60,13 @@ pub(super) struct Work {
     quiet: u32,
     score: u32,
     recursed: bool,
+    /// The body waits somewhere (inside a loop or not).
+    waited: bool,
+    /// Call sites recorded so far ([`call`](Self::call)).
+    calls: u32,
+    /// Score and call count when the outermost open loop was entered.
+    region_entry: (u32, u32),
+    regions: Vec<LoopRegion>,
 }
 
 impl Work {
@@ -72,6 +84,28 @@ impl Work {
         })
     }
 
+    /// A call site was recorded (the body's next call index).
+    pub fn call(&mut self) {
+        self.calls += 1;
+    }
+
+    /// True when the body waits somewhere.
+    pub fn waited(&self) -> bool {
+        self.waited
+    }
+
+    /// The outermost loops that kept work, with their calls.
+    pub fn regions(&self) -> &[LoopRegion] {
+        &self.regions
+    }
+
+    fn push_frame(&mut self, frame: Frame) {
+        if self.frames.is_empty() {
+            self.region_entry = (self.score, self.calls);
+        }
+        self.frames.push(frame);
+    }
+
     /// How many frames (loops and adaptor closures) are around here: what a local declared here records.
     pub fn loops(&self) -> usize {
         self.frames.len()
@@ -84,7 +118,7 @@ impl Work {
             frames: self.frames[..loops.min(self.frames.len())].to_vec(),
             ..Work::default()
         };
-        self.frames.push(Frame {
+        self.push_frame(Frame {
             trips: Trips::Small,
             score_at_entry: self.score,
             waits: false,
@@ -95,7 +129,7 @@ impl Work {
 
     /// Enters a `for`/`while`/`loop` body: `2 x d` at depth `d` when its trip count is unknown.
     pub fn enter_loop(&mut self, trips: Trips) {
-        self.frames.push(Frame {
+        self.push_frame(Frame {
             trips,
             score_at_entry: self.score,
             waits: false,
@@ -109,7 +143,7 @@ impl Work {
 
     /// Enters a closure passed to an iterator adaptor: one loop level deeper, no loop cost of its own.
     pub fn enter_adaptor(&mut self) {
-        self.frames.push(Frame {
+        self.push_frame(Frame {
             trips: Trips::Unknown,
             score_at_entry: self.score,
             waits: false,
@@ -126,6 +160,16 @@ impl Work {
         };
         if f.waits || !f.worked {
             self.score = f.score_at_entry;
+        }
+        if self.frames.is_empty() {
+            let (score, calls) = self.region_entry;
+            let kept = self.score.saturating_sub(score);
+            if kept > 0 {
+                self.regions.push(LoopRegion {
+                    kept,
+                    calls: (calls, self.calls),
+                });
+            }
         }
         if let Some(outer) = self.frames.last_mut() {
             outer.waits |= f.waits && f.once.is_none();
@@ -198,6 +242,7 @@ impl Work {
     /// A wait (blocking I/O, sleep, channel send or receive, join, `.await`): the enclosing loops are
     /// dominated by it.
     pub fn wait(&mut self) {
+        self.waited = true;
         if let Some(f) = self.frames.last_mut() {
             f.waits = true;
         }
@@ -399,6 +444,33 @@ mod tests {
         w.leave_branches(b);
         w.leave_loop();
         assert_eq!(w.score(), 2 + 3, "the loop, then the three-operation arm");
+    }
+
+    #[test]
+    fn outermost_loops_that_kept_work_are_regions_with_their_calls() {
+        let mut w = Work::default();
+        w.call();
+        w.enter_loop(Trips::Unknown);
+        w.call();
+        w.enter_loop(Trips::Unknown);
+        w.operation();
+        w.call();
+        w.leave_loop();
+        w.leave_loop();
+        w.enter_loop(Trips::Unknown);
+        w.call();
+        w.leave_loop();
+        assert_eq!(
+            w.regions(),
+            &[LoopRegion {
+                kept: 2 + 4 + 2,
+                calls: (1, 3)
+            }],
+            "the second loop did no work: no region"
+        );
+        assert!(!w.waited());
+        w.wait();
+        assert!(w.waited(), "a wait outside loops still makes the body wait");
     }
 
     #[test]
