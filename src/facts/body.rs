@@ -745,6 +745,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 syn::Expr::Match(m) => guard_call(&m.expr),
                 _ => None,
             });
+        // `let out = stdout().lock();` on a receiver known to hold no lock takes no guard: `out` is typed below.
+        let bound_guard = bound_guard.filter(|mc| self.env.guards_from(mc).is_some());
         if let Some(mc) = bound_guard {
             let is_wild = matches!(&l.pat, syn::Pat::Wild(_));
             // A bound `try_lock()` (`let g = m.try_lock();`, `let Ok(g) = .. else`) may hold the guard from

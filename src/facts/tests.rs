@@ -744,7 +744,7 @@ use std::io::Write;
 pub fn report(path: &str) -> std::io::Result<String> {
     let mut f = std::fs::File::create(path)?; // expect: io
     writeln!(f, "header")?; // expect: io
-    let mut out = std::io::stdout(); // expect: io
+    let mut out = std::io::stdout();
     writeln!(out, "done")?; // expect: io
     let mut s = String::new();
     let _ = writeln!(s, "in memory");
@@ -2182,6 +2182,28 @@ pub fn layout(items: &[String], rows: usize, cols: usize) -> usize { // expect: 
         total += w;
     }
     total
+}
+"#,
+    );
+}
+
+#[test]
+fn taking_a_standard_stream_handle_is_not_io() {
+    // Seeds 6, 7 and 9: `io::stdout()` taken only to ask whether it is a terminal, `stderr()` only to borrow
+    // its raw handle. Reading or writing the handle is I/O, also through a lock bound by `let`.
+    check(
+        r#"
+use std::io::{Read, Write};
+pub fn is_tty() -> bool {
+    is_terminal(&std::io::stdout()) && is_terminal(&std::io::stderr())
+}
+fn is_terminal<T>(_: &T) -> bool { true }
+pub fn echo(buf: &mut [u8]) -> std::io::Result<()> {
+    let mut input = std::io::stdin();
+    let n = input.read(buf)?; // expect: io
+    let mut out = std::io::stdout().lock();
+    out.write_all(&buf[..n])?; // expect: io
+    std::io::stderr().flush() // expect: io
 }
 "#,
     );
