@@ -1,7 +1,8 @@
 //! Benchmark: `cargo-concur analyze` as a whole process against a parse-only program run as its own process
 //! (read + `syn::parse_file` of the same files, rayon, span locations, nothing else), interleaved, several
-//! rounds; prints medians, min/max, peak memory and the ratios. Also times warm re-analysis (the facts cache)
-//! after an edit of one file, and checks that its output is byte-identical to a cold run's.
+//! rounds; prints medians, min/max, peak memory and the ratios, and `cargo metadata` alone (the fixed cost).
+//! Also times warm re-analysis (the facts cache) after an edit of one file, and checks that its output is
+//! byte-identical to a cold run's.
 //!
 //! Run: `cargo bench --bench analyze` (tokio, syn and regex-automata, fetched through cargo once), or
 //! `cargo bench --bench analyze -- [--rounds N] [/path/to/crate/Cargo.toml ...]`.
@@ -178,6 +179,21 @@ fn bench_crate(
     let cache_dir = scratch.join("cache").join(&name);
 
     let parse = || run(Command::new(me).arg("--parse-only").arg(&list));
+    // The fixed cost every analyze pays before it reads a file: `cargo metadata`, as analyze runs it
+    // (`$CARGO`, which cargo sets for this benchmark as it does for `cargo concur`).
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let metadata = || {
+        run(Command::new(&cargo)
+            .args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--no-deps",
+                "--offline",
+                "--manifest-path",
+            ])
+            .arg(&manifest))
+    };
     let analyze = |cache: bool| {
         let mut c = Command::new(concur);
         c.args(["analyze", "--format", "json", "--manifest-path"])
@@ -204,10 +220,11 @@ fn bench_crate(
     let cold_doc = analyze(false)?;
     touch()?;
     analyze(true)?;
-    let (mut p, mut a, mut w) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut p, mut a, mut w, mut m) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut identical = true;
     for _ in 0..rounds {
         p.push(parse()?);
+        m.push(metadata()?);
         a.push(analyze(false)?);
         touch()?;
         let warm = analyze(true)?;
@@ -232,12 +249,18 @@ fn bench_crate(
     let pm = line("parse-only", &p);
     let am = line("analyze (cold, --no-cache)", &a);
     let wm = line("analyze (warm, one file edited)", &w);
+    let mm = line("cargo metadata alone (fixed cost)", &m);
     println!(
         "  ratio cold / parse-only: {:.2}x (min/min {:.2}x); warm / cold: {:.0}%; peak memory cold / parse-only: {:.2}x",
         am / pm,
         min_ms(&a) / min_ms(&p),
         100.0 * wm / am,
         median_rss(&a) / median_rss(&p)
+    );
+    println!(
+        "  of which cargo metadata: {:.0}% of cold, {:.0}% of warm",
+        100.0 * mm / am,
+        100.0 * mm / wm
     );
     println!(
         "  warm output byte-identical to cold output: {}",
