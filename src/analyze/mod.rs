@@ -294,7 +294,13 @@ pub fn analyze_with(
     apis: &Arc<Apis>,
     cache: Option<&FactsCache>,
 ) -> AnalysisDoc {
-    pool().install(|| analyze_in_pool(ws, config, apis, cache))
+    let doc = pool().install(|| analyze_in_pool(ws, config, apis, cache));
+    // proc-macro2 keeps every file it tokenized in a per-thread source map, for span locations; the
+    // document holds lines and columns, not spans, so the pool's maps are emptied here. Without it a
+    // process that analyzes again and again (the fuzz harness, the report's per-workload analyses) would
+    // grow by every source it ever read.
+    pool().broadcast(|_| proc_macro2::extra::invalidate_current_thread_spans());
+    doc
 }
 
 fn analyze_in_pool(
