@@ -13,7 +13,7 @@
 //! The limit comes from the stack of the thread that parses ([`limit_for_stack`]), with the stack cost
 //! per score unit measured on the deepest construct (see `BYTES_PER_UNIT`).
 
-use proc_macro2::{Delimiter, Group, Spacing, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 
 /// Stack use per score unit of parse + facts + call graph + drop, twice the worst measured: 31 KiB per
 /// unit for nested reference types `& & & u8` in a debug build (the one the tests run; release frames are
@@ -98,11 +98,6 @@ enum Prev {
 
 struct Level {
     iter: proc_macro2::token_stream::IntoIter,
-    /// With [`check_keep`]: the trees of this level, moved out of `iter` as they are scanned, to be put
-    /// back together when the level ends.
-    out: Option<Vec<TokenTree>>,
-    /// The group this level is the inside of (its delimiter and span), to rebuild it with.
-    group: Option<(Delimiter, Span)>,
     /// Score at which this group opened.
     base: usize,
     /// Tokens since the last reset at this level.
@@ -118,16 +113,9 @@ struct Level {
 }
 
 impl Level {
-    fn new(
-        stream: TokenStream,
-        base: usize,
-        keep: bool,
-        group: Option<(Delimiter, Span)>,
-    ) -> Level {
+    fn new(stream: TokenStream, base: usize) -> Level {
         Level {
             iter: stream.into_iter(),
-            out: keep.then(Vec::new),
-            group,
             base,
             chain: 0,
             anchor: 0,
@@ -143,45 +131,13 @@ impl Level {
     }
 }
 
-/// Scans `tokens`; `Err` at the first token whose score passes `limit`, else the highest score. Linear time,
-/// constant stack.
+/// Scans `tokens`; `Err` at the first token whose score passes `limit`. Linear time, constant stack.
 pub fn check(tokens: TokenStream, macros: Macros, limit: usize) -> Result<usize, TooDeep> {
-    scan(tokens, macros, limit, false).map(|(_, max)| max)
-}
-
-/// [`check`], giving the tokens back: the trees are moved out and put back together, never copied. A stream
-/// that is only shared would be copied tree by tree as it is iterated (proc-macro2 iterates by value), so a
-/// file's tokens are checked this way and then handed to syn.
-pub fn check_keep(
-    tokens: TokenStream,
-    macros: Macros,
-    limit: usize,
-) -> Result<TokenStream, TooDeep> {
-    scan(tokens, macros, limit, true).map(|(t, _)| t)
-}
-
-fn scan(
-    tokens: TokenStream,
-    macros: Macros,
-    limit: usize,
-    keep: bool,
-) -> Result<(TokenStream, usize), TooDeep> {
-    let mut stack = vec![Level::new(tokens, 0, keep, None)];
+    let mut stack = vec![Level::new(tokens, 0)];
     let mut max = 0usize;
     while let Some(level) = stack.last_mut() {
         let Some(tt) = level.iter.next() else {
-            let Some(done) = stack.pop() else { break };
-            let stream: TokenStream = done.out.map(TokenStream::from_iter).unwrap_or_default();
-            match (done.group, stack.last_mut()) {
-                (Some((delimiter, span)), Some(parent)) => {
-                    if let Some(out) = &mut parent.out {
-                        let mut g = Group::new(delimiter, stream);
-                        g.set_span(span);
-                        out.push(TokenTree::Group(g));
-                    }
-                }
-                _ => return Ok((stream, max)),
-            }
+            stack.pop();
             continue;
         };
         // A new item or statement after a `}`: nothing before it encloses what follows.
@@ -217,16 +173,14 @@ fn scan(
             });
         }
         level.prev = Prev::Start;
-        match &tt {
+        match tt {
             TokenTree::Ident(i) => {
-                let mut word = ShortWord::default();
-                let short = std::fmt::Write::write_fmt(&mut word, format_args!("{i}")).is_ok();
-                let word = if short { word.as_str() } else { "" };
+                let word = i.to_string();
                 level.prev = if prev == Prev::RulesBang {
                     Prev::RulesName
                 } else if word == "macro_rules" {
                     Prev::MacroRules
-                } else if is_keyword(word) {
+                } else if is_keyword(&word) {
                     Prev::Keyword
                 } else {
                     Prev::Name
@@ -263,46 +217,12 @@ fn scan(
                 level.prev = Prev::Operand;
                 level.after_brace = brace;
                 if !(macro_body && macros == Macros::Skip) {
-                    let (delimiter, span, inner) = (g.delimiter(), g.span(), g.stream());
-                    // The group goes, so its stream is no longer shared and iterates without a copy.
-                    drop(tt);
-                    let keep = level.out.is_some();
-                    stack.push(Level::new(inner, score, keep, Some((delimiter, span))));
-                    continue;
+                    stack.push(Level::new(g.stream(), score));
                 }
             }
         }
-        if let Some(out) = &mut level.out {
-            out.push(tt);
-        }
     }
-    Ok((TokenStream::new(), max))
-}
-
-/// An identifier's text when it is short enough to be a keyword or `macro_rules` (at most 16 bytes),
-/// formatted without allocating; longer ones fail to write and are neither.
-#[derive(Default)]
-struct ShortWord {
-    buf: [u8; 16],
-    len: usize,
-}
-
-impl ShortWord {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
-    }
-}
-
-impl std::fmt::Write for ShortWord {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        if end > self.buf.len() {
-            return Err(std::fmt::Error);
-        }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
+    Ok(max)
 }
 
 /// Keywords, after which a `!` is a negation, not a macro call (`if !(x) {}`, `return !y`).
@@ -367,49 +287,6 @@ mod tests {
 
     fn score(src: &str) -> usize {
         score_of(src, Macros::Skip).unwrap()
-    }
-
-    /// A tree's text (a group: its delimiter), start and end (line, column).
-    type Flat = (String, (usize, usize), (usize, usize));
-
-    /// Every tree of a stream with its span, depth first.
-    fn flatten(stream: TokenStream, out: &mut Vec<Flat>) {
-        for tt in stream {
-            let (s, e) = (tt.span().start(), tt.span().end());
-            let text = match &tt {
-                TokenTree::Group(g) => format!("{:?}", g.delimiter()),
-                other => other.to_string(),
-            };
-            out.push((text, (s.line, s.column), (e.line, e.column)));
-            if let TokenTree::Group(g) = tt {
-                flatten(g.stream(), out);
-            }
-        }
-    }
-
-    #[test]
-    fn check_keep_gives_back_the_same_trees_with_their_spans() {
-        let src = "#[cfg(x)] fn f<T: A<B>>(x: &[u8]) -> Result<(), E> {\n    m! { (a, [b]) }\n    \
-                   let y = |a| { a + (1 * 2) }; match x { _ => {} }\n}\nmacro_rules! r { () => {} }";
-        for macros in [Macros::Skip, Macros::Score] {
-            let tokens: TokenStream = src.parse().unwrap();
-            let mut want = Vec::new();
-            flatten(tokens.clone(), &mut want);
-            let kept = check_keep(tokens, macros, usize::MAX).unwrap();
-            let mut got = Vec::new();
-            flatten(kept.clone(), &mut got);
-            assert_eq!(got, want);
-            assert_eq!(
-                kept.to_string(),
-                src.parse::<TokenStream>().unwrap().to_string()
-            );
-            // Parsing the kept trees gives what parsing the text gives.
-            let a: syn::File = syn::parse2(kept).unwrap();
-            let b: syn::File = syn::parse_str(src).unwrap();
-            assert_eq!(a, b);
-        }
-        let e = check_keep(src.parse().unwrap(), Macros::Skip, 3).unwrap_err();
-        assert_eq!(e.limit, 3);
     }
 
     #[test]

@@ -45,7 +45,7 @@ fn parse_whole(text: &str) -> Result<syn::File, (ParseError, bool)> {
     let tokens: TokenStream = content
         .parse()
         .map_err(|e: proc_macro2::LexError| (positioned(e.span(), tidy(e.to_string())), false))?;
-    let tokens = depth::check_keep(tokens, depth::Macros::Skip, depth::limit()).map_err(|d| {
+    depth::check(tokens.clone(), depth::Macros::Skip, depth::limit()).map_err(|d| {
         let e = ParseError {
             line: d.line,
             column: d.column,
