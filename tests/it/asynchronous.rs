@@ -257,6 +257,24 @@ fn temp_crate(
     dir
 }
 
+/// `profile --format json --no-perf ARGS` of a crate made by [`temp_crate`], which is then removed:
+/// (exit code, stdout, stderr).
+fn profile_temp(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, Vec<u8>, String) {
+    let out = crate::concur()
+        .args(["concur", "profile", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .args(args)
+        .args(["--format", "json", "--no-perf"])
+        .output()
+        .expect("run cargo-concur");
+    let _ = std::fs::remove_dir_all(dir);
+    (
+        out.status.code(),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A crate whose async `run` needs no tokio of its own: the harness gets the stated default version.
 #[test]
 #[ignore = "builds tokio (fetched from crates.io once); run by .ci/run with --ignored"]
@@ -270,23 +288,8 @@ fn async_workload_of_a_crate_without_tokio_uses_the_default_tokio() {
         "pub fn table() -> Vec<usize> { (0..8).collect() }\n\
          pub async fn double(t: &Vec<usize>, job: usize) -> usize { t[job] * 2 }\n",
     );
-    let out = crate::concur()
-        .args(["concur", "profile", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .args([
-            "--runs",
-            "1",
-            "--workers",
-            "2",
-            "--format",
-            "json",
-            "--no-perf",
-        ])
-        .output()
-        .expect("run cargo-concur");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (code, stdout, stderr) = profile_temp(&dir, &["--runs", "1", "--workers", "2"]);
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains(&format!(
             "tokio {} for async workloads (no tokio in your Cargo.lock: cargo-concur's default)",
@@ -294,7 +297,7 @@ fn async_workload_of_a_crate_without_tokio_uses_the_default_tokio() {
         )),
         "{stderr}"
     );
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let doc: Value = serde_json::from_slice(&stdout).expect("json");
     let runs = doc["workloads"][0]["runs"]
         .as_array()
         .cloned()
@@ -342,30 +345,10 @@ fn async_timeout_names_the_job_blocking_its_worker() {
              job\n\
          }\n",
     );
-    let out = crate::concur()
-        .args(["concur", "profile", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .args([
-            "--runs",
-            "1",
-            "--workers",
-            "1,2",
-            "--timeout",
-            "2",
-            "--format",
-            "json",
-            "--no-perf",
-        ])
-        .output()
-        .expect("run cargo-concur");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "a timeout is a workload failure: {stderr}"
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (code, stdout, stderr) =
+        profile_temp(&dir, &["--runs", "1", "--workers", "1,2", "--timeout", "2"]);
+    assert_eq!(code, Some(3), "a timeout is a workload failure: {stderr}");
+    let doc: Value = serde_json::from_slice(&stdout).expect("json");
     let errors = doc["workloads"][0]["errors"]
         .as_array()
         .cloned()

@@ -46,14 +46,22 @@ pub fn marked_processes(marker: &str) -> Vec<(i32, String)> {
     out
 }
 
-fn profile(marker: &str, args: &[&str]) -> Command {
+/// `profile` of the faults fixture with the processes of the run marked by `marker`, with `args`.
+fn profile_marked(marker: &str, args: &[&str]) -> Command {
     let mut c = concur();
     c.arg("profile")
         .arg("--manifest-path")
         .arg(manifest())
-        .args(["--no-tests", "--no-perf", "--workers", "2", "--runs", "1"])
+        .args(["--no-tests", "--no-perf"])
         .args(args)
         .env("CONCUR_FAULTS_MARKER", marker);
+    c
+}
+
+/// [`profile_marked`] at 2 workers, one run.
+fn profile(marker: &str, args: &[&str]) -> Command {
+    let mut c = profile_marked(marker, &["--workers", "2", "--runs", "1"]);
+    c.args(args);
     c
 }
 
@@ -279,21 +287,22 @@ fn a_hanging_workload_times_out_once_and_names_the_skipped_pairs() {
 fn a_hang_under_one_model_skips_only_that_model_and_names_the_running_jobs() {
     let _g = exclusive();
     let marker = marker("hang-threads");
-    let mut c = concur();
-    c.arg("profile")
-        .arg("--manifest-path")
-        .arg(manifest())
-        .args(["--no-tests", "--no-perf", "--workers", "1,2", "--runs", "2"])
-        .args([
+    let mut c = profile_marked(
+        &marker,
+        &[
+            "--workers",
+            "1,2",
+            "--runs",
+            "2",
             "--workload",
             "hangs_in_parallel",
             "--timeout",
             "2",
             "--format",
             "json",
-        ])
-        .env("CONCUR_FAULTS_MARKER", &marker)
-        .stdin(Stdio::null());
+        ],
+    );
+    c.stdin(Stdio::null());
     let out = c.output().expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
