@@ -199,7 +199,7 @@ mod tests {
         let mut w = w;
         w.measured = vec![threads, point(Model::Processes, 1.8, 1.7, 1.9)];
         ReportDoc {
-            schema_version: 1,
+            schema_version: crate::vocab::SCHEMA_VERSION,
             workloads: vec![w],
             analysis: AnalysisSummary::default(),
             environment: None,
