@@ -24,5 +24,5 @@ pub mod vocab;
 pub mod workload;
 
 /// What tests and benchmarks outside the crate use of `parse`: the nesting bound (to measure and check it),
-/// strict whole-file parsing, editions.
-pub use parse::{depth, parse_source, Edition};
+/// the text lexer (held to proc-macro2 by the fuzz harness), strict whole-file parsing, editions.
+pub use parse::{depth, lex, parse_source, Edition};

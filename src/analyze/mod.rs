@@ -205,7 +205,15 @@ fn process(job: FileJob, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> FileDo
         }
     }
     // What does not parse is reported item by item; the rest of the file is analyzed.
-    let (mut ast, errors) = crate::parse::parse_items(&text);
+    // Doc comments are stripped before parsing (they are a large share of what parsing costs, and no fact
+    // comes from them), except in a file with suppression comments: a comment before an item's docs
+    // covers the item, whose span must then start at its docs.
+    let docs = if text.contains(crate::suppress::MARKER) {
+        crate::parse::Docs::Keep
+    } else {
+        crate::parse::Docs::Strip
+    };
+    let (mut ast, errors) = crate::parse::parse_items(&text, docs);
     // What the target's cfg values configure out is not analyzed (and its `mod` items are not followed).
     if let Some(cfg) = &cfg {
         done.excluded = crate::parse::cfg::prune(&mut ast, cfg);

@@ -96,8 +96,17 @@ enum Prev {
     Hash,
 }
 
+/// A token as the scorer sees it: what proc-macro2 makes of the text, a group as its opening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tok<'a> {
+    Ident(&'a str),
+    Literal,
+    Punct(char, Spacing),
+    /// A group opens; [`Scorer::close`] closes it (when the scorer descended into it).
+    Open(Delimiter),
+}
+
 struct Level {
-    iter: proc_macro2::token_stream::IntoIter,
     /// Score at which this group opened.
     base: usize,
     /// Tokens since the last reset at this level.
@@ -113,9 +122,8 @@ struct Level {
 }
 
 impl Level {
-    fn new(stream: TokenStream, base: usize) -> Level {
+    fn new(base: usize) -> Level {
         Level {
-            iter: stream.into_iter(),
             base,
             chain: 0,
             anchor: 0,
@@ -131,22 +139,44 @@ impl Level {
     }
 }
 
-/// Scans `tokens`; `Err` at the first token whose score passes `limit`. Linear time, constant stack.
-pub fn check(tokens: TokenStream, macros: Macros, limit: usize) -> Result<usize, TooDeep> {
-    let mut stack = vec![Level::new(tokens, 0)];
-    let mut max = 0usize;
-    while let Some(level) = stack.last_mut() {
-        let Some(tt) = level.iter.next() else {
-            stack.pop();
-            continue;
+/// The scoring rules over a stream of tokens, whoever makes them (a token tree: [`check`]; a file's text:
+/// `super::lex`). Constant stack: the levels are a `Vec`.
+pub(crate) struct Scorer {
+    levels: Vec<Level>,
+    max: usize,
+    limit: usize,
+    macros: Macros,
+}
+
+impl Scorer {
+    pub(crate) fn new(macros: Macros, limit: usize) -> Scorer {
+        Scorer {
+            levels: vec![Level::new(0)],
+            max: 0,
+            limit,
+            macros,
+        }
+    }
+
+    /// The highest score so far.
+    pub(crate) fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Scores one token. For an [`Tok::Open`], `Ok(true)`: its tokens follow, then [`Scorer::close`];
+    /// `Ok(false)`: the group is skipped (a macro body in a file's scan), neither its tokens nor its close
+    /// are given. `Err(score)` when the token's score passes the limit.
+    pub(crate) fn token(&mut self, tok: Tok<'_>) -> Result<bool, usize> {
+        let Some(level) = self.levels.last_mut() else {
+            return Ok(false);
         };
         // A new item or statement after a `}`: nothing before it encloses what follows.
         if level.after_brace {
-            let starts_new = match &tt {
-                TokenTree::Ident(i) => i != "else" && i != "as",
-                TokenTree::Literal(_) => true,
-                TokenTree::Punct(p) => p.as_char() == '#' || p.as_char() == '\'',
-                TokenTree::Group(_) => false,
+            let starts_new = match tok {
+                Tok::Ident(word) => word != "else" && word != "as",
+                Tok::Literal => true,
+                Tok::Punct(c, _) => c == '#' || c == '\'',
+                Tok::Open(_) => false,
             };
             if starts_new {
                 level.hard_reset();
@@ -162,46 +192,39 @@ pub fn check(tokens: TokenStream, macros: Macros, limit: usize) -> Result<usize,
         }
         level.chain += 1;
         let score = level.base + level.chain;
-        max = max.max(score);
-        if score > limit {
-            let start = tt.span().start();
-            return Err(TooDeep {
-                score,
-                limit,
-                line: start.line.max(1) as u32,
-                column: start.column as u32 + 1,
-            });
+        self.max = self.max.max(score);
+        if score > self.limit {
+            return Err(score);
         }
         level.prev = Prev::Start;
-        match tt {
-            TokenTree::Ident(i) => {
-                let word = i.to_string();
+        match tok {
+            Tok::Ident(word) => {
                 level.prev = if prev == Prev::RulesBang {
                     Prev::RulesName
                 } else if word == "macro_rules" {
                     Prev::MacroRules
-                } else if is_keyword(&word) {
+                } else if is_keyword(word) {
                     Prev::Keyword
                 } else {
                     Prev::Name
                 };
             }
-            TokenTree::Literal(_) => level.prev = Prev::Operand,
-            TokenTree::Punct(p) => match p.as_char() {
+            Tok::Literal => level.prev = Prev::Operand,
+            Tok::Punct(c, spacing) => match c {
                 ';' => level.hard_reset(),
                 ',' => level.chain = level.anchor,
                 '>' if prev == Prev::EqJoint => level.hard_reset(),
-                '=' if p.spacing() == Spacing::Joint => level.prev = Prev::EqJoint,
+                '=' if spacing == Spacing::Joint => level.prev = Prev::EqJoint,
                 '<' => level.anchor = level.chain,
                 // A closure's `|` comes where an operand starts; after an operand it is `a | b`.
                 '|' if !matches!(prev, Prev::Name | Prev::Operand | Prev::MacroRules) => {
                     level.anchor = level.chain;
                 }
                 '?' => level.prev = Prev::Operand,
-                '!' if p.spacing() == Spacing::Alone && prev == Prev::Name => {
+                '!' if spacing == Spacing::Alone && prev == Prev::Name => {
                     level.prev = Prev::MacroBang;
                 }
-                '!' if p.spacing() == Spacing::Alone && prev == Prev::MacroRules => {
+                '!' if spacing == Spacing::Alone && prev == Prev::MacroRules => {
                     level.prev = Prev::RulesBang;
                 }
                 '#' => {
@@ -211,18 +234,68 @@ pub fn check(tokens: TokenStream, macros: Macros, limit: usize) -> Result<usize,
                 '!' if prev == Prev::Hash => level.prev = Prev::Hash,
                 _ => {}
             },
-            TokenTree::Group(g) => {
-                let brace = g.delimiter() == Delimiter::Brace;
+            Tok::Open(delimiter) => {
                 let macro_body = matches!(prev, Prev::MacroBang | Prev::RulesName);
                 level.prev = Prev::Operand;
-                level.after_brace = brace;
-                if !(macro_body && macros == Macros::Skip) {
-                    stack.push(Level::new(g.stream(), score));
+                level.after_brace = delimiter == Delimiter::Brace;
+                if !(macro_body && self.macros == Macros::Skip) {
+                    self.levels.push(Level::new(score));
+                    return Ok(true);
                 }
             }
         }
+        Ok(false)
     }
-    Ok(max)
+
+    /// The group opened last (and descended into) closes.
+    pub(crate) fn close(&mut self) {
+        if self.levels.len() > 1 {
+            self.levels.pop();
+        }
+    }
+}
+
+/// Scans `tokens`; `Err` at the first token whose score passes `limit`. Linear time, constant stack.
+pub fn check(tokens: TokenStream, macros: Macros, limit: usize) -> Result<usize, TooDeep> {
+    let mut scorer = Scorer::new(macros, limit);
+    let mut groups = vec![tokens.into_iter()];
+    while let Some(group) = groups.last_mut() {
+        let Some(tt) = group.next() else {
+            groups.pop();
+            if !groups.is_empty() {
+                scorer.close();
+            }
+            continue;
+        };
+        let word;
+        let tok = match &tt {
+            TokenTree::Ident(i) => {
+                word = i.to_string();
+                Tok::Ident(&word)
+            }
+            TokenTree::Literal(_) => Tok::Literal,
+            TokenTree::Punct(p) => Tok::Punct(p.as_char(), p.spacing()),
+            TokenTree::Group(g) => Tok::Open(g.delimiter()),
+        };
+        match scorer.token(tok) {
+            Ok(true) => {
+                if let TokenTree::Group(g) = &tt {
+                    groups.push(g.stream().into_iter());
+                }
+            }
+            Ok(false) => {}
+            Err(score) => {
+                let start = tt.span().start();
+                return Err(TooDeep {
+                    score,
+                    limit,
+                    line: start.line.max(1) as u32,
+                    column: start.column as u32 + 1,
+                });
+            }
+        }
+    }
+    Ok(scorer.max())
 }
 
 /// Keywords, after which a `!` is a negation, not a macro call (`if !(x) {}`, `return !y`).

@@ -7,7 +7,9 @@
 pub mod cfg;
 pub mod depth;
 mod edition;
+pub mod lex;
 pub use edition::Edition;
+pub use lex::Docs;
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use syn::parse::discouraged::Speculative;
@@ -26,12 +28,13 @@ pub struct ParseError {
 /// Parses a whole file, as `syn::parse_file` does (a leading BOM and a `#!` line are skipped), after
 /// checking that its nesting fits the current thread's stack ([`depth::limit`]).
 pub fn parse_source(text: &str) -> Result<syn::File, ParseError> {
-    parse_whole(text).map_err(|(e, _)| e)
+    parse_whole(text, Docs::Keep).map_err(|(e, _)| e)
 }
 
-/// [`parse_source`], also saying whether splitting the file into items may still help (not for a file
-/// that does not tokenize or is nested too deeply).
-fn parse_whole(text: &str) -> Result<syn::File, (ParseError, bool)> {
+/// [`parse_source`], with the doc comments kept or stripped ([`lex::prepare`]), also saying whether
+/// splitting the file into items may still help (not for a file that does not tokenize or is nested too
+/// deeply).
+fn parse_whole(text: &str, docs: Docs) -> Result<syn::File, (ParseError, bool)> {
     let (content, shebang) = strip_bom_and_shebang(text);
     let positioned = |span: proc_macro2::Span, message: String| {
         let start = span.start();
@@ -42,10 +45,7 @@ fn parse_whole(text: &str) -> Result<syn::File, (ParseError, bool)> {
             whole_file: true,
         }
     };
-    let tokens: TokenStream = content
-        .parse()
-        .map_err(|e: proc_macro2::LexError| (positioned(e.span(), tidy(e.to_string())), false))?;
-    depth::check(tokens.clone(), depth::Macros::Skip, depth::limit()).map_err(|d| {
+    let too_deep = |d: depth::TooDeep| {
         let e = ParseError {
             line: d.line,
             column: d.column,
@@ -56,7 +56,25 @@ fn parse_whole(text: &str) -> Result<syn::File, (ParseError, bool)> {
             whole_file: true,
         };
         (e, false)
-    })?;
+    };
+    let limit = depth::limit();
+    // One pass over the text scores its nesting (and strips its docs); where that lexer gives up, the
+    // token tree is scored instead.
+    let prepared = lex::prepare(content, docs, limit);
+    let scored = match &prepared {
+        Some(p) => {
+            p.depth.map_err(too_deep)?;
+            true
+        }
+        None => false,
+    };
+    let source = prepared.as_ref().map_or(content, |p| &*p.text);
+    let tokens: TokenStream = source
+        .parse()
+        .map_err(|e: proc_macro2::LexError| (positioned(e.span(), tidy(e.to_string())), false))?;
+    if !scored {
+        depth::check(tokens.clone(), depth::Macros::Skip, limit).map_err(too_deep)?;
+    }
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| (positioned(e.span(), tidy(e.to_string())), true))?;
     file.shebang = shebang;
@@ -90,13 +108,20 @@ fn body_fits(tokens: &TokenStream) -> bool {
 /// still tokenizes such files) and split into top-level items, each parsed on its own; an inline `mod` whose body
 /// fails is split the same way, so one bad function costs that function and not its module. Only a file that
 /// does not even tokenize (unbalanced delimiters, invalid tokens) yields no item at all.
-pub fn parse_items(text: &str) -> (syn::File, Vec<ParseError>) {
-    match parse_whole(text) {
+///
+/// `docs`: whether doc comments are parsed as the attributes they are or stripped first (same lines and
+/// columns; the analysis has no use for them).
+pub fn parse_items(text: &str, docs: Docs) -> (syn::File, Vec<ParseError>) {
+    match parse_whole(text, docs) {
         Ok(file) => (file, Vec::new()),
         Err((whole, false)) => (empty_file(), vec![whole]),
         Err((whole, true)) => {
             let cleaned = blank_preamble(text);
-            let tokens: TokenStream = match cleaned.parse() {
+            let source = match lex::prepare(&cleaned, docs, usize::MAX) {
+                Some(p) => p.text.into_owned(),
+                None => cleaned,
+            };
+            let tokens: TokenStream = match source.parse() {
                 Ok(t) => t,
                 Err(_) => return (empty_file(), vec![whole]),
             };
@@ -340,7 +365,7 @@ mod tests {
 
     /// `check(src, kept, errors)`: the item names that survive and the lines of the errors.
     fn check(src: &str, kept: &[&str], error_lines: &[u32]) {
-        let (file, errors) = parse_items(src);
+        let (file, errors) = parse_items(src, Docs::Keep);
         let names: Vec<String> = file.items.iter().map(item_name).collect();
         assert_eq!(names, kept, "items of {src}");
         let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();

@@ -572,6 +572,34 @@ pub fn run_case(ws: &Workspace, c: &Case) -> Result<Ran, String> {
     })
 }
 
+/// How the text lexer fared on a case's files against proc-macro2 (`cargo_concur::lex`).
+#[derive(Debug, Default)]
+struct Lexed {
+    same: usize,
+    gave_up: usize,
+    /// The first difference (a bug: the fuzz run fails).
+    differs: Option<String>,
+}
+
+fn lex_against_proc_macro2(c: &Case) -> Lexed {
+    use cargo_concur::lex::{compare_with_proc_macro2, Comparison};
+    let mut out = Lexed::default();
+    for (name, bytes) in [("lib.rs", &c.lib), ("a.rs", &c.a), ("b.rs", &c.b)] {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            continue;
+        };
+        match compare_with_proc_macro2(text) {
+            Comparison::Same => out.same += 1,
+            Comparison::GaveUp => out.gave_up += 1,
+            Comparison::BothReject => {}
+            Comparison::Differs(why) => {
+                out.differs.get_or_insert(format!("{name}: {why}"));
+            }
+        }
+    }
+    out
+}
+
 fn peak_rss_mb() -> f64 {
     // SAFETY: getrusage fills a zeroed struct.
     let ru = unsafe {
@@ -585,8 +613,13 @@ fn peak_rss_mb() -> f64 {
 /// Runs `cases` cases from `seed` on a worker thread, each within 30 s, stopping early once `limit` has
 /// passed (the summary counts the cases that ran); panics name the seed.
 pub fn fuzz(seed: u64, cases: u64, limit: Option<Duration>, dir: PathBuf) -> String {
-    let (tx, rx) =
-        std::sync::mpsc::channel::<(u64, std::thread::Result<Result<Ran, String>>, bool, bool)>();
+    let (tx, rx) = std::sync::mpsc::channel::<(
+        u64,
+        std::thread::Result<Result<Ran, String>>,
+        bool,
+        bool,
+        Lexed,
+    )>();
     let (go_tx, go_rx) = std::sync::mpsc::channel::<u64>();
     let ws = workspace(&dir);
     // A thread with the parsing stack: the syn-valid check below parses deep cases on it.
@@ -605,8 +638,10 @@ pub fn fuzz(seed: u64, cases: u64, limit: Option<Duration>, dir: PathBuf) -> Str
                 // analysis empties its pool's, so memory stays bounded over any number of cases.
                 proc_macro2::extra::invalidate_current_thread_spans();
                 let generated = c.generated;
+                let lexed = lex_against_proc_macro2(&c);
+                proc_macro2::extra::invalidate_current_thread_spans();
                 let r = std::panic::catch_unwind(|| run_case(&ws, &c));
-                if tx.send((s, r, generated, valid)).is_err() {
+                if tx.send((s, r, generated, valid, lexed)).is_err() {
                     return;
                 }
             }
@@ -614,6 +649,7 @@ pub fn fuzz(seed: u64, cases: u64, limit: Option<Duration>, dir: PathBuf) -> Str
     spawned.expect("fuzz worker thread");
     let start = Instant::now();
     let (mut findings, mut errors, mut generated, mut valid) = (0usize, 0usize, 0usize, 0usize);
+    let mut lexed = Lexed::default();
     let mut ran = 0u64;
     for s in seed..seed + cases {
         if limit.is_some_and(|l| start.elapsed() >= l) {
@@ -622,14 +658,28 @@ pub fn fuzz(seed: u64, cases: u64, limit: Option<Duration>, dir: PathBuf) -> Str
         ran += 1;
         go_tx.send(s).expect("worker alive");
         match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok((_, Ok(Ok(ran)), g, v)) => {
+            Ok((
+                s,
+                _,
+                _,
+                _,
+                Lexed {
+                    differs: Some(why), ..
+                },
+            )) => panic!(
+                "fuzz case {s}: the text lexer differs from proc-macro2: {why} (rerun: \
+                 CONCUR_FUZZ_SEED={s} CONCUR_FUZZ_CASES=1)"
+            ),
+            Ok((_, Ok(Ok(ran)), g, v, l)) => {
+                lexed.same += l.same;
+                lexed.gave_up += l.gave_up;
                 findings += ran.findings;
                 errors += ran.parse_errors;
                 generated += usize::from(g);
                 valid += usize::from(v);
             }
-            Ok((s, Ok(Err(e)), _, _)) => panic!("fuzz case {s}: {e}"),
-            Ok((s, Err(_), _, _)) => {
+            Ok((s, Ok(Err(e)), _, _, _)) => panic!("fuzz case {s}: {e}"),
+            Ok((s, Err(_), _, _, _)) => {
                 panic!("fuzz case {s} panicked (rerun: CONCUR_FUZZ_SEED={s} CONCUR_FUZZ_CASES=1)")
             }
             Err(_) => {
@@ -652,9 +702,12 @@ pub fn fuzz(seed: u64, cases: u64, limit: Option<Duration>, dir: PathBuf) -> Str
     assert!(peak < 2048.0, "peak memory {peak:.0} MB");
     format!(
         "{ran} cases from seed {seed} in {:.1} s: {generated} generated ({valid} of their deep-or-not files syn-valid), \
-         {} mutated; {findings} findings, {errors} parse errors; peak RSS {peak:.0} MB",
+         {} mutated; {findings} findings, {errors} parse errors; text lexer: {} files as proc-macro2 has them, \
+         {} given up on; peak RSS {peak:.0} MB",
         start.elapsed().as_secs_f64(),
         ran as usize - generated,
+        lexed.same,
+        lexed.gave_up,
     )
 }
 

@@ -320,17 +320,47 @@ fn nesting_cost_per_kind() {
     );
 }
 
-/// The highest nesting scores in real code (every `.rs` file under `CONCUR_SCAN_DIR`, e.g. cargo's
-/// registry sources), against the limit: `CONCUR_SCAN_DIR=~/.cargo/registry/src cargo test --test it
-/// real_code_scores -- --ignored --nocapture`.
+/// The text lexer against proc-macro2 on real code (every `.rs` file under `CONCUR_SCAN_DIR`, e.g. cargo's
+/// registry sources): no file may differ (tokens, positions, nesting score); prints how many it gave up on.
+/// `CONCUR_SCAN_DIR=~/.cargo/registry/src cargo test --release --test it lexer_agrees_on_real_code --
+/// --ignored --nocapture`.
 #[test]
 #[ignore]
-fn real_code_scores() {
+fn lexer_agrees_on_real_code() {
+    use cargo_concur::lex::{compare_with_proc_macro2, Comparison};
     let Ok(dir) = std::env::var("CONCUR_SCAN_DIR") else {
         return;
     };
+    let files = rs_files_under(&PathBuf::from(dir));
+    let (mut same, mut gave_up, mut both, mut differ) = (0, Vec::new(), 0, Vec::new());
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        match compare_with_proc_macro2(&text) {
+            Comparison::Same => same += 1,
+            Comparison::GaveUp => gave_up.push(f.clone()),
+            Comparison::BothReject => both += 1,
+            Comparison::Differs(why) => differ.push(format!("{}: {why}", f.display())),
+        }
+    }
+    println!(
+        "{} files: {same} the same, {} given up on, {both} rejected by both, {} different",
+        files.len(),
+        gave_up.len(),
+        differ.len()
+    );
+    for f in gave_up.iter().take(20) {
+        println!("  gave up: {}", f.display());
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    assert!(same > 0);
+}
+
+/// Every `.rs` file under `dir`.
+fn rs_files_under(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let mut stack = vec![PathBuf::from(dir)];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
@@ -344,6 +374,19 @@ fn real_code_scores() {
             }
         }
     }
+    files
+}
+
+/// The highest nesting scores in real code (every `.rs` file under `CONCUR_SCAN_DIR`, e.g. cargo's
+/// registry sources), against the limit: `CONCUR_SCAN_DIR=~/.cargo/registry/src cargo test --test it
+/// real_code_scores -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn real_code_scores() {
+    let Ok(dir) = std::env::var("CONCUR_SCAN_DIR") else {
+        return;
+    };
+    let files = rs_files_under(&PathBuf::from(dir));
     let mut scores: Vec<(usize, usize, PathBuf)> = Vec::new();
     for f in &files {
         let Ok(text) = std::fs::read_to_string(f) else {
