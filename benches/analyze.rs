@@ -5,7 +5,8 @@
 //! byte-identical to a cold run's.
 //!
 //! Run: `cargo bench --bench analyze` (tokio, syn and regex-automata, fetched through cargo once), or
-//! `cargo bench --bench analyze -- [--rounds N] [/path/to/crate/Cargo.toml ...]`.
+//! `cargo bench --bench analyze -- [--rounds N] [/path/to/crate/Cargo.toml ...]`; `-- --measure N CMD ARGS..`
+//! measures any command the same way, N times.
 //!
 //! Parse-only reads exactly the files analyze reads in its default scope (analyze's `-vv` list of them).
 //! The parse-only program is this same executable started as `analyze --parse-only LIST`: a separate process
@@ -39,6 +40,30 @@ fn main() {
             std::process::exit(2);
         };
         std::process::exit(parse_only(Path::new(list)));
+    }
+    if args.first().map(String::as_str) == Some("--measure") {
+        // `--measure N CMD ARGS...`: the command N times, each measured as the benchmark measures.
+        let (Some(n), Some(program)) = (
+            args.get(1).and_then(|n| n.parse::<usize>().ok()),
+            args.get(2),
+        ) else {
+            eprintln!("error: --measure takes a count and a command");
+            std::process::exit(2);
+        };
+        let mut samples = Vec::new();
+        for _ in 0..n {
+            match run(Command::new(program).args(&args[3..])) {
+                Ok(s) => samples.push(s),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        if !samples.is_empty() {
+            line(program, &samples);
+        }
+        std::process::exit(0);
     }
     let mut rounds = 9usize;
     let mut manifests = Vec::new();
@@ -85,14 +110,30 @@ fn main() {
     }
 }
 
-/// One measured process: wall time and peak RSS (from `wait4`), and its stdout.
+/// One measured process: wall time, its own peak RSS, the peak RSS `wait4` reports (the largest of the
+/// process and the children it waited for: for analyze, `rustc --print cfg`'s is larger than its own), and
+/// its stdout.
 struct Sample {
     wall: Duration,
     max_rss_kb: u64,
+    with_children_rss_kb: u64,
     stdout: Vec<u8>,
 }
 
+/// Runs `cmd` and measures it. Its own peak RSS is read from `/proc/PID/status` (`VmHWM`) at its exit:
+/// the process is traced (`PTRACE_TRACEME`, then only `PTRACE_O_TRACEEXIT`: no system call stops) and
+/// stops once, as it exits, while its memory is still there.
 fn run(cmd: &mut Command) -> Result<Sample, String> {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: ptrace(PTRACE_TRACEME) is async-signal-safe and touches nothing of the parent's state.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     let start = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())
@@ -100,28 +141,73 @@ fn run(cmd: &mut Command) -> Result<Sample, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    let mut stdout = Vec::new();
-    if let Some(mut out) = child.stdout.take() {
-        out.read_to_end(&mut stdout).map_err(|e| e.to_string())?;
-    }
     let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our child, not yet reaped (we never called wait on `child`).
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    // Read its output on a thread: the tracing loop below must keep answering its stops.
+    let out = child.stdout.take();
+    let reader = std::thread::spawn(move || {
+        let mut stdout = Vec::new();
+        if let Some(mut out) = out {
+            let _ = out.read_to_end(&mut stdout);
+        }
+        stdout
+    });
+    let mut own_kb = 0u64;
+    let (status, usage) = loop {
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: pid is our child, not reaped yet (we never called wait on `child`).
+        let r = unsafe { libc::wait4(pid, &mut status, libc::__WALL, &mut usage) };
+        if r != pid {
+            return Err(format!("wait4 failed for {cmd:?}"));
+        }
+        if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+            break (status, usage);
+        }
+        if !libc::WIFSTOPPED(status) {
+            continue;
+        }
+        let event = (status >> 16) & 0xff;
+        let mut deliver = 0;
+        if event == libc::PTRACE_EVENT_EXIT {
+            own_kb = vm_hwm_kb(pid).unwrap_or(0);
+        } else if libc::WSTOPSIG(status) == libc::SIGTRAP && event == 0 && own_kb == 0 {
+            // The stop after exec: from now on, stop only at its exit.
+            // SAFETY: the tracee is ours and stopped.
+            unsafe {
+                libc::ptrace(
+                    libc::PTRACE_SETOPTIONS,
+                    pid,
+                    0,
+                    libc::PTRACE_O_TRACEEXIT | libc::PTRACE_O_EXITKILL,
+                )
+            };
+        } else {
+            deliver = libc::WSTOPSIG(status);
+        }
+        // SAFETY: the tracee is stopped; continuing it with the signal it stopped for (if any).
+        unsafe { libc::ptrace(libc::PTRACE_CONT, pid, 0, deliver) };
+    };
     let wall = start.elapsed();
-    if r != pid {
-        return Err(format!("wait4 failed for {cmd:?}"));
-    }
+    let stdout = reader.join().unwrap_or_default();
     if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) > 1 {
         return Err(format!("{cmd:?} failed (status {status})"));
     }
     Ok(Sample {
         wall,
-        max_rss_kb: usage.ru_maxrss as u64,
+        max_rss_kb: own_kb,
+        with_children_rss_kb: usage.ru_maxrss as u64,
         stdout,
     })
+}
+
+/// `VmHWM` of a live process, in kB.
+fn vm_hwm_kb(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn bench_crate(
@@ -277,11 +363,15 @@ fn line(label: &str, samples: &[Sample]) -> f64 {
     let mut ms: Vec<f64> = samples.iter().map(|s| s.wall.as_secs_f64() * 1e3).collect();
     ms.sort_by(f64::total_cmp);
     let median = ms[ms.len() / 2];
+    let mut with_children: Vec<u64> = samples.iter().map(|s| s.with_children_rss_kb).collect();
+    with_children.sort_unstable();
     println!(
-        "  {label:<34} median {median:>7.1} ms  min {:>7.1}  max {:>7.1}  peak RSS {:>6.1} MB",
+        "  {label:<34} median {median:>7.1} ms  min {:>7.1}  max {:>7.1}  peak RSS {:>6.1} MB ({:.1} MB with \
+         children)",
         ms[0],
         ms[ms.len() - 1],
-        median_rss(samples) / 1024.0
+        median_rss(samples) / 1024.0,
+        with_children[with_children.len() / 2] as f64 / 1024.0
     );
     median
 }

@@ -232,30 +232,35 @@ fn process(job: FileJob, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> FileDo
         }));
     done.directives = crate::suppress::scan(&text, Some(&ast));
     let ctx = &done.ctx;
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         crate::facts::extract_in(ctx, &ast, inherited, apis)
-    })) {
+    }));
+    let declared = match &extracted {
+        // The facts walk collects the `mod` declarations: no second walk of the file.
+        Ok(facts) => discover::modtree::children(&module, &facts.mod_decls),
+        Err(_) => discover::modtree::children(&module, &discover::modtree::mod_decls(&ast)),
+    };
+    drop(ast);
+    // proc-macro2 keeps a copy of every text this thread tokenized, for span locations; the facts hold
+    // lines and columns, and the file's spans went with its syntax tree (nothing else on a pool thread
+    // holds one while a file is processed).
+    proc_macro2::extra::invalidate_current_thread_spans();
+    done.children = declared;
+    match extracted {
         Ok(facts) => {
             // Only files that parse whole are cached (their facts are all there is to keep).
             if let (Some(cache), Some(key), true) = (cache, done.key, done.errors.is_empty()) {
                 cache.store(key, &facts, &done.excluded);
             }
-            // The facts walk collects the `mod` declarations: no second walk of the file.
-            done.children = discover::modtree::children(&module, &facts.mod_decls);
             done.facts = Some(facts);
         }
-        Err(_) => {
-            done.children =
-                discover::modtree::children(&module, &discover::modtree::mod_decls(&ast));
-            done.errors.push(ParseErrorDoc {
-                file: rel_path,
-                line: 1,
-                column: 1,
-                message: "internal error: the analyzer panicked on this file (please report it)"
-                    .into(),
-                skipped: Skipped::File,
-            })
-        }
+        Err(_) => done.errors.push(ParseErrorDoc {
+            file: rel_path,
+            line: 1,
+            column: 1,
+            message: "internal error: the analyzer panicked on this file (please report it)".into(),
+            skipped: Skipped::File,
+        }),
     }
     done.text = text;
     done
