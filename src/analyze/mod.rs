@@ -39,11 +39,23 @@ pub enum Event<'a> {
     Started { packages: Vec<&'a str> },
     /// `rustc --print cfg` could not be run (why): `#[cfg]` is decided with the values cargo-concur was built for.
     BuiltInCfg { why: &'a str },
-    /// Done: what was read (parse errors included) and how long it took.
+    /// `cargo metadata` and `rustc --print cfg` answered (and the configuration was read) after `elapsed`.
+    Discovered { elapsed: std::time::Duration },
+    /// Done: what was read (parse errors included) and how long it took, in all and by phase.
     Finished {
         files: &'a FilesDoc,
         elapsed: std::time::Duration,
+        phases: Phases,
     },
+}
+
+/// How long the phases of one analysis took.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Phases {
+    /// Reading, parsing and reducing files to facts (or reading them back from the cache).
+    pub files: std::time::Duration,
+    /// Linking the call graph, deciding the findings and assembling the document.
+    pub link: std::time::Duration,
 }
 
 /// What `analyze` may do besides analyzing.
@@ -67,9 +79,13 @@ pub fn run(
     settings: &Settings,
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<(AnalysisDoc, ProjectConfig)> {
+    let start = Instant::now();
     crate::rules::apis::Catalogue::prepare();
     let ws = discover::load(selection, scope)?;
     let config = crate::config::load(&ws, overrides)?;
+    on(Event::Discovered {
+        elapsed: start.elapsed(),
+    });
     Ok((run_in(&ws, &config, settings, on), config))
 }
 
@@ -92,13 +108,14 @@ pub fn run_in(
     let cache = settings.use_cache.then(|| {
         FactsCache::in_target_dir(&ws.target_dir).with_salt(&format!("{:?}", config.packages))
     });
-    let doc = analyze_with(ws, config, &Arc::new(config.apis()), cache.as_ref());
+    let (doc, phases) = analyze_timed(ws, config, &Arc::new(config.apis()), cache.as_ref());
     if let Some(cache) = &cache {
         cache.prune_if_due();
     }
     on(Event::Finished {
         files: &doc.files,
         elapsed: start.elapsed(),
+        phases,
     });
     doc
 }
@@ -307,13 +324,24 @@ pub fn analyze_with(
     apis: &Arc<Apis>,
     cache: Option<&FactsCache>,
 ) -> AnalysisDoc {
-    let doc = pool().install(|| analyze_in_pool(ws, config, apis, cache));
+    analyze_timed(ws, config, apis, cache).0
+}
+
+/// [`analyze_with`], also saying how long its phases took.
+pub fn analyze_timed(
+    ws: &Workspace,
+    config: &ProjectConfig,
+    apis: &Arc<Apis>,
+    cache: Option<&FactsCache>,
+) -> (AnalysisDoc, Phases) {
+    let mut phases = Phases::default();
+    let doc = pool().install(|| analyze_in_pool(ws, config, apis, cache, &mut phases));
     // proc-macro2 keeps every file it tokenized in a per-thread source map, for span locations; the
     // document holds lines and columns, not spans, so the pool's maps are emptied here. Without it a
     // process that analyzes again and again (the fuzz harness, the report's per-workload analyses) would
     // grow by every source it ever read.
     pool().broadcast(|_| proc_macro2::extra::invalidate_current_thread_spans());
-    doc
+    (doc, phases)
 }
 
 fn analyze_in_pool(
@@ -321,7 +349,9 @@ fn analyze_in_pool(
     config: &ProjectConfig,
     apis: &Arc<Apis>,
     cache: Option<&FactsCache>,
+    phases: &mut Phases,
 ) -> AnalysisDoc {
+    let start = Instant::now();
     let mut root_paths: BTreeSet<PathBuf> = BTreeSet::new();
     let mut roots: Vec<FileJob> = Vec::new();
     let mut targets_excluded = 0;
@@ -433,7 +463,9 @@ fn analyze_in_pool(
             .collect::<Vec<_>>(),
     );
 
+    phases.files = start.elapsed();
     let mut doc = assemble(ws, done, config, apis);
+    phases.link = start.elapsed() - phases.files;
     let x = &mut doc.files.excluded;
     x.targets = targets_excluded;
     x.files = files_excluded;

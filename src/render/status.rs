@@ -86,10 +86,29 @@ pub fn analysis(e: crate::analyze::Event<'_>) {
         crate::analyze::Event::BuiltInCfg { why } => warning(&format!(
             "cannot run `rustc --print cfg` ({why}): deciding #[cfg] with the values cargo-concur was built for"
         )),
-        crate::analyze::Event::Finished { files: f, elapsed } => {
+        crate::analyze::Event::Discovered { elapsed } => very_verbose(
+            "Discovered",
+            &format!(
+                "packages, targets and cfg in {:.1} ms (cargo metadata, rustc --print cfg)",
+                elapsed.as_secs_f64() * 1e3
+            ),
+        ),
+        crate::analyze::Event::Finished {
+            files: f,
+            elapsed,
+            phases,
+        } => {
             for path in &f.read {
                 very_verbose("Read", path);
             }
+            very_verbose(
+                "Timing",
+                &format!(
+                    "files {:.1} ms, call graph and findings {:.1} ms",
+                    phases.files.as_secs_f64() * 1e3,
+                    phases.link.as_secs_f64() * 1e3
+                ),
+            );
             progress(
                 "Finished",
                 &format!(
