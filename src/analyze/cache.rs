@@ -61,9 +61,9 @@ impl FactsCache {
         }
     }
 
-    /// The default place: `<target-dir>/concur/facts-cache`.
+    /// The default place: `<target-dir>/concur/facts-cache` ([`crate::discover::cache::cache_dir`]).
     pub fn in_target_dir(target_dir: &Path) -> FactsCache {
-        FactsCache::new(target_dir.join("concur").join("facts-cache"))
+        FactsCache::new(crate::discover::cache::cache_dir(target_dir))
     }
 
     /// Adds settings that change what facts are extracted (cfg, features, configured API entries) to every

@@ -39,8 +39,12 @@ pub enum Event<'a> {
     Started { packages: Vec<&'a str> },
     /// `rustc --print cfg` could not be run (why): `#[cfg]` is decided with the values cargo-concur was built for.
     BuiltInCfg { why: &'a str },
-    /// `cargo metadata` and `rustc --print cfg` answered (and the configuration was read) after `elapsed`.
-    Discovered { elapsed: std::time::Duration },
+    /// `cargo metadata` and `rustc --print cfg` answered (or the discovery cache did, `cached`), and the
+    /// configuration was read, after `elapsed`.
+    Discovered {
+        elapsed: std::time::Duration,
+        cached: bool,
+    },
     /// Done: what was read (parse errors included) and how long it took, in all and by phase.
     Finished {
         files: &'a FilesDoc,
@@ -61,7 +65,8 @@ pub struct Phases {
 /// What `analyze` may do besides analyzing.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Read and write the facts cache (`<target-dir>/concur/facts-cache`); off with `--no-cache`.
+    /// Read and write the facts cache and the discovery cache (`<target-dir>/concur/facts-cache`); off with
+    /// `--no-cache`.
     pub use_cache: bool,
 }
 
@@ -81,10 +86,11 @@ pub fn run(
 ) -> Result<(AnalysisDoc, ProjectConfig)> {
     let start = Instant::now();
     crate::rules::apis::Catalogue::prepare();
-    let ws = discover::load(selection, scope)?;
+    let ws = discover::load_with(selection, scope, settings.use_cache)?;
     let config = crate::config::load(&ws, overrides)?;
     on(Event::Discovered {
         elapsed: start.elapsed(),
+        cached: ws.from_cache,
     });
     Ok((run_in(&ws, &config, settings, on), config))
 }

@@ -4,6 +4,7 @@
 //! Only `load` runs processes (`cargo metadata --no-deps --offline`, and `rustc --print cfg` unless every cfg
 //! branch is analyzed): nothing of the analyzed crate is built, downloaded or run.
 
+pub mod cache;
 pub mod modtree;
 pub mod scope;
 mod source;
@@ -46,6 +47,8 @@ pub struct Workspace {
     pub cfg: Option<CfgSet>,
     /// Where `cfg` came from.
     pub cfg_source: Option<scope::CfgSource>,
+    /// `cargo metadata`'s and `rustc --print cfg`'s answers came from the discovery cache ([`cache`]).
+    pub from_cache: bool,
 }
 
 impl Workspace {
@@ -160,6 +163,12 @@ impl TargetKind {
 /// Runs `cargo metadata --no-deps --offline`, selects packages as cargo would, then targets and features by
 /// `scope`, and reads the target's cfg values (`rustc --print cfg`) unless `--all-cfgs`.
 pub fn load(selection: &PackageSelection, scope: &Scope) -> Result<Workspace> {
+    load_with(selection, scope, false)
+}
+
+/// [`load`]; with `cached`, both answers come from the discovery cache when nothing they depend on changed
+/// (and a fresh pair is stored there): see [`cache`].
+pub fn load_with(selection: &PackageSelection, scope: &Scope, cached: bool) -> Result<Workspace> {
     let mut cmd = cargo_metadata::MetadataCommand::new();
     cmd.no_deps().other_options(vec!["--offline".to_string()]);
     if let Some(path) = &selection.manifest_path {
@@ -177,19 +186,71 @@ pub fn load(selection: &PackageSelection, scope: &Scope) -> Result<Workspace> {
         }
         cmd.manifest_path(path);
     }
-    // `rustc --print cfg` runs while cargo reads the manifests (both are process start-ups), from the
-    // manifest's directory, so rustup picks the toolchain cargo picks.
-    let cfg_job = (!scope.cfg.all_cfgs).then(|| {
+    let mut metadata_cmd = cmd.cargo_command();
+    // `rustc --print cfg` runs from the manifest's directory, so rustup picks the toolchain cargo picks.
+    let rustc_cmd = (!scope.cfg.all_cfgs).then(|| {
         let dir = selection
             .manifest_path
             .as_deref()
             .and_then(Path::parent)
             .filter(|d| !d.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let target = scope.cfg.target.clone();
-        std::thread::spawn(move || scope::target_cfg(&dir, target.as_deref()))
+        scope::rustc_cfg_command(&dir, scope.cfg.target.as_deref())
     });
-    let meta = cmd.exec().map_err(metadata_error)?;
+    // A target given as a JSON file is read by rustc: its answer is not cached.
+    let custom_target = scope
+        .cfg
+        .target
+        .as_deref()
+        .is_some_and(|t| t.ends_with(".json"));
+    let question = (cached && !custom_target)
+        .then(|| cache::Question::new(&metadata_cmd, rustc_cmd.as_ref()))
+        .flatten();
+    let (metadata, cfg, from_cache) = match question.as_ref().and_then(cache::Question::lookup) {
+        Some(answer) => {
+            let cfg = answer.cfg.as_deref().map(|printed| scope::TargetCfg {
+                set: CfgSet::from_rustc_print(printed),
+                source: scope::CfgSource::Rustc,
+                printed: Some(printed.to_string()),
+            });
+            (answer.metadata, cfg, true)
+        }
+        None => {
+            // Both are process start-ups: rustc runs while cargo reads the manifests.
+            let cfg_job = rustc_cmd.map(|mut c| std::thread::spawn(move || c.output()));
+            let metadata = run_metadata(&mut metadata_cmd)?;
+            let cfg = match cfg_job {
+                None => None,
+                Some(job) => Some(scope::cfg_from_output(
+                    job.join().map_err(|_| {
+                        Error::internal("running `rustc --print cfg` failed".to_string())
+                    })?,
+                    scope.cfg.target.as_deref(),
+                )?),
+            };
+            (metadata, cfg, false)
+        }
+    };
+    let meta = cargo_metadata::MetadataCommand::parse(&metadata)
+        .map_err(|e| Error::usage(format!("cannot read `cargo metadata`'s answer: {e}")))?;
+    // A fresh pair is stored only when every process asked answered (not with built-in cfg values).
+    if let (Some(q), false) = (&question, from_cache) {
+        match &cfg {
+            Some(scope::TargetCfg { printed: None, .. }) => {}
+            _ => q.store(
+                &cache::cache_dir(meta.target_directory.as_std_path()),
+                &cache::Answer {
+                    metadata: metadata.clone(),
+                    cfg: cfg.as_ref().and_then(|c| c.printed.clone()),
+                },
+                &meta,
+            ),
+        }
+    }
+    let (cfg, cfg_source) = match cfg {
+        Some(c) => (Some(c.set), Some(c.source)),
+        None => (None, None),
+    };
 
     let members: Vec<&cargo_metadata::Package> = meta
         .packages
@@ -231,15 +292,6 @@ pub fn load(selection: &PackageSelection, scope: &Scope) -> Result<Workspace> {
         }
     }
     let root = meta.workspace_root.clone().into_std_path_buf();
-    let (cfg, cfg_source) = match cfg_job {
-        None => (None, None),
-        Some(job) => {
-            let (set, source) = job
-                .join()
-                .map_err(|_| Error::internal("reading `rustc --print cfg` failed".to_string()))??;
-            (Some(set), Some(source))
-        }
-    };
     Ok(Workspace {
         root,
         target_dir: meta.target_directory.clone().into_std_path_buf(),
@@ -248,7 +300,27 @@ pub fn load(selection: &PackageSelection, scope: &Scope) -> Result<Workspace> {
         scope: scope.clone(),
         cfg,
         cfg_source,
+        from_cache,
     })
+}
+
+/// Runs `cargo metadata`: its JSON line, or cargo's error as one line.
+fn run_metadata(cmd: &mut std::process::Command) -> Result<String> {
+    let out = cmd
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .map_err(|e| metadata_error(cargo_metadata::Error::Io(e)))?;
+    if !out.status.success() {
+        return Err(metadata_error(cargo_metadata::Error::CargoMetadata {
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .map(str::to_string)
+        .ok_or_else(|| Error::usage("`cargo metadata` printed no JSON".to_string()))
 }
 
 /// `-p SPEC` (names, `name@version`, globs, pkgid URLs), `--workspace` with `--exclude SPEC`, else the root

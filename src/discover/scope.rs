@@ -287,20 +287,45 @@ fn rustc_for(rustc: Option<OsString>, cargo: Option<OsString>) -> OsString {
         .map_or_else(|| "rustc".into(), PathBuf::into_os_string)
 }
 
-/// The target's cfg values: `rustc --print cfg [--target T]` run in `dir` (see [`rustc_for`] for which rustc).
-/// When rustc cannot be run, the host values cargo-concur was built for (an error for `--target`).
-pub fn target_cfg(dir: &Path, target: Option<&str>) -> Result<(CfgSet, CfgSource)> {
+/// `rustc --print cfg [--target T]`, run in `dir` (see [`rustc_for`] for which rustc).
+pub fn rustc_cfg_command(dir: &Path, target: Option<&str>) -> std::process::Command {
     let rustc = rustc_for(std::env::var_os("RUSTC"), std::env::var_os("CARGO"));
     let mut cmd = std::process::Command::new(&rustc);
     cmd.args(["--print", "cfg"]).current_dir(dir);
     if let Some(t) = target {
         cmd.args(["--target", t]);
     }
-    match cmd.output() {
-        Ok(out) if out.status.success() => Ok((
-            CfgSet::from_rustc_print(&String::from_utf8_lossy(&out.stdout)),
-            CfgSource::Rustc,
-        )),
+    cmd
+}
+
+/// The target's cfg values, where they came from, and what rustc printed (when it answered).
+#[derive(Debug, Clone)]
+pub struct TargetCfg {
+    pub set: CfgSet,
+    pub source: CfgSource,
+    pub printed: Option<String>,
+}
+
+/// The target's cfg values from the run of [`rustc_cfg_command`]. When rustc cannot be run, the host values
+/// cargo-concur was built for (an error for `--target`).
+pub fn cfg_from_output(
+    run: std::io::Result<std::process::Output>,
+    target: Option<&str>,
+) -> Result<TargetCfg> {
+    let built_in = |why: String| TargetCfg {
+        set: built_in_cfg(),
+        source: CfgSource::BuiltIn(why),
+        printed: None,
+    };
+    match run {
+        Ok(out) if out.status.success() => {
+            let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+            Ok(TargetCfg {
+                set: CfgSet::from_rustc_print(&printed),
+                source: CfgSource::Rustc,
+                printed: Some(printed),
+            })
+        }
         Ok(out) => {
             let err = String::from_utf8_lossy(&out.stderr);
             let first = err
@@ -312,19 +337,22 @@ pub fn target_cfg(dir: &Path, target: Option<&str>) -> Result<(CfgSet, CfgSource
                 .to_string();
             match target {
                 Some(t) => Err(Error::usage(format!("--target {t}: rustc says: {first}"))),
-                None => Ok((built_in_cfg(), CfgSource::BuiltIn(first))),
+                None => Ok(built_in(first)),
             }
         }
-        Err(e) => match target {
-            Some(t) => Err(Error::usage(format!(
-                "--target {t}: cannot run `{}`: {e}",
-                rustc.to_string_lossy()
-            ))),
-            None => Ok((
-                built_in_cfg(),
-                CfgSource::BuiltIn(format!("cannot run `{}`: {e}", rustc.to_string_lossy())),
-            )),
-        },
+        Err(e) => {
+            let rustc = rustc_for(std::env::var_os("RUSTC"), std::env::var_os("CARGO"));
+            match target {
+                Some(t) => Err(Error::usage(format!(
+                    "--target {t}: cannot run `{}`: {e}",
+                    rustc.to_string_lossy()
+                ))),
+                None => Ok(built_in(format!(
+                    "cannot run `{}`: {e}",
+                    rustc.to_string_lossy()
+                ))),
+            }
+        }
     }
 }
 
@@ -620,6 +648,12 @@ mod tests {
         // An empty $RUSTC counts as unset; no $CARGO: PATH's.
         assert_eq!(rustc_for(os(""), None), "rustc");
         assert_eq!(rustc_for(None, None), "rustc");
+    }
+
+    fn target_cfg(dir: &Path, target: Option<&str>) -> Result<(CfgSet, CfgSource)> {
+        let c = cfg_from_output(rustc_cfg_command(dir, target).output(), target)?;
+        assert_eq!(c.printed.is_some(), c.source == CfgSource::Rustc);
+        Ok((c.set, c.source))
     }
 
     #[test]

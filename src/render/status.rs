@@ -86,11 +86,16 @@ pub fn analysis(e: crate::analyze::Event<'_>) {
         crate::analyze::Event::BuiltInCfg { why } => warning(&format!(
             "cannot run `rustc --print cfg` ({why}): deciding #[cfg] with the values cargo-concur was built for"
         )),
-        crate::analyze::Event::Discovered { elapsed } => very_verbose(
+        crate::analyze::Event::Discovered { elapsed, cached } => very_verbose(
             "Discovered",
             &format!(
-                "packages, targets and cfg in {:.1} ms (cargo metadata, rustc --print cfg)",
-                elapsed.as_secs_f64() * 1e3
+                "packages, targets and cfg in {:.1} ms ({})",
+                elapsed.as_secs_f64() * 1e3,
+                if cached {
+                    "from the discovery cache"
+                } else {
+                    "cargo metadata, rustc --print cfg"
+                }
             ),
         ),
         crate::analyze::Event::Finished {

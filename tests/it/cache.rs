@@ -125,3 +125,64 @@ fn corrupt_truncated_and_foreign_entries_are_rebuilt() {
     }
     assert_eq!(analyze(&manifest, Some(&cache)), cold);
 }
+
+/// `cargo metadata`'s and `rustc --print cfg`'s answers come from the discovery cache while nothing cargo reads
+/// changes; a new binary target makes them stale, and the next run sees it (and what it holds).
+#[test]
+fn discovery_is_cached_until_a_target_appears() {
+    let _g = shared();
+    let (dir, cache) = scratch("discovery");
+    let manifest = dir.join("Cargo.toml");
+    let run = || {
+        let out = concur()
+            .args([
+                "concur",
+                "analyze",
+                "-vv",
+                "--format",
+                "json",
+                "--manifest-path",
+            ])
+            .arg(&manifest)
+            .env("CARGO_CONCUR_CACHE_DIR", &cache)
+            // As `cargo concur` runs it: cargo names itself, so its answers may be cached.
+            .env("CARGO", env!("CARGO"))
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let cached = String::from_utf8_lossy(&out.stderr).contains("from the discovery cache");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (cached, doc)
+    };
+    let (cached, cold) = run();
+    assert!(!cached, "the first run asks cargo");
+    let (cached, warm) = run();
+    assert!(cached, "the second run does not");
+    assert_eq!(warm, cold);
+    std::fs::create_dir_all(dir.join("src/bin")).unwrap();
+    std::fs::write(
+        dir.join("src/bin/extra.rs"),
+        "fn main() {\n    std::env::set_var(\"MODE\", \"fast\");\n}\n",
+    )
+    .unwrap();
+    let (cached, after) = run();
+    assert!(!cached, "a new binary target: cargo is asked again");
+    let in_extra = |doc: &serde_json::Value| {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["file"] == "src/bin/extra.rs" && f["kind"] == "process-global")
+    };
+    assert!(
+        !in_extra(&warm) && in_extra(&after),
+        "the new target is analyzed"
+    );
+    let (cached, again) = run();
+    assert!(cached);
+    assert_eq!(again, after);
+}
