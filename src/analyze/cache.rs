@@ -21,7 +21,7 @@ use crate::parse::cfg::Excluded;
 use crate::vocab::{Finding, FindingData};
 
 /// Bumped whenever `FileFacts` or what fills it changes shape; part of every key and header.
-const FORMAT: &str = "concur-facts-1";
+const FORMAT: &str = "concur-facts-2";
 
 /// Entries not used for this long are pruned.
 const MAX_AGE: Duration = Duration::from_secs(14 * 24 * 3600);
@@ -136,11 +136,16 @@ impl FactsCache {
     /// Stores `facts` under `key`. Best effort: a cache that cannot be written is only slower.
     pub fn store(&self, key: Key, facts: &FileFacts, excluded: &Excluded) {
         let entry = EntryRef {
-            data: findings(facts).map(|f| f.data.as_ref()).collect(),
             facts,
+            item_findings: facts.item_findings.iter().map(record).collect(),
+            fn_findings: facts
+                .functions
+                .iter()
+                .map(|f| f.findings.iter().map(record).collect())
+                .collect(),
             excluded,
         };
-        let Ok(body) = serde_json::to_vec(&entry) else {
+        let Ok(body) = postcard::to_stdvec(&entry) else {
             return;
         };
         if std::fs::create_dir_all(&self.dir).is_err() {
@@ -252,12 +257,15 @@ fn header(key: Key) -> String {
     format!("{FORMAT} {} {key:032x}\n", env!("CARGO_PKG_VERSION"))
 }
 
-/// An entry as written: the facts, and the typed data of every finding in them (which the document's
-/// serialisation of `Finding` leaves out), in [`findings`] order.
+/// An entry as written (after its header line): the facts in postcard's compact binary form, and their
+/// findings apart, every field and the typed data included (the document's serialisation of `Finding`
+/// skips some fields, which a format without field names cannot do).
 #[derive(serde::Serialize)]
 struct EntryRef<'a> {
     facts: &'a FileFacts,
-    data: Vec<Option<&'a FindingData>>,
+    item_findings: Vec<RecordRef<'a>>,
+    /// Per function, in `facts.functions` order.
+    fn_findings: Vec<Vec<RecordRef<'a>>>,
     /// What the cfg pruning left out of the file.
     excluded: &'a Excluded,
 }
@@ -265,38 +273,146 @@ struct EntryRef<'a> {
 #[derive(serde::Deserialize)]
 struct Entry {
     facts: FileFacts,
-    data: Vec<Option<FindingData>>,
+    item_findings: Vec<Record>,
+    fn_findings: Vec<Vec<Record>>,
     excluded: Excluded,
 }
 
-/// Every finding held in a file's facts, in a fixed order.
-fn findings(facts: &FileFacts) -> impl Iterator<Item = &Finding> {
-    facts
-        .item_findings
-        .iter()
-        .chain(facts.functions.iter().flat_map(|f| f.findings.iter()))
+/// A finding as the cache stores it: every field, in this order (two tuples: serde's stop at 16).
+type Record = (
+    (
+        crate::vocab::FindingKind,
+        crate::vocab::Level,
+        String,
+        u32,
+        u32,
+        Option<String>,
+        String,
+        String,
+    ),
+    (
+        Vec<String>,
+        String,
+        String,
+        u32,
+        u32,
+        String,
+        Vec<crate::vocab::Related>,
+        Option<crate::vocab::Suppression>,
+        Option<FindingData>,
+    ),
+);
+
+/// [`Record`], borrowed.
+type RecordRef<'a> = (
+    (
+        &'a crate::vocab::FindingKind,
+        &'a crate::vocab::Level,
+        &'a String,
+        &'a u32,
+        &'a u32,
+        &'a Option<String>,
+        &'a String,
+        &'a String,
+    ),
+    (
+        &'a Vec<String>,
+        &'a String,
+        &'a String,
+        &'a u32,
+        &'a u32,
+        &'a String,
+        &'a Vec<crate::vocab::Related>,
+        &'a Option<crate::vocab::Suppression>,
+        &'a Option<FindingData>,
+    ),
+);
+
+/// Every field of `f` but the snippet (filled later, from the text): a field added to `Finding` does not
+/// compile here until the cache keeps it.
+fn record(f: &Finding) -> RecordRef<'_> {
+    let Finding {
+        kind,
+        level,
+        file,
+        line,
+        column,
+        function,
+        message,
+        help,
+        chain,
+        package,
+        target,
+        snippet: _,
+        end_line,
+        end_column,
+        fingerprint,
+        related,
+        suppression,
+        data,
+    } = f;
+    (
+        (kind, level, file, line, column, function, message, help),
+        (
+            chain,
+            package,
+            target,
+            end_line,
+            end_column,
+            fingerprint,
+            related,
+            suppression,
+            data,
+        ),
+    )
+}
+
+fn finding(r: Record) -> Finding {
+    let (
+        (kind, level, file, line, column, function, message, help),
+        (chain, package, target, end_line, end_column, fingerprint, related, suppression, data),
+    ) = r;
+    Finding {
+        kind,
+        level,
+        file,
+        line,
+        column,
+        function,
+        message,
+        help,
+        chain,
+        package,
+        target,
+        snippet: None,
+        end_line,
+        end_column,
+        fingerprint,
+        related,
+        suppression,
+        data,
+    }
 }
 
 /// The facts in an entry's bytes, or `None` for a foreign, truncated or corrupt entry.
 fn decode(bytes: &[u8], key: Key) -> Option<(FileFacts, Excluded)> {
     let head = header(key);
     let body = bytes.strip_prefix(head.as_bytes())?;
+    let (entry, rest): (Entry, &[u8]) = postcard::take_from_bytes(body).ok()?;
     let Entry {
         mut facts,
-        data,
+        item_findings,
+        fn_findings,
         excluded,
-    } = serde_json::from_slice(body).ok()?;
-    let slots = facts.item_findings.iter_mut().chain(
-        facts
-            .functions
-            .iter_mut()
-            .flat_map(|f| f.findings.iter_mut()),
-    );
-    let mut data = data.into_iter();
-    for f in slots {
-        f.data = data.next()?;
+    } = entry;
+    if !rest.is_empty() || fn_findings.len() != facts.functions.len() {
+        return None;
     }
-    data.next().is_none().then_some((facts, excluded))
+    facts.item_findings = item_findings.into_iter().map(finding).collect();
+    for (f, found) in facts.functions.iter_mut().zip(fn_findings) {
+        f.findings = found.into_iter().map(finding).collect();
+    }
+    Some((facts, excluded))
 }
 
 #[cfg(test)]
@@ -403,7 +519,12 @@ mod tests {
                 continue;
             };
             let facts = crate::facts::extract(&ctx(), &ast, &apis);
-            with_data += findings(&facts).filter(|f| f.data.is_some()).count();
+            with_data += facts
+                .item_findings
+                .iter()
+                .chain(facts.functions.iter().flat_map(|f| f.findings.iter()))
+                .filter(|f| f.data.is_some())
+                .count();
             let key = c.key(&text, &ctx(), None, None);
             c.store(key, &facts, &Excluded::default());
             let (mut back, _) = c.load(key).expect("loads");

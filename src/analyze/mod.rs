@@ -403,16 +403,33 @@ fn analyze_in_pool(
         }
     }
 
-    // Each finished file spawns its children at once (no barrier per level of the module trees), so both
-    // cores stay busy while a deep tree is walked. Roots start in target order (FIFO).
+    // Every `.rs` file of the selected packages is listed (and canonicalized) on a thread of its own while the
+    // module trees are walked: that is file system calls, not parsing. It only counts the files no target
+    // reaches (or, in the widest scope, adds them).
     let claims = Claims::default();
-    rayon::scope_fifo(|s| {
-        for job in roots {
-            let claims = &claims;
-            if claims.claim(&job.canonical, &job.claim) {
-                s.spawn_fifo(move |s| walk(s, ws, apis, claims, cache, job));
+    let listed: Vec<Vec<(PathBuf, PathBuf)>> = std::thread::scope(|t| {
+        let lister = t.spawn(|| {
+            ws.packages
+                .iter()
+                .map(|pkg| {
+                    discover::package_rs_files(pkg)
+                        .into_iter()
+                        .map(|path| (canonical(&path), path))
+                        .collect()
+                })
+                .collect()
+        });
+        // Each finished file spawns its children at once (no barrier per level of the module trees), so
+        // both cores stay busy while a deep tree is walked. Roots start in target order (FIFO).
+        rayon::scope_fifo(|s| {
+            for job in roots {
+                let claims = &claims;
+                if claims.claim(&job.canonical, &job.claim) {
+                    s.spawn_fifo(move |s| walk(s, ws, apis, claims, cache, job));
+                }
             }
-        }
+        });
+        lister.join().unwrap_or_default()
     });
     let Claims { owner, done } = claims;
     let mut seen = owner.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -428,9 +445,9 @@ fn analyze_in_pool(
     let widest = ws.scope.targets.all_targets && ws.cfg.is_none();
     let mut unreached = Vec::new();
     let mut files_excluded = 0;
-    for (pi, pkg) in ws.packages.iter().enumerate() {
-        for path in discover::package_rs_files(pkg) {
-            let canonical = canonical(&path);
+    for (pi, files) in listed.into_iter().enumerate() {
+        let pkg = &ws.packages[pi];
+        for (canonical, path) in files {
             if !widest {
                 if !seen.contains_key(&canonical) {
                     files_excluded += 1;

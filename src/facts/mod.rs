@@ -53,7 +53,9 @@ pub struct FileContext {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FileFacts {
     pub rel_path: String,
-    /// Findings outside any function (e.g. a `static` item).
+    /// Findings outside any function (e.g. a `static` item). The facts cache stores findings apart, with every
+    /// field and their typed data (`analyze::cache`).
+    #[serde(skip)]
     pub item_findings: Vec<Finding>,
     /// Macro calls whose tokens could not be parsed as Rust.
     pub macros_not_expanded: usize,
@@ -100,7 +102,8 @@ pub struct FnFacts {
     pub waits: bool,
     /// The outermost loops of the body that kept compute score, with their calls.
     pub loop_regions: Vec<LoopRegion>,
-    /// Findings located in this function's own body or signature.
+    /// Findings located in this function's own body or signature (stored apart by the facts cache).
+    #[serde(skip)]
     pub findings: Vec<Finding>,
     pub calls: Vec<CallSite>,
     /// First own blocking call (I/O, sleep, receive, join), for callers' summaries.
