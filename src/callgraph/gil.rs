@@ -3,7 +3,9 @@
 //! without it, inside a re-acquired region (`with_gil`/`attach`) with it, elsewhere as at the caller — and report
 //! heavy sites reached while it is held (see `rules::gil_held`), each with the chain from the entry point.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashSet};
 
 use super::graph::Edge;
 use crate::facts::gil::{GilOp, GilRegion, Spelling};
@@ -50,7 +52,7 @@ pub(super) fn findings(
     apis: &Apis,
 ) -> Vec<(Finding, Option<usize>)> {
     // The analysis's catalogue (built-in and configured entries): which I/O is console output.
-    let mut io_of: HashMap<usize, Vec<&Finding>> = HashMap::new();
+    let mut io_of: HashMap<usize, Vec<&Finding>> = HashMap::default();
     for (fd, owner) in io {
         if let (FindingKind::Io, Some(o)) = (fd.kind, owner) {
             io_of.entry(*o).or_default().push(fd);
@@ -62,13 +64,13 @@ pub(super) fn findings(
         .collect();
     let hotspot = |i: usize| fns[i].compute_score >= compute_hotspot::THRESHOLD;
     let mut out: Vec<(Finding, Option<usize>)> = Vec::new();
-    let mut reported: HashSet<(usize, u32, u32)> = HashSet::new();
+    let mut reported: HashSet<(usize, u32, u32)> = HashSet::default();
     for entry in (0..fns.len()).filter(|&i| fns[i].gil.entry.is_some()) {
         let params = &fns[entry].gil.params;
         // Breadth first, so each site is reported with its shortest chain; states are (function, held).
-        let mut parent: HashMap<(usize, bool), (usize, bool)> = HashMap::new();
+        let mut parent: HashMap<(usize, bool), (usize, bool)> = HashMap::default();
         let mut queue = VecDeque::from([(entry, true)]);
-        let mut seen: HashSet<(usize, bool)> = HashSet::from([(entry, true)]);
+        let mut seen: HashSet<(usize, bool)> = [(entry, true)].into_iter().collect();
         while let Some((f, inherited)) = queue.pop_front() {
             let chain = {
                 let mut c = vec![fns[f].path.clone()];

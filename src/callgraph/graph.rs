@@ -2,7 +2,9 @@
 //! in `callgraph`), interned lock ids, and the blocking and lock summaries propagated to callers over SCCs to
 //! a fixpoint. It makes no findings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 
 use super::MAX_AMBIGUOUS_TARGETS;
 use crate::facts::{CallTarget, FnFacts, HeldLock};
@@ -27,9 +29,9 @@ pub(super) struct Graph<'f> {
 }
 
 pub(super) fn link_edges(fns: &[FnFacts]) -> Vec<Vec<Edge>> {
-    let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_method: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_type_method: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    let mut by_path: HashMap<&str, Vec<usize>> = HashMap::default();
+    let mut by_method: HashMap<&str, Vec<usize>> = HashMap::default();
+    let mut by_type_method: HashMap<(&str, &str), Vec<usize>> = HashMap::default();
     for (i, f) in fns.iter().enumerate() {
         by_path.entry(f.path.as_str()).or_default().push(i);
         if let Some(t) = &f.self_type {

@@ -3,7 +3,7 @@
 //! under a guard or in async context, lock pairs taken in both orders. It builds findings' typed data,
 //! never their messages, and does not decide reachability or classes.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 use super::graph::{Graph, Locks, Summaries};
 use crate::facts::{short_lock_name, CallTarget, FnFacts};
@@ -92,7 +92,7 @@ pub(super) fn through_calls(
                 chain: Vec::new(),
             });
         }
-        let mut done_calls: HashSet<(usize, u8)> = HashSet::new();
+        let mut done_calls: HashSet<(usize, u8)> = HashSet::default();
         for e in &graph.edges[i] {
             // Recursion under a guard is reported by its direct acquisitions, not as a call to itself.
             if !e.precise || fns[e.callee].is_async || e.callee == i {
@@ -176,7 +176,7 @@ pub(super) fn through_calls(
 
 /// lock-order: a pair of locks taken in both orders, reported at each site with the other order's place.
 pub(super) fn lock_order(pairs: &[PairSite], locks: &Locks, fns: &[FnFacts], out: &mut Vec<Owned>) {
-    let mut by_order: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+    let mut by_order: HashMap<(usize, usize), Vec<usize>> = HashMap::default();
     for (k, p) in pairs.iter().enumerate() {
         by_order.entry((p.first, p.second)).or_default().push(k);
     }

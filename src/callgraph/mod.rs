@@ -31,7 +31,7 @@ mod reach;
 mod scc;
 mod waits;
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 use crate::facts::{FileFacts, FnFacts};
 use crate::rules::{self, compute_hotspot};
@@ -80,13 +80,21 @@ struct Gathered {
 }
 
 fn gather(files: Vec<FileFacts>) -> Gathered {
+    // Reserved whole: functions are big, and growing the vector moves them again and again.
+    let n_fns = files.iter().map(|f| f.functions.len()).sum();
+    let n_findings = files
+        .iter()
+        .map(|f| {
+            f.item_findings.len() + f.functions.iter().map(|g| g.findings.len()).sum::<usize>()
+        })
+        .sum();
     let mut g = Gathered {
-        fns: Vec::new(),
-        findings: Vec::new(),
-        externs: HashSet::new(),
-        static_muts: HashSet::new(),
-        field_locks: HashMap::new(),
-        static_decls: HashMap::new(),
+        fns: Vec::with_capacity(n_fns),
+        findings: Vec::with_capacity(n_findings),
+        externs: HashSet::default(),
+        static_muts: HashSet::default(),
+        field_locks: HashMap::default(),
+        static_decls: HashMap::default(),
     };
     let mut item_findings = Vec::new();
     for f in files {
@@ -177,7 +185,7 @@ fn finish(
     field_locks: &HashMap<String, String>,
     n_fns: usize,
 ) -> (Vec<Finding>, Vec<Vec<usize>>) {
-    let mut seen: HashSet<(FindingKind, String, u32, u32, Option<String>)> = HashSet::new();
+    let mut seen: HashSet<(FindingKind, String, u32, u32, Option<String>)> = HashSet::default();
     let mut out = Vec::new();
     let mut own: Vec<Vec<usize>> = vec![Vec::new(); n_fns];
     for (mut fd, owner) in findings {

@@ -2,7 +2,7 @@
 //! calls (a bitset per SCC, callees first), and its class from the I/O and compute weights on that path.
 //! It makes no findings.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use super::class_of;
 use super::graph::Graph;
@@ -17,7 +17,7 @@ pub(super) fn static_uses(
     findings: &[Finding],
     own: &mut [Vec<usize>],
 ) {
-    let mut static_findings: HashMap<(&str, u32), Vec<usize>> = HashMap::new();
+    let mut static_findings: HashMap<(&str, u32), Vec<usize>> = HashMap::default();
     for (k, fd) in findings.iter().enumerate() {
         if matches!(fd.kind, FindingKind::GlobalState | FindingKind::StaticMut) {
             static_findings
