@@ -196,7 +196,11 @@ fn analyze(a: &AnalyzeArgs) -> Result<i32> {
             render::NoteDetail::Summary
         },
     };
-    let mut out = render::Sink::open(a.output.as_deref())?;
+    let mut out = if a.format == render::AnalyzeFormat::Human {
+        render::Sink::open(a.output.as_deref())?
+    } else {
+        render::Sink::open_data(a.output.as_deref())?
+    };
     render::write_analysis(
         &render::AnalysisView::new(&doc, &opts),
         a.format,

@@ -114,7 +114,11 @@ pub fn run_in(
     let cache = settings.use_cache.then(|| {
         FactsCache::in_target_dir(&ws.target_dir).with_salt(&format!("{:?}", config.packages))
     });
-    let (doc, phases) = analyze_timed(ws, config, &Arc::new(config.apis()), cache.as_ref());
+    // The API index is made when it is first needed: a warm run starts on the cache while the built-in
+    // catalogue is still being parsed.
+    let make = || Arc::new(config.apis());
+    let apis = LazyApis::new(&make);
+    let (doc, phases) = analyze_timed(ws, config, &apis, cache.as_ref());
     if let Some(cache) = &cache {
         cache.prune_if_due();
     }
@@ -140,12 +144,28 @@ struct FileJob {
     /// The kind of target whose tree holds the file.
     target: TargetKind,
     /// The cfg values the file is compiled with; `None`: nothing is pruned (`--all-cfgs`).
-    cfg: Option<Arc<CfgSet>>,
+    cfg: Option<Arc<FileCfg>>,
     /// With a cache: the digest of `inherited` (what the file's facts depend on besides its own text).
     chain_key: Option<cache::Key>,
     /// The files that declared this one, root first (canonical path, path shown): a `mod` that loads
     /// one of them is a `#[path]` cycle.
     ancestors: Vec<(PathBuf, String)>,
+}
+
+/// The cfg values files are compiled with, made once per package and test mode, with their text for the
+/// cache keys.
+struct FileCfg {
+    set: CfgSet,
+    key: String,
+}
+
+impl FileCfg {
+    fn new(set: CfgSet) -> Arc<FileCfg> {
+        Arc::new(FileCfg {
+            key: format!("{set:?}"),
+            set,
+        })
+    }
 }
 
 /// What one file gave.
@@ -160,7 +180,7 @@ struct FileDone {
     reached: bool,
     inherited: Option<Arc<ScopeChain>>,
     target: TargetKind,
-    cfg: Option<Arc<CfgSet>>,
+    cfg: Option<Arc<FileCfg>>,
     excluded: Excluded,
     /// `// concur:allow(...)` comments of the file.
     directives: Vec<crate::suppress::Directive>,
@@ -168,7 +188,7 @@ struct FileDone {
     key: Option<cache::Key>,
 }
 
-fn process(job: FileJob, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> FileDone {
+fn process(job: FileJob, apis: &LazyApis<'_>, cache: Option<&FactsCache>) -> FileDone {
     let FileJob {
         claim: _,
         canonical: _,
@@ -216,8 +236,12 @@ fn process(job: FileJob, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> FileDo
     // has any is always parsed, never taken from the cache.
     let cache = cache.filter(|_| !text.contains(crate::suppress::MARKER));
     if let Some(cache) = cache {
-        let cfg_text = cfg.as_ref().map(|c| format!("{c:?}"));
-        let key = cache.key(&text, &done.ctx, cfg_text.as_deref(), chain_key);
+        let key = cache.key(
+            &text,
+            &done.ctx,
+            cfg.as_ref().map(|c| c.key.as_str()),
+            chain_key,
+        );
         done.key = Some(key);
         if let Some((facts, excluded)) = cache.load(key) {
             done.children = discover::modtree::children(&module, &facts.mod_decls);
@@ -239,7 +263,7 @@ fn process(job: FileJob, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> FileDo
     let (mut ast, errors) = crate::parse::parse_items(&text, docs);
     // What the target's cfg values configure out is not analyzed (and its `mod` items are not followed).
     if let Some(cfg) = &cfg {
-        done.excluded = crate::parse::cfg::prune(&mut ast, cfg);
+        done.excluded = crate::parse::cfg::prune(&mut ast, &cfg.set);
     }
     done.errors
         .extend(errors.into_iter().map(|e| ParseErrorDoc {
@@ -256,7 +280,7 @@ fn process(job: FileJob, apis: &Arc<Apis>, cache: Option<&FactsCache>) -> FileDo
     done.directives = crate::suppress::scan(&text, Some(&ast));
     let ctx = &done.ctx;
     let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::facts::extract_in(ctx, &ast, inherited, apis)
+        crate::facts::extract_in(ctx, &ast, inherited, apis.get())
     }));
     let declared = match &extracted {
         // The facts walk collects the `mod` declarations: no second walk of the file.
@@ -330,14 +354,34 @@ pub fn analyze_with(
     apis: &Arc<Apis>,
     cache: Option<&FactsCache>,
 ) -> AnalysisDoc {
-    analyze_timed(ws, config, apis, cache).0
+    let ready = || apis.clone();
+    analyze_timed(ws, config, &LazyApis::new(&ready), cache).0
+}
+
+/// The API index, made on first use (by the first file parsed, or by linking).
+pub struct LazyApis<'a> {
+    made: std::sync::OnceLock<Arc<Apis>>,
+    make: &'a (dyn Fn() -> Arc<Apis> + Sync),
+}
+
+impl<'a> LazyApis<'a> {
+    pub fn new(make: &'a (dyn Fn() -> Arc<Apis> + Sync)) -> LazyApis<'a> {
+        LazyApis {
+            made: std::sync::OnceLock::new(),
+            make,
+        }
+    }
+
+    fn get(&self) -> &Arc<Apis> {
+        self.made.get_or_init(self.make)
+    }
 }
 
 /// [`analyze_with`], also saying how long its phases took.
 pub fn analyze_timed(
     ws: &Workspace,
     config: &ProjectConfig,
-    apis: &Arc<Apis>,
+    apis: &LazyApis<'_>,
     cache: Option<&FactsCache>,
 ) -> (AnalysisDoc, Phases) {
     let mut phases = Phases::default();
@@ -353,7 +397,7 @@ pub fn analyze_timed(
 fn analyze_in_pool(
     ws: &Workspace,
     config: &ProjectConfig,
-    apis: &Arc<Apis>,
+    apis: &LazyApis<'_>,
     cache: Option<&FactsCache>,
     phases: &mut Phases,
 ) -> AnalysisDoc {
@@ -363,8 +407,10 @@ fn analyze_in_pool(
     let mut targets_excluded = 0;
     for (pi, pkg) in ws.packages.iter().enumerate() {
         // One cfg set per package and test mode: the lib and bins are unit tests only with `--tests`.
-        let normal = ws.cfg_for(pkg, ws.scope.targets.unit_tests()).map(Arc::new);
-        let test = ws.cfg_for(pkg, true).map(Arc::new);
+        let normal = ws
+            .cfg_for(pkg, ws.scope.targets.unit_tests())
+            .map(FileCfg::new);
+        let test = ws.cfg_for(pkg, true).map(FileCfg::new);
         for t in &pkg.targets {
             if !t.selected {
                 targets_excluded += 1;
@@ -414,7 +460,7 @@ fn analyze_in_pool(
                 .map(|pkg| {
                     discover::package_rs_files(pkg)
                         .into_iter()
-                        .map(|path| (canonical(&path), path))
+                        .map(|path| (claims.canonical(&path), path))
                         .collect()
                 })
                 .collect()
@@ -431,7 +477,7 @@ fn analyze_in_pool(
         });
         lister.join().unwrap_or_default()
     });
-    let Claims { owner, done } = claims;
+    let Claims { owner, done, .. } = claims;
     let mut seen = owner.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut done: Vec<FileDone> = done
         .into_inner()
@@ -487,7 +533,7 @@ fn analyze_in_pool(
     );
 
     phases.files = start.elapsed();
-    let mut doc = assemble(ws, done, config, apis);
+    let mut doc = assemble(ws, done, config, apis.get());
     phases.link = start.elapsed() - phases.files;
     let x = &mut doc.files.excluded;
     x.targets = targets_excluded;
@@ -520,9 +566,38 @@ struct Claim {
 struct Claims {
     owner: Mutex<HashMap<PathBuf, Claim>>,
     done: Mutex<BTreeMap<PathBuf, (Claim, FileDone)>>,
+    /// Canonical directories met so far (files are claimed by canonical path).
+    dirs: Mutex<HashMap<PathBuf, PathBuf>>,
 }
 
 impl Claims {
+    /// The canonical path of `p`: its directory's (resolved once per directory) and its name, unless `p` is
+    /// a symbolic link itself (or is not there), which is resolved whole.
+    fn canonical(&self, p: &std::path::Path) -> PathBuf {
+        let (Some(dir), Some(name)) = (p.parent(), p.file_name()) else {
+            return canonical(p);
+        };
+        let plain = std::fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
+        if dir.as_os_str().is_empty() || !plain {
+            return canonical(p);
+        }
+        let known = self
+            .dirs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(dir)
+            .cloned();
+        let resolved = known.unwrap_or_else(|| {
+            let d = canonical(dir);
+            self.dirs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(dir.to_path_buf(), d.clone());
+            d
+        });
+        resolved.join(name)
+    }
+
     /// True when `claim` is the best so far for `path` (the file must be processed for it).
     fn claim(&self, path: &PathBuf, claim: &Claim) -> bool {
         let mut owner = self.owner.lock().unwrap_or_else(|e| e.into_inner());
@@ -551,7 +626,7 @@ impl Claims {
 fn walk<'s>(
     s: &rayon::ScopeFifo<'s>,
     ws: &'s Workspace,
-    apis: &'s Arc<Apis>,
+    apis: &'s LazyApis<'s>,
     claims: &'s Claims,
     cache: Option<&'s FactsCache>,
     job: FileJob,
@@ -581,7 +656,7 @@ fn walk<'s>(
                 depth: claim.depth + 1,
                 module_path: child.module_path.clone(),
             };
-            let canonical = canonical(&child.path);
+            let canonical = claims.canonical(&child.path);
             if let Some(at) = ancestors.iter().position(|(p, _)| *p == canonical) {
                 d.errors.push(path_cycle(&d, child, &ancestors[at..]));
                 continue;

@@ -187,16 +187,30 @@ pub enum Sink {
     File {
         tmp: PathBuf,
         dest: PathBuf,
-        out: io::BufWriter<anstream::StripStream<std::fs::File>>,
+        out: io::BufWriter<anstream::AutoStream<std::fs::File>>,
     },
 }
 
 impl Sink {
+    /// A sink for text that may be coloured: on a terminal as `--color` says, elsewhere stripped.
     pub fn open(path: Option<&Path>) -> Result<Sink> {
+        Sink::open_with(path, None)
+    }
+
+    /// A sink for a data format (JSON, SARIF, ...), which holds no colour: written as it is, not scanned for
+    /// escape sequences to strip.
+    pub fn open_data(path: Option<&Path>) -> Result<Sink> {
+        Sink::open_with(path, Some(anstream::ColorChoice::AlwaysAnsi))
+    }
+
+    fn open_with(path: Option<&Path>, choice: Option<anstream::ColorChoice>) -> Result<Sink> {
         match path {
             None => Ok(Sink::Stdout(io::BufWriter::with_capacity(
                 STDOUT_BUFFER,
-                anstream::AutoStream::auto(io::stdout()),
+                match choice {
+                    Some(c) => anstream::AutoStream::new(io::stdout(), c),
+                    None => anstream::AutoStream::auto(io::stdout()),
+                },
             ))),
             Some(dest) => {
                 let file_name = dest
@@ -210,7 +224,10 @@ impl Sink {
                 Ok(Sink::File {
                     tmp,
                     dest: dest.to_path_buf(),
-                    out: io::BufWriter::new(anstream::StripStream::new(f)),
+                    out: io::BufWriter::new(anstream::AutoStream::new(
+                        f,
+                        choice.unwrap_or(anstream::ColorChoice::Never),
+                    )),
                 })
             }
         }
