@@ -2,12 +2,14 @@
 """The real-crate corpus: fetch pinned popular crates through cargo, analyze each one, summarise, sample, score.
 
     scripts/corpus/corpus.py lock                       # regenerate Cargo.toml + Cargo.lock from crates.txt
-    scripts/corpus/corpus.py run [--out DIR] [--jobs N] [-- ARGS]
+    scripts/corpus/corpus.py run [--closure] [--out DIR] [--jobs N] [-- ARGS]
                                                         # fetch (cargo fetch --locked), analyze every crate
                                                         # (one process each, N at a time, default the cores,
                                                         # with $CARGO set as `cargo concur` has it), print the
-                                                        # summary
-    scripts/corpus/corpus.py sample --seed S [--per-kind N] [--out FILE]
+                                                        # summary; --closure: every package of the dependency
+                                                        # closure, not only the listed crates
+    scripts/corpus/corpus.py summary [--closure | --out DIR]
+    scripts/corpus/corpus.py sample --seed S [--per-kind N] [--closure | --dir DIR] [--out FILE]
                                                         # N findings per kind with source context, for labelling
     scripts/corpus/corpus.py precision [FILES...]       # precision per kind from labelled files
 
@@ -15,6 +17,12 @@ The crate list is `crates.txt`; their versions are pinned by `Cargo.lock` (a gen
 every crate, never built). `run` builds cargo-concur with `cargo build --release` unless `--binary` is given, and
 writes one `analyze --format json` document per crate under `--out` (default: target/corpus/). Extra arguments
 after `--` go to every `analyze` (e.g. `-- --all-targets`).
+
+`--closure` widens the corpus by rule to the lock file's dependency closure on the host target: every registry
+package that `cargo fetch --locked --target x86_64-unknown-linux-gnu` brings (as `cargo metadata
+--filter-platform` resolves it), the listed crates and everything they depend on, each analyzed as its own
+package. Its documents go to target/corpus-closure/ unless `--out` says otherwise; `summary` and `sample` read
+that directory with `--closure`.
 
 Labels live in `tests/corpus-labels/*.tsv`: a header line, then `id<TAB>kind<TAB>label<TAB>note` where label is
 `right` (the finding is true and worth a user's attention for its kind) or `wrong`; an empty label is not counted.
@@ -39,6 +47,11 @@ HAZARDS = ["lock-across-blocking", "double-lock", "lock-order", "blocking-in-asy
 HOST = "x86_64-unknown-linux-gnu"
 
 
+def default_dir(closure):
+    """Where `run` writes (and `summary`/`sample` read) by default: the listed crates or their closure."""
+    return os.path.join(REPO, "target", "corpus-closure" if closure else "corpus")
+
+
 def crate_names():
     with open(os.path.join(HERE, "crates.txt")) as f:
         return [l.strip() for l in f if l.strip() and not l.startswith("#")]
@@ -53,13 +66,16 @@ def cmd_lock(_args):
     subprocess.run(["cargo", "generate-lockfile", "--manifest-path", os.path.join(HERE, "Cargo.toml")], check=True)
 
 
-def corpus_crates():
-    """(name, version, directory) of every crate of crates.txt, as pinned by Cargo.lock, after fetching."""
+def corpus_crates(closure=False):
+    """(name, version, directory) of every crate of crates.txt, as pinned by Cargo.lock, after fetching; with
+    `closure`, of every registry package of their dependency closure on the host target."""
     import glob
     import tomllib
 
     manifest = os.path.join(HERE, "Cargo.toml")
     subprocess.run(["cargo", "fetch", "--locked", "--target", HOST, "--manifest-path", manifest], check=True)
+    if closure:
+        return closure_crates(manifest)
     with open(os.path.join(HERE, "Cargo.lock"), "rb") as f:
         lock = tomllib.load(f)["package"]
     versions = collections.defaultdict(list)
@@ -75,6 +91,24 @@ def corpus_crates():
         if not dirs:
             sys.exit(f"error: {name} {ver} is not in {home}/registry/src after `cargo fetch`")
         out.append((name, ver, sorted(dirs)[0]))
+    return sorted(out)
+
+
+def closure_crates(manifest):
+    """(name, version, directory) of every registry package that the host target's resolve of `manifest`
+    reaches: what `cargo fetch --locked --target HOST` downloads."""
+    p = subprocess.run(
+        ["cargo", "metadata", "--locked", "--offline", "--format-version", "1", "--filter-platform", HOST,
+         "--manifest-path", manifest],
+        check=True, capture_output=True, text=True)
+    meta = json.loads(p.stdout)
+    packages = {pkg["id"]: pkg for pkg in meta["packages"]}
+    out = []
+    for node in meta["resolve"]["nodes"]:
+        pkg = packages[node["id"]]
+        if pkg["source"] is None:
+            continue  # the corpus package itself
+        out.append((pkg["name"], pkg["version"], os.path.dirname(pkg["manifest_path"])))
     return sorted(out)
 
 
@@ -118,9 +152,9 @@ def cmd_run(args):
         subprocess.run(["cargo", "build", "--release", "--manifest-path", os.path.join(REPO, "Cargo.toml")],
                        check=True)
         binary = os.path.join(REPO, "target", "release", "cargo-concur")
-    out_dir = args.out or os.path.join(REPO, "target", "corpus")
+    out_dir = args.out or default_dir(args.closure)
     os.makedirs(out_dir, exist_ok=True)
-    crates = corpus_crates()
+    crates = corpus_crates(args.closure)
     extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
     # As `cargo concur` runs it: cargo puts its own path in $CARGO for a subcommand.
     env = dict(os.environ, CARGO=toolchain_cargo())
@@ -249,7 +283,7 @@ def context(path, line, around=6):
 
 
 def cmd_sample(args):
-    out_dir = args.dir or os.path.join(REPO, "target", "corpus")
+    out_dir = args.dir or default_dir(args.closure)
     _, docs = load_docs(out_dir)
     by_kind = collections.defaultdict(list)
     for r, doc in docs:
@@ -323,6 +357,8 @@ def main():
     run = sub.add_parser("run")
     run.add_argument("--binary")
     run.add_argument("--out")
+    run.add_argument("--closure", action="store_true",
+                     help="every package of the dependency closure (default --out: target/corpus-closure)")
     run.add_argument("--timeout", type=float, default=300)
     run.add_argument("--quiet", action="store_true")
     run.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
@@ -330,10 +366,12 @@ def main():
     run.add_argument("extra", nargs=argparse.REMAINDER)
     summ = sub.add_parser("summary")
     summ.add_argument("--out")
+    summ.add_argument("--closure", action="store_true")
     sample = sub.add_parser("sample")
     sample.add_argument("--seed", type=int, required=True)
     sample.add_argument("--per-kind", type=int, default=10)
     sample.add_argument("--dir")
+    sample.add_argument("--closure", action="store_true")
     sample.add_argument("--out")
     sample.add_argument("--labels")
     prec = sub.add_parser("precision")
@@ -344,7 +382,7 @@ def main():
     elif args.cmd == "run":
         sys.exit(cmd_run(args))
     elif args.cmd == "summary":
-        summarise(args.out or os.path.join(REPO, "target", "corpus"))
+        summarise(args.out or default_dir(args.closure))
     elif args.cmd == "sample":
         cmd_sample(args)
     elif args.cmd == "precision":
