@@ -144,17 +144,7 @@ fn is_arith(op: &syn::BinOp) -> bool {
             | BitOr(_)
             | Shl(_)
             | Shr(_)
-            | AddAssign(_)
-            | SubAssign(_)
-            | MulAssign(_)
-            | DivAssign(_)
-            | RemAssign(_)
-            | BitXorAssign(_)
-            | BitAndAssign(_)
-            | BitOrAssign(_)
-            | ShlAssign(_)
-            | ShrAssign(_)
-    )
+    ) || work::is_compound_assign(op)
 }
 
 /// True when a macro body is only literals, names, `,` and `=` (format arguments): it parses, and holds no
@@ -1089,7 +1079,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         } else {
             self.with_temp_scope(|v| v.visit_expr(&w.cond));
         }
-        self.work.enter_loop(work::while_trips(&w.cond));
+        self.work.enter_loop(work::while_trips(&w.cond, &w.body));
         self.visit_block(&w.body);
         self.work.leave_loop();
         self.guards.end_scope(mark);

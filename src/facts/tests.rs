@@ -2208,3 +2208,45 @@ pub fn echo(buf: &mut [u8]) -> std::io::Result<()> {
 "#,
     );
 }
+
+#[test]
+fn a_loop_that_divides_its_integer_each_turn_runs_a_few_times() {
+    // Seed 10: itoa's `u128::fmt` formats four digits a turn (`while remain > 999 { .. remain /= 10000 }`): at
+    // most ten turns of a 128-bit integer, per-call work. Dividing by ten (up to 39 turns), or a loop that also
+    // grows its integer, is not bounded that way.
+    let digits = |name: &str, marker: &str, cond: &str, step: &str, last: &str| {
+        format!(
+            r#"
+pub fn {name}(mut remain: u64, buf: &mut [u8], table: &[u8]) -> usize {{ {marker}
+    let mut offset = buf.len();
+    while {cond} {{
+        offset -= 4;
+        let quad = remain % 10_000;
+        {step};
+        let (hi, lo) = ((quad / 100) as usize, (quad % 100) as usize);
+        buf[offset] = table[hi * 2];
+        buf[offset + 1] = table[hi * 2 + 1];
+        buf[offset + 2] = table[lo * 2];
+        {last};
+    }}
+    offset
+}}"#
+        )
+    };
+    let hot = "// expect: compute-hotspot";
+    let store = "buf[offset + 3] = table[lo * 2 + 1]";
+    check(
+        &[
+            digits("fmt", "", "remain > 999", "remain /= 10_000", store),
+            digits("by_ten", hot, "remain > 9", "remain /= 10", store),
+            digits(
+                "grows",
+                hot,
+                "remain > 999",
+                "remain /= 10_000",
+                "remain += table[lo * 2 + 1] as u64",
+            ),
+        ]
+        .concat(),
+    );
+}

@@ -1,10 +1,10 @@
 //! Work estimation for one function body: the compute score of `rules::compute_hotspot`. The body visitor
-//! tells it what it meets (loops with their trip-count estimate, operations, calls, waits); it never looks
-//! at syntax itself.
+//! tells it what it meets (loops with their trip-count estimate, operations, calls, waits); apart from the
+//! trip-count estimates of loop headers ([`for_trips`], [`while_trips`]) it never looks at syntax itself.
 //!
 //! The estimate counts work that repeats: operations weigh by the number of loops of unknown (data-sized)
 //! trip count around them. A loop with a small constant trip count (`for i in 0..4`, `for x in [a, b]`,
-//! `while i < 8`) is
+//! `while i < 8`, or `while n > 999 { .. n /= 10_000 }`, a few turns of a machine integer) is
 //! no loop for the estimate; operations in assertion, formatting and logging macros are not compute; a loop
 //! that waits (I/O, sleep, channel traffic, `.await`, joins, calls into foreign code or an OS API crate
 //! such as `libc` or `windows`) is dominated by the wait, so nothing inside it
@@ -284,14 +284,30 @@ pub(super) fn for_trips(iter: &syn::Expr) -> Trips {
     }
 }
 
-/// The trip-count estimate of a `while` loop with condition `cond`: `while i < 8` (or `<=`, or `8 > i`) against
-/// an integer literal of at most [`SMALL_TRIPS`] is small; anything else is unknown.
-pub(super) fn while_trips(cond: &syn::Expr) -> Trips {
+/// The trip-count estimate of a `while` loop with condition `cond` and body `body`; small when:
+/// - the condition is `i < 8` (or `<=`, or `8 > i`) against an integer literal of at most [`SMALL_TRIPS`];
+/// - the condition compares a variable with an integer literal (`n > 999`, `n != 0`: a machine integer, at most
+///   [`MAX_INT_BITS`] bits) and every turn divides the variable by a constant (`n /= 10_000`, `n = n >> 8`) in
+///   a statement of the body itself, which assigns it nowhere else and has no `continue`: the loop runs at most
+///   `MAX_INT_BITS / (bits removed per turn)` times (itoa's `while remain > 999 { .. remain /= 10000 }`, at most
+///   ten), small when that is at most [`SMALL_TRIPS`];
+/// - either side of a `&&` is (the loop stops when one side fails).
+///
+/// Anything else is unknown.
+pub(super) fn while_trips(cond: &syn::Expr, body: &syn::Block) -> Trips {
     let b = match cond {
-        syn::Expr::Paren(p) => return while_trips(&p.expr),
+        syn::Expr::Paren(p) => return while_trips(&p.expr, body),
         syn::Expr::Binary(b) => b,
         _ => return Trips::Unknown,
     };
+    if matches!(b.op, syn::BinOp::And(_)) {
+        let small = |e| while_trips(e, body) == Trips::Small;
+        return if small(&b.left) || small(&b.right) {
+            Trips::Small
+        } else {
+            Trips::Unknown
+        };
+    }
     let bound = match b.op {
         syn::BinOp::Lt(_) => int_literal(&b.right),
         syn::BinOp::Le(_) => int_literal(&b.right).map(|n| n + 1),
@@ -299,9 +315,141 @@ pub(super) fn while_trips(cond: &syn::Expr) -> Trips {
         syn::BinOp::Ge(_) => int_literal(&b.left).map(|n| n + 1),
         _ => None,
     };
-    match bound {
+    match bound.or_else(|| shrinking_bound(b, body)) {
         Some(n) if n <= SMALL_TRIPS => Trips::Small,
         _ => Trips::Unknown,
+    }
+}
+
+/// The widest machine integer, in bits: what a loop that shrinks its controlling integer each turn is bounded by.
+pub(super) const MAX_INT_BITS: u64 = 128;
+
+/// For a condition `n > LIT` / `n >= LIT` / `n != LIT` (or the same with the sides swapped) on a variable `n`
+/// that each turn of `body` loses bits of (see [`while_trips`]): the most turns the loop can run.
+fn shrinking_bound(cond: &syn::ExprBinary, body: &syn::Block) -> Option<u64> {
+    let var = match cond.op {
+        syn::BinOp::Gt(_) | syn::BinOp::Ge(_) | syn::BinOp::Ne(_)
+            if int_literal(&cond.right).is_some() =>
+        {
+            ident_of(&cond.left)?
+        }
+        syn::BinOp::Lt(_) | syn::BinOp::Le(_) | syn::BinOp::Ne(_)
+            if int_literal(&cond.left).is_some() =>
+        {
+            ident_of(&cond.right)?
+        }
+        _ => return None,
+    };
+    let mut bits = 0;
+    let mut shrinks = 0;
+    for stmt in &body.stmts {
+        if let syn::Stmt::Expr(e, _) = stmt {
+            if let Some(b) = bits_removed(e, var) {
+                bits += b;
+                shrinks += 1;
+            }
+        }
+    }
+    if bits == 0 {
+        return None;
+    }
+    let mut writes = Writes {
+        var,
+        writes: 0,
+        continues: false,
+    };
+    syn::visit::Visit::visit_block(&mut writes, body);
+    (writes.writes == shrinks && !writes.continues).then(|| MAX_INT_BITS.div_ceil(bits))
+}
+
+/// The bits a statement `n /= k`, `n >>= s`, `n = n / k` or `n = n >> s` (constant `k` of at least 2, `s` of
+/// at least 1) removes from `var`: `floor(log2 k)` or `s`.
+fn bits_removed(e: &syn::Expr, var: &syn::Ident) -> Option<u64> {
+    let (op, by) = match e {
+        syn::Expr::Binary(b) if ident_of(&b.left) == Some(var) => (&b.op, &*b.right),
+        syn::Expr::Assign(a) if ident_of(&a.left) == Some(var) => match &*a.right {
+            syn::Expr::Binary(b) if ident_of(&b.left) == Some(var) => (&b.op, &*b.right),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let by = int_literal(by)?;
+    match op {
+        syn::BinOp::DivAssign(_) | syn::BinOp::Div(_) if by >= 2 => Some(u64::from(by.ilog2())),
+        syn::BinOp::ShrAssign(_) | syn::BinOp::Shr(_) if by >= 1 => Some(by),
+        _ => None,
+    }
+}
+
+/// A compound assignment operator (`+=`, `>>=`...).
+pub(super) fn is_compound_assign(op: &syn::BinOp) -> bool {
+    use syn::BinOp::*;
+    matches!(
+        op,
+        AddAssign(_)
+            | SubAssign(_)
+            | MulAssign(_)
+            | DivAssign(_)
+            | RemAssign(_)
+            | BitXorAssign(_)
+            | BitAndAssign(_)
+            | BitOrAssign(_)
+            | ShlAssign(_)
+            | ShrAssign(_)
+    )
+}
+
+/// The single name `e` is (`n`, `(n)`).
+fn ident_of(e: &syn::Expr) -> Option<&syn::Ident> {
+    match e {
+        syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
+        syn::Expr::Paren(p) => ident_of(&p.expr),
+        _ => None,
+    }
+}
+
+/// Counts the places a loop body writes `var` (assignments, compound assignments, `&mut var`), and whether it
+/// has a `continue` (which may skip the statement that shrinks it).
+struct Writes<'v> {
+    var: &'v syn::Ident,
+    writes: usize,
+    continues: bool,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for Writes<'_> {
+    fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+        self.writes += usize::from(ident_of(&a.left) == Some(self.var));
+        syn::visit::visit_expr_assign(self, a);
+    }
+
+    fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+        let compound = is_compound_assign(&b.op);
+        self.writes += usize::from(compound && ident_of(&b.left) == Some(self.var));
+        syn::visit::visit_expr_binary(self, b);
+    }
+
+    fn visit_expr_reference(&mut self, r: &'ast syn::ExprReference) {
+        self.writes += usize::from(r.mutability.is_some() && ident_of(&r.expr) == Some(self.var));
+        syn::visit::visit_expr_reference(self, r);
+    }
+
+    fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
+        self.continues = true;
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        // A macro's tokens may write the variable: count a mention as a write, except in assertions,
+        // formatting and logging, which only read their arguments.
+        let name = m.path.segments.last().map(|s| s.ident.to_string());
+        if name.is_some_and(|n| crate::rules::apis::QUIET_MACROS.contains(&n.as_str())) {
+            return;
+        }
+        let mentions = m
+            .tokens
+            .clone()
+            .into_iter()
+            .any(|t| matches!(&t, proc_macro2::TokenTree::Ident(i) if i == self.var));
+        self.writes += usize::from(mentions);
     }
 }
 
@@ -352,18 +500,63 @@ mod tests {
         );
     }
 
+    /// `while_trips` of each `while` loop of `small` is [`Trips::Small`], of each of `unknown` [`Trips::Unknown`].
+    fn check_while(small: &[&str], unknown: &[&str]) {
+        let cases = small.iter().map(|s| (s, Trips::Small));
+        for (src, want) in cases.chain(unknown.iter().map(|s| (s, Trips::Unknown))) {
+            let w: syn::ExprWhile = syn::parse_str(src).expect("while loop");
+            assert_eq!(while_trips(&w.cond, &w.body), want, "{src}");
+        }
+    }
+
     #[test]
     fn while_trip_counts_from_the_condition() {
-        check(
-            while_trips,
-            &["i < 8", "i <= 15", "16 > i", "(i < 4)"],
+        check_while(
             &[
-                "i < n",
-                "i < 17",
-                "i <= 16",
-                "!done",
-                "i != 8",
-                "s.len() > 3",
+                "while i < 8 {}",
+                "while i <= 15 {}",
+                "while 16 > i {}",
+                "while (i < 4) {}",
+                "while i < 4 && more(i) {}",
+                "while more(i) && i < 4 {}",
+            ],
+            &[
+                "while i < n {}",
+                "while i < 17 {}",
+                "while i <= 16 {}",
+                "while !done {}",
+                "while i != 8 {}",
+                "while s.len() > 3 {}",
+                "while more(i) && i < n {}",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_loop_that_divides_its_controlling_integer_runs_a_few_times() {
+        check_while(
+            &[
+                // itoa's u128: four digits a turn, at most ten turns of a 128-bit integer.
+                "while remain > 999 { let q = remain % 10000; remain /= 10_000; out(q); }",
+                "while n != 0 { n >>= 8; }",
+                "while 0 < n { n = n >> 16; }",
+                "while n >= 256 { n = n / 256; debug_assert!(n > 0, \"{}\", n); }",
+                "while n > 0 { n >>= 4; n >>= 4; }",
+            ],
+            &[
+                // Ten per turn: up to 39 turns of a 128-bit integer, more than a small loop's.
+                "while n > 0 { n /= 10; }",
+                "while n > 0 { n >>= 1; }",
+                "while n > 0 { if odd(n) { n /= 256; } }",
+                "while n > 0 { n /= 256; n += step(); }",
+                "while n > 0 { bump(&mut n); n /= 256; }",
+                "while n > 0 { if skip() { continue; } n /= 256; }",
+                "while n > 0 { grow!(n); n /= 256; }",
+                "while n > m { n /= 256; }",
+                "while n < 999 { n /= 256; }",
+                "while n > 0 { m /= 256; }",
+                "while n > 0 { n %= 256; }",
+                "while n.len() > 0 { n /= 256; }",
             ],
         );
     }
