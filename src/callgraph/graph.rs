@@ -148,7 +148,13 @@ impl Graph<'_> {
                 let mut changed = false;
                 for &f in scc {
                     for e in &self.edges[f] {
-                        if !e.precise || self.fns[e.callee].is_async || e.callee == f {
+                        // A call made on another thread (a spawned closure) neither blocks this function
+                        // nor takes its locks here.
+                        if !e.precise
+                            || self.fns[e.callee].is_async
+                            || e.callee == f
+                            || self.fns[f].calls[e.call].detached
+                        {
                             continue;
                         }
                         if s.blocks[f].is_none() && s.blocks[e.callee].is_some() {

@@ -6,7 +6,9 @@
 //! type named `Type`); a method call `x.f()` goes to `f` of the receiver's type when known, otherwise to every
 //! method of the package named `f` (when there are at most [`MAX_AMBIGUOUS_TARGETS`]; ambiguous edges count for reachability and classes, but lock and blocking
 //! summaries only travel along edges with a single target, to keep findings precise). Calling an `async fn`
-//! only builds a future, so summaries never travel through async callees.
+//! only builds a future, so summaries never travel through async callees; nor through calls made on another
+//! thread or later (in a closure or async block passed to a spawning call other than a scope's), which the
+//! caller does not wait for.
 //!
 //! Summaries per function: does it block (I/O, sleep, receive, join), and which locks does it acquire —
 //! each with the next hop, so that a finding's `chain` lists caller → callee → ... → the function holding the

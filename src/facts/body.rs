@@ -76,6 +76,9 @@ pub(super) fn visit_fn(
         in_async: sig.asyncness.is_some(),
         unsafe_depth: u32::from(sig.unsafety.is_some()),
         adaptor_closure: false,
+        detached: 0,
+        scoped: 0,
+        scoped_spawn: false,
         awaited: 0,
         unwrapped: 0,
         builds_par_iter: of_trait.is_some_and(|t| apis::PAR_ITER_TRAITS.contains(&t)),
@@ -116,6 +119,13 @@ struct BodyVisitor<'i, 'a> {
     unsafe_depth: u32,
     /// The closures about to be visited are arguments of an iterator adaptor.
     adaptor_closure: bool,
+    /// Inside closures or async blocks passed to a spawning call: they run on another thread or later.
+    detached: u32,
+    /// Inside closures passed to a scope (`thread::scope`, `rayon::scope`): the threads its `s.spawn(..)`
+    /// starts are joined before the scope returns, so the function waits for them.
+    scoped: u32,
+    /// The spawning method call whose arguments are about to be visited is a scope's `spawn`.
+    scoped_spawn: bool,
     /// Address of the method call being awaited (`x.recv().await` is not a blocking recv).
     awaited: usize,
     /// Address of the guard call being unwrapped (`x.read().unwrap()`: a std lock's `LockResult`).
@@ -202,6 +212,7 @@ impl BodyVisitor<'_, '_> {
         let cx = Context {
             held: &held,
             in_async: self.in_async,
+            detached: self.detached > 0,
         };
         self.emit.blocking(b, span, &cx);
     }
@@ -215,6 +226,7 @@ impl BodyVisitor<'_, '_> {
         let cx = Context {
             held: &held,
             in_async: self.in_async,
+            detached: self.detached > 0,
         };
         for api in apis_found {
             match api {
@@ -279,11 +291,14 @@ impl BodyVisitor<'_, '_> {
             column,
             held,
             in_async: self.in_async,
+            detached: self.detached > 0,
         });
     }
 
-    /// Visits a call argument; closures (and async blocks) in spawning calls run elsewhere.
+    /// Visits a call argument; closures (and async blocks) in spawning calls run elsewhere (and, except in a
+    /// scope, this function does not wait for them: see `CallSite::detached`).
     fn visit_arg(&mut self, arg: &syn::Expr, detaches: bool, sync_context: bool) {
+        let waited_for = std::mem::take(&mut self.scoped_spawn);
         let is_closure = matches!(arg, syn::Expr::Closure(_));
         let is_async_block = matches!(arg, syn::Expr::Async(_));
         let moved_closure = matches!(arg, syn::Expr::Closure(c) if c.capture.is_some());
@@ -296,7 +311,10 @@ impl BodyVisitor<'_, '_> {
         if (sync_context || moved_closure) && is_closure {
             self.in_async = false;
         }
+        let detached = u32::from(detaches && !waited_for);
+        self.detached += detached;
         self.visit_expr(arg);
+        self.detached -= detached;
         self.guards.leave(entered);
         self.in_async = in_async;
     }
@@ -350,11 +368,14 @@ impl BodyVisitor<'_, '_> {
                     });
                 }
             }
-            self.out.locks.push(LockUse {
-                lock: lock.clone(),
-                line,
-                column,
-            });
+            if self.detached == 0 {
+                // A lock taken on another thread is not one this function's callers wait for.
+                self.out.locks.push(LockUse {
+                    lock: lock.clone(),
+                    line,
+                    column,
+                });
+            }
         }
         if !is_try {
             // A `try_lock()` guard exists only on its success branch: the `if let`/`match`/`let` that
@@ -840,9 +861,13 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         // Closures passed to an awaited call (`asyncify(|| ..).await`) run on a blocking pool.
         let awaited = std::ptr::from_ref(c) as usize == self.awaited;
         let sync_context = found.contains(&Api::SyncContext) || awaited;
+        // `thread::scope(|s| ..)`: what it spawns is joined before it returns.
+        let scope = u32::from(found.contains(&Api::Spawn) && !detaches);
+        self.scoped += scope;
         for a in &c.args {
             self.visit_moving_arg(a, detaches, sync_context);
         }
+        self.scoped -= scope;
         let span = fp.path.span();
         self.apply(&found, &primary, span);
         if apis::is_os_api_call(&primary) {
@@ -927,7 +952,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 self.visit_arg(a, false, false);
                 self.adaptor_closure = prev;
             } else {
+                self.scoped_spawn = is_spawn && self.scoped > 0;
                 self.visit_moving_arg(a, is_spawn, is_spawn);
+                self.scoped_spawn = false;
             }
         }
         if once.is_some() {

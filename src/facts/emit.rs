@@ -23,6 +23,9 @@ pub(super) struct Context<'h> {
     pub held: &'h [HeldLock],
     /// In async context.
     pub in_async: bool,
+    /// In code passed to a spawning call (see `CallSite::detached`): a blocking call there is not the
+    /// function's own.
+    pub detached: bool,
 }
 
 /// The findings of one body, in the order met.
@@ -118,7 +121,7 @@ impl<'i, 'a> Emitter<'i, 'a> {
                     };
                     self.push(span, data);
                 }
-                if self.blocking.is_none() {
+                if self.blocking.is_none() && !cx.detached {
                     self.blocking = Some(BlockingSite {
                         what: what.clone(),
                         line,

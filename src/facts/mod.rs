@@ -139,6 +139,9 @@ pub struct CallSite {
     pub held: Vec<HeldLock>,
     /// In async context (not inside a `spawn_blocking`-like closure).
     pub in_async: bool,
+    /// Made by code that runs on another thread or later (a closure or async block passed to a spawning
+    /// call): the caller neither waits for it nor holds its locks.
+    pub detached: bool,
 }
 
 /// How a call names its target.

@@ -2250,3 +2250,50 @@ pub fn {name}(mut remain: u64, buf: &mut [u8], table: &[u8]) -> usize {{ {marker
         .concat(),
     );
 }
+
+#[test]
+fn a_spawned_closure_runs_on_another_thread() {
+    // Closure corpus: blocking's `Executor::grow_pool` starts a thread running `main_loop`, which waits on a
+    // condvar; the async `Unblock::with_mut` schedules through `grow_pool`, and was said to block on that
+    // wait. The spawner waits for neither the thread's blocking calls nor its locks. Threads of a scope are
+    // joined before it returns: what they do is the function's own.
+    check(
+        r#"
+use std::sync::Mutex;
+use std::time::Duration;
+pub struct Executor { inner: Mutex<Vec<u8>> }
+impl Executor {
+    fn main_loop(&'static self) {
+        loop {
+            let _q = self.inner.lock().unwrap();
+            std::thread::sleep(Duration::from_millis(5)); // expect: io, lock-across-blocking
+        }
+    }
+    fn grow_pool(&'static self) {
+        std::thread::spawn(move || self.main_loop()); // expect: spawn
+        tokio::spawn(async move { // expect: spawn
+            let _ = self.inner.lock().unwrap();
+        });
+    }
+    fn scoped(&'static self) {
+        std::thread::scope(|s| { // expect: spawn
+            s.spawn(|| self.main_loop());
+        });
+    }
+    pub async fn with_mut(&'static self) {
+        self.grow_pool();
+    }
+    pub fn under_lock(&'static self) {
+        let _g = self.inner.lock().unwrap();
+        self.grow_pool();
+    }
+    pub async fn waits_for_scope(&'static self) {
+        self.scoped(); // expect: blocking-in-async
+    }
+    pub async fn direct(&'static self) {
+        self.main_loop(); // expect: blocking-in-async
+    }
+}
+"#,
+    );
+}
