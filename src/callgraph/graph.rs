@@ -125,6 +125,20 @@ impl Locks {
 pub(super) struct Summaries {
     pub blocks: Vec<Option<Hop>>,
     pub locks: Vec<BTreeMap<usize, Hop>>,
+    /// The locks of `locks` that a function takes on its own `self` (or statics): taken in its body, or
+    /// through `self.f()` calls only. A lock named `Type.field` reached through `other.f()` is `other`'s.
+    pub self_locks: Vec<BTreeMap<usize, Hop>>,
+}
+
+/// Records that `lock` is reached through `callee` unless it already is; true when it was new.
+fn add_hop(locks: &mut BTreeMap<usize, Hop>, lock: usize, callee: usize) -> bool {
+    match locks.entry(lock) {
+        std::collections::btree_map::Entry::Vacant(v) => {
+            v.insert(Hop::Via(callee));
+            true
+        }
+        std::collections::btree_map::Entry::Occupied(_) => false,
+    }
 }
 
 impl Graph<'_> {
@@ -133,6 +147,7 @@ impl Graph<'_> {
         let mut s = Summaries {
             blocks: vec![None; n],
             locks: vec![BTreeMap::new(); n],
+            self_locks: vec![BTreeMap::new(); n],
         };
         for (i, f) in self.fns.iter().enumerate() {
             if f.blocking.is_some() {
@@ -141,6 +156,7 @@ impl Graph<'_> {
             for l in &f.locks {
                 let id = locks.intern(&l.lock);
                 s.locks[i].entry(id).or_insert(Hop::Own);
+                s.self_locks[i].entry(id).or_insert(Hop::Own);
             }
         }
         for scc in sccs {
@@ -163,12 +179,16 @@ impl Graph<'_> {
                         }
                         let callee_locks: Vec<usize> = s.locks[e.callee].keys().copied().collect();
                         for l in callee_locks {
-                            if let std::collections::btree_map::Entry::Vacant(v) =
-                                s.locks[f].entry(l)
-                            {
-                                v.insert(Hop::Via(e.callee));
-                                changed = true;
-                            }
+                            changed |= add_hop(&mut s.locks[f], l, e.callee);
+                        }
+                        let on_self = self.fns[f].calls[e.call].on_self();
+                        let callee_self: Vec<usize> = s.self_locks[e.callee]
+                            .keys()
+                            .copied()
+                            .filter(|&l| on_self || locks.info[l].is_global())
+                            .collect();
+                        for l in callee_self {
+                            changed |= add_hop(&mut s.self_locks[f], l, e.callee);
                         }
                     }
                 }

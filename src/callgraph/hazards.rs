@@ -3,9 +3,11 @@
 //! under a guard or in async context, lock pairs taken in both orders. It builds findings' typed data,
 //! never their messages, and does not decide reachability or classes.
 
+use std::collections::BTreeMap;
+
 use foldhash::{HashMap, HashSet};
 
-use super::graph::{Graph, Locks, Summaries};
+use super::graph::{Graph, Hop, Locks, Summaries};
 use crate::facts::{short_lock_name, CallTarget, FnFacts};
 use crate::rules::{self, Site};
 use crate::vocab::{Finding, FindingData};
@@ -135,23 +137,27 @@ pub(super) fn through_calls(
                 continue;
             }
             for (&lock, _) in sums.locks[e.callee].iter() {
-                let lock_chain = || {
+                let lock_chain = |hops: &[BTreeMap<usize, Hop>]| {
                     let mut c = vec![i];
-                    c.extend(graph.chain(e.callee, |x| sums.locks[x].get(&lock).copied()));
+                    c.extend(graph.chain(e.callee, |x| hops[x].get(&lock).copied()));
                     c.into_iter().map(path_of).collect::<Vec<_>>()
                 };
                 let info = locks.info[lock].clone();
                 if info.reentrant && call.held.iter().any(|h| h.id == info.id) {
                     continue;
                 }
-                if call.held.iter().any(|h| h.id == info.id && !h.shared) {
+                // The callee takes the very lock held here only when it is a static, or when every call
+                // on the way passes `self` on (`self.f()`): `other.f()` takes `other`'s.
+                let same = (info.is_global() || call.on_self())
+                    && sums.self_locks[e.callee].contains_key(&lock);
+                if same && call.held.iter().any(|h| h.id == info.id && !h.shared) {
                     if done_calls.insert((e.call, 2)) {
                         let data = FindingData::DoubleLock {
                             lock: info.lock_ref(),
                             via: Some(callee_path.clone()),
                         };
                         let mut fd = rules::finding(at.clone(), data);
-                        fd.chain = lock_chain();
+                        fd.chain = lock_chain(&sums.self_locks);
                         out.push((fd, Some(i)));
                     }
                 } else if !call.held.iter().any(|h| h.id == info.id) {
@@ -164,7 +170,7 @@ pub(super) fn through_calls(
                             line: call.line,
                             column: call.column,
                             file: f.file.clone(),
-                            chain: lock_chain(),
+                            chain: lock_chain(&sums.locks),
                         });
                     }
                 }

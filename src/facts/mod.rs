@@ -144,6 +144,13 @@ pub struct CallSite {
     pub detached: bool,
 }
 
+impl CallSite {
+    /// `self.f()`: the callee's `self` is the caller's.
+    pub fn on_self(&self) -> bool {
+        matches!(self.target, CallTarget::Method { on_self: true, .. })
+    }
+}
+
 /// How a call names its target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CallTarget {
@@ -184,6 +191,13 @@ impl HeldLock {
             ty: self.desc.clone(),
             guessed: self.guessed.clone(),
         }
+    }
+
+    /// A static (`CACHE`, `crate::state::LOCK`): one lock wherever it is named. Any other id names a lock
+    /// relative to a value (`Type.field` of some `self`, a parameter's or local's field): another function
+    /// that names it the same way may mean another instance.
+    pub fn is_global(&self) -> bool {
+        !self.id.contains('.') && infer::is_static_name(&self.id)
     }
 }
 

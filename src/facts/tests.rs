@@ -2297,3 +2297,43 @@ impl Executor {
 "#,
     );
 }
+
+#[test]
+fn a_call_on_another_value_takes_that_values_locks() {
+    // Closure corpus: quinn's `Endpoint::connect_with` holds `self.inner.state` and calls
+    // `endpoint.inner.connect(..)` (quinn-proto's, linked by name to quinn's own `Endpoint::connect`, which
+    // calls `self.connect_with` again): that would lock the state of another endpoint, not this one. Through
+    // `self.f()` calls, or on a static, it is the same lock.
+    check(
+        r#"
+use std::sync::Mutex;
+static TABLE: Mutex<u8> = Mutex::new(0); // expect: global-state
+pub struct Endpoint { state: Mutex<u8> }
+impl Endpoint {
+    pub fn connect(&self) -> u8 {
+        self.connect_with(1)
+    }
+    pub fn connect_with(&self, x: u8) -> u8 {
+        let endpoint = self.state.lock().unwrap();
+        let _ = endpoint.inner.connect();
+        *endpoint + x
+    }
+    pub fn transfer(&self, other: &Endpoint) {
+        let _g = self.state.lock().unwrap();
+        let _ = other.connect_with(2);
+    }
+    pub fn relock(&self) {
+        let _g = self.state.lock().unwrap();
+        let _ = self.connect(); // expect: double-lock
+    }
+    fn table(&self) -> u8 {
+        *TABLE.lock().unwrap()
+    }
+    pub fn both(&self, other: &Endpoint) {
+        let _g = TABLE.lock().unwrap();
+        let _ = other.table(); // expect: double-lock
+    }
+}
+"#,
+    );
+}
