@@ -80,6 +80,7 @@ pub(super) fn visit_fn(
         scoped: 0,
         scoped_spawn: false,
         awaited: 0,
+        would_block: 0,
         unwrapped: 0,
         builds_par_iter: of_trait.is_some_and(|t| apis::PAR_ITER_TRAITS.contains(&t)),
         handed_on: Vec::new(),
@@ -128,6 +129,8 @@ struct BodyVisitor<'i, 'a> {
     scoped_spawn: bool,
     /// Address of the method call being awaited (`x.recv().await` is not a blocking recv).
     awaited: usize,
+    /// Address of the method call that a `match` scrutinizes with an arm for `WouldBlock`.
+    would_block: usize,
     /// Address of the guard call being unwrapped (`x.read().unwrap()`: a std lock's `LockResult`).
     unwrapped: usize,
     /// In an impl of a parallel-iterator trait (`impl IntoParallelIterator for ..`) or a default method of
@@ -677,6 +680,22 @@ fn unwraps(e: &syn::Expr) -> bool {
     }
 }
 
+/// True when an arm of a `match` names `WouldBlock` (`Err(e) if e.kind() == io::ErrorKind::WouldBlock`, or in
+/// its body): the code expects the call it scrutinizes to return instead of waiting.
+fn handles_would_block(arms: &[syn::Arm]) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_path(&mut self, p: &'ast syn::Path) {
+            self.0 |= p.segments.last().is_some_and(|s| s.ident == "WouldBlock");
+        }
+    }
+    let mut f = Finder(false);
+    for arm in arms {
+        f.visit_arm(arm);
+    }
+    f.0
+}
+
 fn has_let(e: &syn::Expr) -> bool {
     match e {
         syn::Expr::Let(_) => true,
@@ -960,7 +979,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if once.is_some() {
             self.work.leave_loop();
         }
-        let (mut found, what) = classify::method(&self.env, mc, awaited);
+        let non_blocking = std::ptr::from_ref(mc) as usize == self.would_block;
+        let (mut found, what) = classify::method(&self.env, mc, awaited, non_blocking);
         let handed_on = self.handed_on.contains(&(std::ptr::from_ref(mc) as usize));
         if (self.builds_par_iter || handed_on) && apis::PAR_ITER_BUILDERS.contains(&name.as_str()) {
             // `self.table.into_par_iter()` inside `fn into_par_iter`, or `Iter { inner: v.par_iter() }`:
@@ -1132,7 +1152,13 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
     }
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        let prev = self.would_block;
+        if let (syn::Expr::MethodCall(mc), true) = (&*m.expr, handles_would_block(&m.arms)) {
+            // `match file.read(..) { Err(e) if e.kind() == WouldBlock => .., .. }`: a non-blocking read.
+            self.would_block = std::ptr::from_ref(mc) as usize;
+        }
         self.visit_expr(&m.expr);
+        self.would_block = prev;
         // `match m.try_lock() { Ok(g) => .., Err(_) => .. }`: only the success arms hold the guard.
         let tried = guard_call(&m.expr).filter(|mc| ident_in(&mc.method, apis::TRY_GUARD_METHODS));
         // One arm runs: the work is the heaviest arm's (see `work`).

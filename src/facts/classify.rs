@@ -15,8 +15,15 @@ pub(super) fn call(env: &Env, path: &str) -> Vec<Api> {
 
 /// The categories of a method call, with the name to report it by (`std::fs::File::write_all` when the
 /// receiver's type is known, the bare method name otherwise). `awaited`: the call is awaited, so a `recv()`
-/// or `read()` is an async one, not blocking.
-pub(super) fn method(env: &Env, mc: &syn::ExprMethodCall, awaited: bool) -> (Vec<Api>, String) {
+/// or `read()` is an async one, not blocking. `handles_would_block`: the caller matches the call's result
+/// against `WouldBlock`, so on a handle with no timeout ([`apis::NO_TIMEOUT_HANDLES`]) it is non-blocking
+/// I/O: an I/O site that does not wait.
+pub(super) fn method(
+    env: &Env,
+    mc: &syn::ExprMethodCall,
+    awaited: bool,
+    handles_would_block: bool,
+) -> (Vec<Api>, String) {
     let apis = env.apis();
     let name = mc.method.to_string();
     let mut found: Vec<Api> = Vec::new();
@@ -42,6 +49,16 @@ pub(super) fn method(env: &Env, mc: &syn::ExprMethodCall, awaited: bool) -> (Vec
     }
     if awaited {
         found.retain(|a| !matches!(a, Api::Io | Api::Sleep | Api::Recv | Api::Join));
+    }
+    let no_timeout = ty
+        .as_deref()
+        .is_some_and(|t| crate::rules::apis::NO_TIMEOUT_HANDLES.contains(&t));
+    if handles_would_block && no_timeout {
+        for a in &mut found {
+            if *a == Api::Io {
+                *a = Api::IoQuick;
+            }
+        }
     }
     (found, what)
 }

@@ -2337,3 +2337,47 @@ impl Endpoint {
 "#,
     );
 }
+
+#[test]
+fn a_read_that_handles_would_block_on_a_handle_without_timeout_does_not_wait() {
+    // Closure corpus: cc's async `acquire` calls `HelperThread::try_recv`, which drains a pipe it made
+    // non-blocking (`O_NONBLOCK`, through libc) in a `match` with an arm for `WouldBlock`. A file, pipe or
+    // stdio handle only gives `WouldBlock` when it is non-blocking; a socket also does when a timeout it waited
+    // for elapses, so its read still blocks, as does a file read that does not expect `WouldBlock`.
+    check(
+        r#"
+use std::io::{self, Read};
+pub struct Helper { notified: std::fs::File, sock: std::net::TcpStream }
+impl Helper {
+    fn drain(&mut self) -> io::Result<()> {
+        loop {
+            match self.notified.read(&mut [0; 64]) { // expect: io
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    fn timed(&mut self) -> io::Result<usize> {
+        match self.sock.read(&mut [0; 64]) { // expect: io
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            other => other,
+        }
+    }
+    fn plain(&mut self) -> io::Result<usize> {
+        match self.notified.read(&mut [0; 64]) { // expect: io
+            Err(e) => Err(e),
+            other => other,
+        }
+    }
+    pub async fn acquire(&mut self) -> io::Result<()> {
+        self.drain()?;
+        self.timed()?; // expect: blocking-in-async
+        self.plain()?; // expect: blocking-in-async
+        Ok(())
+    }
+}
+"#,
+    );
+}

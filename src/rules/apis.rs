@@ -702,6 +702,20 @@ pub const QUIET_MACROS: &[&str] = &[
     "log",
 ];
 
+/// Handles that have no read or write timeout: when one gives a `WouldBlock` error, its descriptor is
+/// non-blocking (`O_NONBLOCK`), so a read or write that handles that error does not wait. (A socket's does not
+/// say so: a socket with a timeout gives `WouldBlock` after waiting for it.)
+pub const NO_TIMEOUT_HANDLES: &[&str] = &[
+    "std::fs::File",
+    "std::io::Stdin",
+    "std::io::StdinLock",
+    "std::io::PipeReader",
+    "std::io::PipeWriter",
+    "std::process::ChildStdin",
+    "std::process::ChildStdout",
+    "std::process::ChildStderr",
+];
+
 /// Methods of channel traffic (sending or receiving, also non-blocking): a loop doing them is not compute.
 pub const CHANNEL_METHODS: &[&str] = &[
     "send",
