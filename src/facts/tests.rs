@@ -2381,3 +2381,15 @@ impl Helper {
 "#,
     );
 }
+
+#[test]
+fn only_the_atomic_types_of_an_atomics_crate_are_atomics() {
+    // Seed 11: portable-atomic's interrupt `Guard { state: super::arch::State }` (a saved interrupt flag, a
+    // `u32`) was an atomic, matched by a `portable_atomic::*` prefix; its `AtomicU64` is one.
+    check(
+        r#"
+pub struct Guard { state: portable_atomic::imp::interrupt::arch::State, order: portable_atomic::Ordering }
+pub struct Counter { hits: portable_atomic::AtomicU64 } // expect: atomic
+"#,
+    );
+}
