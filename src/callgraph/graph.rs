@@ -173,7 +173,10 @@ impl Graph<'_> {
                         {
                             continue;
                         }
-                        if s.blocks[f].is_none() && s.blocks[e.callee].is_some() {
+                        // A static's initialiser runs once per process: what it waits for is no wait
+                        // of every call.
+                        let once = self.fns[f].calls[e.call].once;
+                        if !once && s.blocks[f].is_none() && s.blocks[e.callee].is_some() {
                             s.blocks[f] = Some(Hop::Via(e.callee));
                             changed = true;
                         }

@@ -108,7 +108,8 @@ pub(super) fn through_calls(
                 c.extend(graph.chain(e.callee, |x| sums.blocks[x]));
                 c
             };
-            if sums.blocks[e.callee].is_some() {
+            // A call in a static's initialiser waits once per process: no hazard (see `CallSite::once`).
+            if sums.blocks[e.callee].is_some() && !call.once {
                 if let Some(g) = call.held.last() {
                     if done_calls.insert((e.call, 0)) {
                         let chain = block_chain();

@@ -79,6 +79,7 @@ pub(super) fn visit_fn(
         detached: 0,
         scoped: 0,
         scoped_spawn: false,
+        once: 0,
         awaited: 0,
         would_block: 0,
         unwrapped: 0,
@@ -127,6 +128,8 @@ struct BodyVisitor<'i, 'a> {
     scoped: u32,
     /// The spawning method call whose arguments are about to be visited is a scope's `spawn`.
     scoped_spawn: bool,
+    /// Inside the lazy initialiser of a static (`CACHE.get_or_init(|| ..)`): it runs once per process.
+    once: u32,
     /// Address of the method call being awaited (`x.recv().await` is not a blocking recv).
     awaited: usize,
     /// Address of the method call that a `match` scrutinizes with an arm for `WouldBlock`.
@@ -216,6 +219,7 @@ impl BodyVisitor<'_, '_> {
             held: &held,
             in_async: self.in_async,
             detached: self.detached > 0,
+            once: self.once > 0,
         };
         self.emit.blocking(b, span, &cx);
     }
@@ -230,6 +234,7 @@ impl BodyVisitor<'_, '_> {
             held: &held,
             in_async: self.in_async,
             detached: self.detached > 0,
+            once: self.once > 0,
         };
         for api in apis_found {
             match api {
@@ -270,6 +275,18 @@ impl BodyVisitor<'_, '_> {
         }
     }
 
+    /// True when `e` (through references) names a static: `CACHE`, `crate::state::CACHE`, not a local.
+    fn is_static(&self, e: &syn::Expr) -> bool {
+        let syn::Expr::Path(p) = strip_refs(e) else {
+            return false;
+        };
+        let Some(last) = p.path.segments.last() else {
+            return false;
+        };
+        let name = last.ident.to_string();
+        is_static_name(&name) && !self.env.locals.contains_key(&name)
+    }
+
     /// Marks the method call that `e` is (through parentheses and `unsafe { .. }`) as handed on as it is.
     fn hand_on(&mut self, e: &syn::Expr) {
         match e {
@@ -295,6 +312,7 @@ impl BodyVisitor<'_, '_> {
             held,
             in_async: self.in_async,
             detached: self.detached > 0,
+            once: self.once > 0,
         });
     }
 
@@ -964,6 +982,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if let Some(loops) = once {
             self.work.enter_once(loops);
         }
+        // `JOBSERVER.get_or_init(|| ..)`: a static's initialiser runs once per process.
+        let static_once = once.is_some() && self.is_static(&mc.receiver);
+        self.once += u32::from(static_once);
         for a in &mc.args {
             if is_adaptor {
                 let prev = self.adaptor_closure;
@@ -979,6 +1000,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if once.is_some() {
             self.work.leave_loop();
         }
+        self.once -= u32::from(static_once);
         let non_blocking = std::ptr::from_ref(mc) as usize == self.would_block;
         let (mut found, what) = classify::method(&self.env, mc, awaited, non_blocking);
         let handed_on = self.handed_on.contains(&(std::ptr::from_ref(mc) as usize));

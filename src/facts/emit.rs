@@ -26,6 +26,9 @@ pub(super) struct Context<'h> {
     /// In code passed to a spawning call (see `CallSite::detached`): a blocking call there is not the
     /// function's own.
     pub detached: bool,
+    /// In a static's lazy initialiser (see `CallSite::once`): a blocking call there happens once per
+    /// process, so it is no hazard and not the function's own blocking.
+    pub once: bool,
 }
 
 /// The findings of one body, in the order met.
@@ -105,6 +108,7 @@ impl<'i, 'a> Emitter<'i, 'a> {
                     self.push(span, data);
                 }
             }
+            Blocking::Call(_) if cx.once => {}
             Blocking::Call(what) => {
                 if let Some(g) = cx.held.last() {
                     let data = FindingData::LockAcrossBlocking {

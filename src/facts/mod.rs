@@ -142,6 +142,9 @@ pub struct CallSite {
     /// Made by code that runs on another thread or later (a closure or async block passed to a spawning
     /// call): the caller neither waits for it nor holds its locks.
     pub detached: bool,
+    /// Made in the lazy initialiser of a static (`JOBSERVER.get_or_init(|| ..)`): it runs once per process,
+    /// so what it waits for is a one-time cost, not a wait of every call (its locks are still taken).
+    pub once: bool,
 }
 
 impl CallSite {

@@ -2393,3 +2393,45 @@ pub struct Counter { hits: portable_atomic::AtomicU64 } // expect: atomic
 "#,
     );
 }
+
+#[test]
+fn a_statics_lazy_initialiser_waits_once_per_process() {
+    // Seed 11: cc's async block calls `ActiveJobTokenServer::new`, whose `JOBSERVER.get_or_init(|| ..)` opens
+    // the jobserver's fifo the first time only. What a static's initialiser waits for is a one-time cost: no
+    // blocking-in-async or lock-across-blocking, in the body or through calls. An instance's lazy field
+    // (`self.cache.get_or_init`) may be filled on every call; a static's initialiser still takes its locks.
+    check(
+        r#"
+use std::sync::{Mutex, OnceLock};
+static JOBSERVER: OnceLock<Vec<u8>> = OnceLock::new();
+static TABLE: Mutex<u8> = Mutex::new(0); // expect: global-state
+pub struct Cached { cache: OnceLock<Vec<u8>> }
+fn open_fifo() -> Vec<u8> {
+    std::fs::read("/tmp/fifo").unwrap_or_default() // expect: io
+}
+pub fn server() -> &'static [u8] {
+    JOBSERVER.get_or_init(|| open_fifo())
+}
+pub fn server_inline() -> &'static [u8] {
+    JOBSERVER.get_or_init(|| std::fs::read("/tmp/fifo").unwrap_or_default()) // expect: io
+}
+pub fn locked_init() -> &'static [u8] {
+    JOBSERVER.get_or_init(|| vec![*TABLE.lock().unwrap()])
+}
+impl Cached {
+    pub fn per_instance(&self) -> &[u8] {
+        self.cache.get_or_init(|| open_fifo())
+    }
+}
+pub async fn run(c: &Cached) {
+    let _ = server();
+    let _ = server_inline();
+    let _ = c.per_instance(); // expect: blocking-in-async
+    let _ = open_fifo(); // expect: blocking-in-async
+    let _g = TABLE.lock().unwrap();
+    let _ = JOBSERVER.get_or_init(|| std::fs::read("/tmp/fifo").unwrap_or_default()); // expect: io
+    let _ = locked_init(); // expect: double-lock
+}
+"#,
+    );
+}
