@@ -101,7 +101,9 @@ impl<'a> Prepass<'a> {
                 syn::Item::Const(c) => declare(self, &c.ident),
                 syn::Item::Static(s) => {
                     declare(self, &s.ident);
-                    let is_mut = matches!(s.mutability, syn::StaticMutability::Mut(_));
+                    // A `#[thread_local] static mut` has one copy per thread: nothing is shared.
+                    let is_mut = matches!(s.mutability, syn::StaticMutability::Mut(_))
+                        && !is_thread_local(&s.attrs);
                     self.statics
                         .push((module.to_vec(), s.ident.to_string(), &s.ty, is_mut));
                 }
@@ -398,7 +400,10 @@ impl Walker<'_, '_> {
                 .item_findings
                 .push(rules::finding(site.clone(), data));
         }
-        if matches!(s.mutability, syn::StaticMutability::Mut(_)) {
+        // `#[thread_local] static` (unstable): one copy per thread, like `thread_local!`; mutating it is no
+        // shared, unsynchronised state.
+        let thread_local = is_thread_local(&s.attrs);
+        if matches!(s.mutability, syn::StaticMutability::Mut(_)) && !thread_local {
             self.declare_static(module, &name, site.line);
             let data = FindingData::StaticMut {
                 name,
@@ -412,7 +417,11 @@ impl Walker<'_, '_> {
             self.declare_static(module, &name, site.line);
             let data = FindingData::GlobalState {
                 name,
-                holder: crate::vocab::GlobalHolder::Static,
+                holder: if thread_local {
+                    crate::vocab::GlobalHolder::ThreadLocal
+                } else {
+                    crate::vocab::GlobalHolder::Static
+                },
                 holds: what.to_string(),
             };
             self.out.item_findings.push(rules::finding(site, data));
@@ -469,4 +478,9 @@ fn is_compiler_intrinsic(abi: &syn::Abi, attrs: &[syn::Attribute]) -> bool {
             };
             nv.path.is_ident("link_name") && s.value().starts_with("llvm.")
         })
+}
+
+/// `#[thread_local]` on a static: one copy per thread.
+fn is_thread_local(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("thread_local"))
 }

@@ -2435,3 +2435,34 @@ pub async fn run(c: &Cached) {
 "#,
     );
 }
+
+#[test]
+fn a_thread_local_static_is_not_shared() {
+    // Seed 11: thread_local's nightly path keeps each thread's id in a `#[thread_local] static mut`: one copy
+    // per thread, so neither the item nor its accesses are shared, unsynchronised state. A `static mut` without
+    // the attribute is; a `#[thread_local]` cell is per-thread global state, like `thread_local!`'s.
+    let out = check(
+        r#"
+use std::cell::Cell;
+#[thread_local]
+static mut THREAD: Option<u64> = None;
+#[thread_local]
+static DEPTH: Cell<u32> = Cell::new(0); // expect: global-state
+static mut SHARED: u64 = 0; // expect: static-mut
+pub fn get() -> Option<u64> {
+    unsafe { THREAD = Some(SHARED); } // expect: static-mut
+    DEPTH.set(DEPTH.get() + 1);
+    unsafe { THREAD }
+}
+"#,
+    );
+    let depth = out
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::GlobalState)
+        .map(|f| f.message.clone());
+    assert!(
+        depth.is_some_and(|m| m.contains("one copy per thread")),
+        "a thread-local static is per thread"
+    );
+}
