@@ -907,8 +907,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         self.scoped -= scope;
         let span = fp.path.span();
         self.apply(&found, &primary, span);
-        if apis::is_os_api_call(&primary) {
-            // `GetDriveTypeW(..)`, `nix::unistd::read(..)`: the loop around it waits on the system.
+        if apis::is_os_api_call(&primary) || apis::THREAD_WAIT_CALLS.contains(&primary.as_str()) {
+            // `GetDriveTypeW(..)`, `nix::unistd::read(..)`: the loop around it waits on the system;
+            // `thread::yield_now()`, `spin_loop()`: on other threads.
             self.work.wait();
         }
         for (built, at) in classify::constructions(&self.env, &primary, c) {
@@ -975,8 +976,11 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         if is_adaptor {
             self.work.adaptor_call();
         }
-        if apis::CHANNEL_METHODS.contains(&name.as_str()) {
-            // Channel traffic: a loop that sends or receives is dominated by it, not by compute.
+        if apis::CHANNEL_METHODS.contains(&name.as_str())
+            || apis::RETRY_METHODS.contains(&name.as_str())
+        {
+            // Channel traffic or a compare-exchange retry: a loop that sends, receives or retries is
+            // dominated by the other threads, not by compute.
             self.work.wait();
         }
         if let Some(loops) = once {

@@ -2466,3 +2466,60 @@ pub fn get() -> Option<u64> {
         "a thread-local static is per thread"
     );
 }
+
+#[test]
+fn compare_exchange_retries_and_spins_wait_for_other_threads() {
+    // Seed 11: dashmap's `lock_exclusive_slow` (compare-exchange retries, spinning, `parking_lot_core::park`)
+    // and concurrent-queue's lock-free `pop` (a compare-exchange loop that yields through `busy_wait`) were
+    // compute hotspots for their bit arithmetic. A loop that retries a compare-exchange, spins, yields or parks
+    // waits for other threads; the same arithmetic over data is compute.
+    check(
+        r#"
+use std::sync::atomic::{AtomicUsize, Ordering};
+const SHIFT: usize = 1;
+const LAP: usize = 32;
+const MARK: usize = 1;
+pub struct Queue { head: AtomicUsize, tail: AtomicUsize } // expect: atomic
+fn busy_wait() { std::thread::yield_now(); }
+impl Queue {
+    pub fn pop(&self) -> Result<usize, ()> {
+        let mut head = self.head.load(Ordering::Acquire);
+        loop {
+            let offset = (head >> SHIFT) % LAP;
+            let tail = self.tail.load(Ordering::Relaxed);
+            let mut new_head = head + (1 << SHIFT);
+            if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP { new_head |= MARK; }
+            let mix = (head >> SHIFT) % LAP * 3 + (tail >> SHIFT) / LAP - (head & 7) / 2 + (tail | MARK) * 5;
+            if offset == LAP - 1 + mix { busy_wait(); continue; }
+            match self.head.compare_exchange_weak(head, new_head, Ordering::SeqCst, Ordering::Acquire) {
+                Ok(_) => return Ok(offset * 2 + (new_head & MARK) - (tail >> SHIFT) % 3),
+                Err(h) => head = h,
+            }
+        }
+    }
+    pub fn spin(&self) -> usize {
+        let mut state = self.head.load(Ordering::Relaxed);
+        loop {
+            while state & MARK == 0 {
+                state = (state | MARK << 2) + (state >> SHIFT) % LAP * 3 - (state & 7) / 2;
+                std::hint::spin_loop();
+            }
+            if state % LAP + (state >> SHIFT) / 3 > state & 255 { return state * 2 + 1; }
+        }
+    }
+    pub fn offsets(&self, heads: &[usize]) -> usize { // expect: compute-hotspot
+        let mut sum = 0;
+        for &head in heads {
+            let offset = (head >> SHIFT) % LAP;
+            let tail = self.tail.load(Ordering::Relaxed);
+            let mut new_head = head + (1 << SHIFT);
+            if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP { new_head |= MARK; }
+            let mix = (head >> SHIFT) % LAP * 3 + (tail >> SHIFT) / LAP - (head & 7) / 2 + (tail | MARK) * 5;
+            sum += mix + offset * 2 + (new_head & MARK) - (tail >> SHIFT) % 3;
+        }
+        sum
+    }
+}
+"#,
+    );
+}

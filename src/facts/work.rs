@@ -6,7 +6,8 @@
 //! trip count around them. A loop with a small constant trip count (`for i in 0..4`, `for x in [a, b]`,
 //! `while i < 8`, or `while n > 999 { .. n /= 10_000 }`, a few turns of a machine integer) is
 //! no loop for the estimate; operations in assertion, formatting and logging macros are not compute; a loop
-//! that waits (I/O, sleep, channel traffic, `.await`, joins, calls into foreign code or an OS API crate
+//! that waits (I/O, sleep, channel traffic, compare-exchange retries, spinning or parking, `.await`, joins,
+//! calls into foreign code or an OS API crate
 //! such as `libc` or `windows`) is dominated by the wait, so nothing inside it
 //! counts. A direct recursive call counts once. A body with no loop, recursion or CPU-heavy call scores 0.
 //! The body cannot see whether a function it calls waits: it records, for each outermost loop, the work it

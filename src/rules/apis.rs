@@ -726,6 +726,25 @@ pub const CHANNEL_METHODS: &[&str] = &[
     "recv_timeout",
 ];
 
+/// Atomic compare-exchange methods: a loop around one retries as often as other threads interfere (a lock's
+/// slow path, a lock-free queue's pop), so it is synchronisation, not compute, like channel traffic.
+pub const RETRY_METHODS: &[&str] = &[
+    "compare_exchange",
+    "compare_exchange_weak",
+    "compare_and_swap",
+];
+
+/// Functions that wait for other threads without blocking on I/O (spinning, yielding, parking): a loop that
+/// calls one waits.
+pub const THREAD_WAIT_CALLS: &[&str] = &[
+    "std::hint::spin_loop",
+    "std::sync::atomic::spin_loop_hint",
+    "std::thread::yield_now",
+    "std::thread::park",
+    "std::thread::park_timeout",
+    "parking_lot_core::park",
+];
+
 /// Crates that bind the operating system's API (foreign functions, or thin wrappers over one system call each):
 /// a loop calling their functions spends its time in the system, not in compute. `windows` spells its
 /// functions in Win32's PascalCase (`GetDriveTypeW`), so these are matched on any name with a lower-case letter.

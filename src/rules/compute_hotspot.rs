@@ -20,7 +20,8 @@
 //! - a branch (`if`/`else`, `match`) adds its heaviest arm only: one arm runs (a loop dispatching over
 //!   variants does one arm's work per element);
 //! - a direct recursive call adds 10, once;
-//! - a loop that waits (blocking I/O, console output, sleep, channel sends and receives, joins, `.await`,
+//! - a loop that waits (blocking I/O, console output, sleep, channel sends and receives, compare-exchange
+//!   retries, spinning, yielding or parking (`apis::RETRY_METHODS`, `apis::THREAD_WAIT_CALLS`), joins, `.await`,
 //!   calls into foreign code or OS API crates: `apis::OS_API_CRATES`, or through a function pointer in a
 //!   field in unsafe code, `(self.vk_fn)(..)`) keeps
 //!   none of its score (the wait dominates it), nor does a loop without any operation.
