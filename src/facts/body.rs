@@ -197,7 +197,7 @@ impl BodyVisitor<'_, '_> {
                             ty: ti.outer.clone(),
                             lock,
                             iter: is_iterator_type(&pt.ty, &iter_generics),
-                            loops: 0,
+                            ..Local::default()
                         },
                     );
                 }
@@ -275,7 +275,8 @@ impl BodyVisitor<'_, '_> {
         }
     }
 
-    /// True when `e` (through references) names a static: `CACHE`, `crate::state::CACHE`, not a local.
+    /// True when `e` (through references) names a static: `CACHE`, `crate::state::CACHE`, a `static` item of
+    /// the body, not a `let` local.
     fn is_static(&self, e: &syn::Expr) -> bool {
         let syn::Expr::Path(p) = strip_refs(e) else {
             return false;
@@ -284,7 +285,10 @@ impl BodyVisitor<'_, '_> {
             return false;
         };
         let name = last.ident.to_string();
-        is_static_name(&name) && !self.env.locals.contains_key(&name)
+        match self.env.locals.get(&name) {
+            Some(local) => local.is_static,
+            None => is_static_name(&name),
+        }
     }
 
     /// Marks the method call that `e` is (through parentheses and `unsafe { .. }`) as handed on as it is.
@@ -569,6 +573,7 @@ impl BodyVisitor<'_, '_> {
                 let local = Local {
                     ty: ti.outer.clone(),
                     lock,
+                    is_static: true,
                     ..Local::default()
                 };
                 self.env.locals.insert(st.ident.to_string(), local);

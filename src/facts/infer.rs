@@ -25,6 +25,8 @@ pub(super) struct Local {
     /// How many loops (and adaptor closures) were around its declaration: a value declared outside a loop
     /// outlives its iterations.
     pub loops: usize,
+    /// A `static` item of the body, not a `let`: one value for the whole process.
+    pub is_static: bool,
 }
 
 /// The names of one function body and what they are.

@@ -2410,7 +2410,8 @@ fn open_fifo() -> Vec<u8> {
     std::fs::read("/tmp/fifo").unwrap_or_default() // expect: io
 }
 pub fn server() -> &'static [u8] {
-    JOBSERVER.get_or_init(|| open_fifo())
+    static SERVER: OnceLock<Vec<u8>> = OnceLock::new();
+    SERVER.get_or_init(|| open_fifo())
 }
 pub fn server_inline() -> &'static [u8] {
     JOBSERVER.get_or_init(|| std::fs::read("/tmp/fifo").unwrap_or_default()) // expect: io
