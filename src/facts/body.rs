@@ -275,6 +275,11 @@ impl BodyVisitor<'_, '_> {
         }
     }
 
+    /// The upper bound known for the local `id` (see `Local::bound`).
+    fn bound_of(&self, id: &syn::Ident) -> Option<u64> {
+        self.env.locals.get(&id.to_string())?.bound
+    }
+
     /// True when `e` (through references) names a static: `CACHE`, `crate::state::CACHE`, a `static` item of
     /// the body, not a `let` local.
     fn is_static(&self, e: &syn::Expr) -> bool {
@@ -775,6 +780,16 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             loops: self.work.loops(),
             ..Local::default()
         };
+        let ident_pat = match &l.pat {
+            syn::Pat::Type(pt) => &*pt.pat,
+            p => p,
+        };
+        if let (syn::Pat::Ident(pi), Some(init)) = (ident_pat, &l.init) {
+            // `let n = (flags & 0x03) + 1;`: an immutable integer with a bound keeps it.
+            if pi.mutability.is_none() && pi.by_ref.is_none() && init.diverge.is_none() {
+                local.bound = work::upper_bound(&init.expr, &|id| self.bound_of(id));
+            }
+        }
         if let syn::Pat::Type(pt) = &l.pat {
             let ti = self
                 .env
@@ -1157,7 +1172,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         } else {
             self.with_temp_scope(|v| v.visit_expr(&w.cond));
         }
-        self.work.enter_loop(work::while_trips(&w.cond, &w.body));
+        let trips = work::while_trips(&w.cond, &w.body, &|id| self.bound_of(id));
+        self.work.enter_loop(trips);
         self.visit_block(&w.body);
         self.work.leave_loop();
         self.guards.end_scope(mark);
@@ -1165,7 +1181,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
 
     fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
         self.visit_expr(&f.expr);
-        self.work.enter_loop(work::for_trips(&f.expr));
+        let trips = work::for_trips(&f.expr, &|id| self.bound_of(id));
+        self.work.enter_loop(trips);
         // `for x in rx` / `for x in &rx` on a blocking receiver waits for every message.
         if let Some(ty) = self.env.type_of(strip_refs(&f.expr)) {
             // Iterating it is what its `iter()` does.

@@ -245,12 +245,7 @@ impl<'ast> Visit<'ast> for Scan {
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if let syn::Expr::Path(p) = &*c.func {
-            let segs: Vec<String> = p
-                .path
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect();
+            let segs = super::resolve::segments(&p.path);
             // `Python::with_gil(|py| ..)`, `pyo3::Python::attach(..)`, `Python::allow_threads(py, || ..)`.
             if let [.., ty, name] = segs.as_slice() {
                 if ty == "Python" {

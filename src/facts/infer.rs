@@ -27,6 +27,9 @@ pub(super) struct Local {
     pub loops: usize,
     /// A `static` item of the body, not a `let`: one value for the whole process.
     pub is_static: bool,
+    /// An upper bound on its integer value, for an immutable `let` whose initialiser tells one
+    /// (`let n = (flags & 0x03) + 1;`: see `work::upper_bound`).
+    pub bound: Option<u64>,
 }
 
 /// The names of one function body and what they are.

@@ -2524,3 +2524,49 @@ impl Queue {
 "#,
     );
 }
+
+#[test]
+fn a_loop_bounded_by_a_mask_runs_a_few_times() {
+    // Seed 12: lzma-rust2's `parse_from_slice` loops over the filters of one XZ block header, at most four (two
+    // bits of the flags byte: `let num_filters = ((flags & 0x03) + 1) as usize`). A count that is not masked, or
+    // a local that may change, is data-sized.
+    let header = |name: &str, marker: &str, count: &str| {
+        format!(
+            r#"
+pub fn {name}(data: &[u8], out: &mut [u32; 64]) -> usize {{ {marker}
+    let flags = data[0];
+    {count};
+    let mut offset = 1;
+    for i in 0..num_filters {{
+        let id = (data[offset] as u32) << 8 | data[offset + 1] as u32;
+        let size = (data[offset + 2] & 0x7F) as usize + 1;
+        out[i] = id * 3 + (size as u32 % 7) - (id >> 4) / 2 + out[i / 2] * 5;
+        offset += size * 2 + (id as usize & 3);
+    }}
+    offset
+}}"#
+        )
+    };
+    let hot = "// expect: compute-hotspot";
+    check(
+        &[
+            header(
+                "masked",
+                "",
+                "let num_filters = ((flags & 0x03) + 1) as usize",
+            ),
+            header(
+                "min",
+                "",
+                "let num_filters: usize = (flags as usize).min(4)",
+            ),
+            header("plain", hot, "let num_filters = flags as usize + 1"),
+            header(
+                "mutable",
+                hot,
+                "let mut num_filters = (flags & 3) as usize; num_filters *= data.len()",
+            ),
+        ]
+        .concat(),
+    );
+}

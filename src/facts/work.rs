@@ -255,16 +255,70 @@ impl Work {
     }
 }
 
-/// The trip-count estimate of a `for` loop over `iter`: constant ranges and array literals of at most
-/// [`SMALL_TRIPS`] elements are small.
-pub(super) fn for_trips(iter: &syn::Expr) -> Trips {
+/// What the body knows of a name's integer value: an upper bound, from an immutable local's initialiser.
+pub(super) type Bounds<'b> = &'b dyn Fn(&syn::Ident) -> Option<u64>;
+
+/// An upper bound on the integer value of `e`, from its syntax: a literal, a mask (`flags & 0x03`), a
+/// remainder (`x % 4`), `x.min(8)` or `cmp::min(x, 8)`, sums, products, right shifts and divisions of bounded
+/// values, casts and parentheses, and names `bounds` knows. `None` when nothing bounds it (a subtraction
+/// may wrap).
+pub(super) fn upper_bound(e: &syn::Expr, bounds: Bounds) -> Option<u64> {
+    let ub = |e: &syn::Expr| upper_bound(e, bounds);
+    let either = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    match e {
+        syn::Expr::Lit(_) => int_literal(e),
+        syn::Expr::Paren(p) => ub(&p.expr),
+        syn::Expr::Group(g) => ub(&g.expr),
+        syn::Expr::Cast(c) => ub(&c.expr),
+        syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().and_then(bounds),
+        syn::Expr::Binary(b) => {
+            let (l, r) = (ub(&b.left), ub(&b.right));
+            match b.op {
+                syn::BinOp::BitAnd(_) => either(l, r),
+                syn::BinOp::Rem(_) => either(l, r.map(|r| r.saturating_sub(1))),
+                syn::BinOp::Add(_) => Some(l?.saturating_add(r?)),
+                syn::BinOp::Mul(_) => Some(l?.saturating_mul(r?)),
+                syn::BinOp::Shr(_) => Some(l? >> int_literal(&b.right)?.min(63)),
+                syn::BinOp::Div(_) => Some(l? / int_literal(&b.right)?.max(1)),
+                _ => None,
+            }
+        }
+        syn::Expr::MethodCall(mc) if mc.method == "min" && mc.args.len() == 1 => {
+            either(ub(&mc.receiver), ub(&mc.args[0]))
+        }
+        syn::Expr::Call(c) if c.args.len() == 2 => {
+            let syn::Expr::Path(f) = &*c.func else {
+                return None;
+            };
+            let segs = super::resolve::segments(&f.path);
+            let is_min = match segs.as_slice() {
+                [.., m, last] => m == "cmp" && last == "min",
+                [last] => last == "min",
+                [] => false,
+            };
+            if is_min {
+                either(ub(&c.args[0]), ub(&c.args[1]))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The trip-count estimate of a `for` loop over `iter`: ranges whose end is bounded (a constant, a mask, a
+/// `min`: see [`upper_bound`]) and array literals of at most [`SMALL_TRIPS`] elements are small.
+pub(super) fn for_trips(iter: &syn::Expr, bounds: Bounds) -> Trips {
     let small = |n: Option<u64>| match n {
         Some(n) if n <= SMALL_TRIPS => Trips::Small,
         _ => Trips::Unknown,
     };
     match iter {
-        syn::Expr::Paren(p) => for_trips(&p.expr),
-        syn::Expr::Reference(r) => for_trips(&r.expr),
+        syn::Expr::Paren(p) => for_trips(&p.expr, bounds),
+        syn::Expr::Reference(r) => for_trips(&r.expr, bounds),
         syn::Expr::Array(a) => small(Some(a.elems.len() as u64)),
         syn::Expr::Repeat(r) => small(int_literal(&r.len)),
         syn::Expr::Range(r) => {
@@ -272,7 +326,7 @@ pub(super) fn for_trips(iter: &syn::Expr) -> Trips {
                 Some(s) => int_literal(s),
                 None => Some(0),
             };
-            let end = r.end.as_deref().and_then(int_literal);
+            let end = r.end.as_deref().and_then(|e| upper_bound(e, bounds));
             let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
             match (start, end) {
                 (Some(s), Some(e)) => small(Some(e.saturating_sub(s) + u64::from(inclusive))),
@@ -280,13 +334,14 @@ pub(super) fn for_trips(iter: &syn::Expr) -> Trips {
             }
         }
         // `[a, b].iter()`, `(0..4).rev()`: the receiver decides.
-        syn::Expr::MethodCall(mc) if mc.args.is_empty() => for_trips(&mc.receiver),
+        syn::Expr::MethodCall(mc) if mc.args.is_empty() => for_trips(&mc.receiver, bounds),
         _ => Trips::Unknown,
     }
 }
 
 /// The trip-count estimate of a `while` loop with condition `cond` and body `body`; small when:
-/// - the condition is `i < 8` (or `<=`, or `8 > i`) against an integer literal of at most [`SMALL_TRIPS`];
+/// - the condition is `i < 8` (or `<=`, or `8 > i`) against a bound of at most [`SMALL_TRIPS`] (a literal, or
+///   what [`upper_bound`] gives);
 /// - the condition compares a variable with an integer literal (`n > 999`, `n != 0`: a machine integer, at most
 ///   [`MAX_INT_BITS`] bits) and every turn divides the variable by a constant (`n /= 10_000`, `n = n >> 8`) in
 ///   a statement of the body itself, which assigns it nowhere else and has no `continue`: the loop runs at most
@@ -295,25 +350,29 @@ pub(super) fn for_trips(iter: &syn::Expr) -> Trips {
 /// - either side of a `&&` is (the loop stops when one side fails).
 ///
 /// Anything else is unknown.
-pub(super) fn while_trips(cond: &syn::Expr, body: &syn::Block) -> Trips {
+pub(super) fn while_trips(cond: &syn::Expr, body: &syn::Block, bounds: Bounds) -> Trips {
     let b = match cond {
-        syn::Expr::Paren(p) => return while_trips(&p.expr, body),
+        syn::Expr::Paren(p) => return while_trips(&p.expr, body, bounds),
         syn::Expr::Binary(b) => b,
         _ => return Trips::Unknown,
     };
     if matches!(b.op, syn::BinOp::And(_)) {
-        let small = |e| while_trips(e, body) == Trips::Small;
+        let small = |e| while_trips(e, body, bounds) == Trips::Small;
         return if small(&b.left) || small(&b.right) {
             Trips::Small
         } else {
             Trips::Unknown
         };
     }
+    // The limit: a literal, or a bounded value against a counter that is a name (`i < n`, not `x & 7 > 0`).
+    let limit = |limit: &syn::Expr, counter: &syn::Expr| {
+        int_literal(limit).or_else(|| ident_of(counter).and(upper_bound(limit, bounds)))
+    };
     let bound = match b.op {
-        syn::BinOp::Lt(_) => int_literal(&b.right),
-        syn::BinOp::Le(_) => int_literal(&b.right).map(|n| n + 1),
-        syn::BinOp::Gt(_) => int_literal(&b.left),
-        syn::BinOp::Ge(_) => int_literal(&b.left).map(|n| n + 1),
+        syn::BinOp::Lt(_) => limit(&b.right, &b.left),
+        syn::BinOp::Le(_) => limit(&b.right, &b.left).map(|n| n + 1),
+        syn::BinOp::Gt(_) => limit(&b.left, &b.right),
+        syn::BinOp::Ge(_) => limit(&b.left, &b.right).map(|n| n + 1),
         _ => None,
     };
     match bound.or_else(|| shrinking_bound(b, body)) {
@@ -469,19 +528,23 @@ fn int_literal(e: &syn::Expr) -> Option<u64> {
 mod tests {
     use super::*;
 
-    /// `estimate` gives every `small` expression [`Trips::Small`] and every `unknown` one [`Trips::Unknown`].
-    fn check(estimate: fn(&syn::Expr) -> Trips, small: &[&str], unknown: &[&str]) {
+    /// Knows that `four` is at most 4 (an immutable local bound from `flags & 3` or the like).
+    fn four(id: &syn::Ident) -> Option<u64> {
+        (id == "four").then_some(4)
+    }
+
+    /// `for_trips` gives every `small` iterator [`Trips::Small`] and every `unknown` one [`Trips::Unknown`].
+    fn check(small: &[&str], unknown: &[&str]) {
         let cases = small.iter().map(|s| (s, Trips::Small));
         for (src, want) in cases.chain(unknown.iter().map(|s| (s, Trips::Unknown))) {
             let e: syn::Expr = syn::parse_str(src).expect("expression");
-            assert_eq!(estimate(&e), want, "{src}");
+            assert_eq!(for_trips(&e, &four), want, "{src}");
         }
     }
 
     #[test]
     fn trip_counts_from_the_syntax() {
         check(
-            for_trips,
             &[
                 "0..4",
                 "1..=16",
@@ -489,6 +552,14 @@ mod tests {
                 "&[1, 2]",
                 "(0..8).rev()",
                 "[x; 0].iter()",
+                // Bounded ends (seed 12: lzma-rust2's filters of an XZ block header, `(flags & 0x03) + 1`).
+                "0..(flags & 0x03) + 1",
+                "0..=(b & 0xF)",
+                "0..n.min(8)",
+                "0..std::cmp::min(n, 8)",
+                "1..four",
+                "0..(x % 16) as usize",
+                "0..four * 4",
             ],
             &[
                 "0..n",
@@ -497,6 +568,12 @@ mod tests {
                 "data",
                 "1..=usize::MAX",
                 "..n",
+                "0..(flags & 0x3F)",
+                "0..four - 1",
+                "0..flags as usize + 1",
+                "0..n.max(8)",
+                "0..four * n",
+                "0..(w >> 4)",
             ],
         );
     }
@@ -506,7 +583,7 @@ mod tests {
         let cases = small.iter().map(|s| (s, Trips::Small));
         for (src, want) in cases.chain(unknown.iter().map(|s| (s, Trips::Unknown))) {
             let w: syn::ExprWhile = syn::parse_str(src).expect("while loop");
-            assert_eq!(while_trips(&w.cond, &w.body), want, "{src}");
+            assert_eq!(while_trips(&w.cond, &w.body, &four), want, "{src}");
         }
     }
 
@@ -519,6 +596,8 @@ mod tests {
                 "while 16 > i {}",
                 "while (i < 4) {}",
                 "while i < 4 && more(i) {}",
+                "while i < four {}",
+                "while four >= i {}",
                 "while more(i) && i < 4 {}",
             ],
             &[
@@ -529,6 +608,8 @@ mod tests {
                 "while i != 8 {}",
                 "while s.len() > 3 {}",
                 "while more(i) && i < n {}",
+                "while x & 7 > 0 {}",
+                "while four > 0 {}",
             ],
         );
     }
