@@ -93,7 +93,10 @@ pub(super) fn visit_fn(
         v.hand_on(tail);
     }
     v.visit_block(block);
-    let score = v.work.score();
+    // A `const fn` without parameters computes a constant (no I/O, no mutable statics, no input): the same
+    // work on every call, in practice once at compile time (zmij's, h2's lookup tables).
+    let constant = sig.constness.is_some() && sig.inputs.is_empty();
+    let score = if constant { 0 } else { v.work.score() };
     if score >= compute_hotspot::THRESHOLD {
         v.emit
             .compute_hotspot(&v.out.name, score, sig.fn_token.span);

@@ -2570,3 +2570,37 @@ pub fn {name}(data: &[u8], out: &mut [u32; 64]) -> usize {{ {marker}
         .concat(),
     );
 }
+
+#[test]
+fn a_const_fn_without_parameters_computes_a_constant() {
+    // Corpus (read while looking for mechanisms, after seed 12): h2's `const fn build_fast_table()` and zmij's
+    // `const fn new()` fill lookup tables, in practice at compile time. A `const fn` of an input, or a plain
+    // `fn` without one (it may read files or globals), is scored as usual.
+    let table = |head: &str, marker: &str| {
+        format!(
+            r#"
+{head} {{ {marker}
+    let mut table = [0u32; 256];
+    let mut a = 0;
+    while a < 256 {{
+        let mut i = 0;
+        while i < (a & 15) * 17 + 1 {{
+            table[(a * 7 + i) % 256] ^= ((a as u32) << 16) | ((i as u32) << 8) | (a * i) as u32;
+            i += 1;
+        }}
+        a += 1;
+    }}
+    table
+}}"#
+        )
+    };
+    let hot = "// expect: compute-hotspot";
+    check(
+        &[
+            table("pub const fn build_fast_table() -> [u32; 256]", ""),
+            table("pub const fn of_input(seed: u32) -> [u32; 256]", hot),
+            table("pub fn at_run_time() -> [u32; 256]", hot),
+        ]
+        .concat(),
+    );
+}

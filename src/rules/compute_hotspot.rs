@@ -27,7 +27,8 @@
 //!   field in unsafe code, `(self.vk_fn)(..)`) keeps
 //!   none of its score (the wait dominates it), nor does a loop without any operation.
 //!
-//! So a body with no loop, recursion or CPU-heavy call scores 0.
+//! So a body with no loop, recursion or CPU-heavy call scores 0, and so does a `const fn` without parameters:
+//! it computes a constant (a lookup table, in practice at compile time).
 //!
 //! A finding is reported on the `fn` line when the score reaches [`THRESHOLD`]. For function classes, a
 //! score of [`CLASS_THRESHOLD`] over the function and everything it reaches counts as significant compute.
