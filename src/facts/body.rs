@@ -278,9 +278,15 @@ impl BodyVisitor<'_, '_> {
         }
     }
 
-    /// The upper bound known for the local `id` (see `Local::bound`).
-    fn bound_of(&self, id: &syn::Ident) -> Option<u64> {
-        self.env.locals.get(&id.to_string())?.bound
+    /// The upper bound known for what `path` names: a local (see `Local::bound`), or a constant of the file.
+    fn bound_of(&self, path: &syn::Path) -> Option<u64> {
+        if let Some(local) = path
+            .get_ident()
+            .and_then(|id| self.env.locals.get(&id.to_string()))
+        {
+            return local.bound;
+        }
+        self.env.info.const_bound(self.env.module, path)
     }
 
     /// True when `e` (through references) names a static: `CACHE`, `crate::state::CACHE`, a `static` item of
@@ -567,6 +573,15 @@ impl BodyVisitor<'_, '_> {
                 } else if m.ident.is_none() {
                     self.not_expanded += 1;
                 }
+            }
+            syn::Item::Const(c) => {
+                // `const CHUNK: usize = 32;` in a body bounds the loops that name it.
+                let local = Local {
+                    bound: work::upper_bound(&c.expr, &|p| self.bound_of(p)),
+                    ..Local::default()
+                };
+                self.env.locals.insert(c.ident.to_string(), local);
+                self.nested.push(item.clone());
             }
             syn::Item::Static(st) => {
                 // A static in a body is visible by name in it: remember what lock it is.

@@ -21,6 +21,8 @@ pub(super) struct FileInfo<'a> {
     pub fields: HashMap<(String, String), TypeInfo>,
     /// Full path of a static → what its type holds.
     pub statics: HashMap<String, TypeInfo>,
+    /// Full path of an integer `const` → an upper bound on its value (`const N: usize = 4;` → 4).
+    pub consts: HashMap<String, u64>,
 }
 
 impl FileInfo<'_> {
@@ -37,6 +39,15 @@ impl FileInfo<'_> {
             .into_iter()
             .next()
             .unwrap_or_else(|| segs.join("::"))
+    }
+
+    /// The bound of the constant `path` names in `module`, when it is one of the file's (see `consts`).
+    pub fn const_bound(&self, module: &[String], path: &syn::Path) -> Option<u64> {
+        let segs = super::resolve::segments(path);
+        let full = self
+            .resolver
+            .resolve(module, &[], None, &segs, path.leading_colon.is_some());
+        full.iter().find_map(|f| self.consts.get(f).copied())
     }
 
     /// The API index of the analysis.

@@ -75,6 +75,8 @@ struct Prepass<'a> {
     extern_fns: Vec<(Vec<String>, String)>,
     fields: Vec<(Vec<String>, String, String, &'a syn::Type)>,
     statics: Vec<(Vec<String>, String, &'a syn::Type, bool)>,
+    /// `const` items: module, name, value.
+    consts: Vec<(Vec<String>, String, &'a syn::Expr)>,
 }
 
 impl<'a> Prepass<'a> {
@@ -98,7 +100,11 @@ impl<'a> Prepass<'a> {
                 syn::Item::Union(u) => declare(self, &u.ident),
                 syn::Item::Trait(t) => declare(self, &t.ident),
                 syn::Item::Type(t) => declare(self, &t.ident),
-                syn::Item::Const(c) => declare(self, &c.ident),
+                syn::Item::Const(c) => {
+                    declare(self, &c.ident);
+                    self.consts
+                        .push((module.to_vec(), c.ident.to_string(), &c.expr));
+                }
                 syn::Item::Static(s) => {
                     declare(self, &s.ident);
                     // A `#[thread_local] static mut` has one copy per thread: nothing is shared.
@@ -217,7 +223,19 @@ pub(super) fn extract_file(
         resolver,
         fields: HashMap::new(),
         statics: HashMap::new(),
+        consts: HashMap::new(),
     };
+    // Integer constants with a bound the syntax tells (`const PAR_BLOCKS: usize = 4;`), twice so that a
+    // constant may name one declared after it.
+    for _ in 0..2 {
+        for (module, name, value) in &pre.consts {
+            let bound = super::work::upper_bound(value, &|p| info.const_bound(module, p));
+            if let Some(b) = bound {
+                let full = format!("{}::{}", info.resolver.module_path(module), name);
+                info.consts.insert(full, b);
+            }
+        }
+    }
     for (module, owner, field, ty) in &pre.fields {
         let ti = info.classify(ty, module, None);
         info.fields.insert((owner.clone(), field.clone()), ti);

@@ -2604,3 +2604,42 @@ fn a_const_fn_without_parameters_computes_a_constant() {
         .concat(),
     );
 }
+
+#[test]
+fn a_loop_bounded_by_a_small_constant_runs_a_few_times() {
+    // Corpus (read after seed 12 for mechanisms): xxhash-rust's `accumulate_512` loops `while idx < ACC_NB` over
+    // `const ACC_NB: usize = 8`, chacha20's blocks `0..PAR_BLOCKS`: a named constant bounds a loop as its
+    // literal does. A large constant does not.
+    check(
+        r#"
+const ACC_NB: usize = 8;
+const LANES: usize = ACC_NB / 2;
+const BIG: usize = 1 << 20;
+pub fn accumulate(acc: &mut [u64; 8], input: &[u64], secret: &[u64]) {
+    let mut idx = 0;
+    while idx < ACC_NB {
+        let data_val = input[idx * 2] ^ secret[idx + 1];
+        acc[idx ^ 1] = acc[idx ^ 1].wrapping_add(data_val * 3 + (data_val >> 32) % 7);
+        acc[idx] = acc[idx].wrapping_add((data_val & 0xFFFF_FFFF) * (data_val >> 32) + secret[idx] / 5);
+        idx += 1;
+    }
+    for lane in 0..LANES {
+        acc[lane] = acc[lane] * 7 + (acc[lane + 1] >> 3) % 11 - acc[lane] / 3 + input[lane] * secret[lane];
+    }
+}
+pub fn local_const(acc: &mut [u64; 8], input: &[u64]) {
+    const CHUNK: usize = 4;
+    for i in 0..CHUNK {
+        acc[i] = acc[i] * 7 + (acc[i + 1] >> 3) % 11 - acc[i] / 3 + input[i] * input[i + 1] ^ input[i * 2];
+        acc[i + 4] = acc[i] * 5 + (acc[i + 2] >> 2) % 13 - acc[i] / 9 + input[i] * input[i + 3];
+    }
+}
+pub fn large(acc: &mut [u64], input: &[u64]) { // expect: compute-hotspot
+    for i in 0..BIG {
+        acc[i] = acc[i] * 7 + (acc[i + 1] >> 3) % 11 - acc[i] / 3 + input[i] * input[i + 1] ^ input[i * 2];
+        acc[i + 4] = acc[i] * 5 + (acc[i + 2] >> 2) % 13 - acc[i] / 9 + input[i] * input[i + 3];
+    }
+}
+"#,
+    );
+}

@@ -255,12 +255,13 @@ impl Work {
     }
 }
 
-/// What the body knows of a name's integer value: an upper bound, from an immutable local's initialiser.
-pub(super) type Bounds<'b> = &'b dyn Fn(&syn::Ident) -> Option<u64>;
+/// What the body knows of a name's integer value: an upper bound, from an immutable local's initialiser or
+/// a constant's value.
+pub(super) type Bounds<'b> = &'b dyn Fn(&syn::Path) -> Option<u64>;
 
 /// An upper bound on the integer value of `e`, from its syntax: a literal, a mask (`flags & 0x03`), a
 /// remainder (`x % 4`), `x.min(8)` or `cmp::min(x, 8)`, sums, products, right shifts and divisions of bounded
-/// values, casts and parentheses, and names `bounds` knows. `None` when nothing bounds it (a subtraction
+/// values, casts and parentheses, and names `bounds` knows (immutable locals, constants). `None` when nothing bounds it (a subtraction
 /// may wrap).
 pub(super) fn upper_bound(e: &syn::Expr, bounds: Bounds) -> Option<u64> {
     let ub = |e: &syn::Expr| upper_bound(e, bounds);
@@ -273,7 +274,7 @@ pub(super) fn upper_bound(e: &syn::Expr, bounds: Bounds) -> Option<u64> {
         syn::Expr::Paren(p) => ub(&p.expr),
         syn::Expr::Group(g) => ub(&g.expr),
         syn::Expr::Cast(c) => ub(&c.expr),
-        syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().and_then(bounds),
+        syn::Expr::Path(p) if p.qself.is_none() => bounds(&p.path),
         syn::Expr::Binary(b) => {
             let (l, r) = (ub(&b.left), ub(&b.right));
             match b.op {
@@ -528,9 +529,9 @@ fn int_literal(e: &syn::Expr) -> Option<u64> {
 mod tests {
     use super::*;
 
-    /// Knows that `four` is at most 4 (an immutable local bound from `flags & 3` or the like).
-    fn four(id: &syn::Ident) -> Option<u64> {
-        (id == "four").then_some(4)
+    /// Knows that `four` is at most 4 (an immutable local bound from `flags & 3`, or a constant).
+    fn four(p: &syn::Path) -> Option<u64> {
+        p.is_ident("four").then_some(4)
     }
 
     /// `for_trips` gives every `small` iterator [`Trips::Small`] and every `unknown` one [`Trips::Unknown`].

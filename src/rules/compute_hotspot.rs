@@ -6,7 +6,8 @@
 //!   trip count (`for i in 0..4`, `for x in [a, b]`, `while i < 8`, at most 16) is no loop for the estimate,
 //!   nor is a `while` over an integer that each turn is divided by a constant (`while n > 999 { .. n /= 10_000 }`:
 //!   at most 128 bits over the bits removed a turn, when that is at most 16), nor a loop whose bound the
-//!   syntax caps at 16 (`for i in 0..(flags & 3) + 1`, `0..n.min(8)`, through an immutable local);
+//!   syntax caps at 16 (`for i in 0..(flags & 3) + 1`, `0..n.min(8)`, through an immutable local or a
+//!   constant of the file: `const LANES: usize = 8`);
 //! - inside loops, each arithmetic or bitwise operator, compound assignment, cast, indexing and arithmetic
 //!   method (`wrapping_mul`, `pow`, `sqrt`...; see `apis::ARITH_METHODS`) adds `d` (other calls add nothing:
 //!   a state-machine `loop` full of calls is not compute), except in assertion, formatting and logging
