@@ -260,7 +260,7 @@ impl Work {
 pub(super) type Bounds<'b> = &'b dyn Fn(&syn::Path) -> Option<u64>;
 
 /// An upper bound on the integer value of `e`, from its syntax: a literal, a mask (`flags & 0x03`), a
-/// remainder (`x % 4`), `x.min(8)` or `cmp::min(x, 8)`, sums, products, right shifts and divisions of bounded
+/// remainder (`x % 4`), `x.min(8)` or `cmp::min(x, 8)`, sums, products, shifts and divisions of bounded
 /// values, casts and parentheses, and names `bounds` knows (immutable locals, constants). `None` when nothing bounds it (a subtraction
 /// may wrap).
 pub(super) fn upper_bound(e: &syn::Expr, bounds: Bounds) -> Option<u64> {
@@ -283,6 +283,7 @@ pub(super) fn upper_bound(e: &syn::Expr, bounds: Bounds) -> Option<u64> {
                 syn::BinOp::Add(_) => Some(l?.saturating_add(r?)),
                 syn::BinOp::Mul(_) => Some(l?.saturating_mul(r?)),
                 syn::BinOp::Shr(_) => Some(l? >> int_literal(&b.right)?.min(63)),
+                syn::BinOp::Shl(_) => l?.checked_mul(1u64.checked_shl(u32::try_from(r?).ok()?)?),
                 syn::BinOp::Div(_) => Some(l? / int_literal(&b.right)?.max(1)),
                 _ => None,
             }
@@ -561,6 +562,7 @@ mod tests {
                 "1..four",
                 "0..(x % 16) as usize",
                 "0..four * 4",
+                "0..(1 << 3)",
             ],
             &[
                 "0..n",
@@ -575,6 +577,8 @@ mod tests {
                 "0..n.max(8)",
                 "0..four * n",
                 "0..(w >> 4)",
+                "0..(1 << 5)",
+                "0..(1 << 70)",
             ],
         );
     }
