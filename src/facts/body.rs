@@ -82,6 +82,7 @@ pub(super) fn visit_fn(
         once: 0,
         awaited: 0,
         would_block: 0,
+        lock_ctor_args: Vec::new(),
         unwrapped: 0,
         builds_par_iter: of_trait.is_some_and(|t| apis::PAR_ITER_TRAITS.contains(&t)),
         handed_on: Vec::new(),
@@ -137,6 +138,8 @@ struct BodyVisitor<'i, 'a> {
     awaited: usize,
     /// Address of the method call that a `match` scrutinizes with an arm for `WouldBlock`.
     would_block: usize,
+    /// Addresses of the calls that are direct arguments of a lock's constructor (`Mutex::new(RefCell::new(..))`).
+    lock_ctor_args: Vec<usize>,
     /// Address of the guard call being unwrapped (`x.read().unwrap()`: a std lock's `LockResult`).
     unwrapped: usize,
     /// In an impl of a parallel-iterator trait (`impl IntoParallelIterator for ..`) or a default method of
@@ -939,9 +942,19 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         // `thread::scope(|s| ..)`: what it spawns is joined before it returns.
         let scope = u32::from(found.contains(&Api::Spawn) && !detaches);
         self.scoped += scope;
+        let guards_args = classify::is_lock_constructor(&self.env, &primary);
+        let mark = self.lock_ctor_args.len();
+        if guards_args {
+            let calls = c.args.iter().filter_map(|a| match a {
+                syn::Expr::Call(inner) => Some(std::ptr::from_ref(inner) as usize),
+                _ => None,
+            });
+            self.lock_ctor_args.extend(calls);
+        }
         for a in &c.args {
             self.visit_moving_arg(a, detaches, sync_context);
         }
+        self.lock_ctor_args.truncate(mark);
         self.scoped -= scope;
         let span = fp.path.span();
         self.apply(&found, &primary, span);
@@ -950,7 +963,11 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             // `thread::yield_now()`, `spin_loop()`: on other threads.
             self.work.wait();
         }
-        for (built, at) in classify::constructions(&self.env, &primary, c) {
+        // `Mutex::new(RefCell::new(..))`: the cell is the lock's, shared and guarded.
+        let guarded = self
+            .lock_ctor_args
+            .contains(&(std::ptr::from_ref(c) as usize));
+        for (built, at) in classify::constructions(&self.env, &primary, c, guarded) {
             self.emit.construction(&built, at);
         }
         if primary == self.env.fn_path {

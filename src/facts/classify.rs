@@ -82,11 +82,19 @@ pub(super) enum Construction {
     SharedAtomic(String),
 }
 
-/// What the call `call` of the resolved path `full` constructs, with the span to report it at.
+/// True when the resolved path `full` constructs a lock (`std::sync::Mutex::new`).
+pub(super) fn is_lock_constructor(env: &Env, full: &str) -> bool {
+    full.rsplit_once("::")
+        .is_some_and(|(head, last)| is_ctor_name(last) && env.apis().lock_type(head).is_some())
+}
+
+/// What the call `call` of the resolved path `full` constructs, with the span to report it at; `in_lock`: the
+/// call is a direct argument of a lock's constructor, so a `Send` cell it builds is guarded by that lock.
 pub(super) fn constructions(
     env: &Env,
     full: &str,
     call: &syn::ExprCall,
+    in_lock: bool,
 ) -> Vec<(Construction, proc_macro2::Span)> {
     let mut out = Vec::new();
     let Some((head, last)) = full.rsplit_once("::") else {
@@ -97,7 +105,8 @@ pub(super) fn constructions(
     }
     let apis = env.apis();
     let span = call.func.span();
-    if apis.is_type(TypeKind::SingleThread, head) {
+    let guarded = in_lock && crate::rules::apis::SEND_CELLS.contains(&head);
+    if apis.is_type(TypeKind::SingleThread, head) && !guarded {
         out.push((Construction::SingleThread(head.to_string()), span));
     }
     if apis.is_shared_owner(head) {

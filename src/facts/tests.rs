@@ -2643,3 +2643,34 @@ pub fn large(acc: &mut [u64], input: &[u64]) { // expect: compute-hotspot
 "#,
     );
 }
+
+#[test]
+fn a_cell_inside_a_lock_is_guarded_shared_state() {
+    // Seed 13: event-listener's `List(critical_section::Mutex<RefCell<Inner>>)`, built as
+    // `critical_section::Mutex::new(RefCell::new(inner))`, was single-thread state. A `Cell` or `RefCell` is
+    // `Send`: inside a lock it is shared between threads, guarded. An `Rc` is not `Send`, so a lock does not
+    // make it shareable; a cell outside a lock stays on one thread.
+    check(
+        r#"
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Mutex;
+pub struct List(critical_section::Mutex<RefCell<Vec<u8>>>);
+pub struct Guarded { inner: Mutex<RefCell<u32>> }
+pub struct Pinned { inner: Mutex<Rc<u32>> } // expect: single-thread-state
+pub struct Plain { inner: RefCell<u32> } // expect: single-thread-state
+pub fn new_list(v: Vec<u8>) -> List {
+    List(critical_section::Mutex::new(RefCell::new(v)))
+}
+pub fn new_guarded() -> Guarded {
+    Guarded { inner: Mutex::new(RefCell::new(0)) }
+}
+pub fn new_plain() -> Plain {
+    Plain { inner: RefCell::new(0) } // expect: single-thread-state
+}
+pub fn new_pinned() -> Pinned {
+    Pinned { inner: Mutex::new(Rc::new(0)) } // expect: single-thread-state
+}
+"#,
+    );
+}

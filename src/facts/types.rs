@@ -73,7 +73,9 @@ fn walk(ty: &syn::Type, parent: Option<&str>, cx: &Walk, info: &mut TypeInfo, ou
                 if parent_is_arc && info.arc_atomic.is_none() {
                     info.arc_atomic = Some(full.clone());
                 }
-            } else if cx.apis.is_type(TypeKind::SingleThread, &full) && info.single_thread.is_none()
+            } else if cx.apis.is_type(TypeKind::SingleThread, &full)
+                && info.single_thread.is_none()
+                && !guarded_cell(&full, parent, cx.apis)
             {
                 info.single_thread = Some(full.clone());
             }
@@ -106,4 +108,10 @@ fn walk(ty: &syn::Type, parent: Option<&str>, cx: &Walk, info: &mut TypeInfo, ou
         }
         _ => {}
     }
+}
+
+/// A `Send` cell directly inside a lock (`Mutex<RefCell<T>>`): the lock makes it shared, guarded.
+pub(super) fn guarded_cell(cell: &str, parent: Option<&str>, apis: &Apis) -> bool {
+    crate::rules::apis::SEND_CELLS.contains(&cell)
+        && parent.is_some_and(|p| apis.lock_type(p).is_some())
 }

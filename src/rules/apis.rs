@@ -726,6 +726,15 @@ pub const CHANNEL_METHODS: &[&str] = &[
     "recv_timeout",
 ];
 
+/// Single-thread cells that are `Send` (not `Sync`): inside a lock (`Mutex<RefCell<T>>`,
+/// `critical_section::Mutex<RefCell<T>>`) they are shared between threads, guarded by it. (`Rc` is not `Send`:
+/// a lock does not make it shareable.)
+pub const SEND_CELLS: &[&str] = &[
+    "std::cell::Cell",
+    "std::cell::RefCell",
+    "std::cell::OnceCell",
+];
+
 /// Atomic compare-exchange methods: a loop around one retries as often as other threads interfere (a lock's
 /// slow path, a lock-free queue's pop), so it is synchronisation, not compute, like channel traffic.
 pub const RETRY_METHODS: &[&str] = &[

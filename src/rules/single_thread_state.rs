@@ -1,4 +1,5 @@
-//! Rule `single-thread-state`: `Rc`, `RefCell`, `Cell` values that keep code on one thread.
+//! Rule `single-thread-state`: `Rc`, `RefCell`, `Cell` values that keep code on one thread. A `Cell` or
+//! `RefCell` directly inside a lock (`Mutex<RefCell<T>>`) is shared, guarded by it: not reported.
 
 use super::Rule;
 use crate::vocab::{FindingKind, Level};
@@ -9,7 +10,8 @@ pub const RULE: Rule = Rule {
     summary: "Rc/RefCell/Cell values that keep a function or type on one thread",
     help: "use `Arc`, `Mutex`/`RwLock` or atomics if this must cross threads, or keep it per worker",
     docs: "`Rc`, `RefCell` and `Cell` are not `Sync` (and `Rc` not `Send`): values holding them cannot be shared \
-           with, or moved to, other threads. Processes are unaffected.",
+           with, or moved to, other threads (a `Cell`/`RefCell` directly inside a lock is guarded by it, and \
+           shared). Processes are unaffected.",
 };
 
 pub fn message(ty: &str) -> String {
