@@ -21,7 +21,7 @@ use crate::parse::cfg::Excluded;
 use crate::vocab::{Finding, FindingData};
 
 /// Bumped whenever `FileFacts` or what fills it changes shape; part of every key and header.
-const FORMAT: &str = "concur-facts-2";
+const FORMAT: &str = "concur-facts-3";
 
 /// Entries not used for this long are pruned.
 const MAX_AGE: Duration = Duration::from_secs(14 * 24 * 3600);
@@ -45,6 +45,83 @@ pub struct FactsCache {
     salt: String,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Files known by their stamps, not read.
+    unread: AtomicU64,
+    /// The stamps of the workspace's files ([`FactsCache::with_stamps`]).
+    stamps: Option<StampTable>,
+}
+
+/// What a file was when its text was last read: where it is (device, inode), its size, its modification and
+/// change times (nanoseconds), when it was read, the digest of its text, and whether the text holds
+/// suppression comments. As git's index does, a stamp stands for the text only while the file's metadata
+/// is the same and the file had been left alone for [`SETTLED`] before it was read: a file written in the
+/// same clock tick as it was read (and then again, same size) is read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: i128,
+    ctime: i128,
+    seen: i128,
+    digest: Key,
+    marked: bool,
+}
+
+/// How long a file must have been left alone before it was read for its stamp to be trusted (file systems
+/// keep times in ticks of up to 2 s).
+const SETTLED: i128 = 3_000_000_000;
+
+/// How the cache served a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheUse {
+    pub hits: u64,
+    pub misses: u64,
+    /// Of the hits, files known unchanged by their stamps, whose text was not read.
+    pub unread: u64,
+}
+
+/// A file's text as its stamp tells it, without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Known {
+    pub digest: Key,
+    pub size: u64,
+    /// The text holds suppression comments (such a file is read and parsed).
+    pub marked: bool,
+}
+
+fn nanos(secs: i64, nsec: i64) -> i128 {
+    i128::from(secs) * 1_000_000_000 + i128::from(nsec)
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata, digest: Key, marked: bool, seen: i128) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.len(),
+            mtime: nanos(meta.mtime(), meta.mtime_nsec()),
+            ctime: nanos(meta.ctime(), meta.ctime_nsec()),
+            seen,
+            digest,
+            marked,
+        }
+    }
+
+    /// The text read then is the text now: same metadata, and it had been left alone long enough.
+    fn stands_for(&self, meta: &std::fs::Metadata) -> bool {
+        let now = Stamp::of(meta, self.digest, self.marked, self.seen);
+        now == *self && self.mtime.max(self.ctime) + SETTLED <= self.seen
+    }
+}
+
+/// The stamps of one workspace's files: those of the last run, and this run's.
+#[derive(Debug)]
+struct StampTable {
+    file: PathBuf,
+    old: std::collections::HashMap<String, Stamp>,
+    now: std::sync::Mutex<std::collections::HashMap<String, Stamp>>,
 }
 
 impl FactsCache {
@@ -58,7 +135,94 @@ impl FactsCache {
             salt: build_identity(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            unread: AtomicU64::new(0),
+            stamps: None,
         }
+    }
+
+    /// Also keeps the stamps of the files of the workspace at `root` ([`Stamp`]), so that a file unchanged
+    /// since the last run is not even read ([`FactsCache::known`]); [`FactsCache::save_stamps`] writes them.
+    pub fn with_stamps(mut self, root: &Path) -> FactsCache {
+        let name = xxhash_rust::xxh3::xxh3_128(root.as_os_str().as_encoded_bytes());
+        let file = self.dir.join(format!("{name:032x}.stamps"));
+        let old = std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| {
+                let body = bytes.strip_prefix(header(name).as_bytes())?;
+                postcard::from_bytes::<Vec<(String, Stamp)>>(body).ok()
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        self.stamps = Some(StampTable {
+            file,
+            old,
+            now: Default::default(),
+        });
+        self
+    }
+
+    /// What the stamp of the file at `path` says of its text, when it still stands for it (one `stat`).
+    pub fn known(&self, path: &Path) -> Option<Known> {
+        let table = self.stamps.as_ref()?;
+        let name = path.to_str()?;
+        let stamp = table.old.get(name)?;
+        let meta = std::fs::metadata(path).ok()?;
+        if !stamp.stands_for(&meta) {
+            return None;
+        }
+        table
+            .now
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string(), *stamp);
+        Some(Known {
+            digest: stamp.digest,
+            size: stamp.size,
+            marked: stamp.marked,
+        })
+    }
+
+    /// The digest of `text`, just read from `path` whose metadata (taken when it was opened) is `meta`;
+    /// stamps the file.
+    pub fn read(&self, path: &Path, meta: &std::fs::Metadata, text: &str, marked: bool) -> Key {
+        let digest = xxhash_rust::xxh3::xxh3_128(text.as_bytes());
+        if let (Some(table), Some(name)) = (&self.stamps, path.to_str()) {
+            let seen = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as i128);
+            table
+                .now
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(name.to_string(), Stamp::of(meta, digest, marked, seen));
+        }
+        digest
+    }
+
+    /// Writes this run's stamps (when they changed). Best effort.
+    pub fn save_stamps(&self) {
+        let Some(table) = &self.stamps else {
+            return;
+        };
+        let now = table.now.lock().unwrap_or_else(|e| e.into_inner());
+        if *now == table.old {
+            return;
+        }
+        let mut all: Vec<(&String, &Stamp)> = now.iter().collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        let Ok(body) = postcard::to_stdvec(&all) else {
+            return;
+        };
+        let name = table
+            .file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(|s| u128::from_str_radix(s, 16).ok())
+            .unwrap_or_default();
+        let mut bytes = header(name).into_bytes();
+        bytes.extend_from_slice(&body);
+        write_whole(&self.dir, &table.file, &bytes);
     }
 
     /// The default place: `<target-dir>/concur/facts-cache` ([`crate::discover::cache::cache_dir`]).
@@ -82,9 +246,36 @@ impl FactsCache {
         )
     }
 
+    /// Counts a hit on a file known by its stamp, not read.
+    pub fn count_unread(&self) {
+        self.unread.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How the cache served this run: hits, misses, and how many files were not even read.
+    pub fn usage(&self) -> CacheUse {
+        let (hits, misses) = self.stats();
+        CacheUse {
+            hits,
+            misses,
+            unread: self.unread.load(Ordering::Relaxed),
+        }
+    }
+
     /// The key of a file with contents `text`, at `ctx`, compiled with the cfg values `cfg` (`None`: every
     /// branch, `--all-cfgs`), below ancestors whose scopes digest to `chain` ([`chain_key`]).
     pub fn key(&self, text: &str, ctx: &FileContext, cfg: Option<&str>, chain: Option<Key>) -> Key {
+        let digest = xxhash_rust::xxh3::xxh3_128(text.as_bytes());
+        self.key_of(digest, ctx, cfg, chain)
+    }
+
+    /// [`FactsCache::key`] of a text whose digest (xxh3, 128 bits) is `digest`.
+    pub fn key_of(
+        &self,
+        digest: Key,
+        ctx: &FileContext,
+        cfg: Option<&str>,
+        chain: Option<Key>,
+    ) -> Key {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         let mut field = |bytes: &[u8]| {
             h.update(&(bytes.len() as u64).to_le_bytes());
@@ -101,7 +292,7 @@ impl FactsCache {
         field(cfg.unwrap_or("\u{0}all-cfgs").as_bytes());
         field(&chain.unwrap_or(0).to_le_bytes());
         field(&[u8::from(chain.is_some())]);
-        field(text.as_bytes());
+        field(&digest.to_le_bytes());
         h.digest128()
     }
 
@@ -148,22 +339,9 @@ impl FactsCache {
         let Ok(body) = postcard::to_stdvec(&entry) else {
             return;
         };
-        if std::fs::create_dir_all(&self.dir).is_err() {
-            return;
-        }
-        static SEQ: AtomicU64 = AtomicU64::new(0);
-        let tmp = self.dir.join(format!(
-            ".{key:032x}.{}.{}.tmp",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = std::fs::File::create(&tmp).and_then(|mut f| {
-            f.write_all(header(key).as_bytes())?;
-            f.write_all(&body)
-        });
-        if written.is_err() || std::fs::rename(&tmp, self.path_of(key)).is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        let mut bytes = header(key).into_bytes();
+        bytes.extend_from_slice(&body);
+        write_whole(&self.dir, &self.path_of(key), &bytes);
     }
 
     /// Removes entries unused for [`MAX_AGE`], then the least recently used beyond [`MAX_ENTRIES`], and
@@ -210,6 +388,28 @@ impl FactsCache {
                 let _ = std::fs::remove_file(path);
             }
         }
+    }
+}
+
+/// Writes `bytes` to `path` in `dir` whole: to a temporary name, then renamed (concurrent runs only ever see
+/// complete files). Best effort: a cache that cannot be written is only slower.
+fn write_whole(dir: &Path, path: &Path, bytes: &[u8]) {
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(bytes));
+    if written.is_err() || std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
 }
 
@@ -443,6 +643,8 @@ mod tests {
             salt: String::new(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            unread: AtomicU64::new(0),
+            stamps: None,
         };
         let k = c.key("fn f() {}", &ctx(), None, None);
         assert_eq!(k, c.key("fn f() {}", &ctx(), None, None));
@@ -603,6 +805,67 @@ mod tests {
         c.prune_if_due();
         assert!(!second.exists());
         assert!(c.path_of(key).exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A stamp stands for the text it was taken with: the next run knows the file without reading it, until
+    /// the file changes; a file read right after it was written is read again.
+    #[test]
+    fn stamps_know_unchanged_files_and_nothing_else() {
+        let dir = scratch("stamps");
+        let root = dir.join("ws");
+        std::fs::create_dir_all(&root).unwrap();
+        let file = root.join("a.rs");
+        std::fs::write(&file, "fn a() {}\n").unwrap();
+        let meta = std::fs::metadata(&file).unwrap();
+        let c = FactsCache::new(dir.join("cache")).with_stamps(&root);
+        assert_eq!(c.known(&file), None, "no stamp yet");
+        let digest = c.read(&file, &meta, "fn a() {}\n", false);
+        c.save_stamps();
+        // Just written, just read: not settled, so not trusted.
+        let again = FactsCache::new(dir.join("cache")).with_stamps(&root);
+        assert_eq!(again.known(&file), None, "written within the settling time");
+        // The same stamp, read long after the file was last written (its `seen` moved forward): trusted.
+        let settle = |c: &FactsCache| {
+            let table = c.stamps.as_ref().unwrap();
+            let mut now = table.now.lock().unwrap();
+            for s in now.values_mut() {
+                s.seen += 10 * SETTLED;
+            }
+        };
+        let c = FactsCache::new(dir.join("cache")).with_stamps(&root);
+        c.read(&file, &meta, "fn a() {}\n", false);
+        settle(&c);
+        c.save_stamps();
+        let warm = FactsCache::new(dir.join("cache")).with_stamps(&root);
+        assert_eq!(
+            warm.known(&file),
+            Some(Known {
+                digest,
+                size: meta.len(),
+                marked: false
+            })
+        );
+        // Another workspace root has stamps of its own.
+        assert_eq!(
+            FactsCache::new(dir.join("cache"))
+                .with_stamps(&dir)
+                .known(&file),
+            None
+        );
+        // A change of the file: unknown again. (A change of the same size within the same clock tick as the
+        // read is what the settling time guards against, above.)
+        std::fs::write(&file, "fn bb() {}\n").unwrap();
+        assert_eq!(warm.known(&file), None, "another size");
+        // A broken stamp table is no table.
+        let table = warm.stamps.as_ref().unwrap().file.clone();
+        std::fs::write(&table, b"garbage").unwrap();
+        assert_eq!(
+            FactsCache::new(dir.join("cache"))
+                .with_stamps(&root)
+                .known(&file),
+            None
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -50,6 +50,8 @@ pub enum Event<'a> {
         files: &'a FilesDoc,
         elapsed: std::time::Duration,
         phases: Phases,
+        /// How the facts cache served the run (`None` with `--no-cache`).
+        cache: Option<cache::CacheUse>,
     },
 }
 
@@ -112,7 +114,9 @@ pub fn run_in(
     let start = Instant::now();
     // The configuration can extend the API catalogue, which changes facts: it is part of every cache key.
     let cache = settings.use_cache.then(|| {
-        FactsCache::in_target_dir(&ws.target_dir).with_salt(&format!("{:?}", config.packages))
+        FactsCache::in_target_dir(&ws.target_dir)
+            .with_salt(&format!("{:?}", config.packages))
+            .with_stamps(&ws.root)
     });
     // The API index is made when it is first needed: a warm run starts on the cache while the built-in
     // catalogue is still being parsed.
@@ -120,12 +124,14 @@ pub fn run_in(
     let apis = LazyApis::new(&make);
     let (doc, phases) = analyze_timed(ws, config, &apis, cache.as_ref());
     if let Some(cache) = &cache {
+        cache.save_stamps();
         cache.prune_if_due();
     }
     on(Event::Finished {
         files: &doc.files,
         elapsed: start.elapsed(),
         phases,
+        cache: cache.as_ref().map(FactsCache::usage),
     });
     doc
 }
@@ -172,7 +178,11 @@ impl FileCfg {
 struct FileDone {
     package: usize,
     rel_path: String,
-    text: String,
+    /// The file's text, when it was read (a file whose stamp says it is unchanged is not: its text is read
+    /// later only if a finding needs a snippet of it).
+    text: Option<String>,
+    /// The file's size.
+    bytes: u64,
     facts: Option<FileFacts>,
     children: Vec<ModuleFile>,
     errors: Vec<ParseErrorDoc>,
@@ -206,7 +216,8 @@ fn process(job: FileJob, apis: &LazyApis<'_>, cache: Option<&FactsCache>) -> Fil
     let mut done = FileDone {
         package,
         rel_path: rel_path.clone(),
-        text: String::new(),
+        text: None,
+        bytes: 0,
         facts: None,
         children: Vec::new(),
         errors: Vec::new(),
@@ -219,7 +230,24 @@ fn process(job: FileJob, apis: &LazyApis<'_>, cache: Option<&FactsCache>) -> Fil
         directives: Vec::new(),
         key: None,
     };
-    let text = match crate::discover::read_source(&module.path) {
+    let cfg_key = cfg.as_ref().map(|c| c.key.as_str());
+    // A file whose stamp says it has not changed since it was read is not even read: its facts come from
+    // the cache under the digest its stamp holds.
+    if let Some((cache, known)) = cache.and_then(|c| Some((c, c.known(&module.path)?))) {
+        if !known.marked {
+            let key = cache.key_of(known.digest, &done.ctx, cfg_key, chain_key);
+            if let Some((facts, excluded)) = cache.load(key) {
+                cache.count_unread();
+                done.key = Some(key);
+                done.bytes = known.size;
+                done.children = discover::modtree::children(&module, &facts.mod_decls);
+                done.facts = Some(facts);
+                done.excluded = excluded;
+                return done;
+            }
+        }
+    }
+    let (text, meta) = match crate::discover::read_source_with_meta(&module.path) {
         Ok(t) => t,
         Err(e) => {
             done.errors.push(ParseErrorDoc {
@@ -232,30 +260,28 @@ fn process(job: FileJob, apis: &LazyApis<'_>, cache: Option<&FactsCache>) -> Fil
             return done;
         }
     };
+    done.bytes = text.len() as u64;
     // Suppression comments are read with the file's items (an item's comment covers its body): a file that
     // has any is always parsed, never taken from the cache.
-    let cache = cache.filter(|_| !text.contains(crate::suppress::MARKER));
-    if let Some(cache) = cache {
-        let key = cache.key(
-            &text,
-            &done.ctx,
-            cfg.as_ref().map(|c| c.key.as_str()),
-            chain_key,
-        );
+    let marked = text.contains(crate::suppress::MARKER);
+    let digest = cache.map(|c| c.read(&module.path, &meta, &text, marked));
+    if let (Some(cache), Some(digest), false) = (cache, digest, marked) {
+        let key = cache.key_of(digest, &done.ctx, cfg_key, chain_key);
         done.key = Some(key);
         if let Some((facts, excluded)) = cache.load(key) {
             done.children = discover::modtree::children(&module, &facts.mod_decls);
             done.facts = Some(facts);
             done.excluded = excluded;
-            done.text = text;
+            done.text = Some(text);
             return done;
         }
     }
+    let cache = cache.filter(|_| !marked);
     // What does not parse is reported item by item; the rest of the file is analyzed.
     // Doc comments are stripped before parsing (they are a large share of what parsing costs, and no fact
     // comes from them), except in a file with suppression comments: a comment before an item's docs
     // covers the item, whose span must then start at its docs.
-    let docs = if text.contains(crate::suppress::MARKER) {
+    let docs = if marked {
         crate::parse::Docs::Keep
     } else {
         crate::parse::Docs::Strip
@@ -309,7 +335,7 @@ fn process(job: FileJob, apis: &LazyApis<'_>, cache: Option<&FactsCache>) -> Fil
             skipped: Skipped::File,
         }),
     }
-    done.text = text;
+    done.text = Some(text);
     done
 }
 
@@ -658,6 +684,9 @@ fn walk<'s>(
             };
             let canonical = claims.canonical(&child.path);
             if let Some(at) = ancestors.iter().position(|(p, _)| *p == canonical) {
+                if d.text.is_none() {
+                    d.text = crate::discover::read_source(&path).ok();
+                }
                 d.errors.push(path_cycle(&d, child, &ancestors[at..]));
                 continue;
             }
@@ -689,6 +718,8 @@ fn path_cycle(d: &FileDone, child: &ModuleFile, cycle: &[(PathBuf, String)]) -> 
     // The line of the declaration: the first `mod NAME` followed by no identifier character.
     let line = d
         .text
+        .as_deref()
+        .unwrap_or_default()
         .lines()
         .position(|l| {
             l.match_indices(&format!("mod {name}")).any(|(i, m)| {
@@ -743,12 +774,13 @@ fn assemble(
         ..FilesDoc::default()
     };
     let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let mut read: Vec<String> = Vec::new();
     let mut directives: BTreeMap<String, Vec<crate::suppress::Directive>> = BTreeMap::new();
     let mut file_target: BTreeMap<String, TargetKind> = BTreeMap::new();
     let mut excluded = Excluded::default();
     let mut per_package: Vec<Vec<FileFacts>> = vec![Vec::new(); ws.packages.len()];
     for d in done {
-        files.bytes += d.text.len() as u64;
+        files.bytes += d.bytes;
         excluded.merge(d.excluded);
         file_target.insert(d.rel_path.clone(), d.target);
         if !d.reached {
@@ -765,9 +797,13 @@ fn assemble(
         if !d.directives.is_empty() {
             directives.insert(d.rel_path.clone(), d.directives);
         }
-        texts.insert(d.rel_path, d.text);
+        read.push(d.rel_path.clone());
+        if let Some(text) = d.text {
+            texts.insert(d.rel_path, text);
+        }
     }
-    files.read = texts.keys().cloned().collect();
+    read.sort();
+    files.read = read;
     files
         .parse_errors
         .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
@@ -802,6 +838,15 @@ fn assemble(
     let mut remap = vec![0usize; findings.len()];
     for (new, &old) in order.iter().enumerate() {
         remap[old] = new;
+    }
+    // The text of a file that was not read (unchanged since the last run) is read now if a finding needs a
+    // snippet of it.
+    for f in &findings {
+        if !texts.contains_key(&f.file) {
+            if let Ok(text) = crate::discover::read_source(&ws.root.join(&f.file)) {
+                texts.insert(f.file.clone(), text);
+            }
+        }
     }
     let mut slots: Vec<Option<crate::vocab::Finding>> = findings.into_iter().map(Some).collect();
     let sorted: Vec<crate::vocab::Finding> = order

@@ -17,7 +17,7 @@ use crate::parse::Edition;
 
 pub use modtree::ModuleFile;
 pub use scope::Scope;
-pub use source::read_source;
+pub use source::{read_source, read_source_with_meta};
 
 use crate::parse::cfg::CfgSet;
 

@@ -13,6 +13,13 @@ pub const MAX_FILE_BYTES: u64 = 32 << 20;
 /// [`MAX_FILE_BYTES`], not UTF-8 (with the position of the first bad byte), or an I/O error (a file
 /// that vanished, a symlink loop). The file is read once; whatever changes later is not seen.
 pub fn read_source(path: &std::path::Path) -> Result<String, ParseError> {
+    read_source_with_meta(path).map(|(text, _)| text)
+}
+
+/// [`read_source`], with the file's metadata as it was when it was opened (before it was read).
+pub fn read_source_with_meta(
+    path: &std::path::Path,
+) -> Result<(String, std::fs::Metadata), ParseError> {
     use std::io::Read;
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let at_start = |message: String| ParseError {
@@ -61,7 +68,7 @@ pub fn read_source(path: &std::path::Path) -> Result<String, ParseError> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(bytes.len() as u64));
     }
-    String::from_utf8(bytes).map_err(|e| {
+    let text = String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = good.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
         let column = good.iter().rev().take_while(|&&b| b != b'\n').count() as u32 + 1;
@@ -74,5 +81,6 @@ pub fn read_source(path: &std::path::Path) -> Result<String, ParseError> {
             ),
             whole_file: true,
         }
-    })
+    })?;
+    Ok((text, meta))
 }

@@ -102,6 +102,7 @@ pub fn analysis(e: crate::analyze::Event<'_>) {
             files: f,
             elapsed,
             phases,
+            cache,
         } => {
             for path in &f.read {
                 very_verbose("Read", path);
@@ -114,6 +115,15 @@ pub fn analysis(e: crate::analyze::Event<'_>) {
                     phases.link.as_secs_f64() * 1e3
                 ),
             );
+            if let Some(c) = cache {
+                very_verbose(
+                    "Cache",
+                    &format!(
+                        "{} hits ({} files known unchanged, not read), {} misses",
+                        c.hits, c.unread, c.misses
+                    ),
+                );
+            }
             progress(
                 "Finished",
                 &format!(

@@ -194,3 +194,65 @@ fn discovery_is_cached_until_a_target_appears() {
     assert!(cached);
     assert_eq!(again, after);
 }
+
+/// Files unchanged since the last run are not even read (their stamps stand for their text), and the output
+/// is still the cold run's, after an edit of one file and after an edit that keeps a file's size.
+#[test]
+fn unchanged_files_are_not_read_and_the_output_is_the_same() {
+    let _g = shared();
+    let (dir, cache) = scratch("stamps");
+    let manifest = dir.join("Cargo.toml");
+    let run = |cached: bool| {
+        let mut c = concur();
+        c.args([
+            "concur",
+            "analyze",
+            "-vv",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .env("CARGO_CONCUR_CACHE_DIR", &cache);
+        if !cached {
+            c.arg("--no-cache");
+        }
+        let out = c.output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let unread = stderr
+            .lines()
+            .find_map(|l| l.split_once(" hits (").map(|(_, r)| r.to_string()))
+            .and_then(|r| r.split(' ').next().and_then(|n| n.parse::<usize>().ok()));
+        (out.stdout, unread)
+    };
+    // A stamp is trusted only for a file left alone for a while before it was read (3 s).
+    std::thread::sleep(std::time::Duration::from_millis(3200));
+    let (first, unread) = run(true);
+    assert_eq!(unread, Some(0), "the first run reads every file");
+    let (second, unread) = run(true);
+    assert_eq!(second, first);
+    let files = std::fs::read_dir(dir.join("src")).unwrap().count();
+    assert!(
+        unread.is_some_and(|n| n >= files.min(3)),
+        "{unread:?} of {files}"
+    );
+    // Edit one file (its size changes): it is read, the others are not, and the output is a cold run's.
+    let lib = dir.join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("// edited\n\n{text}")).unwrap();
+    let (warm, _) = run(true);
+    let (cold, _) = run(false);
+    assert_eq!(warm, cold, "warm output after an edit");
+    // An edit that keeps the size: the file was read right after it was written, so its stamp is not
+    // trusted and it is read again.
+    let edited = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, edited.replacen("// edited", "// EDITED", 1)).unwrap();
+    let (warm, _) = run(true);
+    let (cold, _) = run(false);
+    assert_eq!(warm, cold, "warm output after an edit of the same size");
+}
