@@ -88,6 +88,8 @@ pub fn run(
 ) -> Result<(AnalysisDoc, ProjectConfig)> {
     let start = Instant::now();
     crate::rules::apis::Catalogue::prepare();
+    // The pool's threads start while the workspace is discovered.
+    pool();
     let ws = discover::load_with(selection, scope, settings.use_cache)?;
     let config = crate::config::load(&ws, overrides)?;
     on(Event::Discovered {
@@ -841,13 +843,19 @@ fn assemble(
     }
     // The text of a file that was not read (unchanged since the last run) is read now if a finding needs a
     // snippet of it.
-    for f in &findings {
-        if !texts.contains_key(&f.file) {
-            if let Ok(text) = crate::discover::read_source(&ws.root.join(&f.file)) {
-                texts.insert(f.file.clone(), text);
-            }
-        }
-    }
+    let unread: BTreeSet<&String> = findings
+        .iter()
+        .map(|f| &f.file)
+        .filter(|f| !texts.contains_key(*f))
+        .collect();
+    let late: Vec<(String, String)> = unread
+        .into_par_iter()
+        .filter_map(|f| {
+            let text = crate::discover::read_source(&ws.root.join(f)).ok()?;
+            Some((f.clone(), text))
+        })
+        .collect();
+    texts.extend(late);
     let mut slots: Vec<Option<crate::vocab::Finding>> = findings.into_iter().map(Some).collect();
     let sorted: Vec<crate::vocab::Finding> = order
         .iter()
