@@ -216,11 +216,15 @@ pub fn load_with(selection: &PackageSelection, scope: &Scope, cached: bool) -> R
             (answer.metadata, cfg, true)
         }
         None => {
-            // Both are process start-ups: rustc runs while cargo reads the manifests.
-            let cfg_job = rustc_cmd.map(|mut c| std::thread::spawn(move || c.output()));
+            // Both are process start-ups: rustc runs while cargo reads the manifests (unless it is the rustc
+            // that built cargo-concur, whose answer is known).
+            let known = rustc_cmd.as_ref().and_then(scope::known_host_cfg);
+            let cfg_job = rustc_cmd
+                .filter(|_| known.is_none())
+                .map(|mut c| std::thread::spawn(move || c.output()));
             let metadata = run_metadata(&mut metadata_cmd)?;
             let cfg = match cfg_job {
-                None => None,
+                None => known,
                 Some(job) => Some(scope::cfg_from_output(
                     job.join().map_err(|_| {
                         Error::internal("running `rustc --print cfg` failed".to_string())

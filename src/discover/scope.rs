@@ -287,6 +287,48 @@ fn rustc_for(rustc: Option<OsString>, cargo: Option<OsString>) -> OsString {
         .map_or_else(|| "rustc".into(), PathBuf::into_os_string)
 }
 
+/// What the build script recorded of the rustc that built cargo-concur (`build.rs`).
+mod build {
+    include!(concat!(env!("OUT_DIR"), "/host_cfg.rs"));
+}
+
+/// A program's canonical path, size and modification time (the same text `build.rs` makes).
+fn program_identity(program: &Path) -> Option<String> {
+    let path = std::fs::canonicalize(program).ok()?;
+    let meta = std::fs::metadata(&path).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!(
+        "{} {} {}.{:09}",
+        path.display(),
+        meta.len(),
+        modified.as_secs(),
+        modified.subsec_nanos()
+    ))
+}
+
+/// The host's cfg values without running rustc, when the rustc `command` would run (for the host: no
+/// `--target`) is the very binary that built cargo-concur: what it printed then (`build.rs`). The answer is a
+/// function of that binary, and running it again costs about 10 ms a run (half the fixed cost of analyzing a
+/// small crate).
+pub fn known_host_cfg(command: &std::process::Command) -> Option<TargetCfg> {
+    if build::BUILD_RUSTC.is_empty() || command.get_args().any(|a| a == "--target") {
+        return None;
+    }
+    let program = Path::new(command.get_program());
+    if !program.is_absolute() || program_identity(program)? != build::BUILD_RUSTC {
+        return None;
+    }
+    Some(TargetCfg {
+        set: CfgSet::from_rustc_print(build::BUILD_RUSTC_CFG),
+        source: CfgSource::Rustc,
+        printed: Some(build::BUILD_RUSTC_CFG.to_string()),
+    })
+}
+
 /// `rustc --print cfg [--target T]`, run in `dir` (see [`rustc_for`] for which rustc).
 pub fn rustc_cfg_command(dir: &Path, target: Option<&str>) -> std::process::Command {
     let rustc = rustc_for(std::env::var_os("RUSTC"), std::env::var_os("CARGO"));
@@ -654,6 +696,33 @@ mod tests {
         let c = cfg_from_output(rustc_cfg_command(dir, target).output(), target)?;
         assert_eq!(c.printed.is_some(), c.source == CfgSource::Rustc);
         Ok((c.set, c.source))
+    }
+
+    /// The rustc beside the cargo that built the tests is the rustc that built cargo-concur: its host cfg is
+    /// known without running it, and is what running it prints; with `--target`, or a rustc found through
+    /// PATH, it is not.
+    #[test]
+    fn the_building_rustc_s_host_cfg_is_known_and_right() {
+        let rustc = rustc_for(None, Some(env!("CARGO").into()));
+        let cmd = |args: &[&str]| {
+            let mut c = std::process::Command::new(&rustc);
+            c.args(args);
+            c
+        };
+        let known = known_host_cfg(&cmd(&["--print", "cfg"])).expect("the building rustc");
+        let ran = cfg_from_output(cmd(&["--print", "cfg"]).output(), None).unwrap();
+        assert_eq!(known.printed, ran.printed);
+        assert_eq!(known.source, CfgSource::Rustc);
+        assert!(known_host_cfg(&cmd(&[
+            "--print",
+            "cfg",
+            "--target",
+            "x86_64-pc-windows-msvc"
+        ]))
+        .is_none());
+        let mut through_path = std::process::Command::new("rustc");
+        through_path.args(["--print", "cfg"]);
+        assert!(known_host_cfg(&through_path).is_none());
     }
 
     #[test]
