@@ -152,3 +152,142 @@ fn agrees_with_proc_macro2_on_this_repository() {
     }
     assert!(lexed > 100, "{lexed} files lexed");
 }
+
+/// Token soup from fragments where lexers disagree most (quotes of every kind, comments in every form,
+/// lifetimes against character literals, number forms, raw identifiers, non-ASCII, stray bytes): on every
+/// text proc-macro2 accepts, the lexer either gives up or agrees; it never differs. `CONCUR_LEX_SOUP` sets how
+/// many texts (default 3000).
+#[test]
+fn token_soup_never_differs_from_proc_macro2() {
+    const FRAGMENTS: &[&str] = &[
+        " ",
+        "\n",
+        "\r\n",
+        "\t",
+        "\u{a0}",
+        "\u{200e}",
+        "a",
+        "_",
+        "r#a",
+        "r#fn",
+        "é",
+        "变",
+        "1",
+        "0x1f",
+        "0b10",
+        "0o7",
+        "1.0",
+        "1.",
+        "1e5",
+        "1e+5",
+        "1.5e-3f64",
+        "1_000",
+        "1u8",
+        "2.e5",
+        "1..2",
+        "x.0.1",
+        "'",
+        "'a",
+        "'a'",
+        "'\\''",
+        "'\\n'",
+        "'\\u{10FFFF}'",
+        "'\\x7f'",
+        "'r#a",
+        "b'x'",
+        "b'\\x00'",
+        "\"",
+        "\"s\"",
+        "\"a\\\"b\"",
+        "\"\\u{1F600}\"",
+        "\"\\\n  x\"",
+        "r\"x\"",
+        "r#\"a\"b\"#",
+        "r##\"x\"#\"##",
+        "br\"x\"",
+        "b\"x\\xff\"",
+        "c\"x\"",
+        "cr#\"x\"#",
+        "//",
+        "// c\n",
+        "/// d\n",
+        "//! d\n",
+        "//// n\n",
+        "/*",
+        "*/",
+        "/* c */",
+        "/** d */",
+        "/*! d */",
+        "/**/",
+        "/***/",
+        "/* /* n */ */",
+        "/** é */",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "#",
+        "!",
+        "#[a]",
+        "#![a]",
+        "=>",
+        "::",
+        "->",
+        "+=",
+        "<<=",
+        "..=",
+        "&&",
+        "||",
+        "|",
+        "?",
+        ";",
+        ",",
+        ".",
+        "<",
+        ">",
+        "$",
+        "@",
+        "~",
+        "^",
+        "%",
+        "/",
+        "*",
+        "-",
+        "=",
+        "fn",
+        "macro_rules",
+        "m!",
+        "(/*ERROR*/)",
+    ];
+    let cases: u64 = std::env::var("CONCUR_LEX_SOUP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut same, mut gave_up) = (0, 0);
+    for case in 0..cases {
+        let pieces = 1 + next() % 24;
+        let text: String = (0..pieces)
+            .map(|_| FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize])
+            .collect();
+        match compare_with_proc_macro2(&text) {
+            Comparison::Same => same += 1,
+            Comparison::GaveUp => gave_up += 1,
+            Comparison::BothReject => {}
+            Comparison::Differs(why) => panic!("case {case}: {text:?}: {why}"),
+        }
+    }
+    eprintln!("{cases} texts: {same} lexed as proc-macro2 does, {gave_up} given up, the rest rejected by both");
+    assert!(
+        same > cases / 10,
+        "{same} texts lexed the same, {gave_up} given up"
+    );
+}
