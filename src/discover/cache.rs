@@ -3,7 +3,7 @@
 //! input they read, so that a warm run starts neither process (together about 14 ms of a 40 ms warm run
 //! on tokio).
 //!
-//! An entry answers one question: the exact commands (programs by path, size, modification time and inode;
+//! An entry answers one question: the exact commands (programs by canonical path, size and modification time;
 //! arguments; working directory) and every `CARGO*`/`RUSTUP*` variable of the environment. It is used only
 //! when nothing it watches has changed: each `Cargo.toml` from the manifest's directory up to the root (the
 //! workspace is searched upwards), cargo's configuration files from the working directory up and in
@@ -82,7 +82,12 @@ impl Question {
         field(working_dir.as_os_str().as_encoded_bytes());
         let mut manifest_dir = working_dir.clone();
         for cmd in std::iter::once(metadata).chain(rustc) {
-            field(program_identity(Path::new(cmd.get_program()))?.as_bytes());
+            // A program found through `PATH` (rustup's proxy) is not cached: it may pick another toolchain.
+            let program = Path::new(cmd.get_program());
+            if !program.is_absolute() {
+                return None;
+            }
+            field(super::scope::program_identity(program)?.as_bytes());
             let mut args = cmd.get_args();
             while let Some(a) = args.next() {
                 field(a.as_encoded_bytes());
@@ -298,24 +303,6 @@ pub fn cache_dir(target_dir: &Path) -> PathBuf {
     std::env::var_os("CARGO_CONCUR_CACHE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| target_dir.join("concur").join("facts-cache"))
-}
-
-/// A program's path, size, modification time and inode; `None` for a program found through `PATH`.
-fn program_identity(program: &Path) -> Option<String> {
-    if !program.is_absolute() {
-        return None;
-    }
-    let m = std::fs::metadata(program).ok()?;
-    use std::os::unix::fs::MetadataExt;
-    Some(format!(
-        "{} {} {}.{} {} {}",
-        program.display(),
-        m.len(),
-        m.mtime(),
-        m.mtime_nsec(),
-        m.ino(),
-        m.dev()
-    ))
 }
 
 fn digest(bytes: &[u8]) -> String {

@@ -292,8 +292,9 @@ mod build {
     include!(concat!(env!("OUT_DIR"), "/host_cfg.rs"));
 }
 
-/// A program's canonical path, size and modification time (the same text `build.rs` makes).
-fn program_identity(program: &Path) -> Option<String> {
+/// A program's canonical path, size and modification time (the same text `build.rs` makes): what tells one
+/// build of a program from another.
+pub(crate) fn program_identity(program: &Path) -> Option<String> {
     let path = std::fs::canonicalize(program).ok()?;
     let meta = std::fs::metadata(&path).ok()?;
     let modified = meta
