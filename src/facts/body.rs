@@ -86,6 +86,8 @@ pub(super) fn visit_fn(
         unwrapped: 0,
         builds_par_iter: of_trait.is_some_and(|t| apis::PAR_ITER_TRAITS.contains(&t)),
         handed_on: Vec::new(),
+        loop_targets: Vec::new(),
+        fn_frames: 0,
         nested: Vec::new(),
         not_expanded: 0,
     };
@@ -148,6 +150,11 @@ struct BodyVisitor<'i, 'a> {
     /// Addresses of the expressions whose value leaves the function as it is (a struct literal's field, the
     /// returned value): a parallel iterator built there is driven by whoever gets it, not here.
     handed_on: Vec<usize>,
+    /// The loops around here in the current function, closure or async block, innermost last: each one's
+    /// label and the work frames around it (what a `break` out of it leaves: see `exit_target`).
+    loop_targets: Vec<(Option<String>, usize)>,
+    /// The work frames around the current function, closure or async block: what a `return` leaves to.
+    fn_frames: usize,
     nested: Vec<syn::Item>,
     not_expanded: usize,
 }
@@ -441,6 +448,95 @@ impl BodyVisitor<'_, '_> {
         let mut names = Vec::new();
         pat_idents(pat, &mut names);
         self.guards.push_bound(lock, names.first().cloned());
+    }
+
+    /// The work frames left around the code after `e` runs, when `e` leaves loops of the current function:
+    /// `return` (to the function's, closure's or async block's own frames), `break` (out of its loop, by
+    /// label or the innermost), a panicking macro (out of every loop).
+    fn exit_of(&self, e: &syn::Expr) -> Option<usize> {
+        match e {
+            syn::Expr::Return(_) => Some(self.fn_frames),
+            syn::Expr::Break(b) => {
+                let label = b.label.as_ref().map(|l| l.ident.to_string());
+                let target = match &label {
+                    Some(l) => self
+                        .loop_targets
+                        .iter()
+                        .rev()
+                        .find(|(n, _)| n.as_ref() == Some(l)),
+                    None => self.loop_targets.last(),
+                };
+                target.map(|(_, frames)| *frames)
+            }
+            syn::Expr::Macro(m) => is_panic_macro(&m.mac).then_some(0),
+            syn::Expr::Block(b) if b.label.is_none() => self.exit_target(&b.block),
+            _ => None,
+        }
+    }
+
+    /// The work frames a block leaves to when one of its own statements (not a nested one) leaves loops (see
+    /// [`exit_of`](Self::exit_of)): the statements after it never run, so the block runs at most once for
+    /// the loops it leaves.
+    /// A `continue` of a loop outside the block (`continue 'outer` from a loop inside it, too) starts another
+    /// turn: a block with one is no exit.
+    fn exit_target(&self, b: &syn::Block) -> Option<usize> {
+        let exit = b.stmts.iter().find_map(|s| match s {
+            syn::Stmt::Expr(e, _) => self.exit_of(e),
+            syn::Stmt::Macro(m) => is_panic_macro(&m.mac).then_some(0),
+            _ => None,
+        })?;
+        let mut c = Continues::default();
+        c.visit_block(b);
+        (!c.escapes).then_some(exit)
+    }
+
+    /// Visits a branch (an `if` or `else` block, a `match` arm) with `visit`; when the branch leaves loops to
+    /// `exit` frames, its work runs once for those loops, not once a turn: it weighs as code outside them,
+    /// and a wait in it does not dominate them (`loop { .. if done { return tally(..) } }`).
+    fn visit_branch(&mut self, exit: Option<usize>, visit: impl FnOnce(&mut Self)) {
+        match exit.filter(|&frames| frames < self.work.loops()) {
+            Some(frames) => {
+                self.work.enter_once(frames);
+                visit(self);
+                self.work.leave_loop();
+            }
+            None => visit(self),
+        }
+    }
+
+    /// Visits the `else` of an `if`: a block that leaves loops is a branch that runs once for them (see
+    /// [`visit_branch`](Self::visit_branch)); an `else if` is an `if` of its own.
+    fn visit_else(&mut self, e: &syn::Expr) {
+        let exit = match e {
+            syn::Expr::Block(b) if b.label.is_none() => self.exit_target(&b.block),
+            _ => None,
+        };
+        self.visit_branch(exit, |v| v.visit_expr(e));
+    }
+
+    /// Visits a closure's or async block's body with `visit`: `return` and `break` in it leave only its own
+    /// loops.
+    fn visit_own_body(&mut self, visit: impl FnOnce(&mut Self)) {
+        let targets = std::mem::take(&mut self.loop_targets);
+        let frames = std::mem::replace(&mut self.fn_frames, self.work.loops());
+        visit(self);
+        self.fn_frames = frames;
+        self.loop_targets = targets;
+    }
+
+    /// Visits a loop's body with `visit`, as a target of `break` (see [`exit_of`](Self::exit_of)).
+    fn visit_loop(
+        &mut self,
+        label: Option<&syn::Label>,
+        trips: Trips,
+        visit: impl FnOnce(&mut Self),
+    ) {
+        let label = label.map(|l| l.name.ident.to_string());
+        self.loop_targets.push((label, self.work.loops()));
+        self.work.enter_loop(trips);
+        visit(self);
+        self.work.leave_loop();
+        self.loop_targets.pop();
     }
 
     fn with_temp_scope(&mut self, f: impl FnOnce(&mut Self)) {
@@ -743,6 +839,62 @@ fn handles_would_block(arms: &[syn::Arm]) -> bool {
         f.visit_arm(arm);
     }
     f.0
+}
+
+/// Whether a block has a `continue` of a loop outside it: an unlabelled one outside the block's own loops, or
+/// one naming a label none of them has. Closures, async blocks and items are not looked into (a `continue`
+/// cannot leave them); macro bodies are not either.
+#[derive(Default)]
+struct Continues {
+    /// Labels of the block's loops around here (`None` for an unlabelled one).
+    inner: Vec<Option<String>>,
+    escapes: bool,
+}
+
+impl Continues {
+    fn in_loop(&mut self, label: Option<&syn::Label>, visit: impl FnOnce(&mut Self)) {
+        self.inner.push(label.map(|l| l.name.ident.to_string()));
+        visit(self);
+        self.inner.pop();
+    }
+}
+
+impl<'ast> Visit<'ast> for Continues {
+    fn visit_expr_continue(&mut self, c: &'ast syn::ExprContinue) {
+        self.escapes |= match &c.label {
+            None => self.inner.is_empty(),
+            Some(l) => !self.inner.iter().flatten().any(|n| l.ident == n),
+        };
+    }
+
+    fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
+        self.visit_expr(&w.cond);
+        self.in_loop(w.label.as_ref(), |c| c.visit_block(&w.body));
+    }
+
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        self.visit_expr(&f.expr);
+        self.in_loop(f.label.as_ref(), |c| c.visit_block(&f.body));
+    }
+
+    fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
+        self.in_loop(l.label.as_ref(), |c| c.visit_block(&l.body));
+    }
+
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// A macro that panics (`panic!`, `unreachable!`, `todo!`, `unimplemented!`): the code after it never runs.
+fn is_panic_macro(m: &syn::Macro) -> bool {
+    m.path.segments.last().is_some_and(|s| {
+        ["panic", "unreachable", "todo", "unimplemented"]
+            .iter()
+            .any(|n| s.ident == n)
+    })
 }
 
 fn has_let(e: &syn::Expr) -> bool {
@@ -1140,7 +1292,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         }
         // A `move` closure runs later or elsewhere: the enclosing guards are not held in it.
         let entered = self.guards.enter(c.capture.is_some());
-        self.with_temp_scope(|v| v.visit_expr(&c.body));
+        self.visit_own_body(|v| v.with_temp_scope(|v| v.visit_expr(&c.body)));
         self.guards.leave(entered);
         self.in_async = in_async;
         if adaptor {
@@ -1152,7 +1304,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         let in_async = self.in_async;
         let entered = self.guards.enter(true);
         self.in_async = true;
-        self.visit_block(&a.block);
+        self.visit_own_body(|v| v.visit_block(&a.block));
         self.guards.leave(entered);
         self.in_async = in_async;
     }
@@ -1164,11 +1316,12 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             self.visit_expr(scrutinee);
             self.push_try_guard(mc, scrutinee, pat);
             let mut arms = self.work.enter_branches();
-            self.visit_block(&i.then_branch);
+            let exit = self.exit_target(&i.then_branch);
+            self.visit_branch(exit, |v| v.visit_block(&i.then_branch));
             self.work.end_arm(&mut arms);
             self.guards.end_scope(mark);
             if let Some((_, e)) = &i.else_branch {
-                self.visit_expr(e);
+                self.visit_else(e);
             }
             self.work.end_arm(&mut arms);
             self.work.leave_branches(arms);
@@ -1177,21 +1330,22 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         }
         // One branch runs: the work is the heavier one's (see `work`).
         let mut arms;
+        let exit = self.exit_target(&i.then_branch);
         if self.visit_cond(&i.cond) {
             self.visit_expr(&i.cond);
             arms = self.work.enter_branches();
-            self.visit_block(&i.then_branch);
+            self.visit_branch(exit, |v| v.visit_block(&i.then_branch));
             if self.edition >= Edition::E2024 {
                 self.guards.end_scope(mark);
             }
         } else {
             self.with_temp_scope(|v| v.visit_expr(&i.cond));
             arms = self.work.enter_branches();
-            self.visit_block(&i.then_branch);
+            self.visit_branch(exit, |v| v.visit_block(&i.then_branch));
         }
         self.work.end_arm(&mut arms);
         if let Some((_, e)) = &i.else_branch {
-            self.visit_expr(e);
+            self.visit_else(e);
         }
         self.work.end_arm(&mut arms);
         self.work.leave_branches(arms);
@@ -1208,30 +1362,26 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             self.with_temp_scope(|v| v.visit_expr(&w.cond));
         }
         let trips = work::while_trips(&w.cond, &w.body, &|id| self.bound_of(id));
-        self.work.enter_loop(trips);
-        self.visit_block(&w.body);
-        self.work.leave_loop();
+        self.visit_loop(w.label.as_ref(), trips, |v| v.visit_block(&w.body));
         self.guards.end_scope(mark);
     }
 
     fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
         self.visit_expr(&f.expr);
         let trips = work::for_trips(&f.expr, &|id| self.bound_of(id));
-        self.work.enter_loop(trips);
-        // `for x in rx` / `for x in &rx` on a blocking receiver waits for every message.
-        if let Some(ty) = self.env.type_of(strip_refs(&f.expr)) {
-            // Iterating it is what its `iter()` does.
-            let found = self.env.apis().typed_method_apis(&ty, "iter");
-            self.apply(&found, &format!("{ty}::iter"), f.expr.span());
-        }
-        self.visit_block(&f.body);
-        self.work.leave_loop();
+        self.visit_loop(f.label.as_ref(), trips, |v| {
+            // `for x in rx` / `for x in &rx` on a blocking receiver waits for every message.
+            if let Some(ty) = v.env.type_of(strip_refs(&f.expr)) {
+                // Iterating it is what its `iter()` does.
+                let found = v.env.apis().typed_method_apis(&ty, "iter");
+                v.apply(&found, &format!("{ty}::iter"), f.expr.span());
+            }
+            v.visit_block(&f.body);
+        });
     }
 
     fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
-        self.work.enter_loop(Trips::Unknown);
-        self.visit_block(&l.body);
-        self.work.leave_loop();
+        self.visit_loop(l.label.as_ref(), Trips::Unknown, |v| v.visit_block(&l.body));
     }
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
@@ -1254,7 +1404,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
                 if let Some((_, g)) = &arm.guard {
                     v.visit_expr(g);
                 }
-                v.visit_expr(&arm.body);
+                let exit = v.exit_of(&arm.body);
+                v.visit_branch(exit, |v| v.visit_expr(&arm.body));
             });
             self.work.end_arm(&mut arms);
         }

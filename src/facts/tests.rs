@@ -2674,3 +2674,93 @@ pub fn new_pinned() -> Pinned {
 "#,
     );
 }
+
+#[test]
+fn a_branch_that_leaves_the_loop_runs_once() {
+    // Closure corpus (read after seed 14 for mechanisms): crossbeam's and concurrent-queue's `len` retry
+    // `loop { load tail and head; if tail did not move { rotate the indices ..; return tail - head } }`: all
+    // the arithmetic is in the branch that returns, which runs once per call, not once a turn (so is h2's
+    // `decode_code_slow` emitting its symbol). A branch that stays in the loop, one that only leaves an inner
+    // loop, one that may `continue` an outer loop first (syn's `whitespace::skip` skipping comments), and a
+    // `return` inside a closure (it leaves the closure only) are work of the loop.
+    let len = |name: &str, marker: &str, exit: &str| {
+        format!(
+            r#"
+pub fn {name}(tail_at: &AtomicUsize, head_at: &AtomicUsize) -> usize {{ {marker}
+    let mut total = 0;
+    loop {{
+        let mut tail = tail_at.load(Ordering::SeqCst);
+        let mut head = head_at.load(Ordering::SeqCst);
+        if tail_at.load(Ordering::SeqCst) == tail {{
+            tail &= !((1 << SHIFT) - 1);
+            head &= !((1 << SHIFT) - 1);
+            if (tail >> SHIFT) & (LAP - 1) == LAP - 1 {{ tail = tail.wrapping_add(1 << SHIFT); }}
+            let lap = (head >> SHIFT) / LAP;
+            tail = tail.wrapping_sub((lap * LAP) << SHIFT);
+            total += tail - head - tail / LAP;
+            {exit}
+        }}
+    }}
+}}"#
+        )
+    };
+    let hot = "// expect: compute-hotspot";
+    check(
+        &[
+            len("returns", "", "return total;"),
+            len("breaks", "", "break total;"),
+            len("panics", "", "panic!(\"{total}\");"),
+            len("labelled", "", "{ break 'done; }"),
+            len("stays", hot, "tail_at.store(total, Ordering::SeqCst);"),
+            len(
+                "continues_first",
+                hot,
+                "if total > 3 { continue; } return total;",
+            ),
+            len(
+                "closure",
+                hot,
+                "let f = || { return total; }; tail_at.store(f(), Ordering::SeqCst);",
+            ),
+        ]
+        .concat()
+        .replace(
+            "pub fn labelled(tail_at: &AtomicUsize, head_at: &AtomicUsize) -> usize { \n    let mut total = 0;\n    loop {",
+            "pub fn labelled(tail_at: &AtomicUsize, head_at: &AtomicUsize) -> usize { \n    let mut total = 0;\n    'done: loop {",
+        ),
+    );
+    // An inner loop's `break` leaves the inner loop only: its branch still runs once per outer turn; a
+    // `continue 'outer` from a loop inside the branch starts another turn of the outer loop.
+    check(
+        r#"
+pub fn inner_break(rows: &[Vec<u64>]) -> u64 { // expect: compute-hotspot
+    let mut total = 0;
+    for row in rows {
+        for &x in row {
+            if x > 7 {
+                total += (x * 3 + (x >> 2) % 5 - x / 7) ^ (x << 1) | (x & 255) + x * x - (x % 11) * 13;
+                break;
+            }
+        }
+    }
+    total
+}
+pub fn skip(mut s: &[u8]) -> usize { // expect: compute-hotspot
+    let mut n = 0;
+    'skip: while s.len() > 0 {
+        if s[0] == b'/' {
+            let mut i = 0;
+            while i < s.len() {
+                if s[i] == b'*' && s[i + 1] == b'/' { s = &s[i + 2..]; n += i * 2 + 1; continue 'skip; }
+                n += (s[i] as usize * 3) % 7 + i / 2;
+                i += 1;
+            }
+            return n;
+        }
+        s = &s[1..];
+    }
+    n
+}
+"#,
+    );
+}

@@ -16,7 +16,8 @@
 //! A branch runs one of its arms: the work of an `if`/`else` or a `match` is that of its heaviest arm, not
 //! the sum of all (a loop dispatching over variants does one arm's work per element).
 //! The closure of a lazy initialiser (`cache.get_or_insert_with(|| ..)`) on a value declared outside the
-//! loops around it runs once for them: inside it, those loops do not count.
+//! loops around it runs once for them: inside it, those loops do not count; so does a branch that leaves
+//! loops (`if done { ..; return n }`: the body visitor enters it with [`Work::enter_once`]).
 
 /// How many times a loop body runs, as far as the syntax tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,8 +113,9 @@ impl Work {
         self.frames.len()
     }
 
-    /// Enters the closure of a lazy initialiser whose receiver was declared inside `loops` frames (see
-    /// [`loops`](Self::loops)): it runs once for the frames entered since, so they do not weigh its work.
+    /// Enters code that runs once for the frames entered since `loops` (see [`loops`](Self::loops)), so they
+    /// do not weigh its work and its waits do not dominate them: the closure of a lazy initialiser whose
+    /// receiver was declared inside `loops` frames, or a branch that leaves the loops entered since.
     pub fn enter_once(&mut self, loops: usize) {
         let outer = Work {
             frames: self.frames[..loops.min(self.frames.len())].to_vec(),

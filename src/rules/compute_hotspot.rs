@@ -21,6 +21,10 @@
 //! - each call of a known CPU-heavy API (sorting, hashing, compression, regex, serde) adds `6 x (d + 1)`;
 //! - a branch (`if`/`else`, `match`) adds its heaviest arm only: one arm runs (a loop dispatching over
 //!   variants does one arm's work per element);
+//! - a branch that leaves loops (a `return`, a `break`, a panic among its own statements, and no `continue` of
+//!   one of those loops before it) runs once for them: its work weighs as code outside them (crossbeam's
+//!   `len`: `loop { load both ends; if consistent { rotate the indices ..; return n } }` does its arithmetic
+//!   once);
 //! - a direct recursive call adds 10, once;
 //! - a loop that waits (blocking I/O, console output, sleep, channel sends and receives, compare-exchange
 //!   retries, spinning, yielding or parking (`apis::RETRY_METHODS`, `apis::THREAD_WAIT_CALLS`), joins, `.await`,
