@@ -178,6 +178,16 @@ impl Env<'_, '_> {
                     None => Some(ty),
                 }
             }
+            // `(1..=16).contains(&x)`, `"abc".starts_with(..)`: std's, never a method of the package.
+            syn::Expr::Range(r) => Some(match r.limits {
+                syn::RangeLimits::HalfOpen(_) => "std::ops::Range".into(),
+                syn::RangeLimits::Closed(_) => "std::ops::RangeInclusive".into(),
+            }),
+            syn::Expr::Lit(l) => match &l.lit {
+                syn::Lit::Str(_) => Some("std::primitive::str".into()),
+                syn::Lit::ByteStr(_) => Some("std::primitive::array".into()),
+                _ => None,
+            },
             syn::Expr::Try(t) => self.type_of(&t.expr),
             syn::Expr::Paren(p) => self.type_of(&p.expr),
             syn::Expr::Reference(r) => self.type_of(&r.expr),

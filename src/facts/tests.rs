@@ -2764,3 +2764,34 @@ pub fn skip(mut s: &[u8]) -> usize { // expect: compute-hotspot
 "#,
     );
 }
+
+#[test]
+fn a_method_of_a_range_or_a_literal_is_std_s() {
+    // Closure corpus, read for mechanisms after seed 14: zip's `read_huffman_code` and `ReduceState::expand_until`
+    // check `debug_assert!((1..=16).contains(&len))` in their loops, and the call was linked by name to zip's own
+    // `MagicPositionCache::contains`, which reads a file (once readers known only by their trait wait): their
+    // loops would take it for a wait. A range or a string
+    // literal is std's; `x.contains(..)` on a value of unknown type is still linked by name.
+    check(
+        r#"
+pub struct Cache { path: String }
+impl Cache {
+    pub fn contains(&self, x: &u8) -> bool { std::fs::read(&self.path).unwrap().contains(x) } // expect: io
+}
+pub fn lengths(data: &[u8], out: &mut [u32]) { // expect: compute-hotspot
+    for i in 0..data.len() {
+        let b = data[i] as u32;
+        debug_assert!((1..=16).contains(&b) && "abc".contains('a'));
+        out[i] = (b ^ 7) * 3 + (b >> 2) % 5 - (b & 7) / 2 + out[i / 2] * 7 + (i % 3) as u32 * (b | 1);
+    }
+}
+pub fn cached(c: &Cache, data: &[u8], out: &mut [u32]) {
+    for i in 0..data.len() {
+        let b = data[i] as u32;
+        if c.contains(&data[i]) { out[i] = 0; }
+        out[i] = (b ^ 7) * 3 + (b >> 2) % 5 - (b & 7) / 2 + out[i / 2] * 7 + (i % 3) as u32 * (b | 1);
+    }
+}
+"#,
+    );
+}
