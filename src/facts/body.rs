@@ -24,21 +24,39 @@ use super::infer::{
     guard_call, has_await, ident_in, is_static_name, pat_idents, single_ident,
     strip_guard_wrappers, strip_refs, Env, Local,
 };
+use super::types::{bounded_generics, is_bounded_type, is_io_trait, is_iterator_trait};
 use super::work::{self, Trips, Work};
 use super::{pos, CallSite, CallTarget, FnFacts, HeldLock, LockPair, LockUse, PathUse};
 use crate::parse::Edition;
 use crate::rules::apis::{self, Api};
 use crate::rules::compute_hotspot;
 
+/// What a function belongs to: the last segment of its impl's self type (or its trait's, for a default
+/// method), the trait it implements, and its impl's generics.
+#[derive(Default, Clone, Copy)]
+pub(super) struct Owner<'o> {
+    pub self_type: Option<&'o str>,
+    pub of_trait: Option<&'o str>,
+    pub generics: Option<&'o syn::Generics>,
+}
+
 /// Visits one function; returns its facts, items nested in its body, and unparseable macro calls.
 pub(super) fn visit_fn(
     info: &FileInfo,
     module: &[String],
-    self_type: Option<&str>,
-    of_trait: Option<&str>,
+    owner: Owner,
     sig: &syn::Signature,
     block: &syn::Block,
 ) -> (FnFacts, Vec<syn::Item>, usize) {
+    let Owner {
+        self_type,
+        of_trait,
+        generics,
+    } = owner;
+    let mut io_generics = bounded_generics(&sig.generics, is_io_trait);
+    if let Some(g) = generics {
+        io_generics.extend(bounded_generics(g, is_io_trait));
+    }
     let name = sig.ident.to_string();
     let mut path = info.resolver.module_path(module);
     if let Some(t) = self_type {
@@ -58,6 +76,7 @@ pub(super) fn visit_fn(
             fn_path: path.clone(),
             locals: HashMap::new(),
             overlay: Vec::new(),
+            io_generics,
         },
         emit: Emitter::new(info, path.clone()),
         work: Work::default(),
@@ -189,7 +208,7 @@ fn only_plain_args(tokens: &proc_macro2::TokenStream) -> bool {
 
 impl BodyVisitor<'_, '_> {
     fn signature(&mut self, sig: &syn::Signature) {
-        let iter_generics = iterator_generics(&sig.generics);
+        let iter_generics = bounded_generics(&sig.generics, is_iterator_trait);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(pt) = input {
                 let ti =
@@ -209,7 +228,8 @@ impl BodyVisitor<'_, '_> {
                         Local {
                             ty: ti.outer.clone(),
                             lock,
-                            iter: is_iterator_type(&pt.ty, &iter_generics),
+                            iter: is_bounded_type(&pt.ty, is_iterator_trait, &iter_generics),
+                            io: is_bounded_type(&pt.ty, is_io_trait, &self.env.io_generics),
                             ..Local::default()
                         },
                     );
@@ -602,6 +622,10 @@ impl BodyVisitor<'_, '_> {
                     self.visit_expr(e);
                 }
                 if apis::WRITE_MACROS.contains(&name) {
+                    if exprs.first().is_some_and(|w| self.env.is_opaque_io(w)) {
+                        // `write!(w, ..)` on a writer known only by its trait (`W: Write`): it may wait.
+                        self.work.may_wait();
+                    }
                     let written = exprs
                         .first()
                         .and_then(|w| classify::write_macro(&self.env, w));
@@ -714,68 +738,6 @@ fn is_fn_pointer_value(func: &syn::Expr) -> bool {
         syn::Expr::Group(g) => is_fn_pointer_value(&g.expr),
         syn::Expr::Field(_) | syn::Expr::Index(_) => true,
         syn::Expr::Unary(u) => is_fn_pointer_value(&u.expr),
-        _ => false,
-    }
-}
-
-/// The generic parameters of `generics` bounded by an iterator trait (`I: Iterator`, `where I: Iterator`).
-fn iterator_generics(generics: &syn::Generics) -> Vec<String> {
-    let mut out: Vec<String> = generics
-        .type_params()
-        .filter(|tp| iterator_bound(tp.bounds.iter()))
-        .map(|tp| tp.ident.to_string())
-        .collect();
-    let predicates = generics.where_clause.iter().flat_map(|w| &w.predicates);
-    for p in predicates {
-        if let syn::WherePredicate::Type(pt) = p {
-            if let syn::Type::Path(tp) = &pt.bounded_ty {
-                if let Some(id) = tp.path.get_ident() {
-                    if iterator_bound(pt.bounds.iter()) {
-                        out.push(id.to_string());
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
-/// True when one of `bounds` is an iterator trait (`Iterator`, `DoubleEndedIterator`...).
-fn iterator_bound<'b>(mut bounds: impl Iterator<Item = &'b syn::TypeParamBound>) -> bool {
-    bounds.any(|b| match b {
-        syn::TypeParamBound::Trait(t) => t
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident.to_string().ends_with("Iterator")),
-        _ => false,
-    })
-}
-
-/// True when a parameter's type is an iterator: `impl Iterator<..>`, `&mut dyn Iterator<..>`,
-/// `Box<dyn Iterator<..>>`, or a generic parameter bounded by one (`iter_generics`).
-fn is_iterator_type(ty: &syn::Type, iter_generics: &[String]) -> bool {
-    match ty {
-        syn::Type::Reference(r) => is_iterator_type(&r.elem, iter_generics),
-        syn::Type::Paren(p) => is_iterator_type(&p.elem, iter_generics),
-        syn::Type::Group(g) => is_iterator_type(&g.elem, iter_generics),
-        syn::Type::ImplTrait(t) => iterator_bound(t.bounds.iter()),
-        syn::Type::TraitObject(t) => iterator_bound(t.bounds.iter()),
-        syn::Type::Path(tp) => {
-            if let Some(id) = tp.path.get_ident() {
-                return iter_generics.iter().any(|g| id == g);
-            }
-            let Some(last) = tp.path.segments.last() else {
-                return false;
-            };
-            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-                return false;
-            };
-            last.ident == "Box"
-                && args.args.iter().any(|a| {
-                    matches!(a, syn::GenericArgument::Type(t) if is_iterator_type(t, iter_generics))
-                })
-        }
         _ => false,
     }
 }
@@ -1041,6 +1003,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         }
         // `let it = v.iter().enumerate();`: adaptors on `it` loop.
         local.iter |= self.env.iterates(strip_guard_wrappers(&init.expr));
+        // `let mut bytes = r.bytes();` on a reader known only by its trait: its `next` reads.
+        local.io |= self.env.reads_opaque_io(strip_guard_wrappers(&init.expr));
         for n in names {
             let mut this = local.clone();
             if let Some(lock) = &mut this.lock {
@@ -1221,6 +1185,11 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             found.retain(|a| *a != Api::Spawn);
         }
         self.apply(&found, &what, mc.method.span());
+        if ident_in(&mc.method, apis::IO_TRAIT_METHODS) && self.env.is_opaque_io(&mc.receiver) {
+            // `self.inner.read(buf)` with `inner: R`, `R: Read`: as far as the syntax tells, a file or a
+            // socket: the loop around it may wait on I/O (no `io` site: it may as well be a slice).
+            self.work.may_wait();
+        }
         if self.work.in_loop() && apis::is_arith_method(&name) {
             self.work.operation();
         }
@@ -1370,6 +1339,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         self.visit_expr(&f.expr);
         let trips = work::for_trips(&f.expr, &|id| self.bound_of(id));
         self.visit_loop(f.label.as_ref(), trips, |v| {
+            if v.env.reads_opaque_io(&f.expr) {
+                // `for line in reader.lines()` on a reader known only by its trait: each turn may wait.
+                v.work.may_wait();
+            }
             // `for x in rx` / `for x in &rx` on a blocking receiver waits for every message.
             if let Some(ty) = v.env.type_of(strip_refs(&f.expr)) {
                 // Iterating it is what its `iter()` does.

@@ -23,6 +23,48 @@ pub(super) struct FileInfo<'a> {
     pub statics: HashMap<String, TypeInfo>,
     /// Full path of an integer `const` → an upper bound on its value (`const N: usize = 4;` → 4).
     pub consts: HashMap<String, u64>,
+    /// `(type name, field name)` → a field that may be a reader or writer known only by its I/O trait.
+    pub io_fields: HashMap<(String, String), IoField>,
+}
+
+/// A field that may hold a reader or writer known only by its I/O trait (`apis::IO_TRAITS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum IoField {
+    /// `Box<dyn Read>`, `&'a mut dyn Write`: always one.
+    Handle,
+    /// A type named by one identifier (`inner: R`): one in an impl that bounds that parameter by an I/O trait.
+    Param(String),
+}
+
+impl IoField {
+    /// What a field of type `ty` may be.
+    pub fn of(ty: &syn::Type) -> Option<IoField> {
+        if super::types::is_bounded_type(ty, super::types::is_io_trait, &[]) {
+            return Some(IoField::Handle);
+        }
+        match ty {
+            syn::Type::Path(tp) if tp.qself.is_none() => {
+                if let Some(id) = tp.path.get_ident() {
+                    return Some(IoField::Param(id.to_string()));
+                }
+                // `inputs: Vec<R>`: its elements are.
+                let last = tp.path.segments.last()?;
+                let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                    return None;
+                };
+                match args.args.first() {
+                    Some(syn::GenericArgument::Type(t))
+                        if last.ident == "Vec" && args.args.len() == 1 =>
+                    {
+                        IoField::of(t)
+                    }
+                    _ => None,
+                }
+            }
+            syn::Type::Array(a) => IoField::of(&a.elem),
+            _ => None,
+        }
+    }
 }
 
 impl FileInfo<'_> {

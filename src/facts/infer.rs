@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use quote::ToTokens;
 
-use super::file::FileInfo;
+use super::file::{FileInfo, IoField};
 use super::resolve::segments;
 use super::HeldLock;
 use crate::rules::apis::{self, Apis, TypeKind};
@@ -30,6 +30,9 @@ pub(super) struct Local {
     /// An upper bound on its integer value, for an immutable `let` whose initialiser tells one
     /// (`let n = (flags & 0x03) + 1;`: see `work::upper_bound`).
     pub bound: Option<u64>,
+    /// A reader or writer known only by its I/O trait (`r: &mut R` with `R: Read`, `w: &mut dyn Write`), or an
+    /// iterator reading one (`r.bytes()`): see [`Env::is_opaque_io`].
+    pub io: bool,
 }
 
 /// The names of one function body and what they are.
@@ -45,6 +48,8 @@ pub(super) struct Env<'i, 'a> {
     pub locals: HashMap<String, Local>,
     /// `use` items of the body's blocks: (alias or `*`, full path).
     pub overlay: Vec<(String, String)>,
+    /// Generic parameters of the function and its impl bounded by an I/O trait (`R: Read`, `W: Write`).
+    pub io_generics: Vec<String>,
 }
 
 impl Env<'_, '_> {
@@ -208,6 +213,48 @@ impl Env<'_, '_> {
                 self.info.fields.get(&(owner, member))?.outer.clone()
             }
             _ => None,
+        }
+    }
+
+    /// True when `e` (through references) is a reader or writer known only by its I/O trait
+    /// ([`apis::IO_TRAITS`]), which may be a file, a socket or a pipe: a local or parameter so typed (see
+    /// [`Local::io`]), or a field of `self` that is a `Box<dyn Read>` or whose type is a parameter of the impl
+    /// bounded by one (`inner: R` in `impl<R: Read> Read for Filter<R>`). A type built over a reader
+    /// (`BitReader<R>`, `BufReader<R>`) is not: it may read from memory most of the time.
+    pub fn is_opaque_io(&self, e: &syn::Expr) -> bool {
+        match strip_refs(e) {
+            e @ syn::Expr::Path(_) => {
+                single_ident(e).is_some_and(|n| self.locals.get(&n).is_some_and(|l| l.io))
+            }
+            // `self.inputs[i]` with `inputs: Vec<R>`.
+            syn::Expr::Index(i) => self.is_opaque_io(&i.expr),
+            syn::Expr::Field(f) if single_ident(strip_refs(&f.base)).as_deref() == Some("self") => {
+                let Some(ty) = &self.self_type else {
+                    return false;
+                };
+                match self
+                    .info
+                    .io_fields
+                    .get(&(ty.clone(), member_name(&f.member)))
+                {
+                    Some(IoField::Handle) => true,
+                    Some(IoField::Param(p)) => self.io_generics.contains(p),
+                    None => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// True when iterating `e` reads a reader known only by its trait: the reader itself, or what its
+    /// `bytes()`, `lines()` or `split(..)` gives.
+    pub fn reads_opaque_io(&self, e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::MethodCall(mc) if ident_in(&mc.method, apis::IO_ITER_METHODS) => {
+                self.is_opaque_io(&mc.receiver)
+            }
+            syn::Expr::Paren(p) => self.reads_opaque_io(&p.expr),
+            _ => self.is_opaque_io(e),
         }
     }
 

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use syn::spanned::Spanned;
 
-use super::file::{macro_name, macro_static_findings, push_type_findings, FileInfo};
+use super::body::{self, Owner};
+use super::file::{macro_name, macro_static_findings, push_type_findings, FileInfo, IoField};
 use super::resolve::{flatten_use, Resolver, UseEntry};
-use super::{body, FileContext, FileFacts};
+use super::{FileContext, FileFacts};
 use crate::discover::modtree::{path_attr, ModDecl};
 use crate::rules::{self, apis};
 use crate::vocab::FindingData;
@@ -224,6 +225,7 @@ pub(super) fn extract_file(
         fields: HashMap::new(),
         statics: HashMap::new(),
         consts: HashMap::new(),
+        io_fields: HashMap::new(),
     };
     // Integer constants with a bound the syntax tells (`const PAR_BLOCKS: usize = 4;`), twice so that a
     // constant may name one declared after it.
@@ -239,6 +241,9 @@ pub(super) fn extract_file(
     for (module, owner, field, ty) in &pre.fields {
         let ti = info.classify(ty, module, None);
         info.fields.insert((owner.clone(), field.clone()), ti);
+        if let Some(io) = IoField::of(ty) {
+            info.io_fields.insert((owner.clone(), field.clone()), io);
+        }
     }
     for ((owner, field), ti) in &info.fields {
         if let Some((lock, _)) = &ti.lock {
@@ -289,7 +294,7 @@ impl Walker<'_, '_> {
             match item {
                 syn::Item::Fn(f) => {
                     let entry = super::gil::fn_entry(&f.attrs);
-                    self.function(module, None, None, &f.sig, &f.block, entry);
+                    self.function(module, Owner::default(), &f.sig, &f.block, entry);
                 }
                 syn::Item::Impl(imp) => {
                     let self_type = match &*imp.self_ty {
@@ -305,8 +310,11 @@ impl Walker<'_, '_> {
                         match ii {
                             syn::ImplItem::Fn(f) => self.function(
                                 module,
-                                self_type.as_deref(),
-                                of_trait.as_deref(),
+                                Owner {
+                                    self_type: self_type.as_deref(),
+                                    of_trait: of_trait.as_deref(),
+                                    generics: Some(&imp.generics),
+                                },
                                 &f.sig,
                                 &f.block,
                                 entry,
@@ -323,14 +331,12 @@ impl Walker<'_, '_> {
                         if let syn::TraitItem::Fn(f) = ti {
                             if let Some(block) = &f.default {
                                 // A default method is the trait's own: `ParallelIterator::chain`.
-                                self.function(
-                                    module,
-                                    Some(&name),
-                                    Some(&name),
-                                    &f.sig,
-                                    block,
-                                    None,
-                                );
+                                let owner = Owner {
+                                    self_type: Some(&name),
+                                    of_trait: Some(&name),
+                                    generics: None,
+                                };
+                                self.function(module, owner, &f.sig, block, None);
                             }
                         }
                     }
@@ -389,14 +395,13 @@ impl Walker<'_, '_> {
     fn function(
         &mut self,
         module: &[String],
-        self_type: Option<&str>,
-        of_trait: Option<&str>,
+        owner: Owner,
         sig: &syn::Signature,
         block: &syn::Block,
         entry: Option<super::gil::PyEntry>,
     ) {
         let (mut facts, nested, not_expanded) =
-            body::visit_fn(self.info, module, self_type, of_trait, sig, block);
+            body::visit_fn(self.info, module, owner, sig, block);
         facts.gil = super::gil::scan(entry, sig, block);
         self.out.macros_not_expanded += not_expanded;
         let path = facts.path.clone();

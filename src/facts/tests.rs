@@ -2795,3 +2795,134 @@ pub fn cached(c: &Cache, data: &[u8], out: &mut [u32]) {
 "#,
     );
 }
+
+#[test]
+fn a_loop_reading_a_reader_known_only_by_its_trait_may_wait() {
+    // Seeds 5 and 14: lzma-rust2's `BcjReader::read` (`impl<R: Read> Read for BcjReader<R>`) loops copying
+    // filtered bytes out and reading more from `self.inner: R`; flate2's `GzHeaderParser::parse<R: BufRead>`
+    // reads a gzip header through `read_to_nul(r, ..)`, a loop over `r.bytes()`. A reader known only by its trait
+    // may be a file or a socket: the loop around a read on it may wait on I/O, as a loop reading a file does, and
+    // keeps none of its work (no `io` finding: it may as well be a slice). One read per call (a helper, a
+    // buffer flush) does not make its callers' loops wait; a type built over a reader (`BitReader<R>`) and a
+    // concrete reader known not to wait (`&[u8]`) are not such a reader, nor is a field that is not one.
+    let adapter = |name: &str, marker: &str, head: &str, read: &str| {
+        format!(
+            r#"
+pub struct {name}<R> {{ inner: R, inputs: Vec<R>, buf: Vec<u8>, pos: usize, filtered: usize }}
+{head} {{
+    pub fn read(&mut self, out: &mut [u8]) -> usize {{ {marker}
+        let mut off = 0;
+        loop {{
+            let n = self.filtered.min(out.len() - off);
+            out[off..off + n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+            self.pos += n * 2 - n;
+            off += n + (self.pos & 7) * 0;
+            self.filtered -= n;
+            if self.pos + self.filtered == self.buf.len() {{ self.pos = (self.pos % 4) * 0; }}
+            let got = {read};
+            self.filtered += got * 2 / 2 + (got >> 8) - (off % 3) * 0;
+        }}
+    }}
+}}"#
+        )
+    };
+    let hot = "// expect: compute-hotspot";
+    check(
+        &[
+            adapter(
+                "Bcj",
+                "",
+                "impl<R: Read> Bcj<R>",
+                "self.inner.read(&mut self.buf).unwrap()",
+            ),
+            adapter(
+                "Where",
+                "",
+                "impl<R> Where<R> where R: std::io::BufRead",
+                "self.inner.fill_buf().unwrap().len()",
+            ),
+            adapter(
+                "Many",
+                "",
+                "impl<R: Read> Many<R>",
+                "self.inputs[self.pos % 4].read(&mut self.buf).unwrap()",
+            ),
+            adapter(
+                "Plain",
+                hot,
+                "impl<R: Clone> Plain<R>",
+                "self.inner.read(&mut self.buf).unwrap()",
+            ),
+            adapter(
+                "Other",
+                hot,
+                "impl<R: Read> Other<R>",
+                "self.buf.read(&mut [0u8; 4]).unwrap()",
+            ),
+        ]
+        .concat(),
+    );
+    check(
+        r#"
+use std::io::{BufRead, Read, Write};
+fn read_into<R: Read>(r: &mut R, buf: &mut [u8]) -> usize { r.read(buf).unwrap_or(0) }
+fn read_to_nul<R: BufRead>(r: &mut R, out: &mut Vec<u8>) {
+    let mut bytes = r.bytes();
+    loop {
+        match bytes.next() { Some(Ok(0)) | None => return, Some(b) => out.push(b.unwrap_or(0)) }
+    }
+}
+pub fn header<R: BufRead>(r: &mut R, buf: &mut [u8; 10], flags: &mut u32) -> u32 {
+    let mut count = 0;
+    loop {
+        while count < buf.len() { count += read_into(r, &mut buf[count..]); }
+        *flags = (buf[3] as u32) << 24 | (buf[4] as u32) << 16 | (buf[5] as u32) << 8 | buf[6] as u32;
+        if *flags & 0x80 != 0 { let mut name = Vec::new(); read_to_nul(r, &mut name); count += name.len() * 2 % 7; }
+        count = (count + (*flags >> 3) as usize % 5) * 2 - count / 3;
+        if count > 64 { return count as u32; }
+    }
+}
+pub fn lines(r: &mut dyn BufRead) -> u64 {
+    let mut total = 0u64;
+    for line in r.lines() {
+        let line = line.unwrap();
+        for b in line.bytes() { total = total.wrapping_mul(31) + (b as u64 ^ 7) * 3 + (total >> 7) % 11; }
+    }
+    total
+}
+pub fn dump(w: &mut impl Write, rows: &[Vec<u32>]) {
+    for row in rows {
+        for x in row {
+            let y = x * 3 + (x >> 2) % 5 - x / 7 + (x << 1) ^ 255 | (x & 7) * x + (x % 9) * 2;
+            write!(w, "{y} ").unwrap();
+        }
+    }
+}
+pub struct Out<W: Write> { inner: W, buf: [u8; 64], pos: usize }
+impl<W: Write> Out<W> {
+    fn flush_buffer(&mut self) { self.inner.write_all(&self.buf[..self.pos]).unwrap(); self.pos = 0; }
+    pub fn encode(&mut self, data: &[u8]) { // expect: compute-hotspot
+        for (i, &b) in data.iter().enumerate() {
+            let x = (b as usize * 7 + i) ^ (i >> 3) % 13 + (b as usize & 15) * 3 - (i % 5) / 2;
+            self.buf[self.pos] = (x + (x >> 8) * 5 + (x % 251) * 3) as u8;
+            self.pos += 1;
+            if self.pos == 64 { self.flush_buffer(); }
+        }
+    }
+}
+pub fn bits<T: Read>(r: &mut BitReader<T>, out: &mut [u8]) { // expect: compute-hotspot
+    for i in 0..out.len() {
+        let b: u8 = r.read(8).unwrap();
+        out[i] = (b ^ (i as u8) * 3) + (b >> 2) % 5 - (b & 7) / 2 + out[i / 2] * 7 + (i % 3) as u8 * (b | 1);
+    }
+}
+pub fn slice(r: &mut &[u8], out: &mut [u8]) { // expect: compute-hotspot
+    for i in 0..out.len() {
+        let mut b = [0u8; 1];
+        r.read(&mut b).unwrap();
+        out[i] = (b[0] ^ (i as u8) * 3) + (b[0] >> 2) % 5 - (b[0] & 7) / 2 + out[i / 2] * 7 + (i % 3) as u8 * (b[0] | 1);
+    }
+}
+"#,
+    );
+}

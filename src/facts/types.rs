@@ -115,3 +115,74 @@ pub(super) fn guarded_cell(cell: &str, parent: Option<&str>, apis: &Apis) -> boo
     crate::rules::apis::SEND_CELLS.contains(&cell)
         && parent.is_some_and(|p| apis.lock_type(p).is_some())
 }
+
+/// A test of a trait's last path segment (`Iterator`, `Read`), for generic bounds.
+pub(super) type TraitTest = fn(&syn::Ident) -> bool;
+
+/// An iterator trait: `Iterator`, `DoubleEndedIterator`, `ExactSizeIterator`...
+pub(super) fn is_iterator_trait(id: &syn::Ident) -> bool {
+    id.to_string().ends_with("Iterator")
+}
+
+/// A blocking I/O trait: `Read`, `BufRead`, `Write` (`std::io`'s, or a crate's own of the same name).
+pub(super) fn is_io_trait(id: &syn::Ident) -> bool {
+    crate::rules::apis::IO_TRAITS.iter().any(|t| id == t)
+}
+
+/// The generic parameters of `generics` with a bound `is` accepts (`I: Iterator`, `where R: Read`).
+pub(super) fn bounded_generics(generics: &syn::Generics, is: TraitTest) -> Vec<String> {
+    let mut out: Vec<String> = generics
+        .type_params()
+        .filter(|tp| has_bound(tp.bounds.iter(), is))
+        .map(|tp| tp.ident.to_string())
+        .collect();
+    let predicates = generics.where_clause.iter().flat_map(|w| &w.predicates);
+    for p in predicates {
+        if let syn::WherePredicate::Type(pt) = p {
+            if let syn::Type::Path(tp) = &pt.bounded_ty {
+                if let Some(id) = tp.path.get_ident() {
+                    if has_bound(pt.bounds.iter(), is) {
+                        out.push(id.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// True when one of `bounds` is a trait `is` accepts.
+fn has_bound<'b>(mut bounds: impl Iterator<Item = &'b syn::TypeParamBound>, is: TraitTest) -> bool {
+    bounds.any(|b| match b {
+        syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| is(&s.ident)),
+        _ => false,
+    })
+}
+
+/// True when a value of type `ty` is only known by a trait `is` accepts: `impl Iterator<..>`, `&mut dyn Read`,
+/// `Box<dyn Write>`, or one of `generics` (parameters bounded by such a trait: see [`bounded_generics`]).
+pub(super) fn is_bounded_type(ty: &syn::Type, is: TraitTest, generics: &[String]) -> bool {
+    match ty {
+        syn::Type::Reference(r) => is_bounded_type(&r.elem, is, generics),
+        syn::Type::Paren(p) => is_bounded_type(&p.elem, is, generics),
+        syn::Type::Group(g) => is_bounded_type(&g.elem, is, generics),
+        syn::Type::ImplTrait(t) => has_bound(t.bounds.iter(), is),
+        syn::Type::TraitObject(t) => has_bound(t.bounds.iter(), is),
+        syn::Type::Path(tp) => {
+            if let Some(id) = tp.path.get_ident() {
+                return generics.iter().any(|g| id == g);
+            }
+            let Some(last) = tp.path.segments.last() else {
+                return false;
+            };
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return false;
+            };
+            last.ident == "Box"
+                && args.args.iter().any(|a| {
+                    matches!(a, syn::GenericArgument::Type(t) if is_bounded_type(t, is, generics))
+                })
+        }
+        _ => false,
+    }
+}

@@ -18,6 +18,8 @@
 //! The closure of a lazy initialiser (`cache.get_or_insert_with(|| ..)`) on a value declared outside the
 //! loops around it runs once for them: inside it, those loops do not count; so does a branch that leaves
 //! loops (`if done { ..; return n }`: the body visitor enters it with [`Work::enter_once`]).
+//! A read on a reader known only by its trait ([`Work::may_wait`]) makes the loops around it wait, and the
+//! body wait for its callers only when it happens in a loop.
 
 /// How many times a loop body runs, as far as the syntax tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,6 +250,17 @@ impl Work {
         self.waited = true;
         if let Some(f) = self.frames.last_mut() {
             f.waits = true;
+        }
+    }
+
+    /// A call that may wait, or return at once, as the value it is called on decides (a read on a reader known
+    /// only by its trait: a file, or a slice): the loops around it wait; the body waits for its callers only
+    /// when it calls it in a loop (a read loop), not for one call (a buffer flush, a one-byte read helper),
+    /// whose callers' loops keep their work.
+    pub fn may_wait(&mut self) {
+        if let Some(f) = self.frames.last_mut() {
+            f.waits = true;
+            self.waited = true;
         }
     }
 

@@ -751,6 +751,36 @@ pub const RETRY_METHODS: &[&str] = &[
     "compare_and_swap",
 ];
 
+/// The blocking I/O traits (`std::io`'s, or a `no_std` crate's own of the same name): a reader or writer known
+/// only by one of them (`R: Read`, `&mut dyn Write`) may be a file, a socket or a pipe.
+pub const IO_TRAITS: &[&str] = &["Read", "BufRead", "Write"];
+
+/// Methods of [`IO_TRAITS`] that may wait for the reader or writer (not `consume`, which moves a cursor), and
+/// `next` of the iterators that read (`reader.bytes()`, `lines()`, `split(b)`: [`IO_ITER_METHODS`]): a loop
+/// that calls one on a reader known only by its trait may wait on I/O.
+pub const IO_TRAIT_METHODS: &[&str] = &[
+    "read",
+    "read_exact",
+    "read_to_end",
+    "read_to_string",
+    "read_vectored",
+    "read_buf",
+    "read_buf_exact",
+    "read_line",
+    "read_until",
+    "skip_until",
+    "fill_buf",
+    "write",
+    "write_all",
+    "write_vectored",
+    "write_fmt",
+    "flush",
+    "next",
+];
+
+/// Methods of [`IO_TRAITS`] that give an iterator reading the reader as it goes.
+pub const IO_ITER_METHODS: &[&str] = &["bytes", "lines", "split"];
+
 /// Functions that wait for other threads without blocking on I/O (spinning, yielding, parking): a loop that
 /// calls one waits.
 pub const THREAD_WAIT_CALLS: &[&str] = &[

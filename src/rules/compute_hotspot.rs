@@ -30,7 +30,13 @@
 //!   retries, spinning, yielding or parking (`apis::RETRY_METHODS`, `apis::THREAD_WAIT_CALLS`), joins, `.await`,
 //!   calls into foreign code or OS API crates: `apis::OS_API_CRATES`, or through a function pointer in a
 //!   field in unsafe code, `(self.vk_fn)(..)`) keeps
-//!   none of its score (the wait dominates it), nor does a loop without any operation.
+//!   none of its score (the wait dominates it), nor does a loop without any operation;
+//! - so does a loop that reads or writes a reader or writer known only by its I/O trait (`R: Read`,
+//!   `impl BufRead`, `&mut dyn Write`, `Box<dyn Read>`, a field `inner: R` in `impl<R: Read>`, the iterator of
+//!   its `bytes()` or `lines()`: `apis::IO_TRAITS`, `apis::IO_TRAIT_METHODS`): as far as the syntax tells it is
+//!   a file or a socket. A function that reads one in a loop waits for its callers' loops too; one read per
+//!   call (a helper, a buffer flush) does not: an encoder flushing its buffer to a `W: Write` is still
+//!   compute. A type built over a reader (`BitReader<R>`, `BufReader<R>`) is not such a reader.
 //!
 //! So a body with no loop, recursion or CPU-heavy call scores 0, and so does a `const fn` without parameters:
 //! it computes a constant (a lookup table, in practice at compile time).
