@@ -1086,6 +1086,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         for (built, at) in classify::constructions(&self.env, &primary, c, guarded) {
             self.emit.construction(&built, at);
         }
+        if candidates.iter().any(|c| apis::is_simd_intrinsic(c)) {
+            // `_mm_or_si128(a, b)`, `vaddq_u8(a, b)`: an arithmetic operation (or a load) on a vector.
+            self.work.operation();
+        }
         if primary == self.env.fn_path {
             self.work.recursion();
         }

@@ -2926,3 +2926,42 @@ pub fn slice(r: &mut &[u8], out: &mut [u8]) { // expect: compute-hotspot
 "#,
     );
 }
+
+#[test]
+fn a_simd_intrinsic_is_an_operation() {
+    // Closure corpus: bstr's `first_non_ascii_byte_sse2` scans a slice 64 bytes a turn with `_mm_load_si128`,
+    // `_mm_or_si128` and `_mm_movemask_epi8` (from `use core::arch::x86_64::*`): each is an operation on a
+    // vector, as `a | b` is on an integer. The same names from elsewhere (not imported here) are plain calls.
+    let scan = |name: &str, marker: &str, uses: &str| {
+        format!(
+            r#"
+pub fn {name}(v: &[u8]) -> usize {{ {marker}
+    {uses}
+    let mut i = 0;
+    let mut found = 0;
+    while i + 64 <= v.len() {{
+        unsafe {{
+            let a = _mm_loadu_si128(v.as_ptr().add(i) as *const _);
+            let b = _mm_loadu_si128(v.as_ptr().add(i + 16) as *const _);
+            let c = _mm_loadu_si128(v.as_ptr().add(i + 32) as *const _);
+            let d = _mm_loadu_si128(v.as_ptr().add(i + 48) as *const _);
+            let m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d)));
+            found |= _mm_cvtsi128_si32(_mm_and_si128(a, _mm_xor_si128(b, c))) as usize;
+            found += m as usize;
+        }}
+        i += 64;
+    }}
+    found
+}}"#
+        )
+    };
+    let hot = "// expect: compute-hotspot";
+    check(
+        &[
+            scan("std_arch", hot, "use std::arch::x86_64::*;"),
+            scan("core_arch", hot, "use core::arch::x86_64::{_mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_cvtsi128_si32, _mm_and_si128, _mm_xor_si128};"),
+            scan("own", "", ""),
+        ]
+        .concat(),
+    );
+}

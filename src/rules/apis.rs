@@ -817,6 +817,12 @@ pub fn is_os_api_call(path: &str) -> bool {
     OS_API_CRATES.contains(&root) && last.chars().any(|c| c.is_lowercase())
 }
 
+/// True for a SIMD intrinsic: a function of `std::arch` (`core::arch`), such as
+/// `std::arch::x86_64::_mm_or_si128`: one arithmetic operation, load or store on a vector.
+pub fn is_simd_intrinsic(path: &str) -> bool {
+    path.starts_with("std::arch::") || path.starts_with("core::arch::")
+}
+
 /// rayon's traits whose impls build parallel iterators for their callers to drive.
 pub const PAR_ITER_TRAITS: &[&str] = &[
     "IntoParallelIterator",

@@ -8,8 +8,9 @@
 //!   at most 128 bits over the bits removed a turn, when that is at most 16), nor a loop whose bound the
 //!   syntax caps at 16 (`for i in 0..(flags & 3) + 1`, `0..n.min(8)`, through an immutable local or a
 //!   constant of the file: `const LANES: usize = 8`);
-//! - inside loops, each arithmetic or bitwise operator, compound assignment, cast, indexing and arithmetic
-//!   method (`wrapping_mul`, `pow`, `sqrt`...; see `apis::ARITH_METHODS`) adds `d` (other calls add nothing:
+//! - inside loops, each arithmetic or bitwise operator, compound assignment, cast, indexing, arithmetic
+//!   method (`wrapping_mul`, `pow`, `sqrt`...; see `apis::ARITH_METHODS`) and SIMD intrinsic (a function of
+//!   `std::arch`: `_mm_or_si128`, a vector operation) adds `d` (other calls add nothing:
 //!   a state-machine `loop` full of calls is not compute), except in assertion, formatting and logging
 //!   macros (`assert!`, `format!`, `debug!`...);
 //! - each iterator adaptor call (`map`, `fold`, `filter`...; `apis::LOOP_METHODS`) on an iterator chain (an
