@@ -230,6 +230,8 @@ impl BodyVisitor<'_, '_> {
                             lock,
                             iter: is_bounded_type(&pt.ty, is_iterator_trait, &iter_generics),
                             io: is_bounded_type(&pt.ty, is_io_trait, &self.env.io_generics),
+                            // `blocks: &mut [[u32; 4]; PAR_BLOCKS]`: its length.
+                            bound: work::array_len(&pt.ty, &|id| self.bound_of(id)),
                             ..Local::default()
                         },
                     );
@@ -924,6 +926,16 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             if pi.mutability.is_none() && pi.by_ref.is_none() && init.diverge.is_none() {
                 local.bound = work::upper_bound(&init.expr, &|id| self.bound_of(id));
             }
+            // `let mut lanes = [0u32; 8];`: an array's length never changes.
+            if pi.by_ref.is_none() {
+                let len = work::array_expr_len(&init.expr, &|id| self.bound_of(id));
+                local.bound = local.bound.or(len);
+            }
+        }
+        if let syn::Pat::Type(pt) = &l.pat {
+            // `let lanes: [u32; LANES] = ..;`
+            let len = work::array_len(&pt.ty, &|id| self.bound_of(id));
+            local.bound = local.bound.or(len);
         }
         if let syn::Pat::Type(pt) = &l.pat {
             let ti = self

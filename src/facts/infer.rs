@@ -28,7 +28,8 @@ pub(super) struct Local {
     /// A `static` item of the body, not a `let`: one value for the whole process.
     pub is_static: bool,
     /// An upper bound on its integer value, for an immutable `let` whose initialiser tells one
-    /// (`let n = (flags & 0x03) + 1;`: see `work::upper_bound`).
+    /// (`let n = (flags & 0x03) + 1;`: see `work::upper_bound`), or the length of a fixed-size array
+    /// (`blocks: &mut [Block; 4]`, `let mut lanes = [0u32; LANES];`).
     pub bound: Option<u64>,
     /// A reader or writer known only by its I/O trait (`r: &mut R` with `R: Read`, `w: &mut dyn Write`), or an
     /// iterator reading one (`r.bytes()`): see [`Env::is_opaque_io`].

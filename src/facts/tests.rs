@@ -2965,3 +2965,54 @@ pub fn {name}(v: &[u8]) -> usize {{ {marker}
         .concat(),
     );
 }
+
+#[test]
+fn a_loop_over_a_small_fixed_size_array_runs_a_few_times() {
+    // Closure corpus: chacha20's `add_xor_rot(blocks: &mut [[__m128i; 4]; PAR_BLOCKS])` loops over its
+    // `PAR_BLOCKS` (4) blocks, sha1_smol's `process` over `let mut words = [0u32; 16]`, quinn-proto's
+    // `poll_transmit` `while space_idx < spaces.len()` over three packet-number spaces: an array's length is
+    // its type's, so these are small loops as `0..4` is. A slice, or an array longer than 16, is data-sized.
+    let rot = |name: &str, marker: &str, ty: &str, head: &str| {
+        format!(
+            r#"
+pub fn {name}(blocks: {ty}) {{ {marker}
+    let mut words = [0u32; 16];
+    {head} {{
+        b[0] = b[0].wrapping_add(b[1]) ^ (b[3] << 16 | b[3] >> 16) + words[0] * 3;
+        b[2] = b[2].wrapping_add(b[3]) ^ (b[1] << 12 | b[1] >> 20) + words[1] % 7;
+        b[0] = b[0].wrapping_add(b[1]) ^ (b[3] << 8 | b[3] >> 24) - words[2] / 5;
+        b[2] = b[2].wrapping_add(b[3]) ^ (b[1] << 7 | b[1] >> 25) & words[3];
+    }}
+    for w in words.iter_mut() {{ *w = (*w ^ 0x5a) * 3 + (*w >> 2) % 5 - (*w & 7) / 2; }}
+    let mut i = 0;
+    while i < words.len() {{ words[i] = words[i] * 7 + (words[i] >> 3) % 11 - words[i] / 3; i += 1; }}
+}}"#
+        )
+    };
+    let hot = "// expect: compute-hotspot";
+    check(
+        &[
+            "const PAR_BLOCKS: usize = 4;".to_string(),
+            rot(
+                "par_blocks",
+                "",
+                "&mut [[u32; 4]; PAR_BLOCKS]",
+                "for b in blocks.iter_mut()",
+            ),
+            rot("deref", "", "&mut [[u32; 4]; 8]", "for b in &mut *blocks"),
+            rot(
+                "slice",
+                hot,
+                "&mut [[u32; 4]]",
+                "for b in blocks.iter_mut()",
+            ),
+            rot(
+                "long",
+                hot,
+                "&mut [[u32; 4]; 64]",
+                "for b in blocks.iter_mut()",
+            ),
+        ]
+        .concat(),
+    );
+}

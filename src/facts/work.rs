@@ -270,8 +270,9 @@ impl Work {
     }
 }
 
-/// What the body knows of a name's integer value: an upper bound, from an immutable local's initialiser or
-/// a constant's value.
+/// What the body knows of a name: an upper bound on an integer's value (from an immutable local's
+/// initialiser or a constant's value), or a fixed-size array's length (from its type or its initialiser). One
+/// name is one or the other, so `0..n` asks for the value and `arr.len()` or `for x in arr` for the length.
 pub(super) type Bounds<'b> = &'b dyn Fn(&syn::Path) -> Option<u64>;
 
 /// An upper bound on the integer value of `e`, from its syntax: a literal, a mask (`flags & 0x03`), a
@@ -306,6 +307,13 @@ pub(super) fn upper_bound(e: &syn::Expr, bounds: Bounds) -> Option<u64> {
         syn::Expr::MethodCall(mc) if mc.method == "min" && mc.args.len() == 1 => {
             either(ub(&mc.receiver), ub(&mc.args[0]))
         }
+        // `lanes.len()` of a fixed-size array `lanes: [u32; 8]`: its length, what `bounds` knows of it.
+        syn::Expr::MethodCall(mc) if mc.method == "len" && mc.args.is_empty() => {
+            match strip_place(&mc.receiver) {
+                syn::Expr::Path(p) if p.qself.is_none() => bounds(&p.path),
+                _ => None,
+            }
+        }
         syn::Expr::Call(c) if c.args.len() == 2 => {
             let syn::Expr::Path(f) = &*c.func else {
                 return None;
@@ -326,8 +334,42 @@ pub(super) fn upper_bound(e: &syn::Expr, bounds: Bounds) -> Option<u64> {
     }
 }
 
+/// The length of a fixed-size array type (`[T; 8]`, `&mut [T; LANES]`, through references), when
+/// [`upper_bound`] bounds it.
+pub(super) fn array_len(ty: &syn::Type, bounds: Bounds) -> Option<u64> {
+    match ty {
+        syn::Type::Array(a) => upper_bound(&a.len, bounds),
+        syn::Type::Reference(r) => array_len(&r.elem, bounds),
+        syn::Type::Paren(p) => array_len(&p.elem, bounds),
+        syn::Type::Group(g) => array_len(&g.elem, bounds),
+        _ => None,
+    }
+}
+
+/// The length of an array expression (`[a, b, c]`, `[0u8; 8]`), when [`upper_bound`] bounds it.
+pub(super) fn array_expr_len(e: &syn::Expr, bounds: Bounds) -> Option<u64> {
+    match e {
+        syn::Expr::Array(a) => Some(a.elems.len() as u64),
+        syn::Expr::Repeat(r) => upper_bound(&r.len, bounds),
+        syn::Expr::Paren(p) => array_expr_len(&p.expr, bounds),
+        _ => None,
+    }
+}
+
+/// `e` without references, dereferences and parentheses: the place it names.
+fn strip_place(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip_place(&p.expr),
+        syn::Expr::Reference(r) => strip_place(&r.expr),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => strip_place(&u.expr),
+        _ => e,
+    }
+}
+
 /// The trip-count estimate of a `for` loop over `iter`: ranges whose end is bounded (a constant, a mask, a
-/// `min`: see [`upper_bound`]) and array literals of at most [`SMALL_TRIPS`] elements are small.
+/// `min`: see [`upper_bound`]), array literals of at most [`SMALL_TRIPS`] elements, and a fixed-size array
+/// that `bounds` knows the length of (`for [a, b] in blocks.iter_mut()` with `blocks: &mut [[u32; 2]; 4]`)
+/// are small.
 pub(super) fn for_trips(iter: &syn::Expr, bounds: Bounds) -> Trips {
     let small = |n: Option<u64>| match n {
         Some(n) if n <= SMALL_TRIPS => Trips::Small,
@@ -352,6 +394,9 @@ pub(super) fn for_trips(iter: &syn::Expr, bounds: Bounds) -> Trips {
         }
         // `[a, b].iter()`, `(0..4).rev()`: the receiver decides.
         syn::Expr::MethodCall(mc) if mc.args.is_empty() => for_trips(&mc.receiver, bounds),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => for_trips(&u.expr, bounds),
+        // A fixed-size array local or parameter: its length.
+        syn::Expr::Path(p) if p.qself.is_none() => small(bounds(&p.path)),
         _ => Trips::Unknown,
     }
 }
@@ -545,7 +590,8 @@ fn int_literal(e: &syn::Expr) -> Option<u64> {
 mod tests {
     use super::*;
 
-    /// Knows that `four` is at most 4 (an immutable local bound from `flags & 3`, or a constant).
+    /// Knows that `four` is at most 4 (an immutable local bound from `flags & 3`, or a constant), or an array of
+    /// four elements.
     fn four(p: &syn::Path) -> Option<u64> {
         p.is_ident("four").then_some(4)
     }
@@ -578,6 +624,11 @@ mod tests {
                 "0..(x % 16) as usize",
                 "0..four * 4",
                 "0..(1 << 3)",
+                // `four` as a fixed-size array of four elements.
+                "four",
+                "four.iter_mut().enumerate()",
+                "&mut *four",
+                "0..four.len()",
             ],
             &[
                 "0..n",
@@ -594,6 +645,9 @@ mod tests {
                 "0..(w >> 4)",
                 "0..(1 << 5)",
                 "0..(1 << 70)",
+                "v.iter_mut()",
+                "0..v.len()",
+                "four.chunks(2)",
             ],
         );
     }

@@ -7,7 +7,9 @@
 //!   nor is a `while` over an integer that each turn is divided by a constant (`while n > 999 { .. n /= 10_000 }`:
 //!   at most 128 bits over the bits removed a turn, when that is at most 16), nor a loop whose bound the
 //!   syntax caps at 16 (`for i in 0..(flags & 3) + 1`, `0..n.min(8)`, through an immutable local or a
-//!   constant of the file: `const LANES: usize = 8`);
+//!   constant of the file: `const LANES: usize = 8`), nor a loop over a fixed-size array of at most 16
+//!   elements, whose type or initialiser tells its length (`for b in blocks.iter_mut()` with
+//!   `blocks: &mut [Block; PAR_BLOCKS]`, `while i < words.len()` with `let mut words = [0u32; 16]`);
 //! - inside loops, each arithmetic or bitwise operator, compound assignment, cast, indexing, arithmetic
 //!   method (`wrapping_mul`, `pow`, `sqrt`...; see `apis::ARITH_METHODS`) and SIMD intrinsic (a function of
 //!   `std::arch`: `_mm_or_si128`, a vector operation) adds `d` (other calls add nothing:
