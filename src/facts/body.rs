@@ -321,6 +321,24 @@ impl BodyVisitor<'_, '_> {
         self.env.info.const_bound(self.env.module, path)
     }
 
+    /// The trip-count estimate of a loop body counted to a bound (see `work::counted_trips`): a counter's
+    /// start is known when it was declared around here (not in an enclosing loop's earlier turn) and not
+    /// written since.
+    fn counted_trips(&self, body: &syn::Block) -> Trips {
+        let start = |id: &syn::Ident| {
+            let local = self.env.locals.get(&id.to_string())?;
+            (local.loops == self.work.loops()).then_some(local.start)?
+        };
+        work::counted_trips(body, &start, &|p| self.bound_of(p))
+    }
+
+    /// Forgets the start value of the local `e` names (`rcon = 5`, `rcon += 1`, `&mut rcon`).
+    fn written(&mut self, e: &syn::Expr) {
+        if let Some(local) = single_ident(e).and_then(|n| self.env.locals.get_mut(&n)) {
+            local.start = None;
+        }
+    }
+
     /// True when `e` (through references) names a static: `CACHE`, `crate::state::CACHE`, a `static` item of
     /// the body, not a `let` local.
     fn is_static(&self, e: &syn::Expr) -> bool {
@@ -926,6 +944,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             if pi.mutability.is_none() && pi.by_ref.is_none() && init.diverge.is_none() {
                 local.bound = work::upper_bound(&init.expr, &|id| self.bound_of(id));
             }
+            // `let mut rcon = 0;`: its value until written (see `work::counted_trips`).
+            if pi.mutability.is_some() && pi.by_ref.is_none() && init.diverge.is_none() {
+                local.start = work::int_literal(&init.expr);
+            }
             // `let mut lanes = [0u32; 8];`: an array's length never changes.
             if pi.by_ref.is_none() {
                 let len = work::array_expr_len(&init.expr, &|id| self.bound_of(id));
@@ -1346,7 +1368,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         } else {
             self.with_temp_scope(|v| v.visit_expr(&w.cond));
         }
-        let trips = work::while_trips(&w.cond, &w.body, &|id| self.bound_of(id));
+        let trips = match work::while_trips(&w.cond, &w.body, &|id| self.bound_of(id)) {
+            Trips::Small => Trips::Small,
+            Trips::Unknown => self.counted_trips(&w.body),
+        };
         self.visit_loop(w.label.as_ref(), trips, |v| v.visit_block(&w.body));
         self.guards.end_scope(mark);
     }
@@ -1370,7 +1395,8 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
     }
 
     fn visit_expr_loop(&mut self, l: &'ast syn::ExprLoop) {
-        self.visit_loop(l.label.as_ref(), Trips::Unknown, |v| v.visit_block(&l.body));
+        let trips = self.counted_trips(&l.body);
+        self.visit_loop(l.label.as_ref(), trips, |v| v.visit_block(&l.body));
     }
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
@@ -1404,6 +1430,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
     fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
         if is_arith(&b.op) {
             self.work.operation();
+        }
+        if work::is_compound_assign(&b.op) {
+            self.written(&b.left);
         }
         self.visit_expr(&b.left);
         if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) {
@@ -1480,8 +1509,16 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
 
     fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
         // `self.guard = g;` stores the guard away.
+        self.written(&a.left);
         self.visit_expr(&a.left);
         self.visit_moving_arg(&a.right, false, false);
+    }
+
+    fn visit_expr_reference(&mut self, r: &'ast syn::ExprReference) {
+        if r.mutability.is_some() {
+            self.written(&r.expr);
+        }
+        visit::visit_expr_reference(self, r);
     }
 
     fn visit_expr_unsafe(&mut self, u: &'ast syn::ExprUnsafe) {

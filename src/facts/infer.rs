@@ -31,6 +31,8 @@ pub(super) struct Local {
     /// (`let n = (flags & 0x03) + 1;`: see `work::upper_bound`), or the length of a fixed-size array
     /// (`blocks: &mut [Block; 4]`, `let mut lanes = [0u32; LANES];`).
     pub bound: Option<u64>,
+    /// The value of a mutable integer since its `let` (`let mut rcon = 0;`), until the body writes it.
+    pub start: Option<u64>,
     /// A reader or writer known only by its I/O trait (`r: &mut R` with `R: Read`, `w: &mut dyn Write`), or an
     /// iterator reading one (`r.bytes()`): see [`Env::is_opaque_io`].
     pub io: bool,

@@ -3016,3 +3016,87 @@ pub fn {name}(blocks: {ty}) {{ {marker}
         .concat(),
     );
 }
+
+#[test]
+fn a_loop_counted_to_a_small_bound_runs_a_few_times() {
+    // Closure corpus: aes' bitsliced key schedules run `loop { ..; rcon += 1; if rcon >= 8 { break; } .. }`,
+    // eight rounds a key, and were scored as data-sized loops. A counter that starts where the syntax does not
+    // say, that the body writes elsewhere, that a `continue` may skip, that an enclosing loop does not reset,
+    // or that counts to a large bound, is no such bound.
+    let schedule = |name: &str, marker: &str, start: &str, exit: &str, extra: &str| {
+        format!(
+            r#"
+pub fn {name}(key: &[u32; 8], rkeys: &mut [u32; 120], mut from: usize) {{ {marker}
+    {start}
+    let mut off = 8;
+    loop {{
+        for i in 0..8 {{
+            rkeys[off + i] = (rkeys[off - 8 + i] >> 3 & 0x1111) | (key[i] << 5 & 0x2222) ^ rkeys[off + i - 1];
+        }}
+        rcon += 1;
+        {extra}
+        off += 8;
+        rkeys[off % 120] ^= (rcon as u32) * 0x1b + (rkeys[off / 2] >> 7) % 3;
+        {exit}
+        rkeys[off + 1] = rkeys[off] ^ (rkeys[off - 1] << 2) | rkeys[off - 2] & (off as u32 * 5 - 1);
+    }}
+}}"#
+        )
+    };
+    let hot = "// expect: compute-hotspot";
+    let zero = "let mut rcon = 0;";
+    let ge8 = "if rcon >= 8 { break; }";
+    check(
+        &[
+            schedule("ge", "", zero, ge8, ""),
+            schedule("eq", "", zero, "if rcon == 7 { return; }", ""),
+            schedule(
+                "gt_swapped",
+                "",
+                "let mut rcon: u8 = 2;",
+                "if 9 < rcon { break; }",
+                "",
+            ),
+            schedule("unknown_start", hot, "let mut rcon = from;", ge8, ""),
+            schedule(
+                "written_before",
+                hot,
+                "let mut rcon = 0; rcon -= 50;",
+                ge8,
+                "",
+            ),
+            schedule(
+                "written_in_body",
+                hot,
+                zero,
+                ge8,
+                "rcon -= key[0] as usize;",
+            ),
+            schedule("continues", hot, zero, ge8, "if key[1] == 0 { continue; }"),
+            schedule(
+                "eq_by_two",
+                hot,
+                zero,
+                "if rcon == 8 { break; }",
+                "rcon += 1;",
+            ),
+            schedule("large", hot, zero, "if rcon >= 100 { break; }", ""),
+        ]
+        .concat(),
+    );
+    // Counted in an outer loop's body that does not declare it: not reset for each outer turn.
+    check(
+        r#"
+pub fn outer(rows: &[u32], out: &mut [u32]) { // expect: compute-hotspot
+    let mut n = 0;
+    for &r in rows {
+        loop {
+            out[n % 64] = (r >> 3 & 0x1111) | (r << 5 & 0x2222) ^ out[(n + 1) % 64] * 7 - r / 3;
+            n += 1;
+            if n >= 8 { break; }
+        }
+    }
+}
+"#,
+    );
+}

@@ -4,7 +4,8 @@
 //!
 //! The estimate counts work that repeats: operations weigh by the number of loops of unknown (data-sized)
 //! trip count around them. A loop with a small constant trip count (`for i in 0..4`, `for x in [a, b]`,
-//! `while i < 8`, or `while n > 999 { .. n /= 10_000 }`, a few turns of a machine integer) is
+//! `while i < 8`, a fixed-size array, a counter: `loop { ..; k += 1; if k >= 8 { break; } }`, or
+//! `while n > 999 { .. n /= 10_000 }`, a few turns of a machine integer) is
 //! no loop for the estimate; operations in assertion, formatting and logging macros are not compute; a loop
 //! that waits (I/O, sleep, channel traffic, compare-exchange retries, spinning or parking, `.await`, joins,
 //! calls into foreign code or an OS API crate
@@ -443,6 +444,104 @@ pub(super) fn while_trips(cond: &syn::Expr, body: &syn::Block, bounds: Bounds) -
     }
 }
 
+/// The trip-count estimate of a loop counted to a bound (`loop { ..; rcon += 1; if rcon >= 8 { break; } .. }`):
+/// small when, among the body's own statements, an `if` without `else` leaves the loop (a `break` or `return`
+/// among its own statements) when a counter reaches a bound (`c >= K`, `c > K`, or `c == K` against a literal
+/// when the counter grows by exactly one a turn), and the counter grows by a literal every turn (`c += 1`, in
+/// statements of the body itself, which writes it nowhere else and has no `continue`), from a value `start`
+/// knows (`let mut rcon = 0;` re-declared each time the loop is reached, not written since), with `K + step`
+/// at most 127 (no integer type wraps before): it then runs at most `(K - start) / step + 1` turns (aes' key
+/// schedules, eight rounds a key).
+pub(super) fn counted_trips(
+    body: &syn::Block,
+    start: &dyn Fn(&syn::Ident) -> Option<u64>,
+    bounds: Bounds,
+) -> Trips {
+    let stmts = body.stmts.iter().filter_map(|s| match s {
+        syn::Stmt::Expr(e, _) => Some(e),
+        _ => None,
+    });
+    let exits = stmts.clone().filter_map(|e| match e {
+        syn::Expr::If(i) if i.else_branch.is_none() && leaves(&i.then_branch) => {
+            counter_exit(&i.cond, bounds)
+        }
+        _ => None,
+    });
+    for (var, limit, exact) in exits {
+        let steps: Vec<u64> = stmts
+            .clone()
+            .filter_map(|e| match e {
+                syn::Expr::Binary(b)
+                    if matches!(b.op, syn::BinOp::AddAssign(_))
+                        && ident_of(&b.left) == Some(var) =>
+                {
+                    int_literal(&b.right).filter(|&k| k >= 1)
+                }
+                _ => None,
+            })
+            .collect();
+        let step: u64 = steps.iter().sum();
+        if step == 0 || (exact && step != 1) {
+            continue;
+        }
+        let mut writes = Writes {
+            var,
+            writes: 0,
+            continues: false,
+        };
+        syn::visit::Visit::visit_block(&mut writes, body);
+        if writes.writes != steps.len() || writes.continues {
+            continue;
+        }
+        let Some(from) = start(var) else {
+            continue;
+        };
+        // No integer type wraps before the counter passes the bound (`i8` holds up to 127).
+        if (exact && from > limit) || limit + step > 127 {
+            continue;
+        }
+        if limit.saturating_sub(from).div_ceil(step) < SMALL_TRIPS {
+            return Trips::Small;
+        }
+    }
+    Trips::Unknown
+}
+
+/// The counter, the bound it leaves at and whether only that exact value leaves (`==`), of a condition
+/// `c >= K`, `c > K` (as `c >= K + 1`), `c == K` (a literal), or the same with the sides swapped.
+fn counter_exit<'e>(cond: &'e syn::Expr, bounds: Bounds) -> Option<(&'e syn::Ident, u64, bool)> {
+    let b = match cond {
+        syn::Expr::Binary(b) => b,
+        syn::Expr::Paren(p) => return counter_exit(&p.expr, bounds),
+        _ => return None,
+    };
+    let (counter, limit) = match b.op {
+        syn::BinOp::Ge(_) | syn::BinOp::Gt(_) | syn::BinOp::Eq(_)
+            if ident_of(&b.left).is_some() =>
+        {
+            (&b.left, &b.right)
+        }
+        syn::BinOp::Le(_) | syn::BinOp::Lt(_) | syn::BinOp::Eq(_) => (&b.right, &b.left),
+        _ => return None,
+    };
+    let var = ident_of(counter)?;
+    match b.op {
+        syn::BinOp::Eq(_) => Some((var, int_literal(limit)?, true)),
+        syn::BinOp::Ge(_) | syn::BinOp::Le(_) => Some((var, upper_bound(limit, bounds)?, false)),
+        _ => Some((var, upper_bound(limit, bounds)?.checked_add(1)?, false)),
+    }
+}
+
+/// True when one of the block's own statements is a `break` or a `return`.
+fn leaves(b: &syn::Block) -> bool {
+    b.stmts.iter().any(|s| {
+        matches!(
+            s,
+            syn::Stmt::Expr(syn::Expr::Break(_) | syn::Expr::Return(_), _)
+        )
+    })
+}
+
 /// The widest machine integer, in bits: what a loop that shrinks its controlling integer each turn is bounded by.
 pub(super) const MAX_INT_BITS: u64 = 128;
 
@@ -575,7 +674,8 @@ impl<'ast> syn::visit::Visit<'ast> for Writes<'_> {
     }
 }
 
-fn int_literal(e: &syn::Expr) -> Option<u64> {
+/// The value of an integer literal (through parentheses).
+pub(super) fn int_literal(e: &syn::Expr) -> Option<u64> {
     match e {
         syn::Expr::Lit(l) => match &l.lit {
             syn::Lit::Int(i) => i.base10_parse().ok(),

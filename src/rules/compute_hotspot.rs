@@ -9,7 +9,9 @@
 //!   syntax caps at 16 (`for i in 0..(flags & 3) + 1`, `0..n.min(8)`, through an immutable local or a
 //!   constant of the file: `const LANES: usize = 8`), nor a loop over a fixed-size array of at most 16
 //!   elements, whose type or initialiser tells its length (`for b in blocks.iter_mut()` with
-//!   `blocks: &mut [Block; PAR_BLOCKS]`, `while i < words.len()` with `let mut words = [0u32; 16]`);
+//!   `blocks: &mut [Block; PAR_BLOCKS]`, `while i < words.len()` with `let mut words = [0u32; 16]`), nor a
+//!   loop counted to a small bound (`let mut rcon = 0; loop { ..; rcon += 1; if rcon >= 8 { break; } }`: a
+//!   counter from a known start, grown by a literal every turn, written nowhere else, no `continue`);
 //! - inside loops, each arithmetic or bitwise operator, compound assignment, cast, indexing, arithmetic
 //!   method (`wrapping_mul`, `pow`, `sqrt`...; see `apis::ARITH_METHODS`) and SIMD intrinsic (a function of
 //!   `std::arch`: `_mm_or_si128`, a vector operation) adds `d` (other calls add nothing:
