@@ -9,8 +9,9 @@
                                                         # summary; --closure: every package of the dependency
                                                         # closure, not only the listed crates
     scripts/corpus/corpus.py summary [--closure | --out DIR]
-    scripts/corpus/corpus.py sample --seed S [--per-kind N] [--closure | --dir DIR] [--out FILE]
-                                                        # N findings per kind with source context, for labelling
+    scripts/corpus/corpus.py sample --seed S [--per-kind N] [--kind-count KIND=M ...] [--closure | --dir DIR]
+                                    [--out FILE]        # N findings per kind (M for KIND) with source context,
+                                                        # for labelling
     scripts/corpus/corpus.py precision [FILES...]       # precision per kind from labelled files
 
 The crate list is `crates.txt`; their versions are pinned by `Cargo.lock` (a generated package that depends on
@@ -291,15 +292,24 @@ def cmd_sample(args):
             continue
         for f in doc["findings"]:
             by_kind[f["kind"]].append((r, doc, f))
+    counts = kind_counts(args.kind_count)
     rng = random.Random(args.seed)
     picked = []
+    pools = {}
     for kind in sorted(by_kind):
         pool = sorted(by_kind[kind], key=lambda t: finding_id(t[0]["crate"], t[2]))
-        picked.extend(rng.sample(pool, min(args.per_kind, len(pool))))
+        first = rng.sample(pool, min(args.per_kind, counts.get(kind, args.per_kind), len(pool)))
+        picked.extend(first)
+        pools[kind] = [t for t in pool if not any(t is f for f in first)]
+    # More of a kind (`--kind-count`) after every kind's first draw: the rest is what `--per-kind` alone draws.
+    for kind, n in sorted(counts.items()):
+        rest = pools.get(kind, [])
+        picked.extend(rng.sample(rest, min(max(n - args.per_kind, 0), len(rest))))
     out = args.out or os.path.join(out_dir, f"sample-seed-{args.seed}.md")
     labels = args.labels or os.path.join(REPO, "tests", "corpus-labels", f"seed-{args.seed}.tsv")
     with open(out, "w") as fh:
-        fh.write(f"# corpus sample, seed {args.seed}, {args.per_kind} per kind\n\n")
+        other = "".join(f", {n} of {k}" for k, n in sorted(counts.items()))
+        fh.write(f"# corpus sample, seed {args.seed}, {args.per_kind} per kind{other}\n\n")
         for r, doc, f in picked:
             fid = finding_id(r["crate"], f)
             fh.write(f"## {fid}\n{f['level']} {f['kind']} in `{f.get('function')}`\n{f['message']}\n")
@@ -313,6 +323,19 @@ def cmd_sample(args):
             for r, doc, f in picked:
                 fh.write(f"{finding_id(r['crate'], f)}\t{f['kind']}\t\t\n")
     print(f"wrote {len(picked)} findings to {out}; labels go in {labels}")
+
+
+def kind_counts(specs):
+    """`--kind-count KIND=N` options as {kind: N}: a kind drawn N times instead of `--per-kind`'s count. A
+    larger N draws the extra findings after every kind's `--per-kind` draw, so the sample holds what `--per-kind`
+    alone draws with the same seed, and more of that kind."""
+    out = {}
+    for spec in specs or []:
+        kind, sep, n = spec.partition("=")
+        if not sep or not n.isdigit():
+            sys.exit(f"error: --kind-count takes KIND=N (a count), not `{spec}`")
+        out[kind] = int(n)
+    return out
 
 
 def read_labels(path):
@@ -370,6 +393,8 @@ def main():
     sample = sub.add_parser("sample")
     sample.add_argument("--seed", type=int, required=True)
     sample.add_argument("--per-kind", type=int, default=10)
+    sample.add_argument("--kind-count", action="append", metavar="KIND=N",
+                        help="draw N findings of KIND instead of --per-kind (repeatable)")
     sample.add_argument("--dir")
     sample.add_argument("--closure", action="store_true")
     sample.add_argument("--out")
