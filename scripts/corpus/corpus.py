@@ -254,7 +254,7 @@ def summarise(out_dir):
     if index.get("fixed_ms"):
         print("fixed cost per crate, each process alone (median): "
               + ", ".join(f"{k} {v:.1f} ms" for k, v in index["fixed_ms"].items())
-              + " (they run at once in analyze)")
+              + " (analyze runs them at once, and no rustc at all when the rustc beside $CARGO built cargo-concur)")
     print(f"parse errors: {len(parse_errors)}")
     for crate, e in parse_errors:
         print(f"  {crate} {e['file']}:{e['line']}:{e['column']}: {e.get('skipped', 'file')} skipped: {e['message']}")
