@@ -94,7 +94,7 @@ pub(super) fn visit_fn(
         guards: GuardStack::default(),
         in_async: sig.asyncness.is_some(),
         unsafe_depth: u32::from(sig.unsafety.is_some()),
-        adaptor_closure: false,
+        adaptor_closure: None,
         detached: 0,
         scoped: 0,
         scoped_spawn: false,
@@ -145,7 +145,7 @@ struct BodyVisitor<'i, 'a> {
     /// Inside `unsafe` (or `addr_of!`, `&raw`): where `static mut` items can be accessed.
     unsafe_depth: u32,
     /// The closures about to be visited are arguments of an iterator adaptor.
-    adaptor_closure: bool,
+    adaptor_closure: Option<Trips>,
     /// Inside closures or async blocks passed to a spawning call: they run on another thread or later.
     detached: u32,
     /// Inside closures passed to a scope (`thread::scope`, `rayon::scope`): the threads its `s.spawn(..)`
@@ -1201,7 +1201,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         for a in &mc.args {
             if is_adaptor {
                 let prev = self.adaptor_closure;
-                self.adaptor_closure = true;
+                self.adaptor_closure = Some(work::for_trips(&mc.receiver, &|id| self.bound_of(id)));
                 self.visit_arg(a, false, false);
                 self.adaptor_closure = prev;
             } else {
@@ -1289,9 +1289,9 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
-        let adaptor = std::mem::take(&mut self.adaptor_closure);
-        if adaptor {
-            self.work.enter_adaptor();
+        let adaptor = self.adaptor_closure.take();
+        if let Some(trips) = adaptor {
+            self.work.enter_adaptor(trips);
         }
         let in_async = self.in_async;
         if c.asyncness.is_some() {
@@ -1302,7 +1302,7 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         self.visit_own_body(|v| v.with_temp_scope(|v| v.visit_expr(&c.body)));
         self.guards.leave(entered);
         self.in_async = in_async;
-        if adaptor {
+        if adaptor.is_some() {
             self.work.leave_loop();
         }
     }
@@ -1368,10 +1368,10 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
         } else {
             self.with_temp_scope(|v| v.visit_expr(&w.cond));
         }
-        let trips = match work::while_trips(&w.cond, &w.body, &|id| self.bound_of(id)) {
-            Trips::Small => Trips::Small,
-            Trips::Unknown => self.counted_trips(&w.body),
-        };
+        let trips = work::fewer(
+            work::while_trips(&w.cond, &w.body, &|id| self.bound_of(id)),
+            self.counted_trips(&w.body),
+        );
         self.visit_loop(w.label.as_ref(), trips, |v| v.visit_block(&w.body));
         self.guards.end_scope(mark);
     }

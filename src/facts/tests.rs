@@ -2212,8 +2212,9 @@ pub fn echo(buf: &mut [u8]) -> std::io::Result<()> {
 #[test]
 fn a_loop_that_divides_its_integer_each_turn_runs_a_few_times() {
     // Seed 10: itoa's `u128::fmt` formats four digits a turn (`while remain > 999 { .. remain /= 10000 }`): at
-    // most ten turns of a 128-bit integer, per-call work. Dividing by ten (up to 39 turns), or a loop that also
-    // grows its integer, is not bounded that way.
+    // most ten turns of a 128-bit integer, per-call work. Dividing by ten (up to 39 turns) is a constant count
+    // too, fixed work per call (seed 15: loops of constant count up to `FIXED_WORK_TRIPS` turns in all); a
+    // loop that also grows its integer is not bounded that way.
     let digits = |name: &str, marker: &str, cond: &str, step: &str, last: &str| {
         format!(
             r#"
@@ -2238,7 +2239,7 @@ pub fn {name}(mut remain: u64, buf: &mut [u8], table: &[u8]) -> usize {{ {marker
     check(
         &[
             digits("fmt", "", "remain > 999", "remain /= 10_000", store),
-            digits("by_ten", hot, "remain > 9", "remain /= 10", store),
+            digits("by_ten", "", "remain > 9", "remain /= 10", store),
             digits(
                 "grows",
                 hot,
@@ -2971,7 +2972,8 @@ fn a_loop_over_a_small_fixed_size_array_runs_a_few_times() {
     // Closure corpus: chacha20's `add_xor_rot(blocks: &mut [[__m128i; 4]; PAR_BLOCKS])` loops over its
     // `PAR_BLOCKS` (4) blocks, sha1_smol's `process` over `let mut words = [0u32; 16]`, quinn-proto's
     // `poll_transmit` `while space_idx < spaces.len()` over three packet-number spaces: an array's length is
-    // its type's, so these are small loops as `0..4` is. A slice, or an array longer than 16, is data-sized.
+    // its type's, so these are small loops as `0..4` is. A slice is data-sized; 64 blocks are a constant
+    // count, fixed work per call; an array of 2048 runs more turns than `FIXED_WORK_TRIPS`.
     let rot = |name: &str, marker: &str, ty: &str, head: &str| {
         format!(
             r#"
@@ -3006,10 +3008,17 @@ pub fn {name}(blocks: {ty}) {{ {marker}
                 "&mut [[u32; 4]]",
                 "for b in blocks.iter_mut()",
             ),
+            // 64 blocks: a constant count, fixed work per call (at most FIXED_WORK_TRIPS turns in all).
+            rot(
+                "medium",
+                "",
+                "&mut [[u32; 4]; 64]",
+                "for b in blocks.iter_mut()",
+            ),
             rot(
                 "long",
                 hot,
-                "&mut [[u32; 4]; 64]",
+                "&mut [[u32; 4]; 2048]",
                 "for b in blocks.iter_mut()",
             ),
         ]

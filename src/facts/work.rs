@@ -10,7 +10,9 @@
 //! that waits (I/O, sleep, channel traffic, compare-exchange retries, spinning or parking, `.await`, joins,
 //! calls into foreign code or an OS API crate
 //! such as `libc` or `windows`) is dominated by the wait, so nothing inside it
-//! counts. A direct recursive call counts once. A body with no loop, recursion or CPU-heavy call scores 0.
+//! counts. A direct recursive call counts once. A body with no loop, recursion or CPU-heavy call scores 0, and
+//! so does one whose loops all have a constant count (`0..256`, `(0..25).for_each(..)`), at most
+//! [`FIXED_WORK_TRIPS`] turns in all: fixed work per call.
 //! The body cannot see whether a function it calls waits: it records, for each outermost loop, the work it
 //! kept and the calls inside it ([`LoopRegion`]), and whether the body waits anywhere; linking takes back a
 //! loop's work when one of its calls reaches a function that waits (see `callgraph`).
@@ -27,6 +29,10 @@
 pub(super) enum Trips {
     /// A small constant (at most [`SMALL_TRIPS`]): the body is as cheap as straight-line code.
     Small,
+    /// A larger constant the syntax shows (`0..256`, `0..ZOPFLI_NUM_LL` with `const ZOPFLI_NUM_LL: usize =
+    /// 288`): a loop level like a data-sized loop's, but a body whose loops are all of constant count, at most
+    /// [`FIXED_WORK_TRIPS`] turns in all, does fixed work per call and scores 0 (see [`Work::score`]).
+    Fixed(u64),
     /// Data-sized or unknown.
     Unknown,
 }
@@ -34,9 +40,18 @@ pub(super) enum Trips {
 /// Constant trip counts up to this are [`Trips::Small`].
 pub(super) const SMALL_TRIPS: u64 = 16;
 
+/// Loops of constant trip count ([`Trips::Fixed`]) nested in one another that run at most this many turns in
+/// all do fixed work per call: the initialisation of a table of 256 symbols or of 25 x 8 x 8 contexts, not
+/// work that grows with the input.
+pub(super) const FIXED_WORK_TRIPS: u64 = 1024;
+
 #[derive(Debug, Clone, Copy)]
 struct Frame {
+    /// [`Trips::Small`] or [`Trips::Unknown`] (a loop level): a [`Trips::Fixed`] count is resolved on entry.
     trips: Trips,
+    /// The turns the loops of constant count around here (this one included) run in all, up to the nearest
+    /// data-sized loop: 1 in a data-sized loop.
+    fixed: u64,
     /// The score when the loop was entered: a waiting loop's own work is taken back to it.
     score_at_entry: u32,
     waits: bool,
@@ -64,6 +79,10 @@ pub(super) struct Work {
     /// Inside assertion/formatting/logging macros: operations there are not compute.
     quiet: u32,
     score: u32,
+    /// Work that grows with the input was counted: a loop (or an adaptor's closure) of unknown trips, or of
+    /// more than [`FIXED_WORK_TRIPS`] in all, a CPU-heavy call or a recursion. Without it the body does fixed
+    /// work.
+    data_sized: bool,
     recursed: bool,
     /// The body waits somewhere (inside a loop or not).
     waited: bool,
@@ -75,16 +94,22 @@ pub(super) struct Work {
 }
 
 impl Work {
-    /// The score so far.
+    /// The score so far: 0 for a body that does fixed work per call (its loops all of constant count, at most
+    /// [`FIXED_WORK_TRIPS`] turns in all: zopfli's weighted sum of two 288-entry histograms, ppmd's model
+    /// reset over 256 symbols and 25 x 8 contexts).
     pub fn score(&self) -> u32 {
-        self.score
+        if self.data_sized {
+            self.score
+        } else {
+            0
+        }
     }
 
     /// Loops of unknown trip count around here (counted from the innermost lazy initialiser's own depth).
     fn depth(&self) -> u32 {
         self.frames.iter().fold(0, |d, f| match (f.once, f.trips) {
             (Some(base), _) => base,
-            (None, Trips::Unknown) => d + 1,
+            (None, Trips::Unknown | Trips::Fixed(_)) => d + 1,
             (None, Trips::Small) => d,
         })
     }
@@ -99,9 +124,29 @@ impl Work {
         self.waited
     }
 
-    /// The outermost loops that kept work, with their calls.
+    /// The outermost loops that kept work, with their calls (none in a body of fixed work: see
+    /// [`score`](Self::score)).
     pub fn regions(&self) -> &[LoopRegion] {
-        &self.regions
+        if self.data_sized {
+            &self.regions
+        } else {
+            &[]
+        }
+    }
+
+    /// A loop's trip count as a frame has it, with the turns the loops of constant count around it run in all
+    /// and whether it is one of them (see [`Frame`]): beyond [`FIXED_WORK_TRIPS`] turns in all, a constant
+    /// count weighs as a data-sized one.
+    fn resolve(&self, trips: Trips) -> (Trips, u64, bool) {
+        let outer = self.frames.last().map_or(1, |f| f.fixed);
+        match trips {
+            Trips::Fixed(n) => match outer.checked_mul(n) {
+                Some(all) if all <= FIXED_WORK_TRIPS => (Trips::Unknown, all, true),
+                _ => (Trips::Unknown, 1, false),
+            },
+            Trips::Small => (Trips::Small, outer, false),
+            Trips::Unknown => (Trips::Unknown, 1, false),
+        }
     }
 
     fn push_frame(&mut self, frame: Frame) {
@@ -126,6 +171,7 @@ impl Work {
         };
         self.push_frame(Frame {
             trips: Trips::Small,
+            fixed: 1,
             score_at_entry: self.score,
             waits: false,
             worked: false,
@@ -133,24 +179,32 @@ impl Work {
         });
     }
 
-    /// Enters a `for`/`while`/`loop` body: `2 x d` at depth `d` when its trip count is unknown.
+    /// Enters a `for`/`while`/`loop` body: `2 x d` at depth `d` when it is a loop level (its trip count is not
+    /// small).
     pub fn enter_loop(&mut self, trips: Trips) {
+        let (trips, fixed, constant) = self.resolve(trips);
+        self.data_sized |= trips == Trips::Unknown && !constant;
         self.push_frame(Frame {
             trips,
+            fixed,
             score_at_entry: self.score,
             waits: false,
             worked: false,
             once: None,
         });
-        if trips == Trips::Unknown {
+        if trips != Trips::Small {
             self.score += 2 * self.depth();
         }
     }
 
-    /// Enters a closure passed to an iterator adaptor: one loop level deeper, no loop cost of its own.
-    pub fn enter_adaptor(&mut self) {
+    /// Enters a closure passed to an iterator adaptor: one loop level deeper, no loop cost of its own; none
+    /// deeper when the iterator's trip count is small (`(0..8).for_each(|k| ..)`, see [`for_trips`]).
+    pub fn enter_adaptor(&mut self, trips: Trips) {
+        let (trips, fixed, constant) = self.resolve(trips);
+        self.data_sized |= trips == Trips::Unknown && !constant;
         self.push_frame(Frame {
-            trips: Trips::Unknown,
+            trips,
+            fixed,
             score_at_entry: self.score,
             waits: false,
             worked: false,
@@ -235,6 +289,7 @@ impl Work {
     /// A call of a CPU-heavy library API: `6 x (d + 1)`.
     pub fn heavy_call(&mut self) {
         self.score += 6 * (self.depth() + 1);
+        self.data_sized = true;
         self.worked();
     }
 
@@ -242,6 +297,7 @@ impl Work {
     pub fn recursion(&mut self) {
         if !std::mem::replace(&mut self.recursed, true) {
             self.score += 10;
+            self.data_sized = true;
         }
     }
 
@@ -374,7 +430,8 @@ fn strip_place(e: &syn::Expr) -> &syn::Expr {
 pub(super) fn for_trips(iter: &syn::Expr, bounds: Bounds) -> Trips {
     let small = |n: Option<u64>| match n {
         Some(n) if n <= SMALL_TRIPS => Trips::Small,
-        _ => Trips::Unknown,
+        Some(n) => Trips::Fixed(n),
+        None => Trips::Unknown,
     };
     match iter {
         syn::Expr::Paren(p) => for_trips(&p.expr, bounds),
@@ -390,6 +447,14 @@ pub(super) fn for_trips(iter: &syn::Expr, bounds: Bounds) -> Trips {
             let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
             match (start, end) {
                 (Some(s), Some(e)) => small(Some(e.saturating_sub(s) + u64::from(inclusive))),
+                _ => Trips::Unknown,
+            }
+        }
+        // `(0..64).step_by(8)`: the receiver's count over the step.
+        syn::Expr::MethodCall(mc) if mc.method == "step_by" && mc.args.len() == 1 => {
+            match (for_trips(&mc.receiver, bounds), int_literal(&mc.args[0])) {
+                (Trips::Fixed(n), Some(step)) => small(Some(n.div_ceil(step.max(1)))),
+                (Trips::Small, _) => Trips::Small,
                 _ => Trips::Unknown,
             }
         }
@@ -420,12 +485,10 @@ pub(super) fn while_trips(cond: &syn::Expr, body: &syn::Block, bounds: Bounds) -
         _ => return Trips::Unknown,
     };
     if matches!(b.op, syn::BinOp::And(_)) {
-        let small = |e| while_trips(e, body, bounds) == Trips::Small;
-        return if small(&b.left) || small(&b.right) {
-            Trips::Small
-        } else {
-            Trips::Unknown
-        };
+        return fewer(
+            while_trips(&b.left, body, bounds),
+            while_trips(&b.right, body, bounds),
+        );
     }
     // The limit: a literal, or a bounded value against a counter that is a name (`i < n`, not `x & 7 > 0`).
     let limit = |limit: &syn::Expr, counter: &syn::Expr| {
@@ -440,7 +503,18 @@ pub(super) fn while_trips(cond: &syn::Expr, body: &syn::Block, bounds: Bounds) -
     };
     match bound.or_else(|| shrinking_bound(b, body)) {
         Some(n) if n <= SMALL_TRIPS => Trips::Small,
-        _ => Trips::Unknown,
+        Some(n) => Trips::Fixed(n),
+        None => Trips::Unknown,
+    }
+}
+
+/// The smaller of two trip-count estimates of one loop (it stops when either bound is reached).
+pub(super) fn fewer(a: Trips, b: Trips) -> Trips {
+    match (a, b) {
+        (Trips::Small, _) | (_, Trips::Small) => Trips::Small,
+        (Trips::Fixed(a), Trips::Fixed(b)) => Trips::Fixed(a.min(b)),
+        (Trips::Fixed(n), Trips::Unknown) | (Trips::Unknown, Trips::Fixed(n)) => Trips::Fixed(n),
+        (Trips::Unknown, Trips::Unknown) => Trips::Unknown,
     }
 }
 
@@ -696,13 +770,28 @@ mod tests {
         p.is_ident("four").then_some(4)
     }
 
-    /// `for_trips` gives every `small` iterator [`Trips::Small`] and every `unknown` one [`Trips::Unknown`].
-    fn check(small: &[&str], unknown: &[&str]) {
-        let cases = small.iter().map(|s| (s, Trips::Small));
-        for (src, want) in cases.chain(unknown.iter().map(|s| (s, Trips::Unknown))) {
-            let e: syn::Expr = syn::parse_str(src).expect("expression");
-            assert_eq!(for_trips(&e, &four), want, "{src}");
+    /// Each `small` case is [`Trips::Small`], each `fixed` one the constant count it is paired with, each
+    /// `unknown` one [`Trips::Unknown`], as `trips` estimates the source.
+    fn expect_trips(
+        trips: impl Fn(&str) -> Trips,
+        small: &[&str],
+        fixed: &[(&str, u64)],
+        unknown: &[&str],
+    ) {
+        let cases = small.iter().map(|s| (*s, Trips::Small));
+        let cases = cases.chain(fixed.iter().map(|&(s, n)| (s, Trips::Fixed(n))));
+        for (src, want) in cases.chain(unknown.iter().map(|s| (*s, Trips::Unknown))) {
+            assert_eq!(trips(src), want, "{src}");
         }
+    }
+
+    /// `for_trips` of each iterator expression (see [`expect_trips`]).
+    fn check(small: &[&str], fixed: &[(&str, u64)], unknown: &[&str]) {
+        let trips = |src: &str| {
+            let e: syn::Expr = syn::parse_str(src).expect("expression");
+            for_trips(&e, &four)
+        };
+        expect_trips(trips, small, fixed, unknown);
     }
 
     #[test]
@@ -729,21 +818,31 @@ mod tests {
                 "four.iter_mut().enumerate()",
                 "&mut *four",
                 "0..four.len()",
+                "(0..64).step_by(8)",
+                "(0..four).step_by(2)",
+            ],
+            // Larger constants (seed 15: zopfli's `0..ZOPFLI_NUM_LL`, ppmd's `(0..256).for_each(..)`).
+            &[
+                ("0..100", 100),
+                ("0..=255", 256),
+                ("(0..256).step_by(2)", 128),
+                ("0..(flags & 0x3F)", 63),
+                ("0..(1 << 5)", 32),
+                ("[0u8; 17]", 17),
             ],
             &[
                 "0..n",
-                "0..100",
+                "(0..n).step_by(2)",
+                "(0..256).step_by(k)",
                 "v.iter()",
                 "data",
                 "1..=usize::MAX",
                 "..n",
-                "0..(flags & 0x3F)",
                 "0..four - 1",
                 "0..flags as usize + 1",
                 "0..n.max(8)",
                 "0..four * n",
                 "0..(w >> 4)",
-                "0..(1 << 5)",
                 "0..(1 << 70)",
                 "v.iter_mut()",
                 "0..v.len()",
@@ -752,13 +851,13 @@ mod tests {
         );
     }
 
-    /// `while_trips` of each `while` loop of `small` is [`Trips::Small`], of each of `unknown` [`Trips::Unknown`].
-    fn check_while(small: &[&str], unknown: &[&str]) {
-        let cases = small.iter().map(|s| (s, Trips::Small));
-        for (src, want) in cases.chain(unknown.iter().map(|s| (s, Trips::Unknown))) {
+    /// `while_trips` of each `while` loop (see [`expect_trips`]).
+    fn check_while(small: &[&str], fixed: &[(&str, u64)], unknown: &[&str]) {
+        let trips = |src: &str| {
             let w: syn::ExprWhile = syn::parse_str(src).expect("while loop");
-            assert_eq!(while_trips(&w.cond, &w.body, &four), want, "{src}");
-        }
+            while_trips(&w.cond, &w.body, &four)
+        };
+        expect_trips(trips, small, fixed, unknown);
     }
 
     #[test]
@@ -773,11 +872,16 @@ mod tests {
                 "while i < four {}",
                 "while four >= i {}",
                 "while more(i) && i < 4 {}",
+                "while i < 300 && i < 8 {}",
+            ],
+            &[
+                ("while i < 17 {}", 17),
+                ("while i <= 16 {}", 17),
+                ("while i < 300 && more(i) {}", 300),
+                ("while i < 300 && i < 100 {}", 100),
             ],
             &[
                 "while i < n {}",
-                "while i < 17 {}",
-                "while i <= 16 {}",
                 "while !done {}",
                 "while i != 8 {}",
                 "while s.len() > 3 {}",
@@ -799,17 +903,20 @@ mod tests {
                 "while n >= 256 { n = n / 256; debug_assert!(n > 0, \"{}\", n); }",
                 "while n > 0 { n >>= 4; n >>= 4; }",
             ],
+            // Fewer bits a turn: more turns than a small loop's, still a constant (128 bits over those of a turn).
             &[
-                // Ten per turn: up to 39 turns of a 128-bit integer, more than a small loop's.
-                "while n > 0 { n /= 10; }",
-                "while n > 0 { n >>= 1; }",
+                ("while n > 0 { n /= 10; }", 43),
+                ("while n > 0 { n >>= 1; }", 128),
+                // Not a shrinking loop: a counter's bound, as `while i < 999` is.
+                ("while n < 999 { n /= 256; }", 999),
+            ],
+            &[
                 "while n > 0 { if odd(n) { n /= 256; } }",
                 "while n > 0 { n /= 256; n += step(); }",
                 "while n > 0 { bump(&mut n); n /= 256; }",
                 "while n > 0 { if skip() { continue; } n /= 256; }",
                 "while n > 0 { grow!(n); n /= 256; }",
                 "while n > m { n /= 256; }",
-                "while n < 999 { n /= 256; }",
                 "while n > 0 { m /= 256; }",
                 "while n > 0 { n %= 256; }",
                 "while n.len() > 0 { n /= 256; }",
@@ -828,6 +935,46 @@ mod tests {
         w.leave_loop();
         w.leave_loop();
         assert_eq!(w.score(), 2 + 4 + 2);
+    }
+
+    #[test]
+    fn loops_of_constant_count_are_fixed_work_up_to_a_budget() {
+        // One table of 256 entries, then 25 x 8 x 5 contexts: 1000 turns in all, fixed work per call.
+        let mut w = Work::default();
+        w.enter_loop(Trips::Fixed(256));
+        w.operation();
+        w.leave_loop();
+        w.enter_loop(Trips::Fixed(25));
+        w.enter_loop(Trips::Small);
+        w.enter_adaptor(Trips::Fixed(40));
+        w.operation();
+        w.leave_loop();
+        w.leave_loop();
+        w.leave_loop();
+        assert_eq!(w.score(), 0, "fixed work per call");
+        assert!(w.regions().is_empty());
+        // 256 x 256 turns: beyond FIXED_WORK_TRIPS, the work grows as a data-sized loop's would.
+        w.enter_loop(Trips::Fixed(256));
+        w.enter_loop(Trips::Fixed(256));
+        w.operation();
+        w.leave_loop();
+        w.leave_loop();
+        assert_eq!(w.score(), 2 + 1 + 2 + 2 + (2 + 4 + 2));
+        // A constant count around a data-sized loop multiplies its work: 64 passes over the data.
+        let mut w = Work::default();
+        w.enter_loop(Trips::Fixed(64));
+        w.enter_loop(Trips::Unknown);
+        w.operation();
+        w.leave_loop();
+        w.leave_loop();
+        assert_eq!(w.score(), 2 + 4 + 2);
+        // A recursion or a CPU-heavy call is data-sized work of its own.
+        let mut w = Work::default();
+        w.enter_loop(Trips::Fixed(100));
+        w.operation();
+        w.leave_loop();
+        w.recursion();
+        assert_eq!(w.score(), 2 + 1 + 10);
     }
 
     #[test]
