@@ -870,13 +870,12 @@ impl<'ast> Visit<'ast> for Continues {
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
-/// A macro that panics (`panic!`, `unreachable!`, `todo!`, `unimplemented!`): the code after it never runs.
+/// A macro that panics ([`apis::PANIC_MACROS`]): the code after it never runs.
 fn is_panic_macro(m: &syn::Macro) -> bool {
-    m.path.segments.last().is_some_and(|s| {
-        ["panic", "unreachable", "todo", "unimplemented"]
-            .iter()
-            .any(|n| s.ident == n)
-    })
+    m.path
+        .segments
+        .last()
+        .is_some_and(|s| ident_in(&s.ident, apis::PANIC_MACROS))
 }
 
 fn has_let(e: &syn::Expr) -> bool {
@@ -958,8 +957,6 @@ impl<'ast> Visit<'ast> for BodyVisitor<'_, '_> {
             // `let lanes: [u32; LANES] = ..;`
             let len = work::array_len(&pt.ty, &|id| self.bound_of(id));
             local.bound = local.bound.or(len);
-        }
-        if let syn::Pat::Type(pt) = &l.pat {
             let ti = self
                 .env
                 .info

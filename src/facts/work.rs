@@ -29,8 +29,8 @@
 pub(super) enum Trips {
     /// A small constant (at most [`SMALL_TRIPS`]): the body is as cheap as straight-line code.
     Small,
-    /// A larger constant the syntax shows (`0..256`, `0..ZOPFLI_NUM_LL` with `const ZOPFLI_NUM_LL: usize =
-    /// 288`): a loop level like a data-sized loop's, but a body whose loops are all of constant count, at most
+    /// A larger constant the syntax shows (`0..256`, `0..N` with `const N: usize = 288` of the same file): a
+    /// loop level like a data-sized loop's, but a body whose loops are all of constant count, at most
     /// [`FIXED_WORK_TRIPS`] turns in all, does fixed work per call and scores 0 (see [`Work::score`]).
     Fixed(u64),
     /// Data-sized or unknown.
@@ -50,7 +50,7 @@ struct Frame {
     /// [`Trips::Small`] or [`Trips::Unknown`] (a loop level): a [`Trips::Fixed`] count is resolved on entry.
     trips: Trips,
     /// The turns the loops of constant count around here (this one included) run in all, up to the nearest
-    /// data-sized loop: 1 in a data-sized loop.
+    /// data-sized loop: 1 in a data-sized loop (a small loop does not multiply it: it is no loop level).
     fixed: u64,
     /// The score when the loop was entered: a waiting loop's own work is taken back to it.
     score_at_entry: u32,
@@ -95,8 +95,8 @@ pub(super) struct Work {
 
 impl Work {
     /// The score so far: 0 for a body that does fixed work per call (its loops all of constant count, at most
-    /// [`FIXED_WORK_TRIPS`] turns in all: zopfli's weighted sum of two 288-entry histograms, ppmd's model
-    /// reset over 256 symbols and 25 x 8 contexts).
+    /// [`FIXED_WORK_TRIPS`] turns in all: zopfli's `calculate_block_symbol_size_given_counts` over the 286
+    /// literal/length and 30 distance symbols, ppmd7's model reset over 256 symbols).
     pub fn score(&self) -> u32 {
         if self.data_sized {
             self.score
@@ -109,8 +109,8 @@ impl Work {
     fn depth(&self) -> u32 {
         self.frames.iter().fold(0, |d, f| match (f.once, f.trips) {
             (Some(base), _) => base,
-            (None, Trips::Unknown | Trips::Fixed(_)) => d + 1,
             (None, Trips::Small) => d,
+            (None, _) => d + 1,
         })
     }
 
@@ -134,19 +134,18 @@ impl Work {
         }
     }
 
-    /// A loop's trip count as a frame has it, with the turns the loops of constant count around it run in all
-    /// and whether it is one of them (see [`Frame`]): beyond [`FIXED_WORK_TRIPS`] turns in all, a constant
-    /// count weighs as a data-sized one.
-    fn resolve(&self, trips: Trips) -> (Trips, u64, bool) {
+    /// A loop's trip count as a frame has it ([`Trips::Small`] or a loop level), with the turns the loops of
+    /// constant count around it run in all (see [`Frame`]); a loop of unknown count, or of a constant count
+    /// beyond [`FIXED_WORK_TRIPS`] turns in all, makes the body's work data-sized.
+    fn resolve(&mut self, trips: Trips) -> (Trips, u64) {
         let outer = self.frames.last().map_or(1, |f| f.fixed);
-        match trips {
-            Trips::Fixed(n) => match outer.checked_mul(n) {
-                Some(all) if all <= FIXED_WORK_TRIPS => (Trips::Unknown, all, true),
-                _ => (Trips::Unknown, 1, false),
-            },
-            Trips::Small => (Trips::Small, outer, false),
-            Trips::Unknown => (Trips::Unknown, 1, false),
-        }
+        let fixed = match trips {
+            Trips::Small => return (Trips::Small, outer),
+            Trips::Fixed(n) => outer.checked_mul(n).filter(|&all| all <= FIXED_WORK_TRIPS),
+            Trips::Unknown => None,
+        };
+        self.data_sized |= fixed.is_none();
+        (Trips::Unknown, fixed.unwrap_or(1))
     }
 
     fn push_frame(&mut self, frame: Frame) {
@@ -182,8 +181,7 @@ impl Work {
     /// Enters a `for`/`while`/`loop` body: `2 x d` at depth `d` when it is a loop level (its trip count is not
     /// small).
     pub fn enter_loop(&mut self, trips: Trips) {
-        let (trips, fixed, constant) = self.resolve(trips);
-        self.data_sized |= trips == Trips::Unknown && !constant;
+        let (trips, fixed) = self.resolve(trips);
         self.push_frame(Frame {
             trips,
             fixed,
@@ -200,8 +198,7 @@ impl Work {
     /// Enters a closure passed to an iterator adaptor: one loop level deeper, no loop cost of its own; none
     /// deeper when the iterator's trip count is small (`(0..8).for_each(|k| ..)`, see [`for_trips`]).
     pub fn enter_adaptor(&mut self, trips: Trips) {
-        let (trips, fixed, constant) = self.resolve(trips);
-        self.data_sized |= trips == Trips::Unknown && !constant;
+        let (trips, fixed) = self.resolve(trips);
         self.push_frame(Frame {
             trips,
             fixed,
@@ -366,7 +363,7 @@ pub(super) fn upper_bound(e: &syn::Expr, bounds: Bounds) -> Option<u64> {
         }
         // `lanes.len()` of a fixed-size array `lanes: [u32; 8]`: its length, what `bounds` knows of it.
         syn::Expr::MethodCall(mc) if mc.method == "len" && mc.args.is_empty() => {
-            match strip_place(&mc.receiver) {
+            match super::infer::strip_refs(&mc.receiver) {
                 syn::Expr::Path(p) if p.qself.is_none() => bounds(&p.path),
                 _ => None,
             }
@@ -410,16 +407,6 @@ pub(super) fn array_expr_len(e: &syn::Expr, bounds: Bounds) -> Option<u64> {
         syn::Expr::Repeat(r) => upper_bound(&r.len, bounds),
         syn::Expr::Paren(p) => array_expr_len(&p.expr, bounds),
         _ => None,
-    }
-}
-
-/// `e` without references, dereferences and parentheses: the place it names.
-fn strip_place(e: &syn::Expr) -> &syn::Expr {
-    match e {
-        syn::Expr::Paren(p) => strip_place(&p.expr),
-        syn::Expr::Reference(r) => strip_place(&r.expr),
-        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => strip_place(&u.expr),
-        _ => e,
     }
 }
 

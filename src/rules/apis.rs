@@ -652,6 +652,9 @@ pub const STRONG_GUARD_METHODS: &[&str] = &[
 /// Unqualified names that drop their argument (the prelude's `drop`).
 pub const DROP_NAMES: &[&str] = &["drop"];
 
+/// Macros that panic: the code after one never runs (a branch with one leaves the loops around it).
+pub const PANIC_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplemented"];
+
 /// Methods that only try (never wait): no double-lock, no ordering.
 pub const TRY_GUARD_METHODS: &[&str] = &["try_lock", "try_read", "try_write"];
 

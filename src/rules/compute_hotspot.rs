@@ -44,7 +44,9 @@
 //!   compute. A type built over a reader (`BitReader<R>`, `BufReader<R>`) is not such a reader.
 //!
 //! So a body with no loop, recursion or CPU-heavy call scores 0, and so does a `const fn` without parameters:
-//! it computes a constant (a lookup table, in practice at compile time).
+//! it computes a constant (a lookup table, in practice at compile time); so does a body whose loops all have a
+//! constant count (`0..256`, `(0..25).for_each(..)`), at most `work::FIXED_WORK_TRIPS` (1024) turns in all:
+//! fixed work per call, where a constant count around a data-sized loop still multiplies its work.
 //!
 //! A finding is reported on the `fn` line when the score reaches [`THRESHOLD`]. For function classes, a
 //! score of [`CLASS_THRESHOLD`] over the function and everything it reaches counts as significant compute.
